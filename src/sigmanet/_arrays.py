@@ -1,0 +1,56 @@
+"""Array conversion shared by every numerical module.
+
+The rules are the project's dtype rules: float32 and float64 pass through untouched (so float32
+stays float32), integers and booleans become float64, and anything that is not real numbers
+(complex, object, strings) is refused with an error naming the argument.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+FloatArray = NDArray[np.floating[Any]]
+
+
+def as_float_array(value: Any, name: str = "x") -> FloatArray:
+    """Return ``value`` as a floating-point ndarray without changing a float dtype.
+
+    Parameters
+    ----------
+    value : array_like
+        Real numbers of any shape.
+    name : str
+        The argument's name, used in error messages.
+
+    Returns
+    -------
+    ndarray
+        float32 and float64 input (and float16, which is promoted to float32) keep a float
+        dtype; integer and boolean input becomes float64.
+
+    Raises
+    ------
+    TypeError
+        If ``value`` holds complex numbers, strings or other objects.
+    """
+    array = np.asarray(value)
+    kind = array.dtype.kind
+    if kind == "f":
+        if array.dtype.itemsize < 4:
+            return array.astype(np.float32)
+        return array
+    if kind in "iub":
+        return array.astype(np.float64)
+    if kind == "c":
+        raise TypeError(f"{name} must be real numbers; got complex values (dtype {array.dtype}).")
+    raise TypeError(f"{name} must be an array of real numbers; got dtype {array.dtype}.")
+
+
+def result_dtype(*arrays: np.ndarray) -> np.dtype[Any]:
+    """The floating dtype of a computation over ``arrays``: float32 only if all are float32."""
+    if all(a.dtype == np.float32 for a in arrays):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)

@@ -1,0 +1,28 @@
+"""The error classes sigmanet raises on purpose.
+
+Every class also derives from the built-in exception a user would expect (``ValueError``,
+``RuntimeError``), so ``except ValueError`` keeps working.
+"""
+
+from __future__ import annotations
+
+
+class SigmanetError(Exception):
+    """Base class of every error sigmanet raises on purpose."""
+
+
+class DivergenceError(SigmanetError, FloatingPointError):
+    """Training produced a non-finite loss; parameters keep their last finite values."""
+
+    def __init__(self, message: str, *, epoch: int, batch: int) -> None:
+        super().__init__(message)
+        self.epoch = epoch
+        self.batch = batch
+
+
+class ModelFileError(SigmanetError, ValueError):
+    """A file could not be read as a sigmanet model (see :func:`sigmanet.load`)."""
+
+
+class GradientCheckError(SigmanetError, AssertionError):
+    """An analytic gradient disagrees with its central-difference estimate."""

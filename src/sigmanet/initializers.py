@@ -1,0 +1,136 @@
+"""Weight initializers, seeded through :class:`numpy.random.Generator`.
+
+Each initializer draws a ``(fan_in, fan_out)`` matrix whose variance keeps the signal's scale
+through a layer. With ``fan_in`` inputs and ``fan_out`` outputs:
+
+=================  =======================================  ===========================
+name               distribution                             reference
+=================  =======================================  ===========================
+glorot_uniform     U(-a, a), a = sqrt(6 / (fan_in+fan_out))  Glorot & Bengio 2010
+glorot_normal      N(0, 2 / (fan_in + fan_out))              Glorot & Bengio 2010
+he_uniform         U(-a, a), a = sqrt(6 / fan_in)            He et al. 2015
+he_normal          N(0, 2 / fan_in)                          He et al. 2015
+lecun_uniform      U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1998
+lecun_normal       N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
+sklearn_uniform    U(-a, a), a = gain·sqrt(6/(fan_in+fan_out)), gain 2**0.5 for sigmoid outputs
+zeros              0                                         (biases; linear models)
+=================  =======================================  ===========================
+
+Glorot suits sigmoid/tanh, He suits the ReLU family, LeCun normal suits SELU.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+Initializer = Callable[[int, int, np.random.Generator, Any], np.ndarray]
+
+_SQRT2 = float(np.sqrt(2.0))
+
+
+def _uniform(limit: float, shape: tuple[int, int], rng: np.random.Generator, dtype: Any):
+    return rng.uniform(-limit, limit, size=shape).astype(dtype, copy=False)
+
+
+def _normal(std: float, shape: tuple[int, int], rng: np.random.Generator, dtype: Any):
+    return (rng.standard_normal(size=shape) * std).astype(dtype, copy=False)
+
+
+def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
+    return _uniform(np.sqrt(6.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
+
+
+def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """N(0, σ²) with σ² = 2 / (fan_in + fan_out) (Glorot & Bengio 2010)."""
+    return _normal(np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
+
+
+def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """U(-a, a) with a = sqrt(6 / fan_in) (He et al. 2015)."""
+    return _uniform(np.sqrt(6.0 / fan_in), (fan_in, fan_out), rng, dtype)
+
+
+def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """N(0, σ²) with σ² = 2 / fan_in (He et al. 2015)."""
+    return _normal(np.sqrt(2.0 / fan_in), (fan_in, fan_out), rng, dtype)
+
+
+def lecun_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """U(-a, a) with a = sqrt(3 / fan_in) (LeCun et al. 1998)."""
+    return _uniform(np.sqrt(3.0 / fan_in), (fan_in, fan_out), rng, dtype)
+
+
+def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """N(0, σ²) with σ² = 1 / fan_in (LeCun et al. 1998); the initializer SELU assumes."""
+    return _normal(np.sqrt(1.0 / fan_in), (fan_in, fan_out), rng, dtype)
+
+
+def sklearn_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """scikit-learn's MLP initializer: Glorot uniform, its limit multiplied by sqrt(2).
+
+    scikit-learn applies the sqrt(2) gain only before a logistic output; sigmanet applies it
+    in :class:`sigmanet.layers.Dense` only when asked for by name, so it stays one formula here.
+    """
+    return _uniform(_SQRT2 * np.sqrt(6.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
+
+
+def zeros(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+    """All zeros: the starting point of convex models, where symmetry does no harm."""
+    return np.zeros((fan_in, fan_out), dtype=dtype)
+
+
+_REGISTRY: dict[str, Initializer] = {
+    "glorot_uniform": glorot_uniform,
+    "xavier_uniform": glorot_uniform,
+    "glorot_normal": glorot_normal,
+    "xavier_normal": glorot_normal,
+    "he_uniform": he_uniform,
+    "he_normal": he_normal,
+    "lecun_uniform": lecun_uniform,
+    "lecun_normal": lecun_normal,
+    "sklearn_uniform": sklearn_uniform,
+    "zeros": zeros,
+}
+
+
+def names() -> list[str]:
+    """The registered initializer names, sorted."""
+    return sorted(_REGISTRY)
+
+
+def get(name: str | Initializer) -> Initializer:
+    """Return the initializer called ``name`` (a callable is returned unchanged)."""
+    if callable(name):
+        return name
+    try:
+        return _REGISTRY[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"Unknown initializer {name!r}. Valid names: {', '.join(names())}."
+        ) from None
+
+
+def default_for(activation_name: str) -> str:
+    """The initializer that suits an activation: He for the ReLU family, LeCun for SELU."""
+    if activation_name in {
+        "relu",
+        "relu6",
+        "leaky_relu",
+        "prelu",
+        "elu",
+        "gelu",
+        "gelu_tanh",
+        "silu",
+        "swish",
+        "mish",
+        "hardswish",
+        "maxout",
+    }:
+        return "he_uniform"
+    if activation_name == "selu":
+        return "lecun_normal"
+    return "glorot_uniform"

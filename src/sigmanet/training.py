@@ -1,0 +1,544 @@
+"""The fit loop: one loop for the three forms of gradient descent.
+
+``batch_size`` chooses the form of the seeds:
+
+* ``None`` or ``"full"``: batch gradient descent (BGD), every step uses all m samples;
+* ``1``: stochastic gradient descent (SGD), one sample per step in a random order;
+* ``k``: mini-batch gradient descent (MBGD), k samples per step.
+
+Each step is ``w ← w - η ∇w L`` (or the chosen optimizer's rule). Per epoch the samples are
+shuffled once, into a buffer, from ``random_state``; the batches are contiguous slices of that
+buffer. In steady state a step allocates no arrays: layers, the loss and the optimizer write
+into buffers they keep.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sigmanet._arrays import as_float_array
+from sigmanet.exceptions import DivergenceError
+from sigmanet.network import Sequential
+
+__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "train"]
+
+
+@dataclass
+class History:
+    """What a call to :func:`train` recorded, one entry per epoch."""
+
+    loss: list[float] = field(default_factory=list)
+    validation_loss: list[float] = field(default_factory=list)
+    learning_rate: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    epochs: int = 0
+    steps: int = 0
+    samples_seen: int = 0
+    stopped_early: bool = False
+    best_epoch: int | None = None
+
+
+class Callback:
+    """Hooks called by :func:`train`. Return ``True`` from an epoch hook to stop training.
+
+    ``logs`` holds ``epoch``, ``loss`` and, when validation data is given,
+    ``validation_loss``; batch logs hold ``epoch``, ``batch``, ``loss`` and ``batch_size``.
+    ``network`` is the model being trained (its ``grads`` are fresh at ``on_batch_end``).
+    """
+
+    def on_train_begin(self, network: Sequential) -> None:
+        """Called once before the first epoch."""
+
+    def on_batch_end(self, network: Sequential, logs: dict[str, Any]) -> None:
+        """Called after every optimizer step."""
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
+        """Called after every epoch; return ``True`` to stop."""
+        return None
+
+    def on_train_end(self, network: Sequential, history: History) -> None:
+        """Called once after the last epoch."""
+
+
+class LambdaCallback(Callback):
+    """A callback from plain functions, e.g. ``LambdaCallback(on_epoch_end=print_loss)``."""
+
+    def __init__(
+        self,
+        on_epoch_end: Callable[[Sequential, dict[str, Any]], bool | None] | None = None,
+        on_batch_end: Callable[[Sequential, dict[str, Any]], None] | None = None,
+    ) -> None:
+        self._epoch = on_epoch_end
+        self._batch = on_batch_end
+
+    def on_batch_end(self, network: Sequential, logs: dict[str, Any]) -> None:
+        if self._batch is not None:
+            self._batch(network, logs)
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
+        return self._epoch(network, logs) if self._epoch is not None else None
+
+
+class EarlyStopping(Callback):
+    """Stop when the monitored quantity has not improved for ``patience`` epochs.
+
+    Improvement means ``value < best - min_delta`` for losses (``mode="min"``) or
+    ``value > best + min_delta`` for scores (``mode="max"``). With ``restore_best_weights``
+    the parameters of the best epoch are copied back when training ends.
+
+    Parameters
+    ----------
+    monitor : str
+        A key of the epoch logs: ``"validation_loss"`` (default), ``"loss"``, or a metric.
+    patience : int
+        Epochs without improvement tolerated before stopping.
+    min_delta : float
+        The least change that counts as an improvement.
+    mode : {"min", "max"}
+        Whether smaller or larger is better.
+    restore_best_weights : bool
+        Copy the best epoch's parameters back at the end.
+    """
+
+    def __init__(
+        self,
+        monitor: str = "validation_loss",
+        patience: int = 10,
+        min_delta: float = 0.0,
+        mode: str = "min",
+        restore_best_weights: bool = True,
+    ) -> None:
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max'; got {mode!r}.")
+        if patience < 0:
+            raise ValueError(f"patience must be >= 0; got {patience!r}.")
+        if min_delta < 0:
+            raise ValueError(f"min_delta must be >= 0; got {min_delta!r}.")
+        self.monitor = monitor
+        self.patience = int(patience)
+        self.min_delta = float(min_delta)
+        self.mode = mode
+        self.restore_best_weights = bool(restore_best_weights)
+        self.best: float = math.inf if mode == "min" else -math.inf
+        self.best_epoch: int | None = None
+        self.wait = 0
+        self.stopped = False
+        self._best_params: list[np.ndarray] | None = None
+
+    def on_train_begin(self, network: Sequential) -> None:
+        self.wait = 0
+        self.stopped = False
+
+    def _improved(self, value: float) -> bool:
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
+        if self.monitor not in logs:
+            raise ValueError(
+                f"EarlyStopping monitors {self.monitor!r}, which this training run does not "
+                f"record; available: {', '.join(sorted(logs))}. (validation_loss needs "
+                "validation data.)"
+            )
+        value = float(logs[self.monitor])
+        if self._improved(value):
+            self.best = value
+            self.best_epoch = int(logs["epoch"])
+            self.wait = 0
+            if self.restore_best_weights:
+                params = network.parameters()
+                if self._best_params is None or len(self._best_params) != len(params):
+                    self._best_params = [p.copy() for p in params]
+                else:
+                    for saved, p in zip(self._best_params, params, strict=True):
+                        np.copyto(saved, p)
+            return False
+        self.wait += 1
+        self.stopped = self.wait > self.patience
+        return self.stopped
+
+    def on_train_end(self, network: Sequential, history: History) -> None:
+        history.best_epoch = self.best_epoch
+        if self.restore_best_weights and self._best_params is not None:
+            for p, saved in zip(network.parameters(), self._best_params, strict=True):
+                np.copyto(p, saved)
+
+
+def _resolve_batch_size(batch_size: Any, n_samples: int) -> int:
+    if batch_size is None or (isinstance(batch_size, str) and batch_size == "full"):
+        return n_samples
+    if isinstance(batch_size, bool) or not isinstance(batch_size, int | np.integer):
+        raise ValueError(f"batch_size must be a positive int, None or 'full'; got {batch_size!r}.")
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be a positive int; got {batch_size}.")
+    return min(int(batch_size), n_samples)
+
+
+def _check_lengths(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None, what: str) -> None:
+    if X.ndim != 2:
+        raise ValueError(f"{what} X must be 2-D (n_samples, n_features); got shape {X.shape}.")
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"{what} X and y have different numbers of samples: {X.shape[0]} and {y.shape[0]}."
+        )
+    if weight is not None and weight.shape != (X.shape[0],):
+        raise ValueError(
+            f"{what} sample_weight must have shape ({X.shape[0]},); got {weight.shape}."
+        )
+
+
+def train(
+    network: Sequential,
+    loss: Any,
+    optimizer: Any,
+    X: Any,
+    y: Any,
+    *,
+    epochs: int = 10,
+    batch_size: int | str | None = 32,
+    shuffle: bool = True,
+    random_state: Any = None,
+    schedule: Any = None,
+    sample_weight: Any = None,
+    validation_data: tuple[Any, ...] | None = None,
+    l2: float = 0.0,
+    callbacks: Sequence[Callback] = (),
+    initial_epoch: int = 0,
+    samples_seen: int = 0,
+) -> History:
+    """Train ``network`` on ``(X, y)`` by gradient descent; return the :class:`History`.
+
+    Parameters
+    ----------
+    network : Sequential
+        A built network; its parameters are updated in place.
+    loss : sigmanet.losses.Loss
+        Provides ``value_and_gradient(y, output, sample_weight, out=)``.
+    optimizer : sigmanet.optimizers.Optimizer
+        Updates ``network.parameters()`` from ``network.gradients()``.
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples,) or (n_samples, n_outputs)
+        Targets in the form ``loss`` expects (class indices, one-hot, values).
+    epochs : int
+        Passes over the data.
+    batch_size : int, None or "full"
+        ``None``/``"full"``: batch GD; ``1``: stochastic GD; ``k``: mini-batch GD.
+    shuffle : bool
+        Reshuffle the samples every epoch (from ``random_state``).
+    random_state : int, Generator or None
+        Seed of the shuffling.
+    schedule : sigmanet.schedules.Schedule, optional
+        Sets ``optimizer.learning_rate`` before every step from ``(epoch, step, samples_seen)``;
+        its ``on_epoch_end(epoch, loss)`` hears each epoch's training loss.
+    sample_weight : array of shape (n_samples,), optional
+        Per-sample weights; each batch loss is ``Σ w_i ℓ_i / Σ w_i``.
+    validation_data : (X_val, y_val) or (X_val, y_val, w_val), optional
+        Evaluated after every epoch into ``history.validation_loss``.
+    l2 : float
+        L2 penalty ``(l2 / 2m) Σ‖W‖²`` on the weight matrices, with m the batch size (its total
+        sample weight when weighted; scikit-learn's ``alpha`` scaling); its gradient
+        ``(l2/m) W`` is added to ∂L/∂W.
+    callbacks : sequence of Callback
+        Epoch and batch hooks; an :class:`EarlyStopping` among them can stop training.
+    initial_epoch, samples_seen : int
+        Where a previous call left off (for ``partial_fit`` and schedules).
+
+    Raises
+    ------
+    DivergenceError
+        At the first non-finite batch loss, naming the epoch and batch. The update that would
+        have followed is not applied, so the parameters keep their last finite values (if the
+        parameters themselves had already become non-finite, the values they had at the start
+        of that epoch are restored).
+    """
+    X = as_float_array(X, "X")
+    y = np.asarray(y)
+    weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
+    _check_lengths(X, y, weight, "Training")
+    n_samples = X.shape[0]
+    if n_samples == 0:
+        raise ValueError("Training data is empty: X has 0 samples.")
+    if network.input_dim != X.shape[1]:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
+        )
+    if int(epochs) != epochs or epochs < 0:
+        raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
+    if l2 < 0 or not math.isfinite(l2):
+        raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
+    dtype = network.dtype
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if y.dtype.kind == "f" and y.dtype != dtype:
+        y = y.astype(dtype)
+    if weight is not None and weight.dtype != dtype:
+        weight = weight.astype(dtype)
+    batch = _resolve_batch_size(batch_size, n_samples)
+    rng = np.random.default_rng(random_state)
+
+    validation = None
+    if validation_data is not None:
+        X_val = as_float_array(validation_data[0], "X_val").astype(dtype, copy=False)
+        y_val = np.asarray(validation_data[1])
+        w_val = None
+        if len(validation_data) > 2 and validation_data[2] is not None:
+            w_val = as_float_array(validation_data[2], "sample_weight_val")
+        _check_lengths(X_val, y_val, w_val, "Validation")
+        validation = (X_val, y_val, w_val)
+
+    # Shuffled copies live in buffers filled once per epoch; batches are contiguous slices.
+    if shuffle:
+        X_epoch = np.empty_like(X)
+        y_epoch = np.empty_like(y)
+        w_epoch = None if weight is None else np.empty_like(weight)
+        order = np.arange(n_samples)
+    else:
+        X_epoch, y_epoch, w_epoch = X, y, weight
+
+    params = network.parameters()
+    grads = network.gradients()
+    weights = network.weight_matrices()
+    weight_grads = network.weight_gradients()
+    l2_scratch = [np.empty_like(w) for w in weights] if l2 > 0 else []
+    epoch_start = [p.copy() for p in params]
+    grad_buffers: dict[int, np.ndarray] = {}
+
+    history = History(samples_seen=samples_seen)
+    for callback in callbacks:
+        callback.on_train_begin(network)
+
+    # Overflow inside a diverging step is reported once, as a DivergenceError naming the epoch
+    # and batch, instead of as a RuntimeWarning from deep inside NumPy.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        for epoch in range(initial_epoch, initial_epoch + int(epochs)):
+            if shuffle:
+                rng.shuffle(order)
+                np.take(X, order, axis=0, out=X_epoch, mode="clip")
+                np.take(y, order, axis=0, out=y_epoch, mode="clip")
+                if w_epoch is not None:
+                    np.take(weight, order, axis=0, out=w_epoch, mode="clip")
+            for p, saved in zip(params, epoch_start, strict=True):
+                np.copyto(saved, p)
+
+            total_loss = 0.0
+            total_weight = 0.0
+            for step, start in enumerate(range(0, n_samples, batch)):
+                stop = min(start + batch, n_samples)
+                m = stop - start
+                X_batch = X_epoch[start:stop]
+                y_batch = y_epoch[start:stop]
+                w_batch = None if w_epoch is None else w_epoch[start:stop]
+                batch_weight = float(m if w_batch is None else w_batch.sum())
+
+                if schedule is not None:
+                    optimizer.learning_rate = schedule(epoch, step, history.samples_seen)
+
+                output = network.forward(X_batch, training=True)
+                grad_output = grad_buffers.get(m)
+                if grad_output is None:
+                    grad_output = grad_buffers[m] = np.empty_like(output)
+                batch_loss, _ = loss.value_and_gradient(y_batch, output, w_batch, out=grad_output)
+                if l2 > 0:
+                    # scikit-learn's scaling: (alpha / 2m) Σ‖W‖², m the batch's total weight
+                    penalty = l2 / batch_weight
+                    batch_loss += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
+
+                if not math.isfinite(batch_loss):
+                    _keep_finite_parameters(params, epoch_start)
+                    raise DivergenceError(
+                        f"Training diverged: the loss became {batch_loss} at epoch {epoch + 1}, "
+                        f"batch {step + 1}. Parameters keep their last finite values; lower the "
+                        "learning rate or scale the inputs.",
+                        epoch=epoch,
+                        batch=step,
+                    )
+
+                network.backward(grad_output)
+                if l2 > 0:
+                    for w, g, scratch in zip(weights, weight_grads, l2_scratch, strict=True):
+                        np.multiply(w, penalty, out=scratch)
+                        np.add(g, scratch, out=g)
+                optimizer.step(params, grads)
+
+                total_loss += batch_loss * batch_weight
+                total_weight += batch_weight
+                history.steps += 1
+                history.samples_seen += m
+                if callbacks:
+                    logs = {"epoch": epoch, "batch": step, "loss": batch_loss, "batch_size": m}
+                    for callback in callbacks:
+                        callback.on_batch_end(network, logs)
+
+            epoch_loss = total_loss / total_weight if total_weight > 0 else float("nan")
+            history.loss.append(epoch_loss)
+            history.learning_rate.append(float(optimizer.learning_rate))
+            history.epochs += 1
+            epoch_logs: dict[str, Any] = {"epoch": epoch, "loss": epoch_loss}
+            if validation is not None:
+                X_val, y_val, w_val = validation
+                val_output = network.forward(X_val)
+                val_loss = float(loss.value(y_val, val_output, w_val))
+                history.validation_loss.append(val_loss)
+                epoch_logs["validation_loss"] = val_loss
+            if schedule is not None:
+                schedule.on_epoch_end(epoch, epoch_loss)
+
+            stop_training = False
+            for callback in callbacks:
+                if callback.on_epoch_end(network, epoch_logs):
+                    stop_training = True
+            for key, value in epoch_logs.items():
+                if key not in ("epoch", "loss", "validation_loss"):
+                    history.metrics.setdefault(key, []).append(float(value))
+            if stop_training:
+                history.stopped_early = True
+                break
+
+    for callback in callbacks:
+        callback.on_train_end(network, history)
+    return history
+
+
+def _keep_finite_parameters(params: list[np.ndarray], epoch_start: list[np.ndarray]) -> None:
+    if all(np.isfinite(p).all() for p in params):
+        return
+    for p, saved in zip(params, epoch_start, strict=True):
+        np.copyto(p, saved)
+
+
+@dataclass
+class LbfgsResult:
+    """What :func:`train_lbfgs` did: scipy's outcome and the loss after each iteration."""
+
+    loss: list[float]
+    n_iter: int
+    n_fun: int
+    converged: bool
+    message: str
+
+
+def train_lbfgs(
+    network: Sequential,
+    loss: Any,
+    X: Any,
+    y: Any,
+    *,
+    sample_weight: Any = None,
+    l2: float = 0.0,
+    max_iter: int = 200,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+    ftol: float | None = None,
+) -> LbfgsResult:
+    """Fit all parameters at once by L-BFGS on the full-batch objective.
+
+    The objective is ``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²`` with ``S = Σ w_i``
+    (scikit-learn's MLP ``alpha``; with ``l2 = 1/C`` it has the minimiser of
+    scikit-learn's ``C Σ w_i ℓ_i + ½‖w‖²``). Its gradient comes from one backward pass; scipy's
+    L-BFGS-B (Liu & Nocedal 1989) takes the steps. Parameters are packed into one float64
+    vector for scipy and unpacked into the network's own arrays (of its dtype) on every call.
+
+    Parameters
+    ----------
+    network, loss, X, y, sample_weight
+        As for :func:`train`.
+    l2 : float
+        Penalty strength on the weight matrices (biases are not penalised).
+    max_iter, max_fun : int
+        Iteration and function-evaluation limits (scikit-learn's ``max_iter``, ``max_fun``).
+    tol : float
+        Stop when the largest component of the projected gradient is below ``tol`` (scipy's
+        ``gtol``, as scikit-learn uses it).
+    ftol : float, optional
+        Stop when the relative reduction of the objective falls below this
+        (default ``64 · machine epsilon``, as scikit-learn's logistic regression).
+
+    Raises
+    ------
+    DivergenceError
+        If the objective becomes non-finite at the starting point.
+    """
+    from scipy.optimize import minimize
+
+    X = as_float_array(X, "X")
+    y = np.asarray(y)
+    weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
+    _check_lengths(X, y, weight, "Training")
+    if X.shape[0] == 0:
+        raise ValueError("Training data is empty: X has 0 samples.")
+    dtype = network.dtype
+    X = X.astype(dtype, copy=False)
+    if y.dtype.kind == "f":
+        y = y.astype(dtype, copy=False)
+    if weight is not None:
+        weight = weight.astype(dtype, copy=False)
+    total_weight = float(X.shape[0] if weight is None else weight.sum())
+    penalty = l2 / total_weight
+
+    params = network.parameters()
+    grads = network.gradients()
+    weights = network.weight_matrices()
+    weight_ids = {id(w) for w in weights}
+    sizes = [p.size for p in params]
+    offsets = np.cumsum([0, *sizes])
+    flat_grad = np.empty(int(offsets[-1]), dtype=np.float64)
+    grad_output = None
+    history: list[float] = []
+
+    def unpack(theta: np.ndarray) -> None:
+        for p, start, stop in zip(params, offsets[:-1], offsets[1:], strict=True):
+            p.reshape(-1)[...] = theta[start:stop]
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        nonlocal grad_output
+        unpack(theta)
+        output = network.forward(X, training=True)
+        if grad_output is None or grad_output.shape != output.shape:
+            grad_output = np.empty_like(output)
+        value, _ = loss.value_and_gradient(y, output, weight, out=grad_output)
+        network.backward(grad_output)
+        for p, g, start, stop in zip(params, grads, offsets[:-1], offsets[1:], strict=True):
+            target = flat_grad[start:stop]
+            target[...] = g.reshape(-1)
+            if penalty > 0 and id(p) in weight_ids:
+                target += penalty * p.reshape(-1)
+        if penalty > 0:
+            value += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
+        return float(value), flat_grad.copy()
+
+    theta0 = np.concatenate([p.reshape(-1) for p in params]).astype(np.float64)
+    start_value, _ = objective(theta0)
+    if not math.isfinite(start_value):
+        raise DivergenceError(
+            f"The objective is {start_value} at the starting point; check the inputs for "
+            "extreme values.",
+            epoch=0,
+            batch=0,
+        )
+
+    def record(intermediate_result: Any) -> None:
+        history.append(float(intermediate_result.fun))
+
+    options: dict[str, Any] = {
+        "maxiter": int(max_iter),
+        "maxfun": int(max_fun),
+        "gtol": float(tol),
+        "ftol": 64 * float(np.finfo(np.float64).eps) if ftol is None else float(ftol),
+    }
+    result = minimize(
+        objective, theta0, jac=True, method="L-BFGS-B", callback=record, options=options
+    )
+    unpack(result.x)
+    return LbfgsResult(
+        loss=history,
+        n_iter=int(result.nit),
+        n_fun=int(result.nfev),
+        converged=bool(result.success),
+        message=str(result.message),
+    )

@@ -1,0 +1,171 @@
+"""Layers: gradient checks of every layer, buffers, and the errors users meet."""
+
+import numpy as np
+import pytest
+
+from sigmanet import activations
+from sigmanet.gradcheck import check_layer
+from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU, Softmax
+
+# Points kept away from the kinks of the piecewise-linear activations, so that a central
+# difference with eps=1e-3 (float32) never straddles one.
+KINKS = {
+    "relu": [0.0],
+    "relu6": [0.0, 6.0],
+    "leaky_relu": [0.0],
+    "elu": [0.0],
+    "selu": [0.0],
+    "hard_sigmoid": [-3.0, 3.0],
+    "hardswish": [-3.0, 3.0],
+    "softsign": [0.0],
+}
+
+
+def _inputs(name, shape, dtype, seed=0):
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-4, 4, size=shape)
+    for kink in KINKS.get(name, []):
+        near = np.abs(x - kink) < 0.05
+        x[near] += 0.1
+    return x.astype(dtype)
+
+
+def _built(layer, input_dim, dtype=np.float64, seed=0):
+    layer.build(input_dim, np.random.default_rng(seed), dtype)
+    return layer
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_gradients(dtype):
+    layer = _built(Dense(3), 4, dtype)
+    results = check_layer(layer, _inputs("identity", (5, 4), dtype))
+    assert {r.name for r in results} == {"Dense grad_input", "Dense W", "Dense b"}
+    assert all(r.passed for r in results)
+
+
+@pytest.mark.parametrize("name", activations.names())
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_activation_layer_gradients_for_every_registered_activation(name, dtype):
+    layer = _built(Activation(name), 3, dtype)
+    check_layer(layer, _inputs(activations.get(name).name, (6, 3), dtype))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_prelu_gradients_include_the_learned_slope(dtype):
+    layer = _built(PReLU(alpha_init=0.2), 4, dtype)
+    x = _inputs("relu", (7, 4), dtype)
+    results = check_layer(layer, x)
+    slope = next(r for r in results if r.name == "PReLU alpha")
+    # ∂L/∂α_j = Σ_{x_ij ≤ 0} x_ij g_ij: nonzero because x has negative entries
+    assert np.all(np.abs(slope.analytic) > 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_maxout_gradients_and_routing_to_the_winning_piece(dtype):
+    layer = _built(Maxout(3, pieces=4), 5, dtype, seed=1)
+    x = _inputs("identity", (6, 5), dtype)
+    check_layer(layer, x)
+    layer.forward(x)
+    grad_output = np.ones((6, 3), dtype=dtype)
+    layer.backward(grad_output)
+    z = x @ layer.params["W"] + layer.params["b"]
+    winners = z.reshape(6, 3, 4).argmax(axis=2)
+    expected_db = np.zeros((3, 4))
+    for row in range(6):
+        for unit in range(3):
+            expected_db[unit, winners[row, unit]] += 1
+    np.testing.assert_allclose(layer.grads["b"].reshape(3, 4), expected_db)
+
+
+def test_maxout_with_pieces_w_and_zero_is_relu():
+    # Seed 002: ReLU is the special case of maxout with one piece fixed at zero.
+    layer = _built(Maxout(2, pieces=2), 2)
+    layer.params["W"][...] = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
+    x = np.array([[-1.5, 2.0], [3.0, -0.5]])
+    np.testing.assert_array_equal(layer.forward(x), np.maximum(x, 0))
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_softmax_layer_gradients(dtype):
+    layer = _built(Softmax(), 4, dtype)
+    check_layer(layer, _inputs("identity", (3, 4), dtype))
+
+
+def test_dropout_is_identity_at_inference_and_unbiased_in_training():
+    layer = _built(Dropout(0.3, random_state=0), 200)
+    x = np.ones((500, 200))
+    np.testing.assert_array_equal(layer.forward(x), x)
+    y = layer.forward(x, training=True)
+    kept = y != 0
+    np.testing.assert_allclose(y[kept], 1 / 0.7)
+    assert abs(kept.mean() - 0.7) < 0.01
+    assert abs(y.mean() - 1.0) < 0.02
+    grad = layer.backward(np.ones_like(x))
+    np.testing.assert_array_equal(grad, y)  # the same mask scales the gradient
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_float32_stays_float32_through_forward_and_backward(dtype):
+    layers = [
+        _built(Dense(3), 4, dtype),
+        _built(Activation("sigmoid"), 3, dtype),
+        _built(Maxout(2), 3, dtype),
+        _built(PReLU(), 2, dtype),
+    ]
+    x = np.ones((2, 4), dtype=dtype)
+    for layer in layers:
+        out = layer.forward(x, training=True)
+        assert out.dtype == dtype
+        grad = layer.backward(np.ones_like(out))
+        assert grad.dtype == dtype
+        assert all(g.dtype == dtype for g in layer.grads.values())
+        x = out
+
+
+def test_training_mode_reuses_buffers_and_inference_returns_fresh_arrays():
+    layer = _built(Dense(3), 4)
+    x = np.ones((5, 4))
+    first = layer.forward(x, training=True)
+    second = layer.forward(x, training=True)
+    assert first is second
+    assert layer.forward(x) is not layer.forward(x)
+
+
+def test_backward_before_forward_is_a_clear_error():
+    layer = _built(Dense(3), 4)
+    with pytest.raises(RuntimeError, match=r"backward\(\) was called before forward\(\)"):
+        layer.backward(np.ones((2, 3)))
+
+
+def test_wrong_shapes_are_clear_errors():
+    layer = _built(Dense(3), 4)
+    with pytest.raises(ValueError, match=r"expects x of shape \(n_samples, 4\); got shape"):
+        layer.forward(np.ones((2, 5)))
+    with pytest.raises(ValueError, match="expects x of shape"):
+        layer.forward(np.ones(4))
+    layer.forward(np.ones((2, 4)))
+    with pytest.raises(ValueError, match=r"grad_output has shape \(2, 4\)"):
+        layer.backward(np.ones((2, 4)))
+
+
+def test_unbuilt_layer_and_bad_arguments():
+    with pytest.raises(RuntimeError, match="not built"):
+        Dense(3).forward(np.ones((1, 2)))
+    with pytest.raises(ValueError, match="units must be a positive integer"):
+        Dense(0)
+    with pytest.raises(ValueError, match="Unknown initializer 'nope'"):
+        Dense(2, initializer="nope")
+    with pytest.raises(ValueError, match=r"Dropout rate must be in \[0, 1\)"):
+        Dropout(1.0)
+    with pytest.raises(ValueError, match="Unknown activation 'nope'"):
+        Activation("nope")
+    with pytest.raises(TypeError, match="complex"):
+        _built(Dense(1), 1).forward(np.ones((1, 1), dtype=complex))
+
+
+def test_empty_batch_flows_through():
+    layer = _built(Dense(3), 4)
+    out = layer.forward(np.ones((0, 4)), training=True)
+    assert out.shape == (0, 3)
+    assert layer.backward(np.ones((0, 3))).shape == (0, 4)
+    np.testing.assert_array_equal(layer.grads["W"], 0)

@@ -1,0 +1,366 @@
+"""The fit loop: the three forms of gradient descent, stopping, callbacks, divergence, memory."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+
+from sigmanet import losses
+from sigmanet.exceptions import DivergenceError
+from sigmanet.layers import Activation, Dense
+from sigmanet.network import Sequential
+from sigmanet.optimizers import Adam, GradientDescent
+from sigmanet.schedules import Annealed
+from sigmanet.training import Callback, EarlyStopping, LambdaCallback, train, train_lbfgs
+
+
+def _separable(n=200, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
+    X += np.where(y[:, None] > 0, 0.5, -0.5)  # a margin around the boundary
+    return X.astype(dtype), y[:, None].astype(dtype)
+
+
+def _logistic(dtype=np.float64, seed=0):
+    return Sequential([Dense(1)]).build(2, random_state=seed, dtype=dtype)
+
+
+BCE = losses.get("binary_cross_entropy_with_logits")
+
+
+@pytest.mark.parametrize(
+    ("form", "batch_size", "schedule", "learning_rate"),
+    [
+        ("batch", "full", None, 1.0),
+        ("stochastic", 1, Annealed(), 0.0),  # the annealed step 4/(1+epoch+i)+0.01 of MLiA
+        ("mini-batch", 16, None, 0.5),
+    ],
+)
+def test_three_forms_of_gradient_descent_reach_a_low_loss(
+    form, batch_size, schedule, learning_rate
+):
+    X, y = _separable()
+    net = _logistic()
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=learning_rate or 0.01),
+        X,
+        y,
+        epochs=60,
+        batch_size=batch_size,
+        schedule=schedule,
+        random_state=0,
+    )
+    assert history.loss[-1] < 0.1, f"{form} descent stalled at {history.loss[-1]}"
+    assert history.loss[-1] < history.loss[0]
+    steps_per_epoch = {"batch": 1, "stochastic": 200, "mini-batch": 13}[form]
+    assert history.steps == 60 * steps_per_epoch
+    assert history.samples_seen == 60 * 200
+
+
+def test_annealed_schedule_drives_the_learning_rate_of_each_step():
+    X, y = _separable(n=5)
+    seen = []
+    net = _logistic()
+    optimizer = GradientDescent(learning_rate=0.01)
+    train(
+        net,
+        BCE,
+        optimizer,
+        X,
+        y,
+        epochs=2,
+        batch_size=1,
+        schedule=Annealed(),
+        callbacks=[
+            LambdaCallback(on_batch_end=lambda n, logs: seen.append(optimizer.learning_rate))
+        ],
+    )
+    expected = [4 / (1 + epoch + i) + 0.01 for epoch in range(2) for i in range(5)]
+    np.testing.assert_allclose(seen, expected)
+
+
+def test_same_seed_gives_the_same_loss_curve_and_shuffling_changes_it():
+    X, y = _separable()
+    curves = []
+    for seed in (3, 3, 4):
+        net = _logistic()
+        curves.append(
+            train(
+                net, BCE, Adam(learning_rate=0.05), X, y, epochs=5, batch_size=8, random_state=seed
+            ).loss
+        )
+    assert curves[0] == curves[1]
+    assert curves[0] != curves[2]
+
+
+def test_history_records_validation_loss_and_learning_rate():
+    X, y = _separable()
+    net = _logistic()
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=0.3),
+        X[:150],
+        y[:150],
+        epochs=4,
+        batch_size=32,
+        validation_data=(X[150:], y[150:]),
+        random_state=0,
+    )
+    assert len(history.loss) == len(history.validation_loss) == 4
+    assert history.learning_rate == [0.3] * 4
+    np.testing.assert_allclose(
+        history.validation_loss[-1], BCE.value(y[150:], net.forward(X[150:]))
+    )
+
+
+def test_epoch_loss_is_the_weighted_mean_of_batch_losses_from_values_at_hand():
+    X, y = _separable(n=10)
+    net = _logistic()
+    batch_losses = []
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=1e-12),
+        X,
+        y,
+        epochs=1,
+        batch_size=4,
+        shuffle=False,
+        callbacks=[
+            LambdaCallback(
+                on_batch_end=lambda n, logs: batch_losses.append((logs["loss"], logs["batch_size"]))
+            )
+        ],
+    )
+    assert [size for _, size in batch_losses] == [4, 4, 2]
+    expected = sum(loss * size for loss, size in batch_losses) / 10
+    np.testing.assert_allclose(history.loss[0], expected)
+    # with a negligible step the epoch loss is the loss of the initial weights
+    np.testing.assert_allclose(history.loss[0], BCE.value(y, net.forward(X)), rtol=1e-9)
+
+
+def test_sample_weight_integer_weights_equal_repeated_rows_in_full_batch_descent():
+    X, y = _separable(n=30)
+    weight = np.arange(30) % 3 + 0.0
+    a, b = _logistic(), _logistic()
+    train(
+        a,
+        BCE,
+        GradientDescent(learning_rate=0.5),
+        X,
+        y,
+        epochs=20,
+        batch_size="full",
+        sample_weight=weight,
+        shuffle=False,
+    )
+    repeat = np.repeat(np.arange(30), weight.astype(int))
+    train(
+        b,
+        BCE,
+        GradientDescent(learning_rate=0.5),
+        X[repeat],
+        y[repeat],
+        epochs=20,
+        batch_size="full",
+        shuffle=False,
+    )
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-10)
+
+
+def test_l2_penalty_matches_scikit_learn_scaling():
+    X, y = _separable(n=8)
+    net = _logistic()
+    W = net.layers[0].params["W"].copy()
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=1e-12),
+        X,
+        y,
+        epochs=1,
+        batch_size="full",
+        l2=0.7,
+        shuffle=False,
+    )
+    data_loss = BCE.value(y, X @ W + net.layers[0].params["b"])
+    np.testing.assert_allclose(history.loss[0], data_loss + 0.5 * 0.7 / 8 * np.sum(W * W))
+
+
+def test_early_stopping_restores_the_best_weights():
+    X, y = _separable(n=120, seed=1)
+    flip = np.random.default_rng(1).random(120) < 0.3  # label noise: the network will overfit
+    y[flip] = 1 - y[flip]
+    net = Sequential([Dense(64), Activation("relu"), Dense(1)]).build(2, random_state=0)
+    snapshots = {}
+
+    class Snapshot(Callback):
+        def on_epoch_end(self, network, logs):
+            snapshots[logs["epoch"]] = [p.copy() for p in network.parameters()]
+
+    stopper = EarlyStopping(patience=3, restore_best_weights=True)
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=2.0),
+        X[:60],
+        y[:60],
+        epochs=200,
+        batch_size=4,
+        validation_data=(X[60:], y[60:]),
+        random_state=0,
+        callbacks=[Snapshot(), stopper],
+    )
+    best = int(np.argmin(history.validation_loss))
+    assert history.stopped_early
+    assert history.best_epoch == best
+    assert len(history.validation_loss) == best + 1 + 4  # patience 3: stops on the 4th miss
+    for p, q in zip(net.parameters(), snapshots[best], strict=True):
+        np.testing.assert_array_equal(p, q)
+
+
+def test_early_stopping_without_validation_data_names_the_problem():
+    X, y = _separable(n=20)
+    with pytest.raises(ValueError, match=r"validation_loss.*needs\s+validation data"):
+        train(_logistic(), BCE, GradientDescent(), X, y, epochs=2, callbacks=[EarlyStopping()])
+
+
+def test_callbacks_are_called_at_every_batch_and_epoch_and_can_stop():
+    X, y = _separable(n=20)
+    calls = []
+
+    class Recorder(Callback):
+        def on_train_begin(self, network):
+            calls.append("begin")
+
+        def on_batch_end(self, network, logs):
+            calls.append(("batch", logs["epoch"], logs["batch"]))
+
+        def on_epoch_end(self, network, logs):
+            calls.append(("epoch", logs["epoch"]))
+            return logs["epoch"] == 1
+
+        def on_train_end(self, network, history):
+            calls.append("end")
+
+    history = train(
+        _logistic(), BCE, GradientDescent(), X, y, epochs=10, batch_size=10, callbacks=[Recorder()]
+    )
+    assert calls == [
+        "begin",
+        ("batch", 0, 0),
+        ("batch", 0, 1),
+        ("epoch", 0),
+        ("batch", 1, 0),
+        ("batch", 1, 1),
+        ("epoch", 1),
+        "end",
+    ]
+    assert history.epochs == 2 and history.stopped_early
+
+
+def test_divergence_stops_at_once_naming_epoch_and_batch_and_keeps_finite_parameters():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(64, 3)) * 100
+    y = rng.normal(size=(64, 1)) * 100
+    net = Sequential([Dense(8), Activation("relu"), Dense(1)]).build(3, random_state=0)
+    with pytest.raises(DivergenceError, match=r"at epoch \d+, batch \d+") as info:
+        train(
+            net,
+            losses.get("squared_error"),
+            GradientDescent(learning_rate=10.0),
+            X,
+            y,
+            epochs=50,
+            batch_size=8,
+            random_state=0,
+        )
+    assert info.value.epoch >= 0 and info.value.batch >= 0
+    assert all(np.isfinite(p).all() for p in net.parameters())
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_dtype_is_kept_in_parameters_gradients_and_optimizer_state(dtype):
+    X, y = _separable(dtype=dtype)
+    net = Sequential([Dense(4), Activation("tanh"), Dense(1)]).build(2, random_state=0, dtype=dtype)
+    optimizer = Adam(learning_rate=0.01)
+    train(net, BCE, optimizer, X.astype(np.float64), y, epochs=2, batch_size=16)
+    assert all(p.dtype == dtype for p in net.parameters())
+    assert all(g.dtype == dtype for g in net.gradients())
+    state = optimizer.state_dict()
+    arrays = [a for value in state.values() if isinstance(value, list) for a in value]
+    assert arrays and all(a.dtype == dtype for a in arrays)
+
+
+def test_a_steady_state_epoch_allocates_no_arrays_per_batch():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2048, 32)).astype(np.float32)
+    y = rng.integers(0, 4, size=2048)
+    net = Sequential([Dense(64), Activation("relu"), Dense(64), Activation("relu"), Dense(4)])
+    net.build(32, random_state=0, dtype=np.float32)
+    loss = losses.get("softmax_cross_entropy_with_logits")
+    optimizer = Adam(learning_rate=1e-3)
+    state = {"epoch": 0}
+
+    def measure(epochs):
+        tracemalloc.start()
+        try:
+            train(
+                net,
+                loss,
+                optimizer,
+                X,
+                y,
+                epochs=epochs,
+                batch_size=32,
+                random_state=0,
+                initial_epoch=state["epoch"],
+            )
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        state["epoch"] += epochs
+        return peak
+
+    measure(1)  # warm-up: buffers, optimizer state
+    one = measure(1)
+    five = measure(5)
+    # Per-call set-up (the shuffled copy of X: 256 KiB) is the same for both; 64 batches per
+    # epoch each allocating even one (32, 64) float32 array would add 8 KiB apiece to a peak
+    # that grows with the number of live temporaries, and a leak would grow with epochs.
+    assert five - one < 4096, (one, five)
+    assert one < X.nbytes + y.nbytes + 64 * 1024
+
+
+def test_bad_arguments_are_clear_errors():
+    X, y = _separable(n=10)
+    net = _logistic()
+    with pytest.raises(ValueError, match="different numbers of samples: 10 and 9"):
+        train(net, BCE, GradientDescent(), X, y[:9])
+    with pytest.raises(ValueError, match="X has 3 features, but the network expects 2"):
+        train(net, BCE, GradientDescent(), np.ones((10, 3)), y)
+    with pytest.raises(ValueError, match="batch_size must be a positive int"):
+        train(net, BCE, GradientDescent(), X, y, batch_size=0)
+    with pytest.raises(ValueError, match="batch_size must be a positive int, None or 'full'"):
+        train(net, BCE, GradientDescent(), X, y, batch_size="half")
+    with pytest.raises(ValueError, match="empty"):
+        train(net, BCE, GradientDescent(), np.ones((0, 2)), np.ones((0, 1)))
+    with pytest.raises(ValueError, match=r"sample_weight must have shape \(10,\)"):
+        train(net, BCE, GradientDescent(), X, y, sample_weight=np.ones(3))
+
+
+def test_lbfgs_reaches_the_stationary_point_of_the_regularised_objective():
+    X, y = _separable(n=100)
+    net = _logistic()
+    result = train_lbfgs(net, BCE, X, y, l2=1.0, tol=1e-10, max_iter=500)
+    assert result.converged and result.loss[-1] < result.loss[0]
+    W, b = net.layers[0].params["W"], net.layers[0].params["b"]
+    p = 1 / (1 + np.exp(-(X @ W + b)))
+    grad_W = X.T @ (p - y) / 100 + W / 100
+    np.testing.assert_allclose(grad_W, 0, atol=1e-8)
+    np.testing.assert_allclose(np.sum(p - y) / 100, 0, atol=1e-8)
