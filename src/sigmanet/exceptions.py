@@ -20,6 +20,15 @@ class DivergenceError(SigmanetError, FloatingPointError):
         self.batch = batch
 
 
+class GradientOverflowError(SigmanetError, FloatingPointError):
+    """A gradient is so large that its square overflows its dtype: training has diverged.
+
+    Raised by the adaptive optimizers (Adam, AdamW, RMSProp, Adagrad) before anything is
+    modified, instead of letting an infinite second moment silently freeze the coordinate.
+    :func:`sigmanet.training.train` reports it as a :class:`DivergenceError`.
+    """
+
+
 class ModelFileError(SigmanetError, ValueError):
     """A file could not be read as a sigmanet model (see :func:`sigmanet.load`)."""
 

@@ -20,7 +20,6 @@ from collections import OrderedDict
 from typing import Any
 
 import numpy as np
-from scipy.linalg.blas import get_blas_funcs
 
 from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
@@ -54,23 +53,20 @@ class _Buffers:
         self._arrays.clear()
 
 
-def _affine(x: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray) -> np.ndarray:
-    """``out ← x W + b`` in one BLAS call, allocating nothing.
+def _affine(
+    x: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray, scratch: np.ndarray
+) -> np.ndarray:
+    """``out ← x W + b`` without allocating.
 
-    ``np.add(z, b, out=z)`` with ``b`` broadcast over the rows makes NumPy's iterator allocate a
-    buffer as large as ``z`` on every call; instead ``out`` is filled with ``b`` and GEMM
-    accumulates onto it (``β = 1``). GEMM is column-major, so it computes the transpose:
-    ``outᵀ ← Wᵀ xᵀ + outᵀ``, where every transpose of a C-ordered array is a free F-ordered view.
+    ``np.add(out, b, out=out)`` with ``b`` broadcast over the rows makes NumPy's iterator
+    allocate a buffer (up to 8192 elements) on every call; copying ``b`` into a full-size
+    ``scratch`` (a broadcasting copy needs no buffer) and adding arrays of equal shape does not,
+    and costs about the same. ``scratch`` has the shape of ``out``.
     """
-    if b is None:
-        return np.matmul(x, W, out=out)
-    np.copyto(out, b)
-    if out.size == 0 or x.shape[1] == 0:  # nothing for GEMM to add (x W = 0)
-        return out
-    gemm = get_blas_funcs("gemm", (W,))
-    result = gemm(1.0, W.T, x.T, beta=1.0, c=out.T, overwrite_c=True)
-    if not np.shares_memory(result, out):  # an input layout BLAS could not use in place
-        out[...] = result.T
+    np.matmul(x, W, out=out)
+    if b is not None:
+        np.copyto(scratch, b)
+        np.add(out, scratch, out=out)
     return out
 
 
@@ -209,8 +205,9 @@ class Dense(Layer):
         return self.units
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
-        z = self._out("z", (x.shape[0], self.units), training)
-        _affine(x, self.params["W"], self.params.get("b"), z)
+        shape = (x.shape[0], self.units)
+        z = self._out("z", shape, training)
+        _affine(x, self.params["W"], self.params.get("b"), z, self._out("bias", shape, training))
         self._cache = (x, z)
         return z
 
@@ -330,8 +327,9 @@ class Maxout(Layer):
 
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         n = x.shape[0]
-        z = self._out("z", (n, self.units * self.pieces), training)
-        _affine(x, self.params["W"], self.params["b"], z)
+        shape = (n, self.units * self.pieces)
+        z = self._out("z", shape, training)
+        _affine(x, self.params["W"], self.params["b"], z, self._out("bias", shape, training))
         pieces = z.reshape(n, self.units, self.pieces)
         winner = np.argmax(pieces, axis=2)[..., None]
         h = self._out("h", (n, self.units), training)

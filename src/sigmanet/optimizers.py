@@ -50,7 +50,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sigmanet.exceptions import SigmanetError
+from sigmanet.exceptions import GradientOverflowError
 
 __all__ = [
     "Adagrad",
@@ -65,14 +65,6 @@ __all__ = [
 ]
 
 StateDict = dict[str, "list[np.ndarray] | int | float"]
-
-
-class GradientOverflowError(SigmanetError, FloatingPointError):
-    """A gradient is so large that its square overflows its dtype: training has diverged.
-
-    Raised by the adaptive optimizers (Adam, AdamW, RMSProp, Adagrad) before anything is
-    modified, instead of letting an infinite second moment silently freeze the coordinate.
-    """
 
 
 def _real(value: Any, name: str) -> float:

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from sigmanet._arrays import as_float_array
-from sigmanet.exceptions import DivergenceError
+from sigmanet.exceptions import DivergenceError, GradientOverflowError
 from sigmanet.network import Sequential
 
 __all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "train"]
@@ -364,7 +364,16 @@ def train(
                     for w, g, scratch in zip(weights, weight_grads, l2_scratch, strict=True):
                         np.multiply(w, penalty, out=scratch)
                         np.add(g, scratch, out=g)
-                optimizer.step(params, grads)
+                try:
+                    optimizer.step(params, grads)
+                except GradientOverflowError as error:
+                    raise DivergenceError(
+                        f"Training diverged: {error} (epoch {epoch + 1}, batch {step + 1}). "
+                        "Parameters keep their last finite values; lower the learning rate or "
+                        "scale the inputs.",
+                        epoch=epoch,
+                        batch=step,
+                    ) from error
 
                 total_loss += batch_loss * batch_weight
                 total_weight += batch_weight

@@ -1,0 +1,2051 @@
+"""The ``sigmanet`` command: train, predict, evaluate, inspect, plot, trace, demo.
+
+Run ``sigmanet --help`` (or ``python -m sigmanet --help``) for the commands, and
+``sigmanet COMMAND --help`` for each one's options and an example.
+
+Data files
+----------
+CSV (any extension but ``.parquet``/``.pq``; UTF-8, optional BOM) with a header row. The
+delimiter is a tab for ``.tsv`` files, otherwise whichever of ``,``, ``;`` and tab occurs most
+often in the header line. Empty cells and ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``?``
+(any case) are missing values. Parquet files are read when pyarrow is installed.
+
+Preprocessing
+-------------
+By default every column but the target must be numeric and complete; anything else is an error
+naming the columns and the option that handles them:
+
+* ``--drop-columns a,b`` ignores columns (identifiers, free text);
+* ``--one-hot-categoricals`` encodes each non-numeric column as one 0/1 column per category
+  seen in the training file (columns ``name=value``); a category unseen in training is an
+  error at prediction time. Numeric columns are never one-hot encoded;
+* ``--impute mean|median`` fills a numeric column's missing values with the mean/median of
+  its training rows (categorical columns: their most frequent category); ``--impute drop``
+  drops rows with a missing value (training and ``evaluate``; ``predict`` refuses such rows);
+  rows whose target is missing are dropped whenever ``--impute`` is not ``none``;
+* ``--standardize`` centres and scales every feature by its training mean and standard
+  deviation.
+
+``train --save MODEL`` writes the model file and, next to it, ``MODEL.preprocessing.json``:
+the target column, the input columns in order, the categories, the fill values, the scaling
+and the label type. ``predict`` and ``evaluate`` apply exactly that to new data (columns are
+matched by name, so their order and any extra columns do not matter). A model saved from Python
+has no such file: its input columns are then ``feature_names_in_`` if it has them, otherwise
+every column except ``--target``, which must all be numeric.
+
+Exit status: 0 on success, 1 for a data or model error, 2 for a usage error; errors are one
+line on stderr starting ``sigmanet: error:``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import inspect
+import io
+import json
+import math
+import os
+import sys
+import warnings
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sigmanet.training import Callback
+
+__all__ = ["main"]
+
+PROG = "sigmanet"
+SIDECAR_SUFFIX = ".preprocessing.json"
+SIDECAR_FORMAT = "sigmanet-preprocessing"
+MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+MODELS = {
+    "logistic": "LogisticRegression",
+    "softmax": "SoftmaxRegression",
+    "mlp-classifier": "MLPClassifier",
+    "mlp-regressor": "MLPRegressor",
+}
+IMPUTE_CHOICES = ("none", "mean", "median", "drop")
+
+
+class CommandError(Exception):
+    """A data or model problem: reported as one line, exit status 1."""
+
+
+class UsageError(Exception):
+    """Bad command-line arguments: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but errors become :class:`UsageError` instead of printing usage and exiting."""
+
+    def error(self, message: str) -> Any:
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, max_help_position=32, width=100)
+
+
+# ============================================================================================
+# Reading data
+# ============================================================================================
+
+
+@dataclass
+class Table:
+    """A data file as columns of raw cells (strings from CSV, Python values from Parquet)."""
+
+    source: str
+    columns: list[str]
+    data: dict[str, list[Any]]
+    locations: list[str]
+
+    @property
+    def n_rows(self) -> int:
+        return len(self.locations)
+
+
+def read_table(path: str) -> Table:
+    """Read a CSV or Parquet file; every problem becomes a :class:`CommandError`."""
+    file = Path(path)
+    if not file.exists():
+        raise CommandError(f"{path}: no such file")
+    if file.is_dir():
+        raise CommandError(f"{path}: is a directory, not a data file")
+    if file.suffix.lower() in (".parquet", ".pq"):
+        return _read_parquet(file, path)
+    return _read_csv(file, path)
+
+
+def _pick_delimiter(header_line: str, suffix: str) -> str:
+    if suffix in (".tsv", ".tab"):
+        return "\t"
+    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
+    best = max(counts, key=lambda delimiter: counts[delimiter])
+    return best if counts[best] > 0 else ","
+
+
+def _check_header(names: list[str], source: str) -> list[str]:
+    names = [name.strip() for name in names]
+    for index, name in enumerate(names, start=1):
+        if not name:
+            raise CommandError(f"{source}: column {index} of the header has no name")
+    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
+    if duplicates:
+        raise CommandError(
+            f"{source}: duplicate column name(s) in the header: {', '.join(duplicates)}"
+        )
+    return names
+
+
+def _read_csv(file: Path, source: str) -> Table:
+    try:
+        raw = file.read_bytes()
+    except OSError as error:
+        raise CommandError(f"{source}: cannot read: {error.strerror or error}") from error
+    if b"\x00" in raw[:65536]:
+        raise CommandError(f"{source}: is a binary file, not a CSV text file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CommandError(
+            f"{source}: is not UTF-8 text (byte {error.start}); save the CSV as UTF-8"
+        ) from error
+    if not text.strip():
+        raise CommandError(f"{source}: the file is empty (expected a header row and data rows)")
+    first_line = next(line for line in text.splitlines() if line.strip())
+    delimiter = _pick_delimiter(first_line, file.suffix.lower())
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    locations: list[str] = []
+    try:
+        for row in reader:
+            if not row:
+                continue
+            if header is None:
+                header = _check_header(row, source)
+                continue
+            if len(row) != len(header):
+                raise CommandError(
+                    f"{source}: line {reader.line_num} has {len(row)} field(s), but the header "
+                    f"has {len(header)}"
+                )
+            rows.append(row)
+            locations.append(f"line {reader.line_num}")
+    except csv.Error as error:
+        raise CommandError(
+            f"{source}: not a valid CSV file (line {reader.line_num}): {error}"
+        ) from error
+    assert header is not None  # the text is not blank, so some row was read
+    if not rows:
+        raise CommandError(f"{source}: has a header but no data rows")
+    data = {name: [row[index] for row in rows] for index, name in enumerate(header)}
+    return Table(source, header, data, locations)
+
+
+def _read_parquet(file: Path, source: str) -> Table:
+    try:
+        import pyarrow.parquet as parquet
+    except ImportError as error:
+        raise CommandError(
+            f"{source}: reading Parquet files needs pyarrow: pip install pyarrow "
+            '(or pip install "sigmanet[parquet]"), or convert the file to CSV'
+        ) from error
+    try:
+        arrow_table = parquet.read_table(file)
+    except Exception as error:  # pyarrow raises its own error types for unreadable files
+        raise CommandError(f"{source}: not a readable Parquet file: {error}") from error
+    columns = _check_header([str(name) for name in arrow_table.column_names], source)
+    if not columns:
+        raise CommandError(f"{source}: the file has no columns")
+    data = {
+        name: list(values)
+        for name, values in zip(columns, arrow_table.to_pydict().values(), strict=True)
+    }
+    n_rows = arrow_table.num_rows
+    if n_rows == 0:
+        raise CommandError(f"{source}: has columns but no data rows")
+    return Table(source, columns, data, [f"row {index + 1}" for index in range(n_rows)])
+
+
+# -- cells ----------------------------------------------------------------------------------
+
+
+def _is_missing(cell: Any) -> bool:
+    if cell is None:
+        return True
+    if isinstance(cell, float):
+        return math.isnan(cell)
+    if isinstance(cell, str):
+        return cell.strip().lower() in MISSING_TOKENS
+    return False
+
+
+def _to_number(cell: Any) -> float | None:
+    """The cell as a float, or None if it is not a number. Missing cells are not passed in."""
+    if isinstance(cell, bool):
+        return float(cell)
+    if isinstance(cell, int | float | np.integer | np.floating):
+        return float(cell)
+    if isinstance(cell, str):
+        try:
+            return float(cell.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def _cell_text(cell: Any) -> str:
+    return cell.strip() if isinstance(cell, str) else str(cell)
+
+
+@dataclass
+class Column:
+    """What a column holds: numbers (NaN where missing) or, if any cell is not a number, text."""
+
+    name: str
+    numeric: bool
+    values: np.ndarray  # float64 with NaN for missing when numeric; object of str otherwise
+    missing: np.ndarray  # bool
+    first_text: tuple[int, str] | None = None  # (row, cell) of the first non-numeric cell
+    first_nonfinite: tuple[int, str] | None = None
+
+
+def analyse_column(table: Table, name: str) -> Column:
+    cells = table.data[name]
+    missing = np.fromiter((_is_missing(cell) for cell in cells), dtype=bool, count=len(cells))
+    numbers = np.full(len(cells), np.nan)
+    first_text = None
+    first_nonfinite = None
+    for row, cell in enumerate(cells):
+        if missing[row]:
+            continue
+        value = _to_number(cell)
+        if value is None:
+            first_text = (row, _cell_text(cell))
+            break
+        if not math.isfinite(value) and first_nonfinite is None:
+            first_nonfinite = (row, _cell_text(cell))
+        numbers[row] = value
+    if first_text is None:
+        return Column(name, True, numbers, missing, None, first_nonfinite)
+    text = np.array([_cell_text(cell) for cell in cells], dtype=object)
+    return Column(name, False, text, missing, first_text, None)
+
+
+def _column_list(names: Sequence[str]) -> str:
+    return ", ".join(repr(name) for name in names)
+
+
+# ============================================================================================
+# Preprocessing: fitted on the training file, saved next to the model, re-applied later
+# ============================================================================================
+
+
+@dataclass
+class Preprocessing:
+    """How a data file becomes the model's input matrix (and target). JSON round-trips."""
+
+    target: str | None
+    features: list[str]
+    numeric: list[str]
+    categories: dict[str, list[str]] = field(default_factory=dict)
+    impute: str = "none"
+    fill: dict[str, Any] = field(default_factory=dict)
+    center: list[float] | None = None
+    scale: list[float] | None = None
+    feature_names: list[str] = field(default_factory=list)
+    target_kind: str | None = None  # "int", "float", "str" (classifier labels) or "number"
+    dtype: str = "float64"
+    model: str | None = None
+
+    # -- files ------------------------------------------------------------------------------
+    def to_json(self) -> dict[str, Any]:
+        return {"format": SIDECAR_FORMAT, "version": 1, **asdict(self)}
+
+    @classmethod
+    def from_json(cls, document: Any, source: str) -> Preprocessing:
+        if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
+            raise CommandError(f"{source}: not a sigmanet preprocessing file")
+        if document.get("version") != 1:
+            raise CommandError(
+                f"{source}: preprocessing version {document.get('version')!r} is not supported"
+            )
+        fields = {key: value for key, value in document.items() if key not in ("format", "version")}
+        try:
+            prep = cls(**fields)
+        except TypeError as error:
+            raise CommandError(f"{source}: malformed preprocessing file: {error}") from error
+        prep._validate(source)
+        return prep
+
+    def _validate(self, source: str) -> None:
+        ok = (
+            isinstance(self.features, list)
+            and all(isinstance(name, str) for name in self.features)
+            and set(self.numeric) <= set(self.features)
+            and isinstance(self.categories, dict)
+            and set(self.categories) == set(self.features) - set(self.numeric)
+            and self.impute in IMPUTE_CHOICES
+            and self.dtype in ("float32", "float64")
+            and isinstance(self.feature_names, list)
+        )
+        if ok and self.center is not None:
+            ok = self.scale is not None and len(self.center) == len(self.scale) == len(
+                self.feature_names
+            )
+        if not ok:
+            raise CommandError(f"{source}: malformed preprocessing file")
+
+    # -- fitting ----------------------------------------------------------------------------
+    def fit_statistics(self, columns: dict[str, Column], rows: np.ndarray) -> None:
+        """Fill values (for mean/median imputation) from the training ``rows``."""
+        self.fill = {}
+        if self.impute not in ("mean", "median"):
+            return
+        for name in self.features:
+            column = columns[name]
+            present = rows[~column.missing[rows]]
+            if name in self.categories:
+                if present.size:
+                    counts = Counter(column.values[present].tolist())
+                    # ties go to the alphabetically first category, for reproducibility
+                    self.fill[name] = min(counts, key=lambda c: (-counts[c], c))
+                continue
+            if not column.missing.any():
+                continue
+            if present.size == 0:
+                raise CommandError(
+                    f"column {name!r} has no values in the training rows to compute a "
+                    f"{self.impute} from; drop it with --drop-columns {name}"
+                )
+            values = column.values[present]
+            fill = np.mean(values) if self.impute == "mean" else np.median(values)
+            self.fill[name] = float(fill)
+
+    def fit_scaling(self, X: np.ndarray) -> None:
+        center = X.mean(axis=0)
+        scale = X.std(axis=0)
+        scale[scale == 0] = 1.0  # a constant column stays constant (0) instead of dividing by 0
+        self.center = center.tolist()
+        self.scale = scale.tolist()
+
+    # -- applying ---------------------------------------------------------------------------
+    def encode(self, table: Table, columns: dict[str, Column], rows: np.ndarray) -> np.ndarray:
+        """The float64 input matrix of ``rows``, imputed, one-hot encoded and scaled."""
+        blocks = []
+        for name in self.features:
+            column = columns[name]
+            if name in self.categories:
+                blocks.append(self._one_hot(table, column, rows))
+            else:
+                values = column.values[rows].astype(np.float64)
+                gaps = column.missing[rows]
+                if gaps.any():
+                    if name not in self.fill:
+                        row = int(rows[np.flatnonzero(gaps)[0]])
+                        raise CommandError(
+                            f"{table.source}: column {name!r} has a missing value at "
+                            f"{table.locations[row]}, and the model was trained without a fill "
+                            f"value for it (--impute {self.impute})"
+                        )
+                    values[gaps] = self.fill[name]
+                blocks.append(values[:, None])
+        X = np.hstack(blocks) if blocks else np.zeros((rows.size, 0))
+        if self.center is not None and self.scale is not None:
+            X = (X - np.asarray(self.center)) / np.asarray(self.scale)
+        return X
+
+    def _one_hot(self, table: Table, column: Column, rows: np.ndarray) -> np.ndarray:
+        categories = self.categories[column.name]
+        index = {category: position for position, category in enumerate(categories)}
+        encoded = np.zeros((rows.size, len(categories)))
+        for out_row, row in enumerate(rows.tolist()):
+            if column.missing[row]:
+                if column.name not in self.fill:
+                    raise CommandError(
+                        f"{table.source}: column {column.name!r} has a missing value at "
+                        f"{table.locations[row]}, and the model was trained without a fill "
+                        f"value for it (--impute {self.impute})"
+                    )
+                value = self.fill[column.name]
+            else:
+                value = _cell_text(column.values[row])
+            position = index.get(value)
+            if position is None:
+                known = ", ".join(categories[:10]) + (" ..." if len(categories) > 10 else "")
+                raise CommandError(
+                    f"{table.source}: column {column.name!r} at {table.locations[row]} has "
+                    f"category {value!r}, which was not seen in training (known: {known})"
+                )
+            encoded[out_row, position] = 1.0
+        return encoded
+
+
+def _check_columns_exist(table: Table, names: Sequence[str], what: str) -> None:
+    absent = [name for name in names if name not in table.data]
+    if absent:
+        raise CommandError(
+            f"{table.source}: {what} {_column_list(absent)} not found; the columns are: "
+            f"{_column_list(table.columns)}"
+        )
+
+
+def _target_kind(column: Column) -> str:
+    if not column.numeric:
+        return "str"
+    present = column.values[~column.missing]
+    if (
+        np.all(np.isfinite(present))
+        and np.all(present == np.round(present))
+        and np.all(np.abs(present) < 2**53)
+    ):
+        return "int"
+    return "float"
+
+
+def parse_target(table: Table, name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
+    """The target column as labels of ``kind`` (and its missing mask)."""
+    column = analyse_column(table, name)
+    missing = column.missing
+    if kind == "str":
+        labels = np.array([_cell_text(cell) for cell in table.data[name]], dtype=object)
+        labels[missing] = ""
+        return labels.astype(str), missing
+    if not column.numeric:
+        row, cell = column.first_text  # type: ignore[misc]
+        expected = "a number" if kind in ("float", "number") else "an integer class label"
+        raise CommandError(
+            f"{table.source}: target column {name!r} at {table.locations[row]} has {cell!r}, "
+            f"which is not {expected}"
+        )
+    values = column.values
+    finite = np.isfinite(values) | missing
+    if not finite.all():
+        row = int(np.flatnonzero(~finite)[0])
+        raise CommandError(
+            f"{table.source}: target column {name!r} at {table.locations[row]} is not a finite "
+            "number"
+        )
+    if kind == "int":
+        filled = np.where(missing, 0.0, values)
+        if not np.all(filled == np.round(filled)):
+            row = int(np.flatnonzero(filled != np.round(filled))[0])
+            raise CommandError(
+                f"{table.source}: target column {name!r} at {table.locations[row]} is "
+                f"{table.data[name][row]!r}, not an integer class label of this model"
+            )
+        return filled.astype(np.int64), missing
+    return np.where(missing, 0.0, values), missing
+
+
+def _report_nonnumeric(table: Table, columns: dict[str, Column], names: list[str]) -> str:
+    details = []
+    for name in names[:5]:
+        row, cell = columns[name].first_text  # type: ignore[misc]
+        details.append(f"{name!r} ({table.locations[row]}: {cell!r})")
+    more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+    return ", ".join(details) + more
+
+
+def _check_finite(table: Table, columns: dict[str, Column], names: Sequence[str]) -> None:
+    for name in names:
+        bad = columns[name].first_nonfinite
+        if bad is not None:
+            row, cell = bad
+            raise CommandError(
+                f"{table.source}: column {name!r} at {table.locations[row]} is {cell!r}, not a "
+                "finite number"
+            )
+
+
+def plan_training_data(
+    table: Table,
+    target: str,
+    drop: Sequence[str],
+    one_hot: bool,
+    impute: str,
+    is_classifier: bool,
+) -> tuple[Preprocessing, dict[str, Column], np.ndarray, np.ndarray]:
+    """Decide the preprocessing for a training file.
+
+    Returns the (not yet fitted) preprocessing, the analysed columns, the indices of the usable
+    rows and the target of every row.
+    """
+    _check_columns_exist(table, [target], "target column")
+    _check_columns_exist(table, drop, "--drop-columns:")
+    if target in drop:
+        raise UsageError(f"the target column {target!r} cannot also be in --drop-columns")
+    features = [name for name in table.columns if name != target and name not in drop]
+    if not features:
+        raise CommandError(
+            f"{table.source}: no feature columns are left besides the target {target!r}"
+        )
+    columns = {name: analyse_column(table, name) for name in features}
+    text_columns = [name for name in features if not columns[name].numeric]
+    if text_columns and not one_hot:
+        listing = ",".join(text_columns)
+        raise CommandError(
+            f"{table.source}: non-numeric values in column(s) "
+            f"{_report_nonnumeric(table, columns, text_columns)}; pass --one-hot-categoricals "
+            f"to encode them, or --drop-columns {listing} to ignore them"
+        )
+    numeric = [name for name in features if columns[name].numeric]
+    _check_finite(table, columns, numeric)
+
+    target_column = analyse_column(table, target)
+    kind = _target_kind(target_column) if is_classifier else "number"
+    y, target_missing = parse_target(table, target, kind)
+
+    with_gaps = [name for name in features if columns[name].missing.any()]
+    if impute == "none":
+        if with_gaps:
+            first = []
+            for name in with_gaps[:5]:
+                row = int(np.flatnonzero(columns[name].missing)[0])
+                first.append(f"{name!r} ({table.locations[row]})")
+            raise CommandError(
+                f"{table.source}: missing values in column(s) {', '.join(first)}"
+                f"{' and more' if len(with_gaps) > 5 else ''}; pass --impute mean, median or "
+                "drop to handle them"
+            )
+        if target_missing.any():
+            row = int(np.flatnonzero(target_missing)[0])
+            raise CommandError(
+                f"{table.source}: the target {target!r} is missing at {table.locations[row]}; "
+                "pass --impute drop (or mean/median) to drop rows without a target"
+            )
+    keep = ~target_missing
+    if impute == "drop":
+        for name in features:
+            keep &= ~columns[name].missing
+    rows = np.flatnonzero(keep)
+    if rows.size == 0:
+        raise CommandError(f"{table.source}: no rows are left after dropping missing values")
+
+    categories = {}
+    for name in text_columns:
+        column = columns[name]
+        present = column.values[rows][~column.missing[rows]]
+        categories[name] = sorted(set(present.tolist()))
+        if not categories[name]:
+            raise CommandError(
+                f"{table.source}: categorical column {name!r} has no values; drop it with "
+                f"--drop-columns {name}"
+            )
+    feature_names: list[str] = []
+    for name in features:
+        if name in categories:
+            feature_names.extend(f"{name}={category}" for category in categories[name])
+        else:
+            feature_names.append(name)
+    prep = Preprocessing(
+        target=target,
+        features=features,
+        numeric=numeric,
+        categories=categories,
+        impute=impute,
+        feature_names=feature_names,
+        target_kind=kind,
+    )
+    return prep, columns, rows, y
+
+
+def prepare_inputs(
+    table: Table, prep: Preprocessing, *, drop_incomplete: bool
+) -> tuple[np.ndarray, np.ndarray]:
+    """Apply a stored preprocessing to a new file: the input matrix and the rows it covers."""
+    _check_columns_exist(table, prep.features, "input column(s)")
+    columns = {name: analyse_column(table, name) for name in prep.features}
+    for name in prep.numeric:
+        column = columns[name]
+        if not column.numeric:
+            row, cell = column.first_text  # type: ignore[misc]
+            raise CommandError(
+                f"{table.source}: column {name!r} at {table.locations[row]} has {cell!r}, "
+                "which is not a number (the model was trained on numbers in this column)"
+            )
+    _check_finite(table, columns, prep.numeric)
+    rows = np.arange(table.n_rows)
+    if drop_incomplete and prep.impute == "drop":
+        keep = np.ones(table.n_rows, dtype=bool)
+        for name in prep.features:
+            keep &= ~columns[name].missing
+        rows = np.flatnonzero(keep)
+        if rows.size == 0:
+            raise CommandError(f"{table.source}: no rows are left after dropping missing values")
+    return prep.encode(table, columns, rows), rows
+
+
+def sidecar_path(model_path: str | Path) -> Path:
+    return Path(f"{model_path}{SIDECAR_SUFFIX}")
+
+
+def load_sidecar(model_path: str) -> Preprocessing | None:
+    path = sidecar_path(model_path)
+    if not path.exists():
+        return None
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise CommandError(f"{path}: cannot read the preprocessing file: {error}") from error
+    return Preprocessing.from_json(document, str(path))
+
+
+def default_preprocessing(model: Any, table: Table, target: str | None) -> Preprocessing:
+    """For a model saved without a sidecar: its named columns, or every non-target column."""
+    names = getattr(model, "feature_names_in_", None)
+    if names is not None:
+        features = [str(name) for name in names]
+    else:
+        features = [name for name in table.columns if name != target]
+    n_expected = getattr(model, "n_features_in_", None)
+    if n_expected is not None and len(features) != n_expected:
+        raise CommandError(
+            f"{table.source}: the model expects {n_expected} input column(s) but the file has "
+            f"{len(features)} besides the target ({_column_list(features[:8])}"
+            f"{' ...' if len(features) > 8 else ''}); the model has no "
+            f"{SIDECAR_SUFFIX} file saying which columns it was trained on"
+        )
+    return Preprocessing(
+        target=target,
+        features=features,
+        numeric=features,
+        feature_names=features,
+        dtype=np.dtype(getattr(model, "dtype_", np.float64)).name,
+    )
+
+
+# ============================================================================================
+# Models
+# ============================================================================================
+
+
+def _estimator_classes() -> dict[str, Any]:
+    from sigmanet.estimators import ESTIMATORS
+
+    return dict(ESTIMATORS)
+
+
+def load_model(path: str) -> Any:
+    from sigmanet.persistence import load
+
+    return load(path)
+
+
+def _is_classifier(model: Any) -> bool:
+    from sklearn.base import is_classifier
+
+    return bool(is_classifier(model))
+
+
+class _ValidationScore(Callback):
+    """Adds ``validation_score`` to the epoch logs, for the estimator's progress bar."""
+
+    def __init__(self, estimator: Any, X_val: np.ndarray, y_val: np.ndarray) -> None:
+        self.estimator = estimator
+        self.X_val = X_val
+        self.y_val = y_val
+
+    def on_train_begin(self, network: Any) -> None:
+        self.X_val = self.X_val.astype(network.dtype, copy=False)
+
+    def on_batch_end(self, network: Any, logs: dict[str, Any]) -> None:
+        return None
+
+    def on_epoch_end(self, network: Any, logs: dict[str, Any]) -> bool:
+        score = getattr(self.estimator, "_score_network", None)
+        if score is not None and self.X_val.shape[0]:
+            logs["validation_score"] = float(score(self.X_val, self.y_val, None))
+        return False
+
+    def on_train_end(self, network: Any, history: Any) -> None:
+        return None
+
+
+def _emit_warnings(caught: list[warnings.WarningMessage], stderr: Any) -> None:
+    seen = set()
+    for warning in caught:
+        text = str(warning.message).strip()
+        if text not in seen:
+            seen.add(text)
+            print(f"{PROG}: warning: {text}", file=stderr)
+
+
+# ============================================================================================
+# Output helpers
+# ============================================================================================
+
+
+def _console(file: Any) -> Any:
+    from rich.console import Console
+
+    width = None if getattr(file, "isatty", lambda: False)() else 120
+    # markup off: file names and labels are printed as they are, "[" included
+    return Console(file=file, width=width, highlight=False, soft_wrap=False, markup=False)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float | np.floating):
+        if not math.isfinite(value):
+            return str(value)
+        return f"{value:.6g}"
+    return str(value)
+
+
+def _format_number(value: Any) -> str:
+    """A number in the shortest form that reads back to the same float."""
+    if isinstance(value, float | np.floating):
+        return repr(float(value))
+    if isinstance(value, np.integer | np.bool_):
+        return str(value.item())
+    return str(value)
+
+
+def _metrics_table(rows: list[tuple[str, Any]]) -> Any:
+    from rich.table import Table as RichTable
+
+    table = RichTable()
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for name, value in rows:
+        table.add_row(name, _fmt(value))
+    return table
+
+
+def _confusion_table(matrix: np.ndarray, labels: Sequence[Any]) -> Any:
+    from rich.table import Table as RichTable
+
+    table = RichTable()
+    table.add_column("true \\ pred")
+    for label in labels:
+        table.add_column(str(label), justify="right")
+    for label, row in zip(labels, matrix, strict=True):
+        table.add_row(str(label), *(str(int(count)) for count in row))
+    return table
+
+
+def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[list, np.ndarray]:
+    """(name, value) rows and the confusion matrix of a classifier on (X, y)."""
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        log_loss,
+        precision_score,
+        recall_score,
+    )
+
+    classes = np.asarray(model.classes_)
+    predicted = model.predict(X)
+    rows: list[tuple[str, Any]] = [
+        ("samples", len(y)),
+        ("accuracy", float(accuracy_score(y, predicted))),
+    ]
+    if hasattr(model, "predict_proba"):
+        proba = model.predict_proba(X)
+        rows.append(("log loss", float(log_loss(y, proba, labels=classes))))
+    else:
+        rows.append(("log loss", "n/a (no predict_proba)"))
+    for name, metric in (
+        ("precision (macro)", precision_score),
+        ("recall (macro)", recall_score),
+        ("F1 (macro)", f1_score),
+    ):
+        rows.append(
+            (name, float(metric(y, predicted, labels=classes, average="macro", zero_division=0)))
+        )
+    matrix = confusion_matrix(y, predicted, labels=classes)
+    return rows, matrix
+
+
+def regression_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> list[tuple[str, Any]]:
+    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+
+    predicted = np.asarray(model.predict(X), dtype=np.float64)
+    rows: list[tuple[str, Any]] = [("samples", len(y))]
+    rows.append(("R²", float(r2_score(y, predicted)) if len(y) >= 2 else "n/a (< 2 samples)"))
+    rows.append(("MAE", float(mean_absolute_error(y, predicted))))
+    rows.append(("RMSE", float(math.sqrt(mean_squared_error(y, predicted)))))
+    return rows
+
+
+def _print_metrics(console: Any, model: Any, X: np.ndarray, y: np.ndarray, title: str) -> None:
+    console.print(title)
+    if _is_classifier(model):
+        rows, matrix = classification_metrics(model, X, y)
+        console.print(_metrics_table(rows))
+        console.print("confusion matrix (rows: true class, columns: predicted class)")
+        console.print(_confusion_table(matrix, list(np.asarray(model.classes_))))
+    else:
+        console.print(_metrics_table(regression_metrics(model, X, y)))
+
+
+# ============================================================================================
+# Argument types
+# ============================================================================================
+
+
+def _int_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated positive integers such as 64,32; got {text!r}"
+        ) from None
+    if not values or any(value < 1 for value in values):
+        raise argparse.ArgumentTypeError(f"layer sizes must be positive integers; got {text!r}")
+    return values
+
+
+def _float_list(text: str) -> list[float]:
+    try:
+        values = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected comma-separated numbers such as 1,0.5; got {text!r}"
+        ) from None
+    if not all(math.isfinite(value) for value in values):
+        raise argparse.ArgumentTypeError(f"numbers must be finite; got {text!r}")
+    return values
+
+
+def _name_list(text: str) -> list[str]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("expected comma-separated names")
+    return names
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer; got {text!r}")
+    return value
+
+
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number; got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0; got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _nonnegative_float(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"expected a number > 0; got {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _nonnegative_float(text)
+    if value >= 1:
+        raise argparse.ArgumentTypeError(f"expected a fraction in [0, 1); got {text!r}")
+    return value
+
+
+def _batch_size(text: str) -> int | str:
+    if text in ("auto", "full"):
+        return text
+    return _positive_int(text)
+
+
+# ============================================================================================
+# Commands
+# ============================================================================================
+
+
+def _model_options(args: argparse.Namespace, cls: type) -> dict[str, Any]:
+    """Constructor arguments from the command line, refusing options the model lacks."""
+    accepted = set(cls().get_params())
+    given = {
+        "--hidden-layer-sizes": ("hidden_layer_sizes", args.hidden_layer_sizes),
+        "--activation": ("activation", args.activation),
+        "--solver": ("solver", args.solver),
+        "--max-iter": ("max_iter", args.max_iter),
+        "--learning-rate-init": ("learning_rate_init", args.learning_rate_init),
+        "--batch-size": ("batch_size", args.batch_size),
+        "--random-state": ("random_state", args.random_state),
+    }
+    if "learning_rate_init" not in accepted and "learning_rate" in accepted:
+        # the linear models take the step size itself as learning_rate
+        given["--learning-rate-init"] = ("learning_rate", args.learning_rate_init)
+    params: dict[str, Any] = {}
+    for option, (name, value) in given.items():
+        if value is None:
+            continue
+        if name not in accepted:
+            raise UsageError(f"{option} does not apply to --model {args.model}")
+        params[name] = value
+    if args.alpha is not None:
+        if "alpha" in accepted:
+            params["alpha"] = args.alpha
+        elif "C" in accepted and args.alpha > 0:
+            params["C"] = 1.0 / args.alpha  # the same penalty: alpha = 1/C
+        else:
+            raise UsageError(f"--alpha {args.alpha:g} does not apply to --model {args.model}")
+    if "verbose" in accepted:
+        params["verbose"] = not args.quiet
+    return params
+
+
+def _split(
+    rows: np.ndarray, y: np.ndarray, fraction: float, classifier: bool, seed: Any, stderr: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    if fraction == 0:
+        return rows, rows[:0]
+    from sklearn.model_selection import train_test_split
+
+    n_val = math.ceil(fraction * rows.size)
+    if n_val < 1 or rows.size - n_val < 1:
+        raise CommandError(
+            f"cannot hold out {fraction:g} of {rows.size} rows for validation; use more data or "
+            "--validation-fraction 0"
+        )
+    try:
+        train, val = train_test_split(
+            rows, test_size=fraction, random_state=seed, stratify=y[rows] if classifier else None
+        )
+    except ValueError:
+        # stratification needs >= 2 members per class and a split large enough for each class
+        print(
+            f"{PROG}: note: the validation split is not stratified (some classes are too small)",
+            file=stderr,
+        )
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    classes = _estimator_classes()
+    class_name = MODELS[args.model]
+    if class_name not in classes:
+        raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
+    cls = classes[class_name]
+    params = _model_options(args, cls)
+    if args.save and not args.force:
+        for path in (Path(args.save), sidecar_path(args.save)):
+            if path.exists():
+                raise CommandError(f"{path} already exists; pass --force to overwrite it")
+    if args.save and not Path(args.save).resolve().parent.is_dir():
+        raise CommandError(f"cannot save to {args.save}: its directory does not exist")
+    estimator = cls(**params)
+    classifier = _is_classifier(estimator)
+
+    table = read_table(args.data)
+    prep, columns, rows, y_all = plan_training_data(
+        table,
+        args.target,
+        args.drop_columns or [],
+        args.one_hot_categoricals,
+        args.impute,
+        classifier,
+    )
+    prep.model = args.model
+    prep.dtype = "float32" if args.float32 else "float64"
+    dropped = table.n_rows - rows.size
+    if dropped:
+        print(f"{PROG}: note: dropped {dropped} row(s) with missing values", file=stderr)
+    if classifier:
+        n_classes = len(np.unique(y_all[rows]))
+        if n_classes < 2:
+            raise CommandError(f"{table.source}: the target {args.target!r} has a single class")
+        if n_classes > max(20, rows.size // 10):
+            print(
+                f"{PROG}: note: the target has {n_classes} distinct values; for a numeric "
+                "target pass --model mlp-regressor",
+                file=stderr,
+            )
+    train_rows, val_rows = _split(
+        rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
+    )
+    prep.fit_statistics(columns, train_rows)
+    X_train = prep.encode(table, columns, train_rows)
+    X_val = prep.encode(table, columns, val_rows)
+    if args.standardize:
+        prep.fit_scaling(X_train)
+        X_train = (X_train - np.asarray(prep.center)) / np.asarray(prep.scale)
+        X_val = (X_val - np.asarray(prep.center)) / np.asarray(prep.scale)
+    dtype = np.float32 if args.float32 else np.float64
+    X_train, X_val = X_train.astype(dtype), X_val.astype(dtype)
+    y_train, y_val = y_all[train_rows], y_all[val_rows]
+
+    fit_kwargs: dict[str, Any] = {}
+    signature = inspect.signature(estimator.fit).parameters
+    if val_rows.size and "validation_data" in signature:
+        fit_kwargs["validation_data"] = (X_val, y_val)
+    if val_rows.size and "callbacks" in signature and not args.quiet:
+        fit_kwargs["callbacks"] = [_ValidationScore(estimator, X_val, y_val)]
+    console = _console(stdout)
+    console.print(
+        f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
+        + (f", validating on {X_val.shape[0]} rows" if val_rows.size else "")
+    )
+    from sigmanet.exceptions import DivergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            estimator.fit(X_train, y_train, **fit_kwargs)
+        except DivergenceError as error:
+            raise CommandError(str(error)) from error
+        except ValueError as error:
+            raise CommandError(f"training failed: {error}") from error
+    _emit_warnings(caught, stderr)
+
+    loss_curve = list(getattr(estimator, "loss_curve_", None) or [])
+    summary = f"done: {getattr(estimator, 'n_iter_', '?')} iteration(s)"
+    if loss_curve:
+        summary += f", final training loss {loss_curve[-1]:.6g}"
+    console.print(summary)
+    if val_rows.size:
+        _print_metrics(console, estimator, X_val, y_val, f"validation split ({val_rows.size} rows)")
+    else:
+        _print_metrics(
+            console,
+            estimator,
+            X_train,
+            y_train,
+            "training data (no validation split: --validation-fraction 0)",
+        )
+
+    if args.save:
+        from sigmanet.persistence import save
+
+        try:
+            save(estimator, args.save, overwrite=args.force)
+        except FileExistsError as error:
+            raise CommandError(
+                f"{args.save} already exists; pass --force to overwrite it"
+            ) from error
+        sidecar = sidecar_path(args.save)
+        sidecar.write_text(json.dumps(prep.to_json(), indent=2) + "\n", encoding="utf-8")
+        console.print(f"saved the model to {args.save} and its preprocessing to {sidecar}")
+    return 0
+
+
+def _load_for_data(model_path: str, table: Table, target: str | None) -> tuple[Any, Preprocessing]:
+    model = load_model(model_path)
+    prep = load_sidecar(model_path)
+    if prep is None:
+        prep = default_preprocessing(model, table, target)
+    n_expected = getattr(model, "n_features_in_", None)
+    if n_expected is not None and len(prep.feature_names) != n_expected:
+        raise CommandError(
+            f"{sidecar_path(model_path)} describes {len(prep.feature_names)} input features but "
+            f"the model expects {n_expected}; the two files do not belong together"
+        )
+    return model, prep
+
+
+def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    table = read_table(args.data)
+    model, prep = _load_for_data(args.model, table, None)
+    X, _ = prepare_inputs(table, prep, drop_incomplete=False)
+    X = X.astype(prep.dtype)
+    if args.proba and not hasattr(model, "predict_proba"):
+        raise CommandError(f"{args.model}: this model has no class probabilities (--proba)")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        predicted = np.asarray(model.predict(X))
+        proba = np.asarray(model.predict_proba(X)) if args.proba else None
+    _emit_warnings(caught, stderr)
+
+    header: list[str]
+    if predicted.ndim == 1:
+        header = ["prediction"]
+        columns = [predicted]
+    else:
+        header = [f"prediction_{index}" for index in range(predicted.shape[1])]
+        columns = list(predicted.T)
+    if proba is not None:
+        header += [f"proba_{label}" for label in np.asarray(model.classes_).tolist()]
+        columns += list(proba.T)
+
+    def write(handle: Any) -> None:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(header)
+        for values in zip(*columns, strict=True):
+            writer.writerow([_format_number(value) for value in values])
+
+    if args.output:
+        output = Path(args.output)
+        if output.exists() and not args.force:
+            raise CommandError(f"{output} already exists; pass --force to overwrite it")
+        try:
+            with open(output, "w", newline="", encoding="utf-8") as handle:
+                write(handle)
+        except OSError as error:
+            raise CommandError(f"cannot write {output}: {error.strerror or error}") from error
+        print(f"wrote {len(predicted)} prediction(s) to {output}", file=stderr)
+    else:
+        write(stdout)
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    table = read_table(args.data)
+    _check_columns_exist(table, [args.target], "target column")
+    model, prep = _load_for_data(args.model, table, args.target)
+    kind = prep.target_kind
+    if prep.target is not None and prep.target != args.target:
+        print(
+            f"{PROG}: note: the model was trained with target {prep.target!r}; evaluating "
+            f"against {args.target!r}",
+            file=stderr,
+        )
+    classifier = _is_classifier(model)
+    if kind is None:
+        if classifier:
+            classes = np.asarray(model.classes_)
+            kind = (
+                "str"
+                if classes.dtype.kind in "UO"
+                else ("int" if classes.dtype.kind in "iub" else "float")
+            )
+        else:
+            kind = "number"
+    X, rows = prepare_inputs(table, prep, drop_incomplete=True)
+    y, missing = parse_target(table, args.target, kind)
+    y, missing = y[rows], missing[rows]
+    if missing.any():
+        if prep.impute == "none":
+            row = int(rows[np.flatnonzero(missing)[0]])
+            raise CommandError(
+                f"{table.source}: the target {args.target!r} is missing at {table.locations[row]}"
+            )
+        X, y = X[~missing], y[~missing]
+    if X.shape[0] < table.n_rows:
+        print(
+            f"{PROG}: note: evaluating {X.shape[0]} of {table.n_rows} rows (dropped rows with "
+            "missing values)",
+            file=stderr,
+        )
+    if X.shape[0] == 0:
+        raise CommandError(f"{table.source}: no rows to evaluate")
+    if classifier:
+        classes = np.asarray(model.classes_)
+        if kind == "int" and classes.dtype.kind in "iu":
+            y = y.astype(classes.dtype)
+        unknown = sorted(set(y.tolist()) - set(classes.tolist()), key=str)
+        if unknown:
+            shown = ", ".join(map(str, unknown[:5])) + (" ..." if len(unknown) > 5 else "")
+            raise CommandError(
+                f"{table.source}: the target {args.target!r} has label(s) the model does not "
+                f"know: {shown} (its classes: {', '.join(map(str, classes.tolist()[:10]))})"
+            )
+    X = X.astype(prep.dtype)
+    console = _console(stdout)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _print_metrics(console, model, X, y, f"{type(model).__name__} on {table.source}")
+    _emit_warnings(caught, stderr)
+    return 0
+
+
+def _layer_rows(model: Any) -> list[tuple[str, str, str, str]]:
+    network = getattr(model, "network_", None)
+    rows: list[tuple[str, str, str, str]] = []
+    if network is None:
+        return rows
+    for index, layer in enumerate(network.layers):
+        config = layer.get_config()
+        kind = type(layer).__name__
+        if "activation" in config:
+            activation = config["activation"]
+            name = activation.get("name") if isinstance(activation, dict) else activation
+            kind = f"{kind}({name})"
+        shapes = ", ".join(f"{key} {tuple(value.shape)}" for key, value in layer.params.items())
+        count = sum(int(value.size) for value in layer.params.values())
+        rows.append(
+            (
+                str(index),
+                kind,
+                f"{layer.input_dim} → {layer.output_dim}",
+                f"{shapes or '-'}" + (f"  [{count}]" if count else ""),
+            )
+        )
+    return rows
+
+
+def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    from rich.table import Table as RichTable
+
+    from sigmanet.persistence import read_metadata
+
+    meta = read_metadata(args.model)
+    model = load_model(args.model)
+    console = _console(stdout)
+    state = meta.get("state", {}) or {}
+    console.print(
+        f"{meta['class']}  ({args.model}; written by sigmanet "
+        f"{meta.get('sigmanet_version')}, format {meta.get('format_version')})"
+    )
+
+    summary = RichTable()
+    summary.add_column("property")
+    summary.add_column("value")
+    summary.add_row("inputs (n_features_in_)", _fmt(getattr(model, "n_features_in_", None)))
+    if hasattr(model, "classes_"):
+        classes = np.asarray(model.classes_).tolist()
+        shown = ", ".join(map(str, classes[:12])) + (" ..." if len(classes) > 12 else "")
+        summary.add_row("classes", f"{len(classes)}: {shown}")
+    summary.add_row("dtype", str(getattr(model, "dtype_", state.get("dtype", "-"))))
+    total = sum(math.prod(spec["shape"]) for spec in meta.get("tensors", {}).values())
+    summary.add_row("parameters", str(total))
+    for name in (
+        "hidden_layer_sizes",
+        "activation",
+        "solver",
+        "alpha",
+        "C",
+        "batch_size",
+        "learning_rate",
+        "learning_rate_init",
+        "max_iter",
+        "random_state",
+    ):
+        if name in meta["params"]:
+            summary.add_row(name, _fmt(meta["params"][name]))
+    console.print("model")
+    console.print(summary)
+
+    layers = _layer_rows(model)
+    if layers:
+        table = RichTable()
+        console.print("layers")
+        for heading in ("#", "layer", "width", "parameters"):
+            table.add_column(heading)
+        for row in layers:
+            table.add_row(*row)
+        console.print(table)
+    else:
+        table = RichTable()
+        console.print("arrays")
+        table.add_column("name")
+        table.add_column("shape")
+        table.add_column("dtype")
+        for name, spec in meta.get("tensors", {}).items():
+            table.add_row(name, str(tuple(spec["shape"])), spec["dtype"])
+        console.print(table)
+
+    history = RichTable()
+    history.add_column("quantity")
+    history.add_column("value")
+    history.add_row("iterations (n_iter_)", _fmt(state.get("n_iter_")))
+    loss = [float(v) for v in (state.get("loss_curve_") or [])]
+    if loss:
+        history.add_row(
+            "training loss first / last / min", f"{loss[0]:.6g} / {loss[-1]:.6g} / {min(loss):.6g}"
+        )
+    val_loss = [float(v) for v in (state.get("validation_loss_curve_") or [])]
+    if val_loss:
+        history.add_row("validation loss last / min", f"{val_loss[-1]:.6g} / {min(val_loss):.6g}")
+    scores = [float(v) for v in (state.get("validation_scores_") or [])]
+    if scores:
+        history.add_row("validation score last / best", f"{scores[-1]:.6g} / {max(scores):.6g}")
+    console.print("training history")
+    console.print(history)
+
+    prep = load_sidecar(args.model)
+    if prep is not None:
+        table = RichTable()
+        console.print(f"preprocessing ({sidecar_path(args.model).name})")
+        table.add_column("setting")
+        table.add_column("value")
+        table.add_row("target", str(prep.target))
+        table.add_row("input columns", ", ".join(prep.features))
+        if prep.categories:
+            table.add_row(
+                "one-hot",
+                "; ".join(
+                    f"{name}: {', '.join(values)}" for name, values in prep.categories.items()
+                ),
+            )
+        table.add_row("impute", prep.impute)
+        table.add_row("standardize", "yes" if prep.center is not None else "no")
+        console.print(table)
+    return 0
+
+
+def _output_path(text: str) -> Path:
+    from sigmanet.plotting import FIGURE_FORMATS
+
+    path = Path(text)
+    if path.suffix.lower() not in FIGURE_FORMATS:
+        raise UsageError(f"--output must end in {', '.join(FIGURE_FORMATS)}; got {text!r}")
+    if not path.resolve().parent.is_dir():
+        raise CommandError(f"cannot write {text}: its directory does not exist")
+    return path
+
+
+def _save(figure: Any, path: Path, stderr: Any) -> None:
+    from sigmanet.plotting import save_figure
+
+    try:
+        save_figure(figure, path)
+    except OSError as error:
+        raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
+    print(f"wrote {path}", file=stderr)
+
+
+def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    output = _output_path(args.output)
+    try:
+        from sigmanet import plotting
+    except ImportError as error:  # pragma: no cover - only without matplotlib
+        raise CommandError(str(error)) from error
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError as error:  # pragma: no cover
+        raise CommandError('plotting needs matplotlib: pip install "sigmanet[plot]"') from error
+
+    if args.plot == "activations":
+        from sigmanet import activations
+
+        known = set(activations.names())
+        unknown = [name for name in args.names if name not in known]
+        if unknown:
+            raise UsageError(
+                f"unknown activation(s) {', '.join(unknown)}; available: {', '.join(sorted(known))}"
+            )
+        figure = plotting.plot_activations(args.names, derivatives=args.derivatives)
+    elif args.plot == "loss":
+        figure = plotting.plot_loss_curve(load_model(args.model), log_scale=args.log)
+    elif args.plot == "boundary":
+        model = load_model(args.model)
+        if not _is_classifier(model):
+            raise CommandError(f"{args.model}: a decision boundary needs a classifier")
+        table = read_table(args.data)
+        _check_columns_exist(table, [args.target], "target column")
+        model, prep = _load_for_data(args.model, table, args.target)
+        if len(prep.feature_names) != 2:
+            raise CommandError(
+                f"{args.model}: the model has {len(prep.feature_names)} input features; a "
+                "decision boundary needs a model trained on exactly 2"
+            )
+        if prep.categories:
+            raise CommandError(
+                f"{args.model}: the model's inputs include one-hot columns; plot boundary needs "
+                "a model trained on two numeric columns"
+            )
+        raw = Preprocessing(**{**asdict(prep), "center": None, "scale": None})
+        X, rows = prepare_inputs(table, raw, drop_incomplete=True)
+        classes = np.asarray(model.classes_)
+        kind = prep.target_kind or (
+            "str"
+            if classes.dtype.kind in "UO"
+            else "int"
+            if classes.dtype.kind in "iub"
+            else "float"
+        )
+        y, missing = parse_target(table, args.target, kind)
+        keep = ~missing[rows]
+        shown = model if prep.center is None else _ScaledInputs(model, prep.center, prep.scale)
+        figure = plotting.plot_decision_boundary(
+            shown,
+            X[keep].astype(prep.dtype),
+            y[rows][keep],
+            feature_names=prep.feature_names,
+            name=type(model).__name__,
+        )
+    else:  # gradient-flow
+        figure = _gradient_flow_figure(args, stdout, stderr)
+    _save(figure, output, stderr)
+    return 0
+
+
+class _ScaledInputs:
+    """A classifier seen through its training standardisation, so plots use the data's units."""
+
+    def __init__(self, model: Any, center: Any, scale: Any) -> None:
+        self.model = model
+        self.center = np.asarray(center)
+        self.scale = np.asarray(scale)
+        self.classes_ = model.classes_
+        self.n_features_in_ = model.n_features_in_
+
+    def _inputs(self, X: Any) -> np.ndarray:
+        return ((np.asarray(X, dtype=np.float64) - self.center) / self.scale).astype(
+            self.model.dtype_
+        )
+
+    def predict(self, X: Any) -> np.ndarray:
+        return self.model.predict(self._inputs(X))
+
+    @property
+    def predict_proba(self) -> Callable[[Any], np.ndarray]:
+        proba = self.model.predict_proba  # AttributeError, as hasattr expects, if it has none
+        return lambda X: proba(self._inputs(X))
+
+
+def _gradient_flow_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
+    if args.data is None:
+        from sklearn.datasets import load_digits
+
+        X, y = load_digits(return_X_y=True)
+        name = "scikit-learn digits"
+    else:
+        if args.target is None:
+            raise UsageError("--data needs --target COLUMN")
+        table = read_table(args.data)
+        prep, columns, rows, y_all = plan_training_data(table, args.target, [], False, "none", True)
+        X = prep.encode(table, columns, rows)
+        y = y_all[rows]
+        name = args.data
+    scale = X.std(axis=0)
+    scale[scale == 0] = 1.0
+    return (X - X.mean(axis=0)) / scale, y, name
+
+
+def _gradient_flow_figure(args: argparse.Namespace, stdout: Any, stderr: Any) -> Any:
+    from sigmanet import plotting
+    from sigmanet.diagnostics import GradientFlowRecorder
+
+    X, y, name = _gradient_flow_data(args)
+    cls = _estimator_classes()["MLPClassifier"]
+    recorders = {}
+    for activation in ("sigmoid", "relu"):
+        recorder = GradientFlowRecorder()
+        model = cls(
+            hidden_layer_sizes=(args.width,) * args.depth,
+            activation=activation,
+            alpha=0.0,
+            max_iter=args.epochs,
+            random_state=args.random_state,
+        )
+        with warnings.catch_warnings():
+            # a few epochs cannot converge, and that is not the point here
+            warnings.simplefilter("ignore")
+            model.fit(X, y, callbacks=[recorder])
+        recorders[activation] = recorder
+    console = _console(stdout)
+    console.print(
+        f"mean |dL/dW| per layer, {args.depth} hidden layers of {args.width}, "
+        f"{args.epochs} epoch(s) on {name} (standardised):"
+    )
+    for activation, recorder in recorders.items():
+        mean = recorder.history.mean(axis=0)
+        ratio = mean[0] / mean[-1] if mean[-1] > 0 else float("nan")
+        values = "  ".join(f"{value:.2e}" for value in mean)
+        console.print(f"  {activation:8s} {values}   first/last = {ratio:.3g}")
+    return plotting.plot_gradient_flow(
+        recorders,
+        title=f"gradient flow: {args.depth}×{args.width} sigmoid vs relu on {name}",
+    )
+
+
+# -- trace ----------------------------------------------------------------------------------
+
+
+def _arr(values: np.ndarray, indent: int = 0) -> str:
+    """An array for the trace: vectors as ``[a, b]``, matrices aligned row under row."""
+    values = np.asarray(values)
+    if values.ndim == 2 and values.shape[0] == 1:
+        values = values[0]
+    if values.ndim <= 1:
+        return "[" + ", ".join(f"{value:.6g}" for value in np.atleast_1d(values)) + "]"
+    text = np.array2string(
+        values, precision=6, separator=", ", floatmode="maxprec", max_line_width=100 - indent
+    )
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _show(out: Any, prefix: str, values: np.ndarray, suffix: str = "") -> None:
+    print(f"{prefix}{_arr(values, len(prefix))}{suffix}", file=out)
+
+
+def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    from sigmanet.diagnostics import trace_backprop
+
+    options = {
+        "activation": args.activation,
+        "output_activation": args.output_activation,
+        "loss": args.loss,
+        "learning_rate": args.learning_rate,
+    }
+    try:
+        trace = trace_backprop(
+            args.x, args.y, layer_sizes=args.sizes, random_state=args.seed, **options
+        )
+        after = trace_backprop(
+            trace.x,
+            trace.y,
+            weights=[step.W_new for step in trace.layers],
+            biases=[step.b_new for step in trace.layers],
+            **options,
+        )
+    except ValueError as error:
+        raise UsageError(str(error)) from error
+    out = stdout
+    L = len(trace.layers)
+    last = trace.layers[-1]
+    sizes = "-".join(map(str, trace.layer_sizes))
+    sigmoid_out = last.activation in ("sigmoid", "logistic")
+    g_out = "σ" if sigmoid_out else "g"
+    loss_text = "squared error" if trace.loss_name == "squared_error" else "log loss"
+    print(
+        f"One forward and backward pass of a {sizes} network ({args.activation} hidden, "
+        f"{last.activation} output), one sample, {loss_text}.",
+        file=out,
+    )
+    print(
+        f"x = {_arr(trace.x)}    y = {_arr(trace.y)}    η (learning rate) = "
+        f"{trace.learning_rate:g}",
+        file=out,
+    )
+    print(
+        f"Weights drawn with seed {args.seed} uniformly in [-1, 1], rounded to 2 decimals; "
+        "biases 0.",
+        file=out,
+    )
+    print("Rows are samples: z = a W + b is the seeds' W x + b, transposed.\n", file=out)
+
+    sigmoid_formula = "      σ(z) = 1 / (1 + e^(-z))" if sigmoid_out else ""
+    print(f"FORWARD   z[l] = a[l-1] W[l] + b[l]      a[l] = g(z[l]){sigmoid_formula}", file=out)
+    pad = "    "
+    for step in trace.layers:
+        l = step.index
+        print(f"  layer {l} ({step.W.shape[0]} → {step.W.shape[1]}, {step.activation})", file=out)
+        _show(out, f"{pad}W[{l}] = ", step.W)
+        _show(out, f"{pad}b[{l}] = ", step.b)
+        _show(out, f"{pad}z[{l}] = a[{l - 1}] W[{l}] + b[{l}] = ", step.z)
+        _show(out, f"{pad}a[{l}] = {step.activation}(z[{l}]) = ", step.a)
+    _show(out, f"  output  ŷ = a[{L}] = ", trace.output)
+    if trace.loss_name == "squared_error":
+        print(f"  loss    L = ½ Σ (ŷ - y)² = {trace.loss:.6g}\n", file=out)
+    else:
+        print(f"  loss    L = -(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
+
+    print("BACKWARD  dz[l] = ∂L/∂z[l]      dW[l] = a[l-1]ᵀ dz[l]      db[l] = dz[l]", file=out)
+    print(f"  layer {L} (output)", file=out)
+    if sigmoid_out:
+        _show(out, f"{pad}σ'(z[{L}]) = σ(z)(1 - σ(z)) = a[{L}](1 - a[{L}]) = ", last.g_prime)
+    else:
+        _show(out, f"{pad}g'(z[{L}]) = ", last.g_prime)
+    if trace.loss_name == "squared_error":
+        _show(out, f"{pad}δ = (y - ŷ) {g_out}'(z[{L}]) = ", trace.delta, "      (the delta rule)")
+        _show(out, f"{pad}dz[{L}] = (ŷ - y) {g_out}'(z[{L}]) = -δ = ", last.dz)
+    else:
+        _show(out, f"{pad}dz[{L}] = ŷ - y = ", last.dz, "      (sigmoid with log loss: σ' cancels)")
+    for step in reversed(trace.layers):
+        l = step.index
+        if l != L:
+            g = "σ" if step.activation in ("sigmoid", "logistic") else "g"
+            print(f"  layer {l}", file=out)
+            if g == "σ":
+                _show(out, f"{pad}σ'(z[{l}]) = a[{l}](1 - a[{l}]) = ", step.g_prime)
+            else:
+                _show(out, f"{pad}g'(z[{l}]) = ", step.g_prime)
+            _show(out, f"{pad}dz[{l}] = (dz[{l + 1}] W[{l + 1}]ᵀ) ⊙ {g}'(z[{l}]) = ", step.dz)
+        _show(out, f"{pad}dW[{l}] = a[{l - 1}]ᵀ dz[{l}] = ", step.dW)
+        _show(out, f"{pad}db[{l}] = dz[{l}] = ", step.db)
+    _show(
+        out,
+        f"  output layer in the seeds' form, Δw_ij = η δ_j x_i = -η dW[{L}] = ",
+        -trace.learning_rate * last.dW,
+        "\n",
+    )
+
+    print(f"UPDATE    W ← W - η dW      b ← b - η db      (η = {trace.learning_rate:g})", file=out)
+    for step in trace.layers:
+        _show(out, f"  W[{step.index}] = ", step.W_new)
+        _show(out, f"  b[{step.index}] = ", step.b_new)
+    print(f"  loss after the step: {after.loss:.6g} (before: {trace.loss:.6g})", file=out)
+    return 0
+
+
+# -- demo -----------------------------------------------------------------------------------
+
+
+def cmd_demo(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import StandardScaler
+
+    cls = _estimator_classes()["MLPClassifier"]
+    X, y = load_digits(return_X_y=True)
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=0.25, stratify=y, random_state=args.random_state
+    )
+    scaler = StandardScaler().fit(X_train)
+    X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    console = _console(stdout)
+    console.print(
+        f"sigmanet demo: MLPClassifier(hidden_layer_sizes=(64,), activation='relu', "
+        f"solver='adam', learning_rate_init=0.003, batch_size=32) on scikit-learn's digits "
+        "(8x8 images, 10 classes): "
+        f"{len(y_train)} training and {len(y_test)} held-out images (stratified), "
+        "standardised."
+    )
+    printer = _EpochPrinter(console, X_test, y_test)
+    model = cls(
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        learning_rate_init=0.003,
+        batch_size=32,
+        max_iter=args.max_iter,
+        random_state=args.random_state,
+    )
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model.fit(X_train, y_train, callbacks=[printer])
+    _emit_warnings(caught, stderr)
+    rows, matrix = classification_metrics(model, X_test, y_test)
+    console.print(f"held-out images ({len(y_test)})")
+    console.print(_metrics_table(rows))
+    console.print("confusion matrix (rows: true digit, columns: predicted digit)")
+    console.print(_confusion_table(matrix, list(model.classes_)))
+    return 0
+
+
+class _EpochPrinter(Callback):
+    """Prints each epoch's training loss and held-out accuracy (digits labels are 0..9)."""
+
+    def __init__(self, console: Any, X_test: np.ndarray, y_test: np.ndarray) -> None:
+        self.console = console
+        self.X_test = X_test
+        self.y_test = y_test
+
+    def on_train_begin(self, network: Any) -> None:
+        return None
+
+    def on_batch_end(self, network: Any, logs: dict[str, Any]) -> None:
+        return None
+
+    def on_epoch_end(self, network: Any, logs: dict[str, Any]) -> bool:
+        predicted = np.argmax(network.forward(self.X_test), axis=1)
+        accuracy = float(np.mean(predicted == self.y_test))
+        self.console.print(
+            f"epoch {int(logs['epoch']) + 1:3d}   loss {logs['loss']:.4f}   "
+            f"held-out accuracy {accuracy:.3f}"
+        )
+        return False
+
+    def on_train_end(self, network: Any, history: Any) -> None:
+        return None
+
+
+# ============================================================================================
+# The parser
+# ============================================================================================
+
+_EXAMPLES = {
+    "train": """example:
+  sigmanet train iris.csv --target species --model mlp-classifier \\
+      --hidden-layer-sizes 16 --activation tanh --max-iter 300 --save iris.safetensors
+  sigmanet train houses.csv --target price --model mlp-regressor --standardize \\
+      --one-hot-categoricals --impute median --drop-columns id
+
+Writes MODEL and MODEL.preprocessing.json (the columns, categories, fill values and scaling
+that predict and evaluate re-apply).""",
+    "predict": """example:
+  sigmanet predict iris.safetensors new_flowers.csv --proba --output predictions.csv""",
+    "evaluate": """example:
+  sigmanet evaluate iris.safetensors test.csv --target species""",
+    "info": """example:
+  sigmanet info iris.safetensors""",
+    "plot": """examples:
+  sigmanet plot activations --names sigmoid,tanh,relu --output activations.png
+  sigmanet plot loss iris.safetensors --output loss.svg
+  sigmanet plot boundary model.safetensors two_features.csv --target label --output regions.png
+  sigmanet plot gradient-flow --output gradient_flow.png""",
+    "activations": """example:
+  sigmanet plot activations --names sigmoid,tanh --derivatives 0,1 --output activations.svg""",
+    "loss": """example:
+  sigmanet plot loss iris.safetensors --output loss.png""",
+    "boundary": """example:
+  sigmanet plot boundary model.safetensors two_features.csv --target label --output regions.png""",
+    "gradient-flow": """example:
+  sigmanet plot gradient-flow --depth 6 --width 32 --epochs 3 --output gradient_flow.png
+  sigmanet plot gradient-flow --data cancer.csv --target diagnosis --output flow.svg""",
+    "trace": """example:
+  sigmanet trace
+  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5""",
+    "demo": """example:
+  sigmanet demo""",
+}
+
+
+def _add_command(subparsers: Any, name: str, help_text: str, description: str) -> _Parser:
+    return subparsers.add_parser(
+        name,
+        help=help_text,
+        description=description,
+        epilog=_EXAMPLES[name],
+        formatter_class=_Formatter,
+    )
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
+        prog=PROG,
+        description="sigmanet: the sigmoid family of models from first principles.",
+        epilog="""examples:
+  sigmanet demo
+  sigmanet train data.csv --target label --save model.safetensors
+  sigmanet predict model.safetensors new.csv --output predictions.csv
+  sigmanet trace
+
+Run 'sigmanet COMMAND --help' for a command's options.""",
+        formatter_class=_Formatter,
+    )
+    from sigmanet import __version__
+
+    parser.add_argument("--version", action="version", version=f"sigmanet {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    train = _add_command(
+        commands,
+        "train",
+        "train a model on a CSV/Parquet file",
+        "Train a model on DATA and report metrics on a held-out split.",
+    )
+    train.add_argument("data", metavar="DATA", help="CSV file (or .parquet with pyarrow)")
+    train.add_argument("--target", required=True, metavar="COLUMN", help="the column to predict")
+    train.add_argument(
+        "--model",
+        choices=sorted(MODELS),
+        default="mlp-classifier",
+        help="model to train (default: mlp-classifier)",
+    )
+    train.add_argument(
+        "--hidden-layer-sizes",
+        type=_int_list,
+        metavar="N,N,...",
+        help="hidden layer widths, e.g. 64,32 (MLPs; default 100)",
+    )
+    train.add_argument(
+        "--activation",
+        metavar="NAME",
+        help="hidden activation, e.g. relu, sigmoid, tanh, gelu (MLPs)",
+    )
+    train.add_argument("--solver", metavar="NAME", help="adam, sgd, lbfgs, ...")
+    train.add_argument("--max-iter", type=_positive_int, metavar="N", help="epochs/iterations")
+    train.add_argument(
+        "--learning-rate-init", type=_positive_float, metavar="ETA", help="initial learning rate"
+    )
+    train.add_argument(
+        "--alpha",
+        type=_nonnegative_float,
+        metavar="A",
+        help="L2 penalty (for logistic/softmax: C = 1/A)",
+    )
+    train.add_argument(
+        "--batch-size",
+        type=_batch_size,
+        metavar="N",
+        help="mini-batch size, 'auto' or 'full' (batch gradient descent)",
+    )
+    train.add_argument(
+        "--validation-fraction",
+        type=_fraction,
+        default=0.1,
+        metavar="F",
+        help="share of rows held out for the final metrics (default 0.1; 0: none)",
+    )
+    train.add_argument(
+        "--random-state",
+        type=int,
+        metavar="SEED",
+        help="seed of the split and the model (default: random)",
+    )
+    train.add_argument("--save", metavar="MODEL", help="write the trained model to this file")
+    train.add_argument("--force", action="store_true", help="overwrite an existing MODEL")
+    train.add_argument("--drop-columns", type=_name_list, metavar="A,B", help="columns to ignore")
+    train.add_argument(
+        "--one-hot-categoricals", action="store_true", help="one-hot encode non-numeric columns"
+    )
+    train.add_argument(
+        "--impute",
+        choices=IMPUTE_CHOICES,
+        default="none",
+        help="missing values: fill with the column mean/median, drop the rows, "
+        "or refuse (none, the default)",
+    )
+    train.add_argument(
+        "--standardize",
+        action="store_true",
+        help="centre and scale the features by their training mean and std",
+    )
+    train.add_argument("--float32", action="store_true", help="train in float32")
+    train.add_argument("--quiet", action="store_true", help="no progress output")
+
+    predict = _add_command(
+        commands,
+        "predict",
+        "predict with a saved model",
+        "Write predictions for DATA as CSV (one row per input row).",
+    )
+    predict.add_argument("model", metavar="MODEL")
+    predict.add_argument("data", metavar="DATA")
+    predict.add_argument("--output", metavar="FILE", help="CSV file to write (default: stdout)")
+    predict.add_argument("--proba", action="store_true", help="add class probability columns")
+    predict.add_argument("--force", action="store_true", help="overwrite an existing FILE")
+
+    evaluate = _add_command(
+        commands,
+        "evaluate",
+        "score a saved model on labelled data",
+        "Classifiers: accuracy, log loss, macro precision/recall/F1 and the "
+        "confusion matrix. Regressors: R², MAE, RMSE.",
+    )
+    evaluate.add_argument("model", metavar="MODEL")
+    evaluate.add_argument("data", metavar="DATA")
+    evaluate.add_argument("--target", required=True, metavar="COLUMN")
+
+    info = _add_command(
+        commands,
+        "info",
+        "describe a saved model",
+        "Layers, shapes, parameters and training history of a model file.",
+    )
+    info.add_argument("model", metavar="MODEL")
+
+    plot = _add_command(
+        commands,
+        "plot",
+        "draw a figure (needs matplotlib)",
+        "Draw a figure to a .png, .svg or .pdf file.",
+    )
+    plots = plot.add_subparsers(dest="plot", metavar="FIGURE", parser_class=_Parser)
+    plots.required = True
+    activations = _add_command(
+        plots,
+        "activations",
+        "activation functions and derivatives",
+        "f, f' and f'' of registered activations.",
+    )
+    activations.add_argument(
+        "--names",
+        type=_name_list,
+        default=["sigmoid", "tanh", "relu"],
+        metavar="A,B",
+        help="activations (default sigmoid,tanh,relu)",
+    )
+    activations.add_argument(
+        "--derivatives",
+        type=_derivative_orders,
+        default=(0, 1, 2),
+        metavar="0,1,2",
+        help="orders to draw (default 0,1,2)",
+    )
+    loss = _add_command(
+        plots,
+        "loss",
+        "training/validation loss curves",
+        "The loss per epoch recorded in a model file.",
+    )
+    loss.add_argument("model", metavar="MODEL")
+    loss.add_argument("--log", action="store_true", help="logarithmic loss axis")
+    boundary = _add_command(
+        plots,
+        "boundary",
+        "decision regions of a 2-feature classifier",
+        "Decision regions of a classifier trained on two numeric columns.",
+    )
+    boundary.add_argument("model", metavar="MODEL")
+    boundary.add_argument("data", metavar="DATA")
+    boundary.add_argument("--target", required=True, metavar="COLUMN")
+    flow = _add_command(
+        plots,
+        "gradient-flow",
+        "vanishing gradients: deep sigmoid vs relu",
+        "Train the same deep network with sigmoid and with relu hidden layers "
+        "for a few epochs, recording mean |dL/dW| per layer.",
+    )
+    flow.add_argument("--data", metavar="DATA", help="CSV file (default: scikit-learn digits)")
+    flow.add_argument("--target", metavar="COLUMN", help="class column of DATA")
+    flow.add_argument(
+        "--depth", type=_positive_int, default=6, metavar="N", help="hidden layers (default 6)"
+    )
+    flow.add_argument(
+        "--width",
+        type=_positive_int,
+        default=32,
+        metavar="N",
+        help="units per hidden layer (default 32)",
+    )
+    flow.add_argument(
+        "--epochs", type=_positive_int, default=3, metavar="N", help="epochs (default 3)"
+    )
+    flow.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    for sub in (activations, loss, boundary, flow):
+        sub.add_argument(
+            "--output", required=True, metavar="FILE", help="image file: .png, .svg or .pdf"
+        )
+
+    trace = _add_command(
+        commands,
+        "trace",
+        "one backpropagation step, printed",
+        "One forward and backward pass of a tiny network with every "
+        "intermediate value, beside the formulas.",
+    )
+    trace.add_argument("--x", type=_float_list, metavar="X1,X2", help="input (default 1,0.5)")
+    trace.add_argument("--y", type=_float_list, metavar="Y", help="target (default 1)")
+    trace.add_argument(
+        "--sizes",
+        type=_int_list,
+        default=(2, 3, 1),
+        metavar="N,N,N",
+        help="layer widths from input to output (default 2,3,1)",
+    )
+    trace.add_argument(
+        "--activation",
+        default="sigmoid",
+        metavar="NAME",
+        help="hidden activation (default sigmoid)",
+    )
+    trace.add_argument(
+        "--output-activation", metavar="NAME", help="output activation (default: --activation)"
+    )
+    trace.add_argument("--loss", choices=("squared_error", "log_loss"), default="squared_error")
+    trace.add_argument("--learning-rate", type=_positive_float, default=0.5, metavar="ETA")
+    trace.add_argument("--seed", type=int, default=0, help="seed of the weights (default 0)")
+
+    demo = _add_command(
+        commands,
+        "demo",
+        "train on scikit-learn's digits and report",
+        "Train an MLPClassifier on scikit-learn's bundled digits (no download) "
+        "and report the held-out accuracy.",
+    )
+    demo.add_argument(
+        "--max-iter", type=_positive_int, default=30, metavar="N", help="epochs (default 30)"
+    )
+    demo.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    return parser
+
+
+def _derivative_orders(text: str) -> tuple[int, ...]:
+    try:
+        orders = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected orders among 0,1,2; got {text!r}") from None
+    if (
+        not orders
+        or any(order not in (0, 1, 2) for order in orders)
+        or len(set(orders)) != len(orders)
+    ):
+        raise argparse.ArgumentTypeError(f"expected distinct orders among 0,1,2; got {text!r}")
+    return orders
+
+
+_COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Any], int]] = {
+    "train": cmd_train,
+    "predict": cmd_predict,
+    "evaluate": cmd_evaluate,
+    "info": cmd_info,
+    "plot": cmd_plot,
+    "trace": cmd_trace,
+    "demo": cmd_demo,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``sigmanet`` command with ``argv`` (default ``sys.argv[1:]``); return its status.
+
+    0 on success, 1 for a data or model error, 2 for a usage error. Errors are printed as one
+    line on stderr, ``sigmanet: error: ...``, without a traceback.
+    """
+    stdout, stderr = sys.stdout, sys.stderr
+    parser = build_parser()
+    try:
+        try:
+            args = parser.parse_args(None if argv is None else list(argv))
+        except SystemExit as exit_:  # --help and --version
+            return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
+        return _COMMANDS[args.command](args, stdout, stderr)
+    except UsageError as error:
+        print(f"{PROG}: error: {error}", file=stderr)
+        return 2
+    except CommandError as error:
+        print(f"{PROG}: error: {error}", file=stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=stderr)
+        return 130
+    except BrokenPipeError:
+        # the reader of stdout went away (e.g. `sigmanet predict ... | head`)
+        with contextlib.suppress(OSError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except Exception as error:
+        from sigmanet.exceptions import SigmanetError
+
+        if isinstance(error, SigmanetError | ValueError | OSError | ImportError):
+            print(f"{PROG}: error: {_one_line(error)}", file=stderr)
+            return 1
+        raise
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    if isinstance(error, OSError) and error.filename and error.strerror:
+        text = f"{error.filename}: {error.strerror}"
+    return " ".join(text.split())
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

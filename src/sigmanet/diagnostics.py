@@ -1,0 +1,443 @@
+"""Diagnostics: watch gradients flow, and trace one backpropagation step by hand.
+
+Two tools for seeing what backpropagation does:
+
+* :class:`GradientFlowRecorder`, a training callback that records, epoch by epoch, the mean
+  absolute gradient ``mean |∂L/∂W[l]|`` of every weight matrix. In a deep sigmoid network the
+  first layers' gradients are orders of magnitude smaller than the last layer's, because each
+  layer multiplies the backpropagated error by ``σ'(z) ≤ 0.25`` (the vanishing-gradient
+  problem); with ReLU, whose derivative is 1 on the active side, they stay comparable.
+* :func:`trace_backprop`, one forward and one backward pass of a tiny network, written out
+  with the seeds' formulas so every intermediate (``z``, ``a``, ``dz``, ``dW``, ``db``) can be
+  printed and checked by hand. ``sigmanet trace`` prints it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sigmanet._arrays import as_float_array
+from sigmanet.layers import Dense, Maxout
+from sigmanet.network import Sequential
+from sigmanet.training import Callback, History
+
+__all__ = ["BackpropTrace", "GradientFlowRecorder", "LayerStep", "trace_backprop"]
+
+
+class GradientFlowRecorder(Callback):
+    """Record the mean absolute gradient of each weight matrix, per epoch.
+
+    For weight matrix ``W[l]`` and epoch ``e`` the recorded value is the mean, over the
+    batches of that epoch, of ``mean(|∂L/∂W[l]|)`` taken right after the batch's backward
+    pass. The gradient is the one the optimizer receives, so it includes the L2 penalty term
+    ``(alpha/m) W`` when ``alpha > 0``; use ``alpha=0`` to see the data gradient alone.
+
+    It needs a solver that calls batch hooks (``sgd``, ``adam`` and the other stochastic
+    solvers); a full-batch L-BFGS fit records nothing.
+
+    Parameters
+    ----------
+    accumulate : bool
+        If false (default) every training run (every ``fit``) starts a fresh record. If true,
+        successive runs on a network of the same shape append to the record, which is what
+        ``partial_fit`` loops want (each call is one short training run).
+
+    Attributes
+    ----------
+    layer_names : list of str
+        One name per weight matrix, first to last: ``"W1 (64→32)"`` and so on.
+    history : ndarray of shape (n_epochs, n_weight_layers)
+        ``history[e, l]`` is the mean |∂L/∂W| of weight matrix ``l`` in epoch ``e`` (float64).
+
+    Examples
+    --------
+    >>> from sigmanet import MLPClassifier                       # doctest: +SKIP
+    >>> recorder = GradientFlowRecorder()                         # doctest: +SKIP
+    >>> MLPClassifier((32,) * 6, activation="sigmoid").fit(X, y, callbacks=[recorder])
+    >>> recorder.history[:, 0] / recorder.history[:, -1]          # doctest: +SKIP
+    """
+
+    def __init__(self, accumulate: bool = False) -> None:
+        self.accumulate = bool(accumulate)
+        self.layer_names: list[str] = []
+        self._shapes: list[tuple[int, ...]] = []
+        self._rows: list[np.ndarray] = []
+        self._sums: np.ndarray = np.zeros(0)
+        self._batches = 0
+
+    def reset(self) -> None:
+        """Forget everything recorded so far."""
+        self.layer_names = []
+        self._shapes = []
+        self._rows = []
+        self._sums = np.zeros(0)
+        self._batches = 0
+
+    @property
+    def history(self) -> np.ndarray:
+        """Array of shape (n_epochs, n_weight_layers); empty rows before any epoch ends."""
+        if not self._rows:
+            return np.zeros((0, len(self.layer_names)))
+        return np.vstack(self._rows)
+
+    @property
+    def n_epochs(self) -> int:
+        """The number of epochs recorded."""
+        return len(self._rows)
+
+    def ratio(self, numerator: int = 0, denominator: int = -1) -> np.ndarray:
+        """Per-epoch ratio ``history[:, numerator] / history[:, denominator]``.
+
+        The default, first layer over last layer, is the vanishing-gradient figure: far below
+        1 for deep sigmoid stacks, near 1 for ReLU.
+        """
+        history = self.history
+        if history.shape[0] == 0:
+            raise ValueError("Nothing recorded yet: train with this recorder first.")
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return history[:, numerator] / history[:, denominator]
+
+    # -- callback hooks ---------------------------------------------------------------------
+    def on_train_begin(self, network: Sequential) -> None:
+        weighted = [layer for layer in network.layers if isinstance(layer, Dense | Maxout)]
+        if not weighted:
+            raise ValueError(
+                "GradientFlowRecorder needs a network with at least one Dense or Maxout layer."
+            )
+        shapes = [layer.params["W"].shape for layer in weighted]
+        if not (self.accumulate and shapes == self._shapes):
+            self.reset()
+            self._shapes = shapes
+            self.layer_names = [
+                f"W{index} ({layer.input_dim}→{layer.output_dim})"
+                for index, layer in enumerate(weighted, start=1)
+            ]
+        self._sums = np.zeros(len(shapes))
+        self._batches = 0
+
+    def on_batch_end(self, network: Sequential, logs: dict[str, Any]) -> None:
+        for index, grad in enumerate(network.weight_gradients()):
+            # float64 accumulation: float32 means of tiny gradients would lose digits.
+            self._sums[index] += float(np.mean(np.abs(grad), dtype=np.float64))
+        self._batches += 1
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
+        if self._batches:
+            self._rows.append(self._sums / self._batches)
+        self._sums = np.zeros(len(self._shapes))
+        self._batches = 0
+        return False
+
+    def on_train_end(self, network: Sequential, history: History) -> None:
+        self._batches = 0
+
+    def __repr__(self) -> str:
+        return f"GradientFlowRecorder(layers={len(self.layer_names)}, epochs={self.n_epochs})"
+
+
+# -- one backpropagation step, by hand ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """Everything one layer computes in a forward and backward pass.
+
+    Rows are samples (shapes with ``m`` samples); ``l`` is :attr:`index`.
+
+    Attributes
+    ----------
+    index : int
+        The layer number ``l``, starting at 1 for the first hidden layer.
+    activation : str
+        Name of ``g`` in ``a[l] = g(z[l])``.
+    W : ndarray of shape (fan_in, fan_out)
+    b : ndarray of shape (fan_out,)
+    a_prev : ndarray of shape (m, fan_in)
+        ``a[l-1]``, the layer's input (``a[0] = x``).
+    z : ndarray of shape (m, fan_out)
+        ``z[l] = a[l-1] W[l] + b[l]``.
+    a : ndarray of shape (m, fan_out)
+        ``a[l] = g(z[l])``.
+    g_prime : ndarray of shape (m, fan_out)
+        ``g'(z[l])``.
+    dz : ndarray of shape (m, fan_out)
+        ``∂ℓ/∂z[l]`` per sample: ``(ŷ - y) ⊙ g'(z[L])`` at the output (squared error),
+        ``(dz[l+1] W[l+1]ᵀ) ⊙ g'(z[l])`` below it.
+    dW : ndarray of shape (fan_in, fan_out)
+        ``∂L/∂W[l] = a[l-1]ᵀ dz[l] / m``.
+    db : ndarray of shape (fan_out,)
+        ``∂L/∂b[l] = Σ_rows dz[l] / m``.
+    W_new, b_new : ndarray
+        After one gradient-descent step, ``W - η dW`` and ``b - η db``.
+    """
+
+    index: int
+    activation: str
+    W: np.ndarray
+    b: np.ndarray
+    a_prev: np.ndarray
+    z: np.ndarray
+    a: np.ndarray
+    g_prime: np.ndarray
+    dz: np.ndarray
+    dW: np.ndarray
+    db: np.ndarray
+    W_new: np.ndarray
+    b_new: np.ndarray
+
+
+@dataclass(frozen=True)
+class BackpropTrace:
+    """One forward and backward pass, as returned by :func:`trace_backprop`.
+
+    Attributes
+    ----------
+    x : ndarray of shape (m, n_inputs)
+    y : ndarray of shape (m, n_outputs)
+    output : ndarray of shape (m, n_outputs)
+        The prediction ``ŷ = a[L]``.
+    loss : float
+        The batch loss ``L`` (mean over the m samples).
+    loss_name : str
+        ``"squared_error"`` (``ℓ = ½ Σ (ŷ - y)²``) or ``"log_loss"``.
+    learning_rate : float
+        ``η`` of the update ``W ← W - η ∂L/∂W``.
+    layers : tuple of LayerStep
+        First hidden layer to output layer.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    output: np.ndarray
+    loss: float
+    loss_name: str
+    learning_rate: float
+    layers: tuple[LayerStep, ...]
+
+    @property
+    def delta(self) -> np.ndarray:
+        """The seeds' output error ``δ = (y - ŷ) σ'(z)``, i.e. ``-dz[L]``.
+
+        With it the seeds' update is ``Δw_ij = η δ_j x_i`` (``x_i`` being the input of the
+        output layer), the same step as ``-η ∂L/∂W``.
+        """
+        return -self.layers[-1].dz
+
+    @property
+    def layer_sizes(self) -> tuple[int, ...]:
+        """Widths from input to output, e.g. ``(2, 3, 1)``."""
+        return (self.x.shape[1], *(step.W.shape[1] for step in self.layers))
+
+
+_TRACE_LOSSES = ("squared_error", "log_loss")
+
+
+def _as_2d(value: Any, name: str, width: int | None) -> np.ndarray:
+    array = as_float_array(value, name).astype(np.float64)
+    if array.ndim == 0:
+        array = array.reshape(1, 1)
+    elif array.ndim == 1:
+        array = array.reshape(1, -1)
+    if array.ndim != 2 or array.shape[0] == 0:
+        raise ValueError(
+            f"{name} must be a vector or an (m, n) matrix with m >= 1; got shape {np.shape(value)}."
+        )
+    if width is not None and array.shape[1] != width:
+        raise ValueError(f"{name} must have {width} columns; got shape {array.shape}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite numbers.")
+    return array
+
+
+def trace_backprop(
+    x: Any = None,
+    y: Any = None,
+    *,
+    layer_sizes: Sequence[int] = (2, 3, 1),
+    weights: Sequence[Any] | None = None,
+    biases: Sequence[Any] | None = None,
+    activation: str = "sigmoid",
+    output_activation: str | None = None,
+    loss: str = "squared_error",
+    learning_rate: float = 0.5,
+    random_state: Any = 0,
+) -> BackpropTrace:
+    """One forward and backward pass of a tiny fully connected network, step by step.
+
+    Forward, for ``l = 1 … L`` with ``a[0] = x``::
+
+        z[l] = a[l-1] W[l] + b[l]        a[l] = g(z[l])
+
+    Backward (the seeds' delta rule): with squared error ``ℓ = ½ Σ (ŷ - y)²`` the output
+    error is ``δ = (y - ŷ) σ'(z[L])``, so ``dz[L] = ∂ℓ/∂z[L] = (ŷ - y) ⊙ g'(z[L]) = -δ``
+    (with ``loss="log_loss"`` and a sigmoid output the fused form ``dz[L] = ŷ - y``); then::
+
+        dz[l] = (dz[l+1] W[l+1]ᵀ) ⊙ g'(z[l])
+        dW[l] = a[l-1]ᵀ dz[l] / m        db[l] = Σ_rows dz[l] / m
+
+    and one gradient-descent step ``W ← W - η dW`` (the seeds' ``Δw_ij = η δ_j x_i``).
+
+    This is written out with NumPy on purpose, independently of :mod:`sigmanet.layers`, so
+    it can be read line by line; the tests check it against :class:`sigmanet.network.
+    Sequential` and against central differences.
+
+    Parameters
+    ----------
+    x : array of shape (n_inputs,) or (m, n_inputs), optional
+        The input(s). Default ``[1.0, 0.5]`` (for 2 inputs) or ones.
+    y : array of shape (n_outputs,) or (m, n_outputs), optional
+        The target(s). Default 1 for every output.
+    layer_sizes : sequence of int
+        Widths from input to output, default ``(2, 3, 1)``. Ignored when ``weights`` is given.
+    weights, biases : sequence of arrays, optional
+        ``W[l]`` of shape (fan_in, fan_out) and ``b[l]`` of shape (fan_out,). By default drawn
+        from ``random_state`` uniformly in [-1, 1] and rounded to 2 decimals (so the printed
+        numbers are exactly the ones used), biases 0.
+    activation : str
+        A registered activation name (see :func:`sigmanet.activations.names`) for the hidden
+        layers.
+    output_activation : str, optional
+        For the output layer; default ``activation``.
+    loss : {"squared_error", "log_loss"}
+        ``log_loss`` (binary cross-entropy) requires a sigmoid output.
+    learning_rate : float
+        ``η`` of the update.
+    random_state : int, Generator or None
+        Seed of the default weights.
+
+    Returns
+    -------
+    BackpropTrace
+    """
+    from sigmanet import activations as _activations
+
+    if loss not in _TRACE_LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(_TRACE_LOSSES)}; got {loss!r}.")
+    learning_rate = float(learning_rate)
+    if not np.isfinite(learning_rate) or learning_rate <= 0:
+        raise ValueError(f"learning_rate must be a positive number; got {learning_rate!r}.")
+    output_activation = activation if output_activation is None else output_activation
+    if loss == "log_loss" and output_activation != "sigmoid":
+        raise ValueError(
+            "loss='log_loss' is binary cross-entropy of a sigmoid output; got "
+            f"output_activation={output_activation!r}."
+        )
+
+    if weights is None:
+        sizes = [int(s) for s in layer_sizes]
+        if len(sizes) < 2 or any(s < 1 for s in sizes) or list(layer_sizes) != sizes:
+            raise ValueError(
+                "layer_sizes must be at least two positive integers (inputs, ..., outputs); "
+                f"got {tuple(layer_sizes)!r}."
+            )
+        rng = np.random.default_rng(random_state)
+        Ws = [
+            np.round(rng.uniform(-1.0, 1.0, size=(a, b)), 2) for a, b in itertools.pairwise(sizes)
+        ]
+    else:
+        Ws = [as_float_array(w, f"weights[{i}]").astype(np.float64) for i, w in enumerate(weights)]
+        if not Ws:
+            raise ValueError("weights must hold at least one matrix.")
+        for i, w in enumerate(Ws):
+            if w.ndim != 2:
+                raise ValueError(
+                    f"weights[{i}] must be a (fan_in, fan_out) matrix; got shape {w.shape}."
+                )
+            if i and w.shape[0] != Ws[i - 1].shape[1]:
+                raise ValueError(
+                    f"weights[{i}] has {w.shape[0]} rows but weights[{i - 1}] has "
+                    f"{Ws[i - 1].shape[1]} columns; they must match."
+                )
+        sizes = [Ws[0].shape[0], *(w.shape[1] for w in Ws)]
+    if biases is None:
+        bs = [np.zeros(w.shape[1]) for w in Ws]
+    else:
+        if len(biases) != len(Ws):
+            raise ValueError(
+                f"biases must hold {len(Ws)} vectors, one per weight matrix; got {len(biases)}."
+            )
+        bs = [
+            as_float_array(b, f"biases[{i}]").astype(np.float64).reshape(-1)
+            for i, b in enumerate(biases)
+        ]
+        for i, (b, w) in enumerate(zip(bs, Ws, strict=True)):
+            if b.shape != (w.shape[1],):
+                raise ValueError(f"biases[{i}] must have shape ({w.shape[1]},); got {b.shape}.")
+
+    if x is None:
+        x = [1.0, 0.5] if sizes[0] == 2 else np.ones(sizes[0])
+    if y is None:
+        y = np.ones(sizes[-1])
+    X = _as_2d(x, "x", sizes[0])
+    Y = _as_2d(y, "y", sizes[-1])
+    if Y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"x and y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}."
+        )
+    m = X.shape[0]
+    names = [activation] * (len(Ws) - 1) + [output_activation]
+    funcs = [_activations.get(name) for name in names]
+
+    # forward
+    a_prevs, zs, acts, primes = [], [], [], []
+    a = X
+    for W, b, g in zip(Ws, bs, funcs, strict=True):
+        z = a @ W + b
+        a_prevs.append(a)
+        zs.append(z)
+        a = np.asarray(g(z), dtype=np.float64)
+        acts.append(a)
+        primes.append(np.asarray(g.derivative(z), dtype=np.float64))
+    output = a
+
+    # loss and the output layer's dz
+    if loss == "squared_error":
+        value = float(np.sum(0.5 * (output - Y) ** 2) / m)
+        dz = (output - Y) * primes[-1]
+    else:
+        z_out = zs[-1]
+        # log(1 + e^z) - y z, the stable binary cross-entropy of a logit
+        value = float(np.sum(np.logaddexp(0.0, z_out) - Y * z_out) / m)
+        dz = output - Y
+
+    # backward
+    dzs: list[np.ndarray] = [np.empty(0)] * len(Ws)
+    dzs[-1] = dz
+    for layer in range(len(Ws) - 2, -1, -1):
+        dzs[layer] = (dzs[layer + 1] @ Ws[layer + 1].T) * primes[layer]
+
+    steps = []
+    for layer, (W, b) in enumerate(zip(Ws, bs, strict=True)):
+        dW = a_prevs[layer].T @ dzs[layer] / m
+        db = dzs[layer].sum(axis=0) / m
+        steps.append(
+            LayerStep(
+                index=layer + 1,
+                activation=names[layer],
+                W=W,
+                b=b,
+                a_prev=a_prevs[layer],
+                z=zs[layer],
+                a=acts[layer],
+                g_prime=primes[layer],
+                dz=dzs[layer],
+                dW=dW,
+                db=db,
+                W_new=W - learning_rate * dW,
+                b_new=b - learning_rate * db,
+            )
+        )
+    return BackpropTrace(
+        x=X,
+        y=Y,
+        output=output,
+        loss=value,
+        loss_name=loss,
+        learning_rate=learning_rate,
+        layers=tuple(steps),
+    )

@@ -1,0 +1,18 @@
+"""scikit-learn estimators built on the sigmanet core."""
+
+from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
+from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
+
+__all__ = [
+    "ESTIMATORS",
+    "LogisticRegression",
+    "MLPClassifier",
+    "MLPRegressor",
+    "SoftmaxRegression",
+]
+
+#: The classes a model file may name: the allow-list :func:`sigmanet.load` builds from.
+ESTIMATORS = {
+    cls.__name__: cls
+    for cls in (LogisticRegression, SoftmaxRegression, MLPClassifier, MLPRegressor)
+}

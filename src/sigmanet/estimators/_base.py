@@ -1,0 +1,604 @@
+"""The machinery the estimators share: validation, the network, the solvers, the stopping rules.
+
+Every sigmanet estimator is a :class:`sigmanet.network.Sequential` trained by
+:func:`sigmanet.training.train` (stochastic solvers) or :func:`sigmanet.training.train_lbfgs`.
+Logistic and softmax regression are the same engine with no hidden layer.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, is_classifier
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from sigmanet import activations as _activations
+from sigmanet import initializers as _initializers
+from sigmanet import optimizers as _optimizers
+from sigmanet import schedules as _schedules
+from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
+from sigmanet.network import Sequential
+from sigmanet.training import Callback, History, train, train_lbfgs
+
+STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+LEARNING_RATES = ("constant", "invscaling", "adaptive", "step", "exponential", "cosine", "annealed")
+_FLOAT_DTYPES = (np.float64, np.float32)
+
+
+def _one_of(name: str, value: Any, valid: Sequence[str]) -> None:
+    if not isinstance(value, str) or value not in valid:
+        raise ValueError(
+            f"{name}={value!r} is not valid. Valid values: {', '.join(map(repr, valid))}."
+        )
+
+
+def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> None:
+    kind = numbers.Integral if integer else numbers.Real
+    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (value >= 0 if allow_zero else value > 0)
+    if not ok:
+        what = "an integer" if integer else "a finite number"
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ValueError(f"{name} must be {what} {bound}; got {value!r}.")
+
+
+def _fraction(name: str, value: Any, *, low_open: bool = False, high_open: bool = True) -> None:
+    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
+    if ok:
+        ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
+    if not ok:
+        interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
+        raise ValueError(f"{name} must be in {interval}; got {value!r}.")
+
+
+class ProgressBar(Callback):
+    """A terminal progress bar (rich) showing the epoch, the loss and the validation score."""
+
+    def __init__(self, total_epochs: int, estimator: Any) -> None:
+        self.total_epochs = total_epochs
+        self.estimator = estimator
+        self._progress: Any = None
+        self._task: Any = None
+
+    def on_train_begin(self, network: Sequential) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        console = Console(file=sys.stderr)
+        self._progress = Progress(
+            TextColumn("epoch"),
+            MofNCompleteColumn(),
+            BarColumn(),
+            TextColumn("{task.fields[status]}"),
+            console=console,
+            transient=False,
+        )
+        self._task = self._progress.add_task("fit", total=self.total_epochs, status="")
+        self._progress.start()
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
+        status = f"loss {logs['loss']:.6f}"
+        if "validation_loss" in logs:
+            status += f"  val loss {logs['validation_loss']:.6f}"
+        if "validation_score" in logs:
+            status += f"  val score {logs['validation_score']:.4f}"
+        self._progress.update(self._task, advance=1, status=status)
+        if not self._progress.console.is_terminal:
+            self._progress.console.print(f"epoch {int(logs['epoch']) + 1}: {status}")
+        return None
+
+    def on_train_end(self, network: Sequential, history: History) -> None:
+        self._progress.update(self._task, total=self._progress.tasks[0].completed)
+        self._progress.stop()
+
+
+class _StoppingRule(Callback):
+    """scikit-learn's convergence rule, with its validation score and adaptive learning rate.
+
+    Without early stopping: an epoch "does not improve" when its training loss is above
+    ``best_loss - tol``. With early stopping: when the validation score is below
+    ``best_score + tol``; the best-scoring weights are kept and restored at the end. After more
+    than ``n_iter_no_change`` such epochs in a row, training stops, or, with
+    ``learning_rate="adaptive"``, the learning rate is divided by 5 (stopping once it falls
+    below 1e-6).
+    """
+
+    def __init__(self, estimator: Any, optimizer: Any, validation: tuple[Any, ...] | None):
+        self.estimator = estimator
+        self.optimizer = optimizer
+        self.validation = validation
+        self.no_improvement = 0
+        self.best_params: list[np.ndarray] | None = None
+        self.converged = False
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
+        est = self.estimator
+        tol = est.tol
+        if self.validation is not None:
+            X_val, y_val, w_val = self.validation
+            score = float(est._score_network(X_val, y_val, w_val))
+            logs["validation_score"] = score
+            est.validation_scores_.append(score)
+            best = est.best_validation_score_
+            self.no_improvement = self.no_improvement + 1 if score < best + tol else 0
+            if score > best:
+                est.best_validation_score_ = score
+                params = network.parameters()
+                if self.best_params is None:
+                    self.best_params = [p.copy() for p in params]
+                else:
+                    for saved, p in zip(self.best_params, params, strict=True):
+                        np.copyto(saved, p)
+        else:
+            loss = logs["loss"]
+            self.no_improvement = self.no_improvement + 1 if loss > est.best_loss_ - tol else 0
+            est.best_loss_ = min(est.best_loss_, loss)
+        if self.no_improvement > est.n_iter_no_change:
+            if est.learning_rate == "adaptive" and self.optimizer.learning_rate > 1e-6:
+                self.optimizer.learning_rate /= 5.0
+                self.no_improvement = 0
+                return False
+            self.converged = True
+            return True
+        return False
+
+    def on_train_end(self, network: Sequential, history: History) -> None:
+        if self.best_params is not None:
+            for p, saved in zip(network.parameters(), self.best_params, strict=True):
+                np.copyto(p, saved)
+
+
+class BaseNetworkEstimator(BaseEstimator):
+    """Shared fit/predict machinery; subclasses set the output layer, loss and targets."""
+
+    _default_solver = "adam"
+
+    # -- subclass hooks -------------------------------------------------------------------------
+    def _hidden_spec(self) -> tuple[list[int], list[str], list[float]]:
+        """Widths, activation names and dropout rates of the hidden layers."""
+        return [], [], []
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        raise NotImplementedError
+
+    def _output_loss(self) -> Any:
+        raise NotImplementedError
+
+    def _l2(self) -> float:
+        return float(self.alpha)
+
+    def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        raise NotImplementedError
+
+    # -- validation -----------------------------------------------------------------------------
+    def _check_common_params(self) -> None:
+        valid_solvers = ("lbfgs", *STOCHASTIC_SOLVERS)
+        _one_of("solver", self.solver, valid_solvers)
+        _positive("max_iter", self.max_iter, integer=True)
+        _positive("tol", self.tol, allow_zero=True)
+        _positive("learning_rate_init", self.learning_rate_init)
+        _one_of("learning_rate", self.learning_rate, LEARNING_RATES)
+        _positive("power_t", self.power_t, allow_zero=True)
+        _fraction("momentum", self.momentum)
+        _fraction("beta_1", self.beta_1)
+        _fraction("beta_2", self.beta_2)
+        _positive("epsilon", self.epsilon)
+        _positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+        _positive("max_fun", self.max_fun, integer=True)
+        _fraction("validation_fraction", self.validation_fraction, low_open=True)
+        _positive("alpha", self.alpha, allow_zero=True)
+        batch = self.batch_size
+        if not (
+            (isinstance(batch, str) and batch in ("auto", "full"))
+            or (isinstance(batch, numbers.Integral) and not isinstance(batch, bool) and batch > 0)
+        ):
+            raise ValueError(f"batch_size must be a positive int, 'auto' or 'full'; got {batch!r}.")
+        for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
+            if not isinstance(getattr(self, flag), bool | np.bool_):
+                raise ValueError(f"{flag} must be True or False; got {getattr(self, flag)!r}.")
+
+    def _build_layers(self, n_features: int, n_outputs: int) -> list[Layer]:
+        widths, names, dropouts = self._hidden_spec()
+        layers: list[Layer] = []
+        rng_seed = self._rng.integers(2**32) if dropouts and any(dropouts) else None
+        for index, (width, name, rate) in enumerate(zip(widths, names, dropouts, strict=True)):
+            init = self._weight_init(name)
+            if name == "maxout":
+                layers.append(Maxout(width, pieces=self.maxout_pieces, initializer=init))
+            else:
+                layers.append(Dense(width, initializer=init))
+                layers.append(PReLU() if name == "prelu" else Activation(name))
+            if rate > 0:
+                layers.append(
+                    Dropout(rate, random_state=None if rng_seed is None else int(rng_seed) + index)
+                )
+        layers.append(Dense(n_outputs, initializer=self._output_initializer()))
+        return layers
+
+    def _output_initializer(self) -> str:
+        return "glorot_uniform"
+
+    def _weight_init(self, activation: str) -> str:
+        """The initializer of a hidden layer: ``weight_init``, or with "auto" the one that
+        suits the activation (He for the ReLU family, LeCun for SELU, Glorot otherwise)."""
+        name = getattr(self, "weight_init", "glorot_uniform")
+        return _initializers.default_for(activation) if name == "auto" else name
+
+    # -- the fit -------------------------------------------------------------------------------
+    def _is_fitted(self) -> bool:
+        return hasattr(self, "network_")
+
+    def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        return validate_data(
+            self,
+            X,
+            y,
+            reset=reset,
+            dtype=_FLOAT_DTYPES,
+            multi_output=True,
+            y_numeric=not self._is_classifier_model(),
+        )
+
+    def _is_classifier_model(self) -> bool:
+        return is_classifier(self)
+
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        incremental: bool = False,
+        classes: Any = None,
+        callbacks: Sequence[Callback] | None = None,
+        validation_data: tuple[Any, ...] | None = None,
+    ):
+        self._check_params()
+        if incremental and self.solver == "lbfgs":
+            raise ValueError(
+                "partial_fit is not available for solver='lbfgs'; "
+                "use a stochastic solver (sgd, adam, ...)."
+            )
+        first = not self._is_fitted() or (not self.warm_start and not incremental)
+        X, y = self._validate_X_y(X, y, reset=first)
+        targets = self._encode_targets(y, first, classes)
+        dtype = X.dtype
+        if targets.dtype.kind == "f":
+            targets = targets.astype(dtype, copy=False)
+        weight = self._sample_weight(sample_weight, X, y)
+        if first:
+            self._rng = np.random.default_rng(self.random_state)
+            n_outputs = targets.shape[1] if targets.ndim == 2 else len(self.classes_)
+            self._initialise(X.shape[1], n_outputs, dtype)
+        if self.network_.dtype != dtype:
+            X = X.astype(self.network_.dtype)
+            if targets.dtype.kind == "f":
+                targets = targets.astype(self.network_.dtype)
+
+        try:
+            if self.solver == "lbfgs":
+                self._fit_lbfgs(X, targets, weight)
+            else:
+                self._fit_stochastic(
+                    X, y, targets, weight, incremental, callbacks or (), validation_data
+                )
+        finally:
+            # Also after a DivergenceError: the parameters then hold their last finite values,
+            # and the fitted attributes describe exactly those.
+            self._publish_attributes()
+        return self
+
+    def _check_params(self) -> None:
+        self._check_common_params()
+
+    def _sample_weight(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> Any:
+        if sample_weight is None and getattr(self, "class_weight", None) is None:
+            return None
+        weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if getattr(self, "class_weight", None) is not None:
+            weight = weight * self._class_weight_per_sample(y).astype(X.dtype)
+        if not np.any(weight > 0):
+            raise ValueError("sample_weight must contain at least one positive weight.")
+        return weight
+
+    def _class_weight_per_sample(self, y: np.ndarray) -> np.ndarray:
+        raise ValueError("class_weight is only available for classifiers.")
+
+    def _initialise(self, n_features: int, n_outputs: int, dtype: Any) -> None:
+        layers = self._build_layers(n_features, n_outputs)
+        self.network_ = Sequential(layers).build(n_features, random_state=self._rng, dtype=dtype)
+        self.n_outputs_ = int(n_outputs)
+        self.loss_curve_: list[float] = []
+        self.validation_loss_curve_: list[float] = []
+        self.validation_scores_: list[float] | None = [] if self.early_stopping else None
+        self.best_loss_: float | None = math.inf
+        self.best_validation_score_: float | None = -math.inf if self.early_stopping else None
+        self.n_iter_ = 0
+        self.t_ = 0
+        self._optimizer: Any = None
+        self._schedule: Any = None
+
+    def _make_optimizer(self) -> Any:
+        lr = self.learning_rate_init
+        if self.solver == "sgd":
+            return _optimizers.GradientDescent(
+                learning_rate=lr,
+                momentum=self.momentum,
+                nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
+            )
+        if self.solver == "adam":
+            return _optimizers.Adam(
+                learning_rate=lr, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
+            )
+        if self.solver == "adamw":
+            return _optimizers.AdamW(
+                learning_rate=lr,
+                beta_1=self.beta_1,
+                beta_2=self.beta_2,
+                epsilon=self.epsilon,
+                weight_decay=self.alpha,
+            )
+        if self.solver == "rmsprop":
+            return _optimizers.RMSProp(learning_rate=lr, epsilon=self.epsilon)
+        return _optimizers.Adagrad(learning_rate=lr, epsilon=self.epsilon)
+
+    def _make_schedule(self) -> Any:
+        lr = self.learning_rate_init
+        name = self.learning_rate
+        if name in ("constant", "adaptive"):
+            return None  # the stopping rule divides an adaptive rate by 5 when progress stalls
+        if name == "invscaling":
+            return _schedules.InverseScaling(learning_rate=lr, power_t=self.power_t)
+        if name == "cosine":
+            return _schedules.CosineAnnealing(learning_rate=lr, t_max=self.max_iter)
+        if name == "annealed":
+            return _schedules.Annealed()
+        return _schedules.get(name, learning_rate=lr)
+
+    def _resolve_batch_size(self, n_samples: int) -> int:
+        if self.batch_size == "auto":
+            return min(200, n_samples)
+        if self.batch_size == "full":
+            return n_samples
+        return int(min(self.batch_size, n_samples))
+
+    def _split_validation(
+        self, X: np.ndarray, y: np.ndarray, targets: np.ndarray, weight: Any
+    ) -> tuple[Any, ...]:
+        from sklearn.model_selection import train_test_split
+
+        stratify = y if self._is_classifier_model() and y.ndim == 1 else None
+        seed = int(self._rng.integers(2**31))
+        arrays = [X, y, targets] + ([] if weight is None else [weight])
+        try:
+            parts = train_test_split(
+                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            )
+        except ValueError:
+            parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=seed)
+        X_tr, X_val, _, y_val, t_tr, t_val = parts[:6]
+        w_tr, w_val = (parts[6], parts[7]) if weight is not None else (None, None)
+        if X_val.shape[0] < 2:
+            raise ValueError(
+                "The validation set is too small: increase validation_fraction or the number "
+                f"of samples (got {X_val.shape[0]} validation sample(s))."
+            )
+        return X_tr, t_tr, w_tr, X_val, y_val, t_val, w_val
+
+    def _fit_stochastic(self, X, y, targets, weight, incremental, callbacks, validation_data):
+        if self.early_stopping and incremental:
+            raise ValueError("partial_fit does not support early_stopping=True.")
+        if self._optimizer is None or not incremental:
+            self._optimizer = self._make_optimizer()
+            self._schedule = self._make_schedule()
+        validation = None
+        val_for_loss = None
+        if self.early_stopping:
+            X, targets, weight, X_val, y_val, t_val, w_val = self._split_validation(
+                X, y, targets, weight
+            )
+            validation = (X_val, y_val, w_val)
+            val_for_loss = (X_val, t_val, w_val)
+        elif validation_data is not None:
+            X_val, y_val = validation_data[0], validation_data[1]
+            X_val = validate_data(self, X_val, reset=False, dtype=self.network_.dtype)
+            val_for_loss = (X_val, self._encode_targets(np.asarray(y_val), False), None)
+
+        rule = _StoppingRule(self, self._optimizer, validation)
+        epochs = 1 if incremental else self.max_iter
+        hooks: list[Callback] = [rule, *callbacks]
+        if self.verbose:
+            hooks.append(ProgressBar(epochs, self))
+        history = train(
+            self.network_,
+            self._output_loss(),
+            self._optimizer,
+            X,
+            targets,
+            epochs=epochs,
+            batch_size=self._resolve_batch_size(X.shape[0]),
+            shuffle=self.shuffle,
+            random_state=self._rng,
+            schedule=self._schedule,
+            sample_weight=weight,
+            validation_data=val_for_loss,
+            l2=0.0 if self.solver == "adamw" else self._l2(),
+            callbacks=hooks,
+            initial_epoch=self.n_iter_,
+            samples_seen=self.t_,
+        )
+        self.loss_curve_.extend(history.loss)
+        self.validation_loss_curve_.extend(history.validation_loss)
+        self.n_iter_ += history.epochs
+        self.t_ = history.samples_seen
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
+        if not incremental and not rule.converged and history.epochs == self.max_iter:
+            warnings.warn(
+                f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
+                "optimization hasn't converged yet.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _fit_lbfgs(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> None:
+        result = train_lbfgs(
+            self.network_,
+            self._output_loss(),
+            X,
+            targets,
+            sample_weight=weight,
+            l2=self._l2(),
+            max_iter=self.max_iter,
+            max_fun=self.max_fun,
+            tol=self.tol,
+        )
+        self.loss_curve_ = list(result.loss)
+        self.n_iter_ = result.n_iter
+        self.loss_ = result.loss[-1] if result.loss else math.nan
+        self.best_loss_ = None
+        if not result.converged:
+            warnings.warn(
+                f"L-BFGS did not converge ({result.message}); increase max_iter or scale the data.",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+
+    def _publish_attributes(self) -> None:
+        dense = [layer for layer in self.network_.layers if isinstance(layer, Dense | Maxout)]
+        self.coefs_ = [layer.params["W"] for layer in dense]
+        self.intercepts_ = [layer.params["b"] for layer in dense]
+        self.n_layers_ = len(dense) + 1
+        self.dtype_ = self.network_.dtype
+        if not all(np.isfinite(p).all() for p in self.network_.parameters()):
+            raise ValueError(
+                "The solver produced non-finite weights. The input data may contain large "
+                "values and need to be scaled (e.g. with sklearn's StandardScaler)."
+            )
+
+    # -- prediction --------------------------------------------------------------------------
+    def _forward(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        return self.network_.forward(X.astype(self.network_.dtype, copy=False))
+
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:
+        """The activations of a hidden layer (the last one by default).
+
+        Parameters
+        ----------
+        X : array of shape (n_samples, n_features)
+        layer : int
+            Index among the hidden layers (0 is the first; -1 the last).
+
+        Returns
+        -------
+        ndarray of shape (n_samples, hidden_layer_sizes[layer])
+        """
+        check_is_fitted(self, "network_")
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        ends = self._hidden_layer_ends()
+        if not ends:
+            raise ValueError("This model has no hidden layer to transform to.")
+        if not isinstance(layer, numbers.Integral) or not -len(ends) <= layer < len(ends):
+            raise ValueError(
+                f"layer must be an integer in [{-len(ends)}, {len(ends) - 1}]; got {layer!r}."
+            )
+        output = X.astype(self.network_.dtype, copy=False)
+        for module in self.network_.layers[: ends[layer]]:
+            output = module.forward(output)
+        return output
+
+    def _hidden_layer_ends(self) -> list[int]:
+        """Index one past the last layer (activation or dropout) of each hidden block."""
+        layers = self.network_.layers
+        block_end = (Maxout, Activation, PReLU)
+        return [
+            index + 1
+            for index, module in enumerate(layers[:-1])
+            if isinstance(module, Dropout)
+            or (isinstance(module, block_end) and not isinstance(layers[index + 1], Dropout))
+        ]
+
+    # -- persistence protocol ----------------------------------------------------------------
+    _STATE_SCALARS = (
+        "n_features_in_",
+        "n_outputs_",
+        "n_iter_",
+        "t_",
+        "loss_",
+        "best_loss_",
+        "best_validation_score_",
+    )
+    _STATE_LISTS = ("loss_curve_", "validation_loss_curve_", "validation_scores_")
+
+    def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+        """Arrays and JSON metadata that, with ``get_params()``, determine every prediction."""
+        check_is_fitted(self, "network_")
+        arrays = {f"param.{name}": value for name, value in self.network_.named_parameters()}
+        meta: dict[str, Any] = {"dtype": self.network_.dtype.name}
+        for name in self._STATE_SCALARS:
+            value = getattr(self, name, None)
+            meta[name] = (
+                None
+                if value is None
+                else (int(value) if isinstance(value, numbers.Integral) else float(value))
+            )
+        for name in self._STATE_LISTS:
+            value = getattr(self, name, None)
+            meta[name] = None if value is None else [float(v) for v in value]
+        if hasattr(self, "feature_names_in_"):
+            meta["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
+        meta.update(self._extra_state())
+        return arrays, meta
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+    def _set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        """Restore what :meth:`_get_state` returned onto a fresh estimator."""
+        self._check_params()
+        dtype = np.dtype(meta["dtype"])
+        if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
+            raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
+        self._restore_extra_state(meta)
+        self._rng = np.random.default_rng(self.random_state)
+        self.n_features_in_ = int(meta["n_features_in_"])
+        self._initialise(self.n_features_in_, int(meta["n_outputs_"]), dtype)
+        expected = dict(self.network_.named_parameters())
+        if set(arrays) != {f"param.{name}" for name in expected}:
+            raise ValueError(
+                f"the arrays {sorted(arrays)} do not match the network the parameters "
+                f"describe, which has {sorted('param.' + n for n in expected)}."
+            )
+        for name, target in expected.items():
+            source = arrays[f"param.{name}"]
+            if source.shape != target.shape or source.dtype != target.dtype:
+                raise ValueError(
+                    f"array param.{name} has shape {source.shape} and dtype {source.dtype}; "
+                    f"expected shape {target.shape} and dtype {target.dtype}."
+                )
+            target[...] = source
+        for name in self._STATE_SCALARS:
+            if name in meta:
+                setattr(self, name, meta[name])
+        for name in self._STATE_LISTS:
+            if name in meta:
+                setattr(self, name, None if meta[name] is None else list(meta[name]))
+        if meta.get("feature_names_in_") is not None:
+            self.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+        self._publish_attributes()
+
+    def _restore_extra_state(self, meta: dict[str, Any]) -> None:
+        return None
+
+
+def activation_names_for_hidden() -> list[str]:
+    """Names valid for ``activation``: every registered activation, ``prelu`` and ``maxout``."""
+    return sorted({*_activations.names(), "prelu", "maxout"})

@@ -1,0 +1,846 @@
+r"""Logistic and softmax regression: the sigmoid model of the seeds, with scikit-learn's interface.
+
+Both are a network with no hidden layer, one :class:`~sigmanet.layers.Dense` layer computing the
+logits ``z = X Wᵀ + b``, trained on the cross-entropy from logits plus an L2 penalty. The
+objective, for sample weights ``s_i`` (1 without ``sample_weight``), ``S = Σ s_i``, is
+
+.. math:: J(W, b) = \frac{1}{S} \sum_i s_i\, \ell_i(W, b) + \frac{1}{2 C S} \lVert W \rVert_F^2,
+
+which has the minimiser of scikit-learn's ``C Σ s_i ℓ_i + ½‖W‖²``: ``C`` means what it means
+in ``sklearn.linear_model.LogisticRegression`` (smaller is stronger regularisation) and the
+intercepts are not penalised. Every solver minimises this same ``J``:
+
+===============  ==============================================================================
+``"lbfgs"``      scipy's L-BFGS-B with the analytic gradient (:func:`~sigmanet.training.
+                 train_lbfgs`), the default.
+``"gd"``         batch gradient descent, ``θ ← θ - η ∇J``, with η from a backtracking (Armijo)
+                 line search or fixed (:func:`~sigmanet.line_search.train_line_search`).
+``"sgd"``        stochastic gradient descent, one sample per step, by default with the annealed
+                 step ``η = 4 / (1 + epoch + i) + 0.01`` of *Machine Learning in Action*.
+``"minibatch"``  mini-batch gradient descent, ``batch_size`` samples per step.
+``"adam"``       Adam (Kingma & Ba 2015) on mini-batches.
+===============  ==============================================================================
+
+The stochastic solvers use an unbiased estimate of ``∇J`` at every step: the penalty's
+gradient ``W / (C S)`` in full, and for a batch B the data gradient scaled by
+``(Σ_B s_i) / (|B| S / n)`` so that sample weights count as in the full objective (a batch of one
+sample keeps its weight). With a decaying learning rate they converge to the L-BFGS solution.
+"""
+
+from __future__ import annotations
+
+import inspect
+import math
+import numbers
+import sys
+import warnings
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, unique_labels
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from sigmanet import activations as _activations
+from sigmanet import losses as _losses
+from sigmanet import optimizers as _optimizers
+from sigmanet import schedules as _schedules
+from sigmanet.estimators._base import (
+    _FLOAT_DTYPES,
+    BaseNetworkEstimator,
+    ProgressBar,
+    _one_of,
+    _positive,
+)
+from sigmanet.layers import Dense, Layer
+from sigmanet.line_search import train_line_search
+from sigmanet.network import Sequential
+from sigmanet.training import Callback, train, train_lbfgs
+
+__all__ = ["LogisticRegression", "SoftmaxRegression"]
+
+SOLVERS = ("lbfgs", "gd", "sgd", "minibatch", "adam")
+PENALTIES = ("l2", None)
+#: ``learning_rate=None`` means: this, per solver.
+DEFAULT_LEARNING_RATES: dict[str, Any] = {
+    "gd": "backtracking",
+    "sgd": "annealed",
+    "minibatch": 0.1,
+    "adam": 0.01,
+    "lbfgs": None,
+}
+DEFAULT_BATCH_SIZE = 32
+
+
+# --------------------------------------------------------------------------------------------
+# The stochastic objective: an unbiased estimate of ∇J at every step
+# --------------------------------------------------------------------------------------------
+
+
+class _BatchObjective:
+    """The loss of one batch as an unbiased estimate of the full objective ``J``.
+
+    :func:`sigmanet.training.train` normalises a weighted batch by its own total weight, which
+    would make a one-sample batch ignore its weight; the gradient is rescaled here by
+    ``Σ_B s_i / (|B| · mean weight)`` instead. The reported value stays the batch's weighted mean
+    loss (so the epoch average is the weighted mean over the data), plus the penalty
+    ``(l2 / 2S) ‖W‖²``, whose gradient :class:`_PenalisedOptimizer` adds.
+    """
+
+    def __init__(self, loss: Any, network: Sequential, penalty: float, mean_weight: float | None):
+        self.loss = loss
+        self.weights = network.weight_matrices()
+        self.penalty = penalty
+        self.mean_weight = mean_weight
+
+    def _penalty_value(self) -> float:
+        if self.penalty == 0:
+            return 0.0
+        return 0.5 * self.penalty * sum(float(np.vdot(w, w)) for w in self.weights)
+
+    def value_and_gradient(
+        self, y_true: Any, output: Any, sample_weight: Any = None, out: np.ndarray | None = None
+    ) -> tuple[float, np.ndarray]:
+        value, grad = self.loss.value_and_gradient(y_true, output, sample_weight, out=out)
+        if sample_weight is not None and self.mean_weight is not None:
+            scale = float(np.sum(sample_weight, dtype=np.float64)) / (
+                len(sample_weight) * self.mean_weight
+            )
+            grad *= scale
+        return value + self._penalty_value(), grad
+
+    def value(self, y_true: Any, output: Any, sample_weight: Any = None) -> float:
+        return self.loss.value(y_true, output, sample_weight) + self._penalty_value()
+
+
+class _PenalisedOptimizer:
+    """Adds the L2 penalty's gradient ``(l2 / S) W`` to ∂L/∂W, then takes the inner step.
+
+    The penalty is scaled by the total sample weight ``S`` of the training set, not of the
+    batch, so that every batch size minimises the same objective.
+    """
+
+    def __init__(self, optimizer: Any, network: Sequential, penalty: float) -> None:
+        self.optimizer = optimizer
+        self.penalty = penalty
+        weight_ids = {id(w) for w in network.weight_matrices()}
+        self._buffers = [
+            np.empty_like(p) if penalty > 0 and id(p) in weight_ids else None
+            for p in network.parameters()
+        ]
+
+    @property
+    def learning_rate(self) -> float:
+        return float(self.optimizer.learning_rate)
+
+    @learning_rate.setter
+    def learning_rate(self, value: float) -> None:
+        self.optimizer.learning_rate = value
+
+    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
+        total = []
+        for p, g, buffer in zip(params, grads, self._buffers, strict=True):
+            if buffer is None:
+                total.append(g)
+            else:
+                np.multiply(p, self.penalty, out=buffer)
+                np.add(buffer, g, out=buffer)
+                total.append(buffer)
+        self.optimizer.step(params, total)
+
+
+class _LossPlateau(Callback):
+    """scikit-learn's ``SGDClassifier`` stopping rule on the epoch's training loss.
+
+    An epoch does not improve when its loss is above ``best - tol``; after ``patience`` such
+    epochs in a row training stops.
+    """
+
+    def __init__(self, tol: float, patience: int) -> None:
+        self.tol = tol
+        self.patience = patience
+        self.best = math.inf
+        self.no_improvement = 0
+        self.stopped = False
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
+        loss = float(logs["loss"])
+        self.no_improvement = self.no_improvement + 1 if loss > self.best - self.tol else 0
+        self.best = min(self.best, loss)
+        self.stopped = self.no_improvement >= self.patience
+        return self.stopped
+
+
+def _never(self: Any) -> bool:
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# The shared estimator
+# --------------------------------------------------------------------------------------------
+
+
+class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
+    """Validation, solvers and persistence shared by the two linear classifiers."""
+
+    # (The base class's tuples are inferred as fixed-length, hence the ignores.)
+    _STATE_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "t_")  # type: ignore[assignment]
+    _STATE_LISTS = ("loss_curve_",)  # type: ignore[assignment]
+
+    def __init__(
+        self,
+        penalty: str | None = "l2",
+        *,
+        C: float = 1.0,
+        fit_intercept: bool = True,
+        class_weight: Any = None,
+        solver: str = "lbfgs",
+        max_iter: int = 100,
+        tol: float | None = 1e-4,
+        learning_rate: Any = None,
+        batch_size: int | None = None,
+        shuffle: bool = True,
+        n_iter_no_change: int = 5,
+        warm_start: bool = False,
+        random_state: Any = None,
+        verbose: int = 0,
+    ) -> None:
+        self.penalty = penalty
+        self.C = C
+        self.fit_intercept = fit_intercept
+        self.class_weight = class_weight
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # -- public API ----------------------------------------------------------------------------
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Any:
+        """Fit the model to ``X`` of shape (n_samples, n_features) and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            float32 data trains in float32, anything else in float64.
+        y : array-like of shape (n_samples,)
+            Class labels (ints, strings, bools, ...), at least two distinct ones.
+        sample_weight : array-like of shape (n_samples,), optional
+            Non-negative weights ``s_i``, multiplied by ``class_weight``.
+
+        Returns
+        -------
+        self
+        """
+        self._fit(X, y, sample_weight)
+        self._centre()
+        return self
+
+    def _centre(self) -> None:
+        """Pick the canonical parameters among equivalent ones (nothing to do by default)."""
+
+    @property
+    def coef_(self) -> np.ndarray:
+        """Weights, shape (n_outputs, n_features): a view of the network's ``W`` (transposed).
+
+        Assigning an array of this shape replaces the weights; predictions and saved models
+        follow.
+        """
+        check_is_fitted(self, "network_")
+        return self._dense.params["W"].T
+
+    @coef_.setter
+    def coef_(self, value: Any) -> None:
+        check_is_fitted(self, "network_")
+        target = self._dense.params["W"].T
+        target[...] = self._checked_assignment("coef_", value, target.shape)
+
+    @property
+    def intercept_(self) -> np.ndarray:
+        """Intercepts, shape (n_outputs,): a view of the network's ``b`` (zeros, a fresh array,
+        when ``fit_intercept=False``)."""
+        check_is_fitted(self, "network_")
+        if "b" not in self._dense.params:
+            return np.zeros(self.n_outputs_, dtype=self.network_.dtype)
+        return self._dense.params["b"]
+
+    @intercept_.setter
+    def intercept_(self, value: Any) -> None:
+        check_is_fitted(self, "network_")
+        shape = (self.n_outputs_,)
+        checked = self._checked_assignment("intercept_", value, shape)
+        if "b" not in self._dense.params:
+            if np.any(checked != 0):
+                raise ValueError(
+                    "This model was fitted with fit_intercept=False; it has no intercept to set."
+                )
+            return
+        self._dense.params["b"][...] = checked
+
+    def _checked_assignment(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
+        array = np.asarray(value)
+        if array.dtype.kind not in "fiu":
+            raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}.")
+        if array.shape != shape:
+            raise ValueError(f"{name} must have shape {shape}; got {array.shape}.")
+        if not np.isfinite(array).all():
+            raise ValueError(f"{name} must be finite.")
+        return array.astype(self.network_.dtype)
+
+    @property
+    def _dense(self) -> Dense:
+        layer = self.network_.layers[0]
+        assert isinstance(layer, Dense)
+        return layer
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The scores ``z = X coef_ᵀ + intercept_`` (the logits).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) for two classes (the log-odds of ``classes_[1]``: the logit
+        for :class:`LogisticRegression`, ``z₁ - z₀`` for :class:`SoftmaxRegression`), else
+        (n_samples, n_classes); in the model's dtype.
+        """
+        z = self._forward(X)
+        if z.shape[1] == 1:
+            return z[:, 0]
+        if z.shape[1] == 2:
+            return z[:, 1] - z[:, 0]
+        return z
+
+    def predict(self, X: Any) -> np.ndarray:
+        """The most probable class of each sample, shape (n_samples,)."""
+        z = self._forward(X)
+        if z.shape[1] == 1:
+            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes); each row sums to 1."""
+        return np.exp(self.predict_log_proba(X))
+
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log of :meth:`predict_proba`, computed from the logits without forming log(0)."""
+        return self._log_proba(self._forward(X))
+
+    def _log_proba(self, z: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    # A linear model has no hidden layer to transform to; hide the base class's method so that
+    # scikit-learn does not take the estimator for a transformer.
+    @available_if(_never)
+    def transform(self, X: Any, layer: int = -1) -> np.ndarray:  # pragma: no cover
+        raise AttributeError("A linear model has no hidden layer to transform to.")
+
+    # -- validation ----------------------------------------------------------------------------
+    def _check_params(self) -> None:
+        if self.penalty not in PENALTIES:
+            raise ValueError(f"penalty={self.penalty!r} is not valid. Valid values: 'l2', None.")
+        _positive("C", self.C)
+        _one_of("solver", self.solver, SOLVERS)
+        _positive("max_iter", self.max_iter, integer=True)
+        _positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+        if self.tol is not None:
+            _positive("tol", self.tol, allow_zero=True)
+        for flag in ("fit_intercept", "shuffle", "warm_start"):
+            if not isinstance(getattr(self, flag), bool | np.bool_):
+                raise ValueError(f"{flag} must be True or False; got {getattr(self, flag)!r}.")
+        batch = self.batch_size
+        if batch is not None:
+            _positive("batch_size", batch, integer=True)
+        verbose = self.verbose
+        if not isinstance(verbose, numbers.Integral) or verbose < 0:
+            raise ValueError(f"verbose must be an int >= 0 or a bool; got {verbose!r}.")
+        cw = self.class_weight
+        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
+        self._learning_rate_spec()
+
+    def _learning_rate_spec(self) -> tuple[str, Any]:
+        """``("backtracking", None)``, ``("constant", η)``, ``("schedule", Schedule)`` or
+        ``("none", None)`` (L-BFGS), from ``learning_rate`` and ``solver``."""
+        value = self.learning_rate
+        solver = self.solver
+        if value is None:
+            value = DEFAULT_LEARNING_RATES[solver]
+            if value is None:
+                return ("none", None)
+        if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+            if not (math.isfinite(value) and float(value) > 0):
+                raise ValueError(f"learning_rate must be a finite number > 0; got {value!r}.")
+            return ("none", None) if solver == "lbfgs" else ("constant", float(value))
+        if isinstance(value, str) and value == "backtracking":
+            if solver not in ("gd", "lbfgs"):
+                raise ValueError(
+                    f"learning_rate='backtracking' (an Armijo line search) needs solver='gd'; "
+                    f"got solver={solver!r}."
+                )
+            return ("none", None) if solver == "lbfgs" else ("backtracking", None)
+        valid = (
+            "a positive number (a constant step); 'backtracking' (solver='gd'); a schedule "
+            f"name, one of {_schedules.names()} (stochastic solvers); or a dict "
+            "{'name': <schedule name>, **its parameters}"
+        )
+        if isinstance(value, str):
+            name, params = value, {}
+        elif isinstance(value, dict):
+            params = dict(value)
+            name = params.pop("name", None)
+            if not isinstance(name, str):
+                raise ValueError(
+                    f"learning_rate={value!r} needs a 'name' key. Valid values: {valid}."
+                )
+        else:
+            raise ValueError(f"learning_rate={value!r} is not valid. Valid values: {valid}.")
+        try:
+            schedule = _schedules.get(name, **params)
+        except (TypeError, ValueError) as error:
+            raise ValueError(f"learning_rate={value!r} is not valid: {error}") from None
+        if solver == "gd":
+            raise ValueError(
+                f"solver='gd' takes learning_rate=None or 'backtracking' (Armijo line search) or "
+                f"a positive number (fixed step); got {value!r}."
+            )
+        return ("none", None) if solver == "lbfgs" else ("schedule", schedule)
+
+    def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
+        return validate_data(self, X, y, reset=reset, dtype=_FLOAT_DTYPES)
+
+    def _sample_weight(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> Any:
+        if sample_weight is None and self.class_weight is None:
+            return None
+        weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+        if np.any(weight < 0):
+            raise ValueError(
+                f"sample_weight must be non-negative; got a minimum of {float(np.min(weight))}."
+            )
+        if self.class_weight is not None:
+            weight = weight * self._class_weight_per_sample(
+                y, None if sample_weight is None else weight
+            ).astype(X.dtype)
+        if not np.any(weight > 0):
+            raise ValueError("sample_weight must contain at least one positive weight.")
+        return weight
+
+    def _class_weight_per_sample(self, y: np.ndarray, sample_weight: Any = None) -> np.ndarray:
+        """``class_weight`` per sample; "balanced" counts the classes by sample weight when the
+        installed scikit-learn does (its ``compute_class_weight`` takes ``sample_weight``)."""
+        classes = self.classes_
+        if isinstance(self.class_weight, dict):
+            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {sorted(map(str, unknown))} that are not classes "
+                    f"of y ({classes.tolist()!r})."
+                )
+        extra = {}
+        if (
+            sample_weight is not None
+            and "sample_weight" in inspect.signature(compute_class_weight).parameters
+        ):
+            extra["sample_weight"] = sample_weight
+        per_class = compute_class_weight(self.class_weight, classes=classes, y=y, **extra)
+        return per_class[np.searchsorted(classes, y)]
+
+    def _class_indices(self, y: Any, first: bool) -> np.ndarray:
+        """Validate the labels, set ``classes_`` on a fresh fit, return indices into it."""
+        check_classification_targets(y)
+        classes = unique_labels(y)
+        if first:
+            if len(classes) < 2:
+                raise ValueError(
+                    "This solver needs samples of at least 2 classes in the data, but the data "
+                    f"contains only one class: {classes[0]!r}."
+                )
+            self.classes_ = classes
+        elif len(classes) != len(self.classes_) or np.any(classes != self.classes_):
+            raise ValueError(
+                f"warm_start=True needs the classes of the previous fit, {self.classes_.tolist()!r}"
+                f"; y has {classes.tolist()!r}. Set warm_start=False to start over."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _l2(self) -> float:
+        return 1.0 / float(self.C) if self.penalty == "l2" else 0.0
+
+    # -- the network -----------------------------------------------------------------------------
+    def _build_layers(self, n_features: int, n_outputs: int) -> list[Layer]:
+        # Zeros, as scikit-learn starts: the objective is convex, so the start only matters for
+        # the path, and zero keeps the multinomial solution centred (see SoftmaxRegression).
+        return [Dense(n_outputs, use_bias=bool(self.fit_intercept), initializer="zeros")]
+
+    def _initialise(self, n_features: int, n_outputs: int, dtype: Any) -> None:
+        layers = self._build_layers(n_features, n_outputs)
+        self.network_ = Sequential(layers).build(n_features, random_state=self._rng, dtype=dtype)
+        self.n_outputs_ = int(n_outputs)
+        self.loss_curve_: list[float] = []
+        self.n_iter_ = 0
+        self.t_ = 0
+
+    def _publish_attributes(self) -> None:
+        self.dtype_ = self.network_.dtype
+        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
+        if not all(np.isfinite(p).all() for p in self.network_.parameters()):
+            raise ValueError(
+                "The solver produced non-finite weights. The input data may contain large "
+                "values and need to be scaled (e.g. with sklearn's StandardScaler)."
+            )
+
+    # -- solvers ---------------------------------------------------------------------------------
+    def _fit_lbfgs(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> None:
+        result = train_lbfgs(
+            self.network_,
+            self._output_loss(),
+            X,
+            targets,
+            sample_weight=weight,
+            l2=self._l2(),
+            max_iter=self.max_iter,
+            tol=0.0 if self.tol is None else float(self.tol),
+        )
+        curve = result.loss or [self._objective(X, targets, weight)]
+        self._finish(curve, result.n_iter, result.converged, result.message)
+
+    def _objective(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> float:
+        """J at the current parameters (for a solver that stopped before its first step)."""
+        total_weight = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
+        value = self._output_loss().value(targets, self.network_.forward(X), weight)
+        W = self._dense.params["W"]
+        return float(value) + 0.5 * self._l2() / total_weight * float(np.vdot(W, W))
+
+    def _finish(self, loss: list[float], n_iter: int, converged: bool, message: str) -> None:
+        self.loss_curve_ = [float(v) for v in loss]
+        self.n_iter_ = int(n_iter)
+        if self.verbose:
+            last = self.loss_curve_[-1] if self.loss_curve_ else math.nan
+            print(
+                f"{type(self).__name__} ({self.solver}): {self.n_iter_} iterations, "
+                f"objective {last:.8g}; {message}",
+                file=sys.stderr,
+            )
+        if not converged:
+            warnings.warn(
+                f"{type(self).__name__} with solver={self.solver!r} did not converge "
+                f"({message}); increase max_iter or scale the data.",
+                ConvergenceWarning,
+                stacklevel=5,
+            )
+
+    def _fit_stochastic(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        targets: np.ndarray,
+        weight: Any,
+        incremental: bool,
+        callbacks: Any,
+        validation_data: Any,
+    ) -> None:
+        kind, rate = self._learning_rate_spec()
+        if self.solver == "gd":
+            printer = None
+            if self.verbose:
+
+                def printer(iteration: int, value: float, g_norm: float, step: float) -> None:
+                    print(
+                        f"iteration {iteration}: objective {value:.10g}, max|gradient| "
+                        f"{g_norm:.3g}, step {step:.3g}",
+                        file=sys.stderr,
+                    )
+
+            result = train_line_search(
+                self.network_,
+                self._output_loss(),
+                X,
+                targets,
+                sample_weight=weight,
+                l2=self._l2(),
+                max_iter=self.max_iter,
+                tol=0.0 if self.tol is None else float(self.tol),
+                step=rate if kind == "constant" else None,
+                callback=printer,
+            )
+            curve = result.loss or [self._objective(X, targets, weight)]
+            self._finish(curve, result.n_iter, result.converged, result.message)
+            return
+
+        mean_weight = None
+        total_weight = float(X.shape[0])
+        if weight is not None:
+            # Zero-weight samples do not enter J; dropping them also spares the loss a batch
+            # whose weights are all zero.
+            keep = weight > 0
+            if not keep.all():
+                X, targets, weight = X[keep], targets[keep], weight[keep]
+            total_weight = float(np.sum(weight, dtype=np.float64))
+            mean_weight = total_weight / X.shape[0]
+        penalty = self._l2() / total_weight
+        loss = _BatchObjective(self._output_loss(), self.network_, penalty, mean_weight)
+        if self.solver == "adam":
+            inner: Any = _optimizers.Adam(learning_rate=rate if kind == "constant" else 1e-3)
+        else:
+            inner = _optimizers.GradientDescent(learning_rate=rate if kind == "constant" else 1.0)
+        optimizer = _PenalisedOptimizer(inner, self.network_, penalty)
+        if self.solver == "sgd":
+            batch_size = 1
+        else:
+            batch_size = min(self.batch_size or DEFAULT_BATCH_SIZE, X.shape[0])
+        rule = None if self.tol is None else _LossPlateau(float(self.tol), self.n_iter_no_change)
+        hooks: list[Callback] = [] if rule is None else [rule]
+        if self.verbose:
+            hooks.append(ProgressBar(self.max_iter, self))
+        history = train(
+            self.network_,
+            loss,
+            optimizer,
+            X,
+            targets,
+            epochs=self.max_iter,
+            batch_size=batch_size,
+            shuffle=self.shuffle,
+            random_state=self._rng,
+            schedule=rate if kind == "schedule" else None,
+            sample_weight=weight,
+            l2=0.0,
+            callbacks=hooks,
+        )
+        self.t_ = history.samples_seen
+        converged = rule is None or rule.stopped
+        self._finish(
+            history.loss,
+            history.epochs,
+            converged,
+            f"the training loss still improved by more than tol={self.tol} within the "
+            f"last {self.n_iter_no_change} of max_iter={self.max_iter} epochs",
+        )
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _extra_state(self) -> dict[str, Any]:
+        return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+
+    def _restore_extra_state(self, meta: dict[str, Any]) -> None:
+        dtype = np.dtype(meta["classes_dtype"])
+        if dtype.kind not in "biufUO":
+            raise ValueError(f"classes_dtype {dtype} is not a label dtype.")
+        classes = np.asarray(meta["classes_"], dtype=dtype)
+        if classes.ndim != 1 or len(classes) < 2:
+            raise ValueError(f"classes_ must list at least 2 classes; got {meta['classes_']!r}.")
+        expected = self._n_outputs_for(len(classes))
+        if int(meta["n_outputs_"]) != expected:
+            raise ValueError(
+                f"n_outputs_={meta['n_outputs_']!r} does not match {len(classes)} classes "
+                f"(expected {expected})."
+            )
+        self.classes_ = classes
+
+    def _n_outputs_for(self, n_classes: int) -> int:
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------------
+# The two models
+# --------------------------------------------------------------------------------------------
+
+_PARAMETERS_DOC = """
+    Parameters
+    ----------
+    penalty : {"l2", None}, default="l2"
+        ``"l2"`` adds ``‖W‖² / (2 C S)`` to the mean loss (scikit-learn's ``C``); ``None``
+        fits the unpenalised maximum-likelihood model (which does not exist for separable data:
+        the weights then grow until ``max_iter``).
+    C : float, default=1.0
+        Inverse regularisation strength, > 0.
+    fit_intercept : bool, default=True
+        Learn an (unpenalised) intercept per output.
+    class_weight : dict, "balanced" or None, default=None
+        Weights per class multiplying ``sample_weight``; ``"balanced"`` uses
+        ``n_samples / (n_classes · bincount(y))``.
+    solver : {"lbfgs", "gd", "sgd", "minibatch", "adam"}, default="lbfgs"
+        See the module docstring. All minimise the same objective.
+    max_iter : int, default=100
+        Iterations for ``"lbfgs"`` and ``"gd"``, epochs for the stochastic solvers.
+    tol : float or None, default=1e-4
+        ``"lbfgs"``, ``"gd"``: stop when ``max |∂J/∂θ| <= tol``. Stochastic solvers: stop when
+        the epoch's training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs in a
+        row; ``None`` runs all ``max_iter`` epochs (and never warns).
+    learning_rate : float, str, dict or None, default=None
+        The step η. A positive number: constant η (a fixed step for ``"gd"``). For ``"gd"``,
+        ``None`` or ``"backtracking"``: the Armijo line search. For the stochastic solvers, a
+        schedule name of :mod:`sigmanet.schedules` (``"annealed"``, ``"invscaling"``,
+        ``"adaptive"``, ``"step"``, ``"exponential"``, ``"cosine"``, ``"constant"``) with its
+        default parameters, or a dict such as ``{"name": "annealed", "a": 1.0, "b": 10.0,
+        "c": 0.0}``. ``None``: ``"annealed"`` (4/(1+epoch+i)+0.01) for ``"sgd"``, 0.1 for
+        ``"minibatch"``, 0.01 for ``"adam"``. Ignored by ``"lbfgs"``.
+    batch_size : int or None, default=None
+        Samples per step for ``"minibatch"`` and ``"adam"`` (None: 32). ``"sgd"`` always uses
+        one sample, ``"lbfgs"`` and ``"gd"`` all of them.
+    shuffle : bool, default=True
+        Reshuffle the samples every epoch (stochastic solvers).
+    n_iter_no_change : int, default=5
+        Epochs without improvement before a stochastic solver stops (see ``tol``); noisy
+        problems (unscaled data, extreme weights) may need more.
+    warm_start : bool, default=False
+        Start from the previous fit's weights (same classes required).
+    random_state : int, numpy Generator or None, default=None
+        Seeds the shuffling.
+    verbose : int, default=0
+        Print progress to stderr.
+"""
+
+_ATTRIBUTES_DOC = """
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coef_ : ndarray of shape ({shape})
+    intercept_ : ndarray of shape ({short})
+    n_iter_ : int
+        Iterations (``"lbfgs"``, ``"gd"``) or epochs run by the last fit.
+    loss_curve_ : list of float
+        The objective ``J`` after each iteration (``"lbfgs"``, ``"gd"``), or the average over
+        each epoch's batches of the batch objective (stochastic solvers).
+    loss_ : float
+        The last entry of ``loss_curve_``.
+    t_ : int
+        Samples seen by a stochastic solver.
+    n_features_in_ : int
+    feature_names_in_ : ndarray of str
+        When fitted on a DataFrame with string column names.
+    n_outputs_ : int
+        Columns of ``coef_``'s transpose: logits computed.
+    dtype_ : numpy dtype
+        float32 or float64, the dtype the model computes in.
+    network_ : sigmanet.network.Sequential
+        The underlying one-layer network.
+"""
+
+
+class LogisticRegression(_LinearClassifier):
+    __doc__ = (
+        r"""Logistic regression: ``P(y = 1 | x) = σ(x·w + b)``, trained on the log loss.
+
+    The seeds' model. For two classes the loss per sample is the cross-entropy from the logit
+    ``z = x·w + b``, ``ℓ = max(z, 0) - z y + log1p(e^(-|z|))`` (never ``log(σ(z))`` computed
+    naively), and its gradient the seeds' vectorised form ``∇w = (1/m) Xᵀ(σ(Xw + b) - y)``.
+
+    With K > 2 classes it fits one sigmoid per class, one-vs-rest: K independent logistic
+    regressions of "class k" against the rest, trained jointly on the one-hot targets with the
+    binary cross-entropy summed over the K outputs (the problems decouple, so this is exactly
+    one-vs-rest with the same ``C`` per problem, as ``OneVsRestClassifier(LogisticRegression())``
+    in scikit-learn). :meth:`predict_proba` normalises the K sigmoids per row as scikit-learn's
+    one-vs-rest does. For the multinomial model, see :class:`SoftmaxRegression`.
+    """
+        + _PARAMETERS_DOC
+        + _ATTRIBUTES_DOC.format(
+            shape="1, n_features) for two classes, else (n_classes, n_features",
+            short="1,) or (n_classes,",
+        )
+        + r"""
+    Differences from ``sklearn.linear_model.LogisticRegression``: no ``l1``/``elasticnet``
+    penalty, no ``dual``, ``intercept_scaling``, ``n_jobs`` or ``l1_ratio``; ``n_iter_`` is an
+    int; the multiclass model is one-vs-rest (use :class:`SoftmaxRegression` for multinomial);
+    more solvers.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sigmanet import LogisticRegression
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> model = make_pipeline(StandardScaler(), LogisticRegression(C=1.0)).fit(X, y)
+    >>> model.score(X, y) > 0.95
+    True
+    """
+    )
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        index = self._class_indices(y, first)
+        n_classes = len(self.classes_)
+        if n_classes == 2:
+            return (index == 1).astype(np.float64)[:, None]
+        one_hot = np.zeros((len(index), n_classes))
+        one_hot[np.arange(len(index)), index] = 1.0
+        return one_hot
+
+    def _n_outputs_for(self, n_classes: int) -> int:
+        return 1 if n_classes == 2 else n_classes
+
+    def _output_loss(self) -> Any:
+        return _losses.get("binary_cross_entropy_with_logits")
+
+    def _log_proba(self, z: np.ndarray) -> np.ndarray:
+        if z.shape[1] == 1:
+            return np.column_stack(
+                [_activations.log_sigmoid(-z[:, 0]), _activations.log_sigmoid(z[:, 0])]
+            )
+        # p_k = σ(z_k) / Σ_j σ(z_j), i.e. log p = log_softmax(log σ(z)): stable for any logits.
+        return _activations.log_softmax(_activations.log_sigmoid(z), axis=1)
+
+
+class SoftmaxRegression(_LinearClassifier):
+    __doc__ = (
+        r"""Softmax (multinomial logistic) regression: ``P(y = k | x) = softmax(x Wᵀ + b)_k``.
+
+    One linear output per class; the loss per sample is the cross-entropy from the logits,
+    ``ℓ = logsumexp(z) - z_y`` (gradient ``softmax(z) - onehot(y)``), so the K classes share one
+    normalisation, unlike the K independent sigmoids of :class:`LogisticRegression`.
+
+    Adding the same vector to every row of ``coef_`` (or the same number to every intercept)
+    changes no probability. The penalty picks the rows that sum to zero, and after every fit
+    the parameters are centred, ``coef_.sum(axis=0) = 0`` and ``intercept_.sum() = 0``, which
+    makes the (unpenalised) intercepts unique too, as in scikit-learn.
+
+    Two classes also get two outputs (K = 2), so ``coef_[0] = -coef_[1]``; the model equals
+    :class:`LogisticRegression` with ``2 C`` and ``coef = coef_[1] - coef_[0]``, and
+    :meth:`decision_function` returns the log-odds ``z₁ - z₀``, shape (n_samples,), as
+    scikit-learn does for binary problems.
+    """
+        + _PARAMETERS_DOC
+        + _ATTRIBUTES_DOC.format(shape="n_classes, n_features", short="n_classes,")
+        + r"""
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sigmanet import SoftmaxRegression
+    >>> X, y = load_iris(return_X_y=True)
+    >>> model = SoftmaxRegression(C=10.0, max_iter=500).fit(X, y)
+    >>> model.predict_proba(X[:1]).sum().round(6)
+    np.float64(1.0)
+    """
+    )
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        return self._class_indices(y, first).astype(np.intp)
+
+    def _centre(self) -> None:
+        # softmax(z + c) = softmax(z): subtracting the mean row changes no prediction and can
+        # only lower ‖W‖², so the centred parameters are the unique minimiser (Adam's
+        # per-coordinate steps, unlike gradient descent's, drift along the flat direction).
+        dense = self._dense
+        W = dense.params["W"]
+        W -= W.mean(axis=1, keepdims=True)
+        if "b" in dense.params:
+            b = dense.params["b"]
+            b -= b.mean()
+
+    def _n_outputs_for(self, n_classes: int) -> int:
+        return n_classes
+
+    def _output_loss(self) -> Any:
+        return _losses.get("softmax_cross_entropy_with_logits")
+
+    def _log_proba(self, z: np.ndarray) -> np.ndarray:
+        return _activations.log_softmax(z, axis=1)

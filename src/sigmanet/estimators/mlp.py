@@ -1,0 +1,569 @@
+"""Multilayer perceptrons trained by backpropagation, with scikit-learn's interface.
+
+``MLPClassifier`` and ``MLPRegressor`` take scikit-learn's parameter names and meanings, so code
+written for ``sklearn.neural_network`` runs unchanged, and add what scikit-learn's MLP does
+not have: every registered activation (one per hidden layer if wished), maxout and PReLU
+layers, dropout, class weights, more solvers and learning-rate schedules, a choice of loss,
+validation-loss curves, callbacks, ``transform`` to hidden activations, and float32 training.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.utils import TransformerTags
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
+from sklearn.utils.validation import check_is_fitted, column_or_1d
+
+from sigmanet import activations as _activations
+from sigmanet import initializers as _initializers
+from sigmanet import losses as _losses
+from sigmanet.estimators._base import (
+    BaseNetworkEstimator,
+    _fraction,
+    _one_of,
+    _positive,
+    activation_names_for_hidden,
+)
+
+__all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+class _MLPMixin(BaseNetworkEstimator):
+    """Hidden-layer specification shared by the classifier and the regressor."""
+
+    def _hidden_spec(self) -> tuple[list[int], list[str], list[float]]:
+        sizes = self.hidden_layer_sizes
+        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
+            sizes = [sizes]
+        try:
+            widths = [int(s) for s in sizes]
+            valid = all(
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+            )
+        except (TypeError, ValueError):
+            valid = False
+        if not valid:
+            raise ValueError(
+                "hidden_layer_sizes must be a positive int or a sequence of positive ints; "
+                f"got {self.hidden_layer_sizes!r}."
+            )
+        n_hidden = len(widths)
+        names = self._per_layer("activation", self.activation, n_hidden, str)
+        valid_names = activation_names_for_hidden()
+        for name in names:
+            _one_of("activation", name, valid_names)
+        resolved = [
+            name if name in ("prelu", "maxout") else _activations.get(name).name for name in names
+        ]
+        dropouts = self._per_layer("dropout", self.dropout, n_hidden, numbers.Real)
+        for rate in dropouts:
+            _fraction("dropout", rate)
+        return widths, resolved, [float(r) for r in dropouts]
+
+    @staticmethod
+    def _per_layer(name: str, value: Any, n_hidden: int, kind: Any) -> list[Any]:
+        if isinstance(value, kind) and not isinstance(value, bool):
+            return [value] * n_hidden
+        if isinstance(value, Sequence) and not isinstance(value, str):
+            if len(value) != n_hidden:
+                raise ValueError(
+                    f"{name} has {len(value)} entries but there are {n_hidden} hidden layers; "
+                    "give one value or one per hidden layer."
+                )
+            return list(value)
+        raise ValueError(
+            f"{name} must be one value or a list with one per hidden layer; got {value!r}."
+        )
+
+    def __sklearn_tags__(self):
+        # transform() to hidden activations makes scikit-learn treat the MLPs as transformers
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags = TransformerTags(preserves_dtype=["float64", "float32"])
+        return tags
+
+    def fit_transform(self, X: Any, y: Any, **fit_params: Any) -> np.ndarray:
+        """Fit, then return the last hidden layer's activations for ``X`` (:meth:`transform`)."""
+        return self.fit(X, y, **fit_params).transform(X)
+
+    def _check_params(self) -> None:
+        self._check_common_params()
+        self._hidden_spec()
+        _positive("maxout_pieces", self.maxout_pieces, integer=True)
+        _one_of("weight_init", self.weight_init, ["auto", *_initializers.names()])
+
+    def _extra_state(self) -> dict[str, Any]:
+        return {}
+
+
+class MLPClassifier(ClassifierMixin, _MLPMixin):
+    """Multilayer perceptron classifier trained by backpropagation.
+
+    The hidden layers compute ``a[l] = g_l(a[l-1] W[l] + b[l])``; the output layer gives logits
+    ``z``. Binary and multilabel problems use independent sigmoids with the cross-entropy from
+    logits (gradient ``σ(z) - y``); more than two classes use softmax with the cross-entropy
+    (gradient ``softmax(z) - onehot(y)``). ``loss="hinge"`` trains a margin classifier instead.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : int or sequence of int, default=(100,)
+        Width of each hidden layer.
+    activation : str or sequence of str, default="relu"
+        Any name of :func:`sigmanet.activations.names` (``"logistic"``, ``"tanh"``, ``"relu"``,
+        ``"gelu"``, ...), or ``"prelu"`` (learned slope) or ``"maxout"``; one for all hidden
+        layers or one per layer.
+    solver : {"adam", "sgd", "lbfgs", "adamw", "rmsprop", "adagrad"}, default="adam"
+    alpha : float, default=1e-4
+        L2 penalty ``(alpha / 2m) Σ‖W‖²`` (m: batch size), as scikit-learn; for ``"adamw"`` the
+        decoupled weight decay instead.
+    batch_size : int, "auto" or "full", default="auto"
+        ``"auto"`` is ``min(200, n_samples)``; ``"full"`` is batch gradient descent; ``1`` is
+        stochastic gradient descent.
+    learning_rate : str, default="constant"
+        ``"constant"``, ``"invscaling"``, ``"adaptive"``, ``"step"``, ``"exponential"``,
+        ``"cosine"`` or ``"annealed"`` (4/(1+epoch+i)+0.01); applies to every stochastic solver.
+    learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
+    momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
+    n_iter_no_change, max_fun
+        As in scikit-learn's ``MLPClassifier``. ``verbose`` shows a progress bar.
+    dropout : float or sequence of float, default=0.0
+        Inverted-dropout rate after each hidden layer (training only).
+    class_weight : dict, "balanced" or None, default=None
+        Per-class weights multiplying ``sample_weight``.
+    loss : {"log_loss", "hinge"}, default="log_loss"
+    maxout_pieces : int, default=2
+        Affine pieces per unit of ``"maxout"`` layers.
+    weight_init : str, default="glorot_uniform"
+        Initializer of the hidden layers' weights (a name of
+        :func:`sigmanet.initializers.names`), or ``"auto"``: He for the ReLU family, LeCun
+        normal for SELU, Glorot otherwise. Biases start at zero.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+    coefs_, intercepts_ : list of ndarray
+        The weight matrix ``(fan_in, fan_out)`` and bias of each Dense/Maxout layer.
+    loss_curve_, validation_loss_curve_, validation_scores_ : list of float
+        Per epoch (``validation_*`` with ``early_stopping``).
+    best_loss_, best_validation_score_, loss_, n_iter_, t_, n_layers_, n_outputs_,
+    out_activation_, n_features_in_, feature_names_in_, dtype_, network_
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sigmanet import MLPClassifier
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), activation="tanh", max_iter=300,
+    ...                     random_state=0).fit(X, y)
+    >>> clf.score(X, y) > 0.9
+    True
+    """
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dropout: Any = 0.0,
+        class_weight: Any = None,
+        loss: str = "log_loss",
+        maxout_pieces: int = 2,
+        weight_init: str = "glorot_uniform",
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.class_weight = class_weight
+        self.loss = loss
+        self.maxout_pieces = maxout_pieces
+        self.weight_init = weight_init
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+    # -- fitting ---------------------------------------------------------------------------------
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        callbacks: Any = None,
+        validation_data: Any = None,
+    ) -> MLPClassifier:
+        """Fit the network to ``X`` of shape (n_samples, n_features) and labels ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            Class labels, or a 0/1 indicator matrix for multilabel classification.
+        sample_weight : array-like of shape (n_samples,), optional
+        callbacks : list of sigmanet.training.Callback, optional
+            Hooks at each batch and epoch end (e.g. gradient-flow recording).
+        validation_data : (X_val, y_val), optional
+            Fills ``validation_loss_curve_`` without early stopping.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None):
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        ``classes`` (every label that will ever be seen) is required on the first call.
+        """
+        if not self._is_fitted():
+            if classes is None and type_of_target(y) != "multilabel-indicator":
+                raise ValueError("classes must be passed on the first call to partial_fit.")
+        elif classes is not None and not np.array_equal(
+            np.asarray(classes), np.asarray(self.classes_)
+        ):
+            raise ValueError(
+                f"classes={list(classes)!r} differs from the classes of the first call to "
+                f"partial_fit, {list(self.classes_)!r}."
+            )
+        return self._fit(X, y, sample_weight, incremental=True, classes=classes)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        _one_of("loss", self.loss, ("log_loss", "hinge"))
+        cw = self.class_weight
+        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
+            raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        y = np.asarray(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+        multilabel = y.ndim == 2
+        if first:
+            self._multilabel = multilabel
+            if multilabel:
+                self.classes_ = np.arange(y.shape[1])
+            elif classes is not None:
+                self.classes_ = unique_labels(np.asarray(classes))
+            else:
+                self.classes_ = unique_labels(y)
+            if multilabel and self.loss == "hinge":
+                raise ValueError("loss='hinge' does not support multilabel targets.")
+        elif multilabel != self._multilabel or (multilabel and y.shape[1] != len(self.classes_)):
+            raise ValueError(
+                "y has a different form from the first fit (multilabel indicator vs labels, or "
+                "a different number of labels)."
+            )
+        if multilabel:
+            return y.astype(np.float64)
+        unseen = np.setdiff1d(y, self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y contains labels not seen at the first call {unseen.tolist()!r}; "
+                f"known classes: {self.classes_.tolist()!r}."
+            )
+        index = np.searchsorted(self.classes_, y)
+        n_classes = len(self.classes_)
+        if self.loss == "hinge":
+            if n_classes <= 2:
+                return np.where(index == 1, 1.0, -1.0)[:, None]
+            signs = -np.ones((len(y), n_classes))
+            signs[np.arange(len(y)), index] = 1.0
+            return signs
+        if n_classes <= 2:
+            return (index == 1).astype(np.float64)[:, None]
+        return index.astype(np.intp)
+
+    def _class_weight_per_sample(self, y: np.ndarray) -> np.ndarray:
+        if getattr(self, "_multilabel", False) or y.ndim == 2:
+            raise ValueError("class_weight is not supported for multilabel targets.")
+        present = np.unique(y)
+        if self.class_weight == "balanced":
+            weights = compute_class_weight("balanced", classes=present, y=y)
+            table = dict(zip(present.tolist(), weights, strict=True))
+        else:
+            unknown = set(self.class_weight) - set(self.classes_.tolist())
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels {sorted(map(str, unknown))} that are not classes "
+                    f"of y ({self.classes_.tolist()!r})."
+                )
+            table = {label: float(self.class_weight.get(label, 1.0)) for label in present}
+        return np.array([table[label] for label in y.tolist()], dtype=np.float64)
+
+    def _output_loss(self) -> Any:
+        if self.loss == "hinge":
+            return _losses.get("hinge")
+        if self._multilabel or len(self.classes_) <= 2:
+            return _losses.get("binary_cross_entropy_with_logits")
+        return _losses.get("softmax_cross_entropy_with_logits")
+
+    def _publish_attributes(self) -> None:
+        super()._publish_attributes()
+        if self.loss == "hinge":
+            self.out_activation_ = "identity"
+        elif self._multilabel or len(self.classes_) <= 2:
+            self.out_activation_ = "logistic"
+        else:
+            self.out_activation_ = "softmax"
+
+    def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        return float(
+            accuracy_score(y, self._labels(self.network_.forward(X)), sample_weight=sample_weight)
+        )
+
+    # -- prediction ------------------------------------------------------------------------------
+    def _labels(self, z: np.ndarray) -> np.ndarray:
+        if self._multilabel:
+            return (z > 0).astype(int)
+        if len(self.classes_) == 1:
+            return np.repeat(self.classes_, z.shape[0])
+        if z.shape[1] == 1:
+            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
+        return self.classes_[np.argmax(z, axis=1)]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """The output layer's logits: shape (n_samples,) for two classes, else (n, n_outputs)."""
+        z = self._forward(X)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted labels (an indicator matrix for multilabel models)."""
+        return self._labels(self._forward(X))
+
+    def _has_proba(self) -> bool:
+        return self.loss != "hinge"
+
+    @available_if(_has_proba)
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities, shape (n_samples, n_classes); rows sum to 1 except multilabel."""
+        z = self._forward(X)
+        if self._multilabel:
+            return _activations.sigmoid(z)
+        if len(self.classes_) == 1:
+            return np.ones((z.shape[0], 1), dtype=z.dtype)
+        if z.shape[1] == 1:
+            p = _activations.sigmoid(z[:, 0])
+            return np.column_stack([_activations.sigmoid(-z[:, 0]), p])
+        return _activations.softmax(z, axis=1)
+
+    @available_if(_has_proba)
+    def predict_log_proba(self, X: Any) -> np.ndarray:
+        """log of :meth:`predict_proba`, computed stably from the logits (never log(0))."""
+        z = self._forward(X)
+        if self._multilabel:
+            return _activations.log_sigmoid(z)
+        if len(self.classes_) == 1:
+            return np.zeros((z.shape[0], 1), dtype=z.dtype)
+        if z.shape[1] == 1:
+            return np.column_stack(
+                [_activations.log_sigmoid(-z[:, 0]), _activations.log_sigmoid(z[:, 0])]
+            )
+        return _activations.log_softmax(z, axis=1)
+
+    # -- persistence -----------------------------------------------------------------------------
+    def _extra_state(self) -> dict[str, Any]:
+        return {
+            "classes_": self.classes_.tolist(),
+            "classes_dtype": self.classes_.dtype.str,
+            "multilabel": bool(self._multilabel),
+        }
+
+    def _restore_extra_state(self, meta: dict[str, Any]) -> None:
+        dtype = np.dtype(meta["classes_dtype"])
+        if dtype.kind not in "biufUO":
+            raise ValueError(f"classes_dtype {dtype} is not a label dtype.")
+        self.classes_ = np.asarray(meta["classes_"], dtype=dtype)
+        self._multilabel = bool(meta["multilabel"])
+
+
+class MLPRegressor(RegressorMixin, _MLPMixin):
+    """Multilayer perceptron regressor trained by backpropagation.
+
+    The output layer is linear (identity); the loss is the squared error
+    ``½ Σ (ŷ - y)²`` (gradient ``ŷ - y``) or the Huber loss. Parameters are those of
+    :class:`MLPClassifier` (without ``class_weight``), with ``loss`` one of
+    ``"squared_error"`` or ``"huber"`` and ``huber_delta`` the Huber threshold.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sigmanet import MLPRegressor
+    >>> X = np.linspace(-2, 2, 200)[:, None]
+    >>> reg = MLPRegressor(hidden_layer_sizes=(32,), activation="tanh", solver="lbfgs",
+    ...                    random_state=0).fit(X, np.sin(X).ravel())
+    >>> reg.score(X, np.sin(X).ravel()) > 0.99
+    True
+    """
+
+    def __init__(
+        self,
+        loss: str = "squared_error",
+        hidden_layer_sizes: Any = (100,),
+        activation: Any = "relu",
+        *,
+        solver: str = "adam",
+        alpha: float = 0.0001,
+        batch_size: Any = "auto",
+        learning_rate: str = "constant",
+        learning_rate_init: float = 0.001,
+        power_t: float = 0.5,
+        max_iter: int = 200,
+        shuffle: bool = True,
+        random_state: Any = None,
+        tol: float = 1e-4,
+        verbose: bool = False,
+        warm_start: bool = False,
+        momentum: float = 0.9,
+        nesterovs_momentum: bool = True,
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        beta_1: float = 0.9,
+        beta_2: float = 0.999,
+        epsilon: float = 1e-8,
+        n_iter_no_change: int = 10,
+        max_fun: int = 15000,
+        dropout: Any = 0.0,
+        huber_delta: float = 1.0,
+        maxout_pieces: int = 2,
+        weight_init: str = "glorot_uniform",
+    ) -> None:
+        self.loss = loss
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.solver = solver
+        self.alpha = alpha
+        self.batch_size = batch_size
+        self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.power_t = power_t
+        self.max_iter = max_iter
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.tol = tol
+        self.verbose = verbose
+        self.warm_start = warm_start
+        self.momentum = momentum
+        self.nesterovs_momentum = nesterovs_momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.n_iter_no_change = n_iter_no_change
+        self.max_fun = max_fun
+        self.dropout = dropout
+        self.huber_delta = huber_delta
+        self.maxout_pieces = maxout_pieces
+        self.weight_init = weight_init
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return tags
+
+    def fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        callbacks: Any = None,
+        validation_data: Any = None,
+    ) -> MLPRegressor:
+        """Fit the network to ``X`` (n_samples, n_features) and targets ``y``.
+
+        ``y`` has shape (n_samples,) or (n_samples, n_outputs); see :meth:`MLPClassifier.fit`
+        for ``callbacks`` and ``validation_data``.
+        """
+        return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
+
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
+        return self._fit(X, y, sample_weight, incremental=True)
+
+    def _check_params(self) -> None:
+        super()._check_params()
+        _one_of("loss", self.loss, ("squared_error", "huber"))
+        _positive("huber_delta", self.huber_delta)
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        y = np.asarray(y, dtype=np.float64)
+        y = y.reshape(-1, 1) if y.ndim == 1 else y
+        if not first and y.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y has {y.shape[1]} output(s), but the model was fitted with {self.n_outputs_}."
+            )
+        return y
+
+    def _output_loss(self) -> Any:
+        if self.loss == "huber":
+            return _losses.get("huber", delta=self.huber_delta)
+        return _losses.get("squared_error")
+
+    def _publish_attributes(self) -> None:
+        super()._publish_attributes()
+        self.out_activation_ = "identity"
+
+    def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
+        prediction = self.network_.forward(X)
+        y = np.asarray(y).reshape(prediction.shape)
+        return float(r2_score(y, prediction, sample_weight=sample_weight))
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
+        check_is_fitted(self, "network_")
+        z = self._forward(X)
+        return z[:, 0] if z.shape[1] == 1 else z

@@ -1,0 +1,299 @@
+r"""Batch gradient descent with a backtracking (Armijo) line search.
+
+This is the seeds' update, taken over the whole training set at every step::
+
+    w ← w - η ∇w J(w, b)        b ← b - η ∇b J(w, b)
+
+where, for logistic regression, ``∇w J = -(1/m) Xᵀ(y - σ(Xw + b))`` plus the penalty's
+gradient. Instead of a hand-tuned η, each step starts from a trial step and halves it until the
+Armijo (sufficient decrease) condition holds,
+
+.. math:: J(θ - η g) \le J(θ) - c\, η\, \lVert g \rVert^2, \qquad c = 10^{-4},
+
+then the next step starts from twice the accepted one, so η follows the local curvature up as
+well as down. With a fixed ``step`` the line search is skipped: plain gradient descent.
+
+The objective is the one :func:`sigmanet.training.train_lbfgs` minimises,
+
+.. math:: J(θ) = \frac{\sum_i w_i \ell_i}{\sum_i w_i} + \frac{l_2}{2 S} \sum \lVert W \rVert^2,
+          \qquad S = \sum_i w_i,
+
+(biases not penalised), so with ``l2 = 1/C`` both find the minimiser of scikit-learn's
+``C Σ w_i ℓ_i + ½‖W‖²``.
+
+References
+----------
+L. Armijo, "Minimization of functions having Lipschitz continuous first partial derivatives",
+Pacific J. Math. 16 (1966). J. Nocedal & S. J. Wright, *Numerical Optimization*, 2nd ed.,
+Springer 2006, Algorithm 3.1 (backtracking line search).
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from sigmanet._arrays import as_float_array
+from sigmanet.exceptions import DivergenceError
+from sigmanet.network import Sequential
+
+__all__ = ["LineSearchResult", "train_line_search"]
+
+#: The Armijo constant c: a step must achieve this fraction of the predicted first-order decrease.
+ARMIJO_C = 1e-4
+#: Halvings tried before the line search gives up (2**-60 ≈ 1e-18 of the trial step).
+MAX_HALVINGS = 60
+
+
+@dataclass
+class LineSearchResult:
+    """What :func:`train_line_search` did.
+
+    Attributes
+    ----------
+    loss : list of float
+        The objective ``J`` after each iteration.
+    n_iter : int
+        Iterations (accepted steps) taken.
+    n_fun : int
+        Evaluations of the objective and its gradient, line-search trials included.
+    converged : bool
+        Whether a stopping criterion (not ``max_iter``) ended the run.
+    message : str
+        Why it stopped.
+    step_sizes : list of float
+        The step η accepted at each iteration.
+    gradient_norm : float
+        ``max |∂J/∂θ|`` at the returned parameters.
+    """
+
+    loss: list[float] = field(default_factory=list)
+    n_iter: int = 0
+    n_fun: int = 0
+    converged: bool = False
+    message: str = ""
+    step_sizes: list[float] = field(default_factory=list)
+    gradient_norm: float = math.nan
+
+
+def _check_number(name: str, value: Any, *, positive: bool) -> float:
+    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number; got {value!r}.")
+    result = float(value)
+    ok = math.isfinite(result) and (result > 0 if positive else result >= 0)
+    if not ok:
+        raise ValueError(
+            f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value!r}."
+        )
+    return result
+
+
+def train_line_search(
+    network: Sequential,
+    loss: Any,
+    X: Any,
+    y: Any,
+    *,
+    sample_weight: Any = None,
+    l2: float = 0.0,
+    max_iter: int,
+    tol: float,
+    step: float | None = None,
+    callback: Callable[[int, float, float, float], Any] | None = None,
+) -> LineSearchResult:
+    """Minimise the full-batch objective by gradient descent, in place on ``network``.
+
+    Parameters
+    ----------
+    network : Sequential
+        A built network; its parameters are the starting point and receive the result.
+    loss : sigmanet.losses.Loss
+        Provides ``value_and_gradient(y, output, sample_weight, out=)``.
+    X : array of shape (n_samples, n_features)
+    y : array of shape (n_samples,) or (n_samples, n_outputs)
+        Targets in the form ``loss`` expects.
+    sample_weight : array of shape (n_samples,), optional
+        Non-negative weights; the data term is ``Σ w_i ℓ_i / Σ w_i``.
+    l2 : float
+        Penalty ``(l2 / 2S) Σ‖W‖²`` on the weight matrices (``S = Σ w_i``, ``n`` unweighted);
+        biases are not penalised.
+    max_iter : int
+        The most iterations (accepted steps).
+    tol : float
+        Stop when ``max |∂J/∂θ| <= tol`` (the same test as L-BFGS's ``gtol``).
+    step : float, optional
+        A fixed step η (plain gradient descent). ``None``: Armijo backtracking.
+    callback : callable, optional
+        Called after every iteration as ``callback(iteration, J, max|∂J/∂θ|, η)``.
+
+    Returns
+    -------
+    LineSearchResult
+
+    Raises
+    ------
+    DivergenceError
+        If the objective is not finite at the start, or a fixed step makes it non-finite (the
+        parameters are then restored to their last finite values).
+
+    Notes
+    -----
+    Backtracking also stops, reporting convergence, when the decrease the gradient predicts for
+    the step being tried, ``η‖g‖²``, is below the rounding error of ``J`` in the network's dtype:
+    no step can then be told apart from no step. In float64 this happens near
+    ``max|g| ≈ 1e-8``, in float32 near ``1e-4``, so a smaller ``tol`` than that ends there.
+    """
+    X = as_float_array(X, "X")
+    y = np.asarray(y)
+    if not isinstance(network, Sequential) or network.input_dim is None:
+        raise TypeError("network must be a built sigmanet.network.Sequential.")
+    if X.ndim != 2:
+        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.")
+    if X.shape[0] == 0:
+        raise ValueError("Training data is empty: X has 0 samples.")
+    if y.ndim == 0 or y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"X and y have different numbers of samples: {X.shape[0]} and "
+            f"{y.shape[0] if y.ndim else 'a scalar'}."
+        )
+    if X.shape[1] != network.input_dim:
+        raise ValueError(
+            f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
+        )
+    if (
+        isinstance(max_iter, bool | np.bool_)
+        or not isinstance(max_iter, numbers.Integral)
+        or max_iter < 0
+    ):
+        raise ValueError(f"max_iter must be an integer >= 0; got {max_iter!r}.")
+    l2 = _check_number("l2", l2, positive=False)
+    tol = _check_number("tol", tol, positive=False)
+    if step is not None:
+        step = _check_number("step", step, positive=True)
+
+    dtype = network.dtype
+    X = X.astype(dtype, copy=False)
+    if y.dtype.kind == "f":
+        y = y.astype(dtype, copy=False)
+    weight = None
+    if sample_weight is not None:
+        weight = as_float_array(sample_weight, "sample_weight").astype(dtype, copy=False)
+        if weight.shape != (X.shape[0],):
+            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weight.shape}.")
+    total_weight = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
+    penalty = l2 / total_weight if total_weight > 0 else 0.0
+
+    params = network.parameters()
+    grads = network.gradients()
+    weights = network.weight_matrices()
+    weight_grads = network.weight_gradients()
+    saved = [p.copy() for p in params]
+    direction = [np.empty_like(p) for p in params]
+    grad_output: np.ndarray | None = None
+    result = LineSearchResult()
+    eps = float(np.finfo(dtype).eps)
+
+    def evaluate() -> float:
+        """J at the current parameters; fills ``grads`` with ∂J/∂θ."""
+        nonlocal grad_output
+        result.n_fun += 1
+        output = network.forward(X, training=True)
+        if grad_output is None or grad_output.shape != output.shape:
+            grad_output = np.empty_like(output)
+        value, _ = loss.value_and_gradient(y, output, weight, out=grad_output)
+        network.backward(grad_output)
+        if penalty > 0:
+            for w, g in zip(weights, weight_grads, strict=True):
+                # Python-float scalar, so a float32 W stays float32.
+                g += penalty * w
+            value += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
+        return float(value)
+
+    def gradient_norm() -> float:
+        return max((float(np.max(np.abs(g))) for g in grads if g.size), default=0.0)
+
+    def restore() -> None:
+        for p, s in zip(params, saved, strict=True):
+            np.copyto(p, s)
+
+    def set_trial(eta: float) -> None:
+        for p, s, d in zip(params, saved, direction, strict=True):
+            np.multiply(d, eta, out=p)
+            np.subtract(s, p, out=p)
+
+    # A diverging trial step overflows by design; it is rejected below, not warned about.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        value = evaluate()
+        if not math.isfinite(value):
+            raise DivergenceError(
+                f"The objective is {value} at the starting point; check the inputs for extreme "
+                "values.",
+                epoch=0,
+                batch=0,
+            )
+        trial_step = 1.0 if step is None else step
+        result.message = f"reached max_iter={max_iter}"
+        for iteration in range(max_iter):
+            g_norm = gradient_norm()
+            if g_norm <= tol:
+                result.converged = True
+                result.message = f"max|gradient| = {g_norm:.3g} <= tol = {tol:.3g}"
+                break
+            for p, s, g, d in zip(params, saved, grads, direction, strict=True):
+                np.copyto(s, p)
+                np.copyto(d, g)
+            squared_norm = sum(float(np.vdot(d, d)) for d in direction)
+            if step is not None:
+                set_trial(step)
+                new_value = evaluate()
+                if not math.isfinite(new_value):
+                    restore()
+                    raise DivergenceError(
+                        f"Gradient descent diverged: the objective became {new_value} at "
+                        f"iteration {iteration + 1} with the fixed step {step}. The parameters "
+                        "keep their last finite values; use a smaller step or the line search "
+                        "(step=None).",
+                        epoch=iteration,
+                        batch=0,
+                    )
+                accepted = step
+            else:
+                eta = trial_step
+                accepted = None
+                resolution = 4 * eps * max(1.0, abs(value))
+                for _ in range(MAX_HALVINGS):
+                    if eta * squared_norm <= resolution:
+                        break
+                    set_trial(eta)
+                    new_value = evaluate()
+                    if new_value <= value - ARMIJO_C * eta * squared_norm:
+                        accepted = eta
+                        break
+                    eta *= 0.5
+                if accepted is None:
+                    restore()
+                    evaluate()  # the gradients must describe the restored parameters
+                    result.converged = True
+                    result.message = (
+                        f"no step decreases the objective beyond its {dtype.name} rounding "
+                        f"error (max|gradient| = {g_norm:.3g})"
+                    )
+                    break
+                trial_step = 2.0 * accepted
+            value = new_value
+            result.n_iter += 1
+            result.loss.append(value)
+            result.step_sizes.append(accepted)
+            if callback is not None:
+                callback(result.n_iter, value, gradient_norm(), accepted)
+        else:
+            if gradient_norm() <= tol:
+                result.converged = True
+                result.message = f"max|gradient| <= tol = {tol:.3g}"
+        result.gradient_norm = gradient_norm()
+    return result
