@@ -1,0 +1,385 @@
+"""sigmanet's benchmark suite: the same work by sigmanet, scikit-learn and PyTorch in one run.
+
+Run with ``make bench`` (or ``python benchmarks/run.py``). Every row compares peers measured in
+this process, on this machine, on seeded synthetic data, and reports the result each reached
+(loss, accuracy) beside the time, so that speed cannot come from doing less work. Nothing here
+is asserted: these are measurements, printed as one table.
+
+Workloads
+---------
+1. MLP classifier 100 → 256 → 128 → 10, ReLU, Adam (lr 1e-3), 20,000 samples, float32,
+   5 epochs, batch sizes 32 and 256, shuffling, no early stopping.
+2. The matrix-multiply throughput workload 1 achieves (6 × weights × samples × epochs
+   floating-point operations over the fit time) beside NumPy's own matmul throughput on the same
+   layer shapes, measured here.
+3. Binary logistic regression, 200,000 × 100, float32 and float64, L-BFGS, against
+   scikit-learn's ``LogisticRegression`` to the same final loss; and one full-batch gradient
+   evaluation beside the time to read X once.
+4. ``predict_proba`` throughput of a trained MLP.
+5. Peak memory during ``fit`` beside the size of the data, per epoch (tracemalloc).
+
+Options: ``--quick`` runs smaller sizes (a smoke test of the script itself); ``--repeat N``
+takes the best of N timings (default 3; 1 with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+import tracemalloc
+import warnings
+from collections.abc import Callable
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression as SkLogisticRegression
+from sklearn.neural_network import MLPClassifier as SkMLPClassifier
+
+import sigmanet
+from sigmanet import losses
+
+try:  # PyTorch is an optional peer: the rows are skipped when it is absent.
+    import torch
+except ImportError:  # pragma: no cover - depends on the environment
+    torch = None
+
+ROWS: list[tuple[str, str, str, str]] = []
+
+
+def row(workload: str, measure: str, value: str, note: str = "") -> None:
+    ROWS.append((workload, measure, value, note))
+    print(f"  {workload:<34} {measure:<40} {value:>14}  {note}", flush=True)
+
+
+def best_time(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
+    best = float("inf")
+    result = None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def classification_data(n: int, d: int, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, d)).astype(np.float32)
+    W = rng.standard_normal((d, k))
+    y = np.argmax(X @ W + 2.0 * rng.standard_normal((n, k)), axis=1)
+    return X, y
+
+
+# -- workload 1 and 2: the MLP -------------------------------------------------------------------
+HIDDEN = (256, 128)
+EPOCHS = 5
+
+
+def mlp_params(batch_size: int) -> dict[str, Any]:
+    # tol=0 with a patience beyond the epoch count: every library runs exactly EPOCHS epochs.
+    return {
+        "hidden_layer_sizes": HIDDEN,
+        "activation": "relu",
+        "solver": "adam",
+        "learning_rate_init": 1e-3,
+        "alpha": 1e-4,
+        "batch_size": batch_size,
+        "max_iter": EPOCHS,
+        "shuffle": True,
+        "tol": 0.0,
+        "n_iter_no_change": 10 * EPOCHS,
+        "random_state": 0,
+    }
+
+
+def fit_sklearn_mlp(X, y, batch_size):
+    model = SkMLPClassifier(**mlp_params(batch_size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model
+
+
+def fit_sigmanet_mlp(X, y, batch_size):
+    model = sigmanet.MLPClassifier(**mlp_params(batch_size))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    return model
+
+
+def fit_torch_mlp(X, y, batch_size):
+    torch.manual_seed(0)
+    n, d = X.shape
+    k = int(y.max()) + 1
+    widths = [d, *HIDDEN, k]
+    modules: list[Any] = []
+    for i, (fan_in, fan_out) in enumerate(pairwise(widths)):
+        modules.append(torch.nn.Linear(fan_in, fan_out))
+        if i < len(widths) - 2:
+            modules.append(torch.nn.ReLU())
+    net = torch.nn.Sequential(*modules)
+    weights = [m.weight for m in net if isinstance(m, torch.nn.Linear)]
+    biases = [m.bias for m in net if isinstance(m, torch.nn.Linear)]
+    # scikit-learn's alpha adds (alpha / m) W to the weight gradient: the same as weight decay
+    # alpha / m on the weights only.
+    optimizer = torch.optim.Adam(
+        [
+            {"params": weights, "weight_decay": 1e-4 / batch_size},
+            {"params": biases, "weight_decay": 0.0},
+        ],
+        lr=1e-3,
+    )
+    loss_fn = torch.nn.CrossEntropyLoss()
+    Xt = torch.from_numpy(X)
+    yt = torch.from_numpy(y.astype(np.int64))
+    generator = torch.Generator().manual_seed(0)
+    losses_per_epoch = []
+    for _ in range(EPOCHS):
+        order = torch.randperm(n, generator=generator)
+        total = 0.0
+        for start in range(0, n, batch_size):
+            index = order[start : start + batch_size]
+            optimizer.zero_grad(set_to_none=True)
+            loss = loss_fn(net(Xt[index]), yt[index])
+            loss.backward()
+            optimizer.step()
+            total += float(loss) * len(index)
+        losses_per_epoch.append(total / n)
+    with torch.no_grad():
+        accuracy = float((net(Xt).argmax(dim=1) == yt).float().mean())
+    return losses_per_epoch[-1], accuracy
+
+
+def numpy_matmul_time(batch_size: int, n_samples: int, dtype: Any, repeat: int) -> float:
+    """Time of the matrix products one epoch of workload 1 needs, done by bare NumPy."""
+    rng = np.random.default_rng(0)
+    widths = [100, *HIDDEN, 10]
+    shapes = list(pairwise(widths))
+    mats = [
+        (
+            rng.standard_normal((batch_size, i)).astype(dtype),
+            rng.standard_normal((i, o)).astype(dtype),
+            rng.standard_normal((batch_size, o)).astype(dtype),
+            np.empty((batch_size, o), dtype),
+            np.empty((i, o), dtype),
+            np.empty((batch_size, i), dtype),
+        )
+        for i, o in shapes
+    ]
+    steps = n_samples // batch_size
+
+    def epoch() -> None:
+        for _ in range(steps):
+            for x, w, g, z, dw, dx in mats:
+                np.matmul(x, w, out=z)  # forward
+                np.matmul(x.T, g, out=dw)  # weight gradient
+                np.matmul(g, w.T, out=dx)  # input gradient
+
+    seconds, _ = best_time(epoch, repeat)
+    return seconds * n_samples / (steps * batch_size)
+
+
+def workload_mlp(n_samples: int, repeat: int) -> None:
+    X, y = classification_data(n_samples, 100, 10)
+    n_weights = sum(i * o for i, o in zip([100, *HIDDEN], [*HIDDEN, 10], strict=True))
+    print(f"\n[1, 2] MLP 100-256-128-10 relu adam, {n_samples} samples float32, {EPOCHS} epochs")
+    for batch_size in (32, 256):
+        name = f"1. MLP fit, batch {batch_size}"
+        t_sn, sn = best_time(lambda b=batch_size: fit_sigmanet_mlp(X, y, b), repeat)
+        t_sk, sk = best_time(lambda b=batch_size: fit_sklearn_mlp(X, y, b), repeat)
+        row(
+            name,
+            "sigmanet time (s)",
+            f"{t_sn:.2f}",
+            f"loss {sn.loss_curve_[-1]:.4f} acc {sn.score(X, y):.4f}",
+        )
+        row(
+            name,
+            "scikit-learn time (s)",
+            f"{t_sk:.2f}",
+            f"loss {sk.loss_curve_[-1]:.4f} acc {sk.score(X, y):.4f}",
+        )
+        row(name, "speed-up vs scikit-learn", f"{t_sk / t_sn:.2f}x")
+        if torch is not None:
+            t_pt, (pt_loss, pt_acc) = best_time(lambda b=batch_size: fit_torch_mlp(X, y, b), repeat)
+            row(
+                name,
+                f"PyTorch {torch.__version__} CPU eager (s)",
+                f"{t_pt:.2f}",
+                f"loss {pt_loss:.4f} acc {pt_acc:.4f}",
+            )
+            row(name, "speed-up vs PyTorch", f"{t_pt / t_sn:.2f}x")
+        flops = 6.0 * n_weights * n_samples * EPOCHS
+        t_np = numpy_matmul_time(batch_size, n_samples, np.float32, repeat) * EPOCHS
+        name2 = f"2. matmul throughput, batch {batch_size}"
+        row(name2, "sigmanet fit (GFLOP/s)", f"{flops / t_sn / 1e9:.1f}")
+        row(name2, "NumPy matmul, same shapes (GFLOP/s)", f"{flops / t_np / 1e9:.1f}")
+        row(name2, "fraction of NumPy's throughput", f"{t_np / t_sn:.0%}")
+
+
+# -- workload 3: logistic regression ---------------------------------------------------------------
+def logistic_objective(model: Any, X: np.ndarray, y: np.ndarray, C: float) -> float:
+    """scikit-learn's objective divided by n: mean log loss + ‖w‖² / (2 C n), in float64."""
+    z = X.astype(np.float64) @ model.coef_.ravel().astype(np.float64) + float(model.intercept_[0])
+    log_loss = losses.binary_cross_entropy_with_logits(y.astype(np.float64), z)
+    w = model.coef_.astype(np.float64).ravel()
+    return float(log_loss + w @ w / (2 * C * len(y)))
+
+
+def gradient_and_read_times(network: Any, X: np.ndarray, y: np.ndarray, repeat: int):
+    """Best time of one full-batch gradient evaluation, and of one memory-bound pass over X."""
+    loss = losses.get("binary_cross_entropy_with_logits")
+    target = y.astype(X.dtype)[:, None]
+    grad_out = np.empty((X.shape[0], 1), X.dtype)
+    column_sums = np.empty(X.shape[1], X.dtype)
+
+    def gradient() -> None:
+        output = network.forward(X, training=True)
+        loss.value_and_gradient(target, output, None, out=grad_out)
+        network.backward(grad_out)
+
+    gradient()
+    t_grad, _ = best_time(gradient, repeat)
+    t_read, _ = best_time(lambda: np.sum(X, axis=0, out=column_sums), repeat)
+    return t_grad, t_read
+
+
+def workload_logistic(n_samples: int, repeat: int) -> None:
+    rng = np.random.default_rng(1)
+    X64 = rng.standard_normal((n_samples, 100))
+    w_true = rng.standard_normal(100) / 5
+    y = (rng.random(n_samples) < 1 / (1 + np.exp(-(X64 @ w_true)))).astype(int)
+    print(f"\n[3] binary logistic regression {n_samples} x 100, L-BFGS, C=1")
+    for dtype in (np.float64, np.float32):
+        X = X64.astype(dtype)
+        label = f"3. logistic L-BFGS {np.dtype(dtype).name}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            t_sk, sk = best_time(lambda X=X: SkLogisticRegression(max_iter=1000).fit(X, y), repeat)
+            t_sn, sn = best_time(
+                lambda X=X: sigmanet.LogisticRegression(max_iter=1000).fit(X, y), repeat
+            )
+        j_sk = logistic_objective(sk, X, y, 1.0)
+        j_sn = logistic_objective(sn, X, y, 1.0)
+        row(label, "scikit-learn time (s)", f"{t_sk:.3f}", f"objective {j_sk:.9f}")
+        row(label, "sigmanet time (s)", f"{t_sn:.3f}", f"objective {j_sn:.9f}")
+        row(
+            label,
+            "speed-up vs scikit-learn",
+            f"{t_sk / t_sn:.2f}x",
+            f"|Δ objective| {abs(j_sk - j_sn):.1e}",
+        )
+        t_grad, t_read = gradient_and_read_times(sn.network_, X, y, max(repeat, 5))
+        row(label, "one gradient evaluation (ms)", f"{t_grad * 1e3:.2f}")
+        row(label, "read X once (ms)", f"{t_read * 1e3:.2f}", f"X is {X.nbytes / 2**20:.0f} MiB")
+        row(label, "gradient / (2 x read X)", f"{t_grad / (2 * t_read):.2f}")
+
+
+# -- workload 4: predict_proba ---------------------------------------------------------------------
+def workload_predict(n_samples: int, repeat: int) -> None:
+    X, y = classification_data(n_samples, 100, 10, seed=2)
+    print(f"\n[4] predict_proba of a trained 100-256-128-10 MLP, {n_samples} samples float32")
+    sn = fit_sigmanet_mlp(X[:2000], y[:2000], 256)
+    sk = fit_sklearn_mlp(X[:2000], y[:2000], 256)
+    t_sn, p_sn = best_time(lambda: sn.predict_proba(X), max(repeat, 5))
+    t_sk, p_sk = best_time(lambda: sk.predict_proba(X), max(repeat, 5))
+    row(
+        "4. predict_proba",
+        "sigmanet (samples/s)",
+        f"{n_samples / t_sn:,.0f}",
+        f"dtype {p_sn.dtype}",
+    )
+    row(
+        "4. predict_proba",
+        "scikit-learn (samples/s)",
+        f"{n_samples / t_sk:,.0f}",
+        f"dtype {p_sk.dtype}",
+    )
+    row("4. predict_proba", "speed-up vs scikit-learn", f"{t_sk / t_sn:.2f}x")
+
+
+# -- workload 5: memory ----------------------------------------------------------------------------
+def workload_memory(n_samples: int) -> None:
+    from sigmanet.training import Callback
+
+    X, y = classification_data(n_samples, 100, 10, seed=3)
+
+    class EpochMemory(Callback):
+        def __init__(self) -> None:
+            self.peaks: list[int] = []
+
+        def on_epoch_end(self, network, logs):
+            self.peaks.append(tracemalloc.get_traced_memory()[1])
+            tracemalloc.reset_peak()
+
+    print(f"\n[5] memory during fit, {n_samples} samples float32, batch 32")
+    probe = EpochMemory()
+    model = sigmanet.MLPClassifier(**mlp_params(32))
+    tracemalloc.start()
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y, callbacks=[probe])
+    finally:
+        tracemalloc.stop()
+    data = X.nbytes + y.nbytes
+    row("5. memory", "data size (MiB)", f"{data / 2**20:.2f}")
+    row(
+        "5. memory",
+        "peak traced, epoch 1 (MiB)",
+        f"{probe.peaks[0] / 2**20:.2f}",
+        "set-up: shuffle buffer, parameters, optimizer state",
+    )
+    later = probe.peaks[1:]
+    row(
+        "5. memory",
+        f"peak traced, epochs 2-{len(probe.peaks)} (MiB)",
+        " / ".join(f"{p / 2**20:.2f}" for p in later),
+    )
+    row("5. memory", "growth epoch 2 -> last (KiB)", f"{(later[-1] - later[0]) / 1024:.1f}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
+    parser.add_argument("--repeat", type=int, default=None, help="best of N timings")
+    args = parser.parse_args(argv)
+    repeat = args.repeat or (1 if args.quick else 3)
+    scale = 10 if args.quick else 1
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = ", ".join(
+            f"{i['internal_api']} {i.get('version')} ({i['num_threads']} threads, "
+            f"{i.get('architecture')})"
+            for i in threadpool_info()
+        )
+    except ImportError:  # pragma: no cover
+        blas = "unknown"
+    import sklearn
+
+    print(
+        f"sigmanet {sigmanet.__version__} | scikit-learn {sklearn.__version__} | "
+        f"NumPy {np.__version__} | PyTorch {torch.__version__ if torch else 'not installed'}"
+    )
+    print(
+        f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
+        f"BLAS: {blas}"
+    )
+    workload_mlp(20_000 // scale, repeat)
+    workload_logistic(200_000 // scale, repeat)
+    workload_predict(50_000 // scale, repeat)
+    workload_memory(20_000 // scale)
+    print("\n| workload | measure | value | note |\n|---|---|---|---|")
+    for workload, measure, value, note in ROWS:
+        print(f"| {workload} | {measure} | {value} | {note} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
