@@ -208,6 +208,7 @@ def train(
     sample_weight: Any = None,
     validation_data: tuple[Any, ...] | None = None,
     l2: float = 0.0,
+    l2_scale: str = "batch",
     callbacks: Sequence[Callback] = (),
     initial_epoch: int = 0,
     samples_seen: int = 0,
@@ -237,13 +238,20 @@ def train(
         Sets ``optimizer.learning_rate`` before every step from ``(epoch, step, samples_seen)``;
         its ``on_epoch_end(epoch, loss)`` hears each epoch's training loss.
     sample_weight : array of shape (n_samples,), optional
-        Per-sample weights; each batch loss is ``Σ w_i ℓ_i / Σ w_i``.
+        Non-negative per-sample weights. The objective is ``Σ w_i ℓ_i / Σ w_i``; a batch B
+        estimates its gradient without bias as ``Σ_B w_i ∇ℓ_i / (|B| · mean(w))``, so a weight
+        counts at every batch size (a one-sample batch keeps its weight). Zero-weight samples
+        are left out. The recorded batch loss is the batch's weighted mean.
     validation_data : (X_val, y_val) or (X_val, y_val, w_val), optional
         Evaluated after every epoch into ``history.validation_loss``.
     l2 : float
-        L2 penalty ``(l2 / 2m) Σ‖W‖²`` on the weight matrices, with m the batch size (its total
-        sample weight when weighted; scikit-learn's ``alpha`` scaling); its gradient
-        ``(l2/m) W`` is added to ∂L/∂W.
+        L2 penalty ``(l2 / 2m) Σ‖W‖²`` on the weight matrices (biases are not penalised); its
+        gradient ``(l2 / m) W`` is added to ∂L/∂W.
+    l2_scale : {"batch", "dataset"}
+        What ``m`` is: the batch's total sample weight, its size when unweighted (``"batch"``,
+        scikit-learn's MLP ``alpha``), or the training set's total sample weight
+        (``"dataset"``: every batch size then minimises the objective :func:`train_lbfgs`
+        minimises, as the linear models need).
     callbacks : sequence of Callback
         Epoch and batch hooks; an :class:`EarlyStopping` among them can stop training.
     initial_epoch, samples_seen : int
@@ -272,13 +280,25 @@ def train(
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
     if l2 < 0 or not math.isfinite(l2):
         raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
+    if l2_scale not in ("batch", "dataset"):
+        raise ValueError(f"l2_scale must be 'batch' or 'dataset'; got {l2_scale!r}.")
     dtype = network.dtype
     if X.dtype != dtype:
         X = X.astype(dtype)
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
-    if weight is not None and weight.dtype != dtype:
-        weight = weight.astype(dtype)
+    mean_weight = 1.0
+    if weight is not None:
+        if weight.dtype != dtype:
+            weight = weight.astype(dtype)
+        if not (np.all(np.isfinite(weight)) and np.all(weight >= 0) and np.any(weight > 0)):
+            raise ValueError("sample_weight must be finite, non-negative and not all zero.")
+        keep = weight > 0
+        if not keep.all():  # zero-weight samples do not enter the objective
+            X, y, weight = X[keep], y[keep], weight[keep]
+            n_samples = X.shape[0]
+        mean_weight = float(np.mean(weight, dtype=np.float64))
+    dataset_weight = n_samples * mean_weight  # Σ w over the kept samples
     batch = _resolve_batch_size(batch_size, n_samples)
     rng = np.random.default_rng(random_state)
 
@@ -344,9 +364,11 @@ def train(
                 if grad_output is None:
                     grad_output = grad_buffers[m] = np.empty_like(output)
                 batch_loss, _ = loss.value_and_gradient(y_batch, output, w_batch, out=grad_output)
+                if w_batch is not None and batch_weight != m * mean_weight:
+                    # the loss divided by Σ_B w; the unbiased estimate divides by |B| · mean(w)
+                    np.multiply(grad_output, batch_weight / (m * mean_weight), out=grad_output)
                 if l2 > 0:
-                    # scikit-learn's scaling: (alpha / 2m) Σ‖W‖², m the batch's total weight
-                    penalty = l2 / batch_weight
+                    penalty = l2 / (batch_weight if l2_scale == "batch" else dataset_weight)
                     batch_loss += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
 
                 if not math.isfinite(batch_loss):

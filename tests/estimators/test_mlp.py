@@ -328,7 +328,7 @@ def test_sample_weight_changes_the_fit(binary_data):
     ("sample_weight", "message"),
     [
         (np.ones(5), r"sample_weight\.shape"),
-        (-np.ones(120), "at least one positive"),
+        (-np.ones(120), "must be non-negative"),
         (np.zeros(120), "non-zero|positive"),
     ],
 )

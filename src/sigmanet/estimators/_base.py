@@ -278,7 +278,7 @@ class BaseNetworkEstimator(BaseEstimator):
             n_outputs = targets.shape[1] if targets.ndim == 2 else len(self.classes_)
             self._initialise(X.shape[1], n_outputs, dtype)
         if self.network_.dtype != dtype:
-            X = X.astype(self.network_.dtype)
+            X = _in_model_dtype(X, self.network_.dtype)
             if targets.dtype.kind == "f":
                 targets = targets.astype(self.network_.dtype)
 
@@ -299,17 +299,22 @@ class BaseNetworkEstimator(BaseEstimator):
         self._check_common_params()
 
     def _sample_weight(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> Any:
-        if sample_weight is None and getattr(self, "class_weight", None) is None:
+        """``sample_weight`` times the ``class_weight`` of each sample's class (None if neither)."""
+        class_weight = getattr(self, "class_weight", None)
+        if sample_weight is None and class_weight is None:
             return None
         weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if getattr(self, "class_weight", None) is not None:
-            weight = weight * self._class_weight_per_sample(y).astype(X.dtype)
+        if np.any(weight < 0):
+            raise ValueError(
+                f"sample_weight must be non-negative; got a minimum of {float(np.min(weight))}."
+            )
+        if class_weight is not None:
+            weight = weight * _class_weight_per_sample(
+                class_weight, self.classes_, y, None if sample_weight is None else weight
+            ).astype(X.dtype)
         if not np.any(weight > 0):
             raise ValueError("sample_weight must contain at least one positive weight.")
         return weight
-
-    def _class_weight_per_sample(self, y: np.ndarray) -> np.ndarray:
-        raise ValueError("class_weight is only available for classifiers.")
 
     def _initialise(self, n_features: int, n_outputs: int, dtype: Any) -> None:
         layers = self._build_layers(n_features, n_outputs)
@@ -483,10 +488,15 @@ class BaseNetworkEstimator(BaseEstimator):
             )
 
     # -- prediction --------------------------------------------------------------------------
-    def _forward(self, X: Any) -> np.ndarray:
+    def _input(self, X: Any) -> np.ndarray:
+        """X validated and in the model's dtype (refusing values that dtype cannot hold)."""
         check_is_fitted(self, "network_")
         X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
-        return self.network_.forward(X.astype(self.network_.dtype, copy=False))
+        return _in_model_dtype(X, self.network_.dtype)
+
+    def _forward(self, X: Any) -> np.ndarray:
+        X = self._input(X)  # checks that the model is fitted first
+        return self.network_.forward(X)
 
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """The activations of a hidden layer (the last one by default).
@@ -501,8 +511,7 @@ class BaseNetworkEstimator(BaseEstimator):
         -------
         ndarray of shape (n_samples, hidden_layer_sizes[layer])
         """
-        check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        output = self._input(X)
         ends = self._hidden_layer_ends()
         if not ends:
             raise ValueError("This model has no hidden layer to transform to.")
@@ -510,7 +519,6 @@ class BaseNetworkEstimator(BaseEstimator):
             raise ValueError(
                 f"layer must be an integer in [{-len(ends)}, {len(ends) - 1}]; got {layer!r}."
             )
-        output = X.astype(self.network_.dtype, copy=False)
         for module in self.network_.layers[: ends[layer]]:
             output = module.forward(output)
         return output
@@ -527,7 +535,7 @@ class BaseNetworkEstimator(BaseEstimator):
         ]
 
     # -- persistence protocol ----------------------------------------------------------------
-    _STATE_SCALARS = (
+    _STATE_SCALARS: tuple[str, ...] = (
         "n_features_in_",
         "n_outputs_",
         "n_iter_",
@@ -536,7 +544,7 @@ class BaseNetworkEstimator(BaseEstimator):
         "best_loss_",
         "best_validation_score_",
     )
-    _STATE_LISTS = ("loss_curve_", "validation_loss_curve_", "validation_scores_")
+    _STATE_LISTS: tuple[str, ...] = ("loss_curve_", "validation_loss_curve_", "validation_scores_")
 
     def _get_state(self) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
         """Arrays and JSON metadata that, with ``get_params()``, determine every prediction."""
@@ -597,6 +605,47 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _restore_extra_state(self, meta: dict[str, Any]) -> None:
         return None
+
+
+def _in_model_dtype(X: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+    """``X`` cast to ``dtype``; a ValueError (not an overflow warning, not inf) if it cannot hold
+    the values, e.g. float64 data beyond ±3.4e38 for a float32 model."""
+    if X.dtype == dtype:
+        return X
+    with np.errstate(over="ignore"):
+        cast = X.astype(dtype)
+    if not np.isfinite(cast).all():
+        raise ValueError(
+            f"X holds values beyond the range of {dtype.name}, the dtype this model computes in "
+            f"(largest magnitude {float(np.max(np.abs(X))):.3g})."
+        )
+    return cast
+
+
+def _class_weight_per_sample(
+    class_weight: Any, classes: np.ndarray, y: np.ndarray, sample_weight: Any = None
+) -> np.ndarray:
+    """The weight of each sample's class.
+
+    A dict gives its entry (1 for a class it leaves out); ``"balanced"`` gives
+    ``S / (k · S_c)`` for class c, with ``S_c`` the (sample-weighted) count of class c in ``y``,
+    ``S`` the total and k the number of classes present: every class then carries equal weight.
+    """
+    if y.ndim != 1:
+        raise ValueError("class_weight is not supported for multilabel targets.")
+    present, index = np.unique(y, return_inverse=True)
+    if isinstance(class_weight, str):  # "balanced", checked with the other parameters
+        counts = np.bincount(index, weights=sample_weight, minlength=len(present))
+        per_class = counts.sum() / (len(present) * np.where(counts > 0, counts, 1))
+        return per_class[index]
+    unknown = [label for label in class_weight if label not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight has labels {sorted(map(str, unknown))} that are not classes of y "
+            f"({classes.tolist()!r})."
+        )
+    table = np.array([float(class_weight.get(label, 1.0)) for label in present.tolist()])
+    return table[index]
 
 
 def activation_names_for_hidden() -> list[str]:

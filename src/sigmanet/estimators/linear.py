@@ -21,15 +21,13 @@ intercepts are not penalised. Every solver minimises this same ``J``:
 ``"adam"``       Adam (Kingma & Ba 2015) on mini-batches.
 ===============  ==============================================================================
 
-The stochastic solvers use an unbiased estimate of ``∇J`` at every step: the penalty's
-gradient ``W / (C S)`` in full, and for a batch B the data gradient scaled by
-``(Σ_B s_i) / (|B| S / n)`` so that sample weights count as in the full objective (a batch of one
-sample keeps its weight). With a decaying learning rate they converge to the L-BFGS solution.
+The stochastic solvers use an unbiased estimate of ``∇J`` at every step (the penalty's gradient
+``W / (C S)`` in full, and the batch's data gradient weighted as :func:`sigmanet.training.train`
+documents), so with a decaying learning rate they converge to the L-BFGS solution.
 """
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import sys
@@ -39,10 +37,9 @@ from typing import Any
 import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sigmanet import activations as _activations
 from sigmanet import losses as _losses
@@ -73,83 +70,6 @@ DEFAULT_LEARNING_RATES: dict[str, Any] = {
     "lbfgs": None,
 }
 DEFAULT_BATCH_SIZE = 32
-
-
-# --------------------------------------------------------------------------------------------
-# The stochastic objective: an unbiased estimate of ∇J at every step
-# --------------------------------------------------------------------------------------------
-
-
-class _BatchObjective:
-    """The loss of one batch as an unbiased estimate of the full objective ``J``.
-
-    :func:`sigmanet.training.train` normalises a weighted batch by its own total weight, which
-    would make a one-sample batch ignore its weight; the gradient is rescaled here by
-    ``Σ_B s_i / (|B| · mean weight)`` instead. The reported value stays the batch's weighted mean
-    loss (so the epoch average is the weighted mean over the data), plus the penalty
-    ``(l2 / 2S) ‖W‖²``, whose gradient :class:`_PenalisedOptimizer` adds.
-    """
-
-    def __init__(self, loss: Any, network: Sequential, penalty: float, mean_weight: float | None):
-        self.loss = loss
-        self.weights = network.weight_matrices()
-        self.penalty = penalty
-        self.mean_weight = mean_weight
-
-    def _penalty_value(self) -> float:
-        if self.penalty == 0:
-            return 0.0
-        return 0.5 * self.penalty * sum(float(np.vdot(w, w)) for w in self.weights)
-
-    def value_and_gradient(
-        self, y_true: Any, output: Any, sample_weight: Any = None, out: np.ndarray | None = None
-    ) -> tuple[float, np.ndarray]:
-        value, grad = self.loss.value_and_gradient(y_true, output, sample_weight, out=out)
-        if sample_weight is not None and self.mean_weight is not None:
-            scale = float(np.sum(sample_weight, dtype=np.float64)) / (
-                len(sample_weight) * self.mean_weight
-            )
-            grad *= scale
-        return value + self._penalty_value(), grad
-
-    def value(self, y_true: Any, output: Any, sample_weight: Any = None) -> float:
-        return self.loss.value(y_true, output, sample_weight) + self._penalty_value()
-
-
-class _PenalisedOptimizer:
-    """Adds the L2 penalty's gradient ``(l2 / S) W`` to ∂L/∂W, then takes the inner step.
-
-    The penalty is scaled by the total sample weight ``S`` of the training set, not of the
-    batch, so that every batch size minimises the same objective.
-    """
-
-    def __init__(self, optimizer: Any, network: Sequential, penalty: float) -> None:
-        self.optimizer = optimizer
-        self.penalty = penalty
-        weight_ids = {id(w) for w in network.weight_matrices()}
-        self._buffers = [
-            np.empty_like(p) if penalty > 0 and id(p) in weight_ids else None
-            for p in network.parameters()
-        ]
-
-    @property
-    def learning_rate(self) -> float:
-        return float(self.optimizer.learning_rate)
-
-    @learning_rate.setter
-    def learning_rate(self, value: float) -> None:
-        self.optimizer.learning_rate = value
-
-    def step(self, params: list[np.ndarray], grads: list[np.ndarray]) -> None:
-        total = []
-        for p, g, buffer in zip(params, grads, self._buffers, strict=True):
-            if buffer is None:
-                total.append(g)
-            else:
-                np.multiply(p, self.penalty, out=buffer)
-                np.add(buffer, g, out=buffer)
-                total.append(buffer)
-        self.optimizer.step(params, total)
 
 
 class _LossPlateau(Callback):
@@ -186,9 +106,8 @@ def _never(self: Any) -> bool:
 class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
     """Validation, solvers and persistence shared by the two linear classifiers."""
 
-    # (The base class's tuples are inferred as fixed-length, hence the ignores.)
-    _STATE_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "t_")  # type: ignore[assignment]
-    _STATE_LISTS = ("loss_curve_",)  # type: ignore[assignment]
+    _STATE_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "t_")
+    _STATE_LISTS = ("loss_curve_",)
 
     def __init__(
         self,
@@ -419,42 +338,6 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         return validate_data(self, X, y, reset=reset, dtype=_FLOAT_DTYPES)
 
-    def _sample_weight(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> Any:
-        if sample_weight is None and self.class_weight is None:
-            return None
-        weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
-        if np.any(weight < 0):
-            raise ValueError(
-                f"sample_weight must be non-negative; got a minimum of {float(np.min(weight))}."
-            )
-        if self.class_weight is not None:
-            weight = weight * self._class_weight_per_sample(
-                y, None if sample_weight is None else weight
-            ).astype(X.dtype)
-        if not np.any(weight > 0):
-            raise ValueError("sample_weight must contain at least one positive weight.")
-        return weight
-
-    def _class_weight_per_sample(self, y: np.ndarray, sample_weight: Any = None) -> np.ndarray:
-        """``class_weight`` per sample; "balanced" counts the classes by sample weight when the
-        installed scikit-learn does (its ``compute_class_weight`` takes ``sample_weight``)."""
-        classes = self.classes_
-        if isinstance(self.class_weight, dict):
-            unknown = [k for k in self.class_weight if k not in set(classes.tolist())]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {sorted(map(str, unknown))} that are not classes "
-                    f"of y ({classes.tolist()!r})."
-                )
-        extra = {}
-        if (
-            sample_weight is not None
-            and "sample_weight" in inspect.signature(compute_class_weight).parameters
-        ):
-            extra["sample_weight"] = sample_weight
-        per_class = compute_class_weight(self.class_weight, classes=classes, y=y, **extra)
-        return per_class[np.searchsorted(classes, y)]
-
     def _class_indices(self, y: Any, first: bool) -> np.ndarray:
         """Validate the labels, set ``classes_`` on a fresh fit, return indices into it."""
         check_classification_targets(y)
@@ -577,23 +460,12 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             self._finish(curve, result.n_iter, result.converged, result.message)
             return
 
-        mean_weight = None
-        total_weight = float(X.shape[0])
-        if weight is not None:
-            # Zero-weight samples do not enter J; dropping them also spares the loss a batch
-            # whose weights are all zero.
-            keep = weight > 0
-            if not keep.all():
-                X, targets, weight = X[keep], targets[keep], weight[keep]
-            total_weight = float(np.sum(weight, dtype=np.float64))
-            mean_weight = total_weight / X.shape[0]
-        penalty = self._l2() / total_weight
-        loss = _BatchObjective(self._output_loss(), self.network_, penalty, mean_weight)
         if self.solver == "adam":
-            inner: Any = _optimizers.Adam(learning_rate=rate if kind == "constant" else 1e-3)
+            optimizer: Any = _optimizers.Adam(learning_rate=rate if kind == "constant" else 1e-3)
         else:
-            inner = _optimizers.GradientDescent(learning_rate=rate if kind == "constant" else 1.0)
-        optimizer = _PenalisedOptimizer(inner, self.network_, penalty)
+            optimizer = _optimizers.GradientDescent(
+                learning_rate=rate if kind == "constant" else 1.0
+            )
         if self.solver == "sgd":
             batch_size = 1
         else:
@@ -604,7 +476,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             hooks.append(ProgressBar(self.max_iter, self))
         history = train(
             self.network_,
-            loss,
+            self._output_loss(),
             optimizer,
             X,
             targets,
@@ -614,7 +486,8 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             random_state=self._rng,
             schedule=rate if kind == "schedule" else None,
             sample_weight=weight,
-            l2=0.0,
+            l2=self._l2(),
+            l2_scale="dataset",
             callbacks=hooks,
         )
         self.t_ = history.samples_seen

@@ -17,7 +17,6 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.utils import TransformerTags
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 from sklearn.utils.validation import check_is_fitted, column_or_1d
@@ -325,23 +324,6 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         if n_classes <= 2:
             return (index == 1).astype(np.float64)[:, None]
         return index.astype(np.intp)
-
-    def _class_weight_per_sample(self, y: np.ndarray) -> np.ndarray:
-        if getattr(self, "_multilabel", False) or y.ndim == 2:
-            raise ValueError("class_weight is not supported for multilabel targets.")
-        present = np.unique(y)
-        if self.class_weight == "balanced":
-            weights = compute_class_weight("balanced", classes=present, y=y)
-            table = dict(zip(present.tolist(), weights, strict=True))
-        else:
-            unknown = set(self.class_weight) - set(self.classes_.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {sorted(map(str, unknown))} that are not classes "
-                    f"of y ({self.classes_.tolist()!r})."
-                )
-            table = {label: float(self.class_weight.get(label, 1.0)) for label in present}
-        return np.array([table[label] for label in y.tolist()], dtype=np.float64)
 
     def _output_loss(self) -> Any:
         if self.loss == "hinge":
