@@ -146,3 +146,43 @@ def test_same_seed_same_weights_and_errors():
         Sequential([Dense(2)]).forward(np.ones((1, 2)))
     with pytest.raises(ValueError, match="dtype must be float32 or float64"):
         Sequential([Dense(2)]).build(2, dtype=np.int64)
+
+
+def test_parameters_live_in_one_flat_vector_that_survives_copies():
+    import copy
+    import pickle
+
+    net = Sequential([Dense(3), Activation("tanh"), Dense(2)]).build(4, random_state=0)
+    flat = net.flat_parameters()
+    assert flat.shape == (net.n_parameters,)
+    assert all(p.base is flat for p in net.parameters())
+    flat[0] = 42.0
+    assert net.layers[0].params["W"][0, 0] == 42.0
+    for twin in (copy.deepcopy(net), pickle.loads(pickle.dumps(net))):
+        # copies sever numpy views; the flat vector is rebuilt from the copied values
+        twin_flat = twin.flat_parameters()
+        np.testing.assert_array_equal(twin_flat, flat)
+        twin_flat[1] = -7.0
+        assert twin.layers[0].params["W"].reshape(-1)[1] == -7.0
+        assert net.layers[0].params["W"].reshape(-1)[1] != -7.0
+    X = np.ones((2, 4))
+    net.forward(X)
+    net.backward(np.ones((2, 2)))
+    grads = net.flat_gradients()
+    np.testing.assert_array_equal(grads, np.concatenate([g.reshape(-1) for g in net.gradients()]))
+
+
+def test_predict_equals_forward_and_leaves_the_input_alone():
+    from sigmanet.layers import Dropout
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(5000, 4))
+    before = X.copy()
+    for layers in (
+        [Dense(8), Activation("relu"), Dense(8), Activation("sigmoid"), Dense(3)],
+        [Dropout(0.5), Activation("tanh"), Dense(2)],  # Dropout hands X on unchanged
+    ):
+        net = Sequential(layers).build(4, random_state=0)
+        net.predict_block_rows = 1000  # several blocks and a remainder
+        np.testing.assert_allclose(net.predict(X), net.forward(X), rtol=1e-15)
+        np.testing.assert_array_equal(X, before)

@@ -364,3 +364,76 @@ def test_lbfgs_reaches_the_stationary_point_of_the_regularised_objective():
     grad_W = X.T @ (p - y) / 100 + W / 100
     np.testing.assert_allclose(grad_W, 0, atol=1e-8)
     np.testing.assert_allclose(np.sum(p - y) / 100, 0, atol=1e-8)
+
+
+def test_a_one_sample_batch_keeps_its_weight():
+    # The batch gradient is Σ_B w ∇ℓ / (|B| mean w): with batch size 1 the first sample's step
+    # is scaled by w_0 / mean(w) — 3 / 1.5 = 2 — not normalised away.
+    X, y = _separable(n=4)
+    first_steps = []
+    for weight in ([3.0, 1.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]):
+        net = _logistic()
+        start = net.layers[0].params["W"].copy()
+        after_first = []
+        train(
+            net,
+            BCE,
+            GradientDescent(learning_rate=0.1),
+            X,
+            y,
+            epochs=1,
+            batch_size=1,
+            shuffle=False,
+            sample_weight=np.array(weight),
+            callbacks=[
+                LambdaCallback(
+                    on_batch_end=lambda n, logs, seen=after_first: seen.append(
+                        n.layers[0].params["W"].copy()
+                    )
+                )
+            ],
+        )
+        first_steps.append(after_first[0] - start)
+    np.testing.assert_allclose(first_steps[0], 2 * first_steps[1], rtol=1e-12)
+
+
+def test_zero_weight_samples_are_left_out():
+    X, y = _separable(n=20)
+    weight = np.ones(20)
+    weight[::2] = 0.0
+    a, b = _logistic(), _logistic()
+    train(
+        a,
+        BCE,
+        GradientDescent(learning_rate=0.3),
+        X,
+        y,
+        epochs=3,
+        batch_size=1,
+        shuffle=False,
+        sample_weight=weight,
+    )
+    train(
+        b,
+        BCE,
+        GradientDescent(learning_rate=0.3),
+        X[1::2],
+        y[1::2],
+        epochs=3,
+        batch_size=1,
+        shuffle=False,
+    )
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        np.testing.assert_allclose(p, q, rtol=1e-12)
+    with pytest.raises(ValueError, match="non-negative and not all zero"):
+        train(a, BCE, GradientDescent(), X, y, sample_weight=np.zeros(20))
+
+
+def test_an_overflowing_gradient_is_reported_as_divergence():
+    # float32: the loss (~1e30) is finite, but the gradient's square (~1e60) is not
+    X = np.full((4, 2), 1e15, dtype=np.float32)
+    y = np.full((4, 1), -1e15, dtype=np.float32)
+    net = Sequential([Dense(1)]).build(2, random_state=0, dtype=np.float32)
+    with pytest.raises(DivergenceError, match=r"overflows.*epoch 1, batch 1"):
+        train(net, losses.get("squared_error"), Adam(), X, y, epochs=1, batch_size=4)
+    assert all(np.isfinite(p).all() for p in net.parameters())

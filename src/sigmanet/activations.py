@@ -39,6 +39,7 @@ import difflib
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -2082,6 +2083,20 @@ class Activation:
             np.copyto(out, buffer, casting="same_kind")
             return out
         return spec.backward(x, y_array, grad_output, out, **self._params)
+
+    def _kernels(self) -> tuple[Callable[..., np.ndarray], Callable[..., np.ndarray]]:
+        """``forward(x, out)`` and ``backward(x, y, grad_output, out)`` without argument checks.
+
+        For callers that guarantee what :meth:`__call__` and :meth:`backward` check: float
+        arrays of one shape and dtype, and an ``out`` that overlaps neither ``y`` nor
+        ``grad_output``: the layers, whose buffers are made so. Saves the checks' cost on
+        every training step; activations without a specialised backward get the checked one.
+        """
+        spec, params = self._spec, self._params
+        if not spec.builtin or spec.backward is None:
+            return self.__call__, self.backward
+        # partials of module-level functions, so that layers holding them can be pickled
+        return partial(spec.function, **params), partial(spec.backward, **params)
 
     def _user_result(self, function: Callable[..., Any], x: np.ndarray, role: str) -> Any:
         result = np.asarray(function(x, **self._params))

@@ -29,7 +29,7 @@ __all__ = ["Activation", "Dense", "Dropout", "Layer", "Maxout", "PReLU", "Softma
 
 
 class _Buffers:
-    """Arrays reused across batches, one per (purpose, shape, dtype).
+    """Arrays reused across batches, one per (purpose, shape).
 
     A training epoch sees at most two batch sizes (the full one and the remainder), so a
     handful of entries covers steady state; the oldest entry is dropped past ``capacity``.
@@ -40,7 +40,8 @@ class _Buffers:
         self.capacity = capacity
 
     def get(self, purpose: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
-        key = (purpose, shape, np.dtype(dtype).str)
+        # A layer's dtype is fixed between builds (which clear the buffers), so it needs no key.
+        key = (purpose, shape)
         array = self._arrays.get(key)
         if array is None:
             array = np.empty(shape, dtype=dtype)
@@ -54,7 +55,7 @@ class _Buffers:
 
 
 def _affine(
-    x: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray, scratch: np.ndarray
+    x: np.ndarray, W: np.ndarray, b: np.ndarray | None, out: np.ndarray, scratch: np.ndarray | None
 ) -> np.ndarray:
     """``out ← x W + b`` without allocating.
 
@@ -64,9 +65,11 @@ def _affine(
     and costs about the same. ``scratch`` has the shape of ``out``.
     """
     np.matmul(x, W, out=out)
-    if b is not None:
+    if b is not None and scratch is not None:
         np.copyto(scratch, b)
         np.add(out, scratch, out=out)
+    elif b is not None:  # inference: one allocation per call matters less than a second pass
+        np.add(out, b, out=out)
     return out
 
 
@@ -112,8 +115,16 @@ class Layer:
         return {}
 
     # -- computation ------------------------------------------------------------------------
-    def forward(self, x: Any, training: bool = False) -> np.ndarray:
-        """Compute the layer's output for ``x`` of shape ``(n, input_dim)``."""
+    def forward(
+        self, x: Any, training: bool = False, *, overwrite_input: bool = False
+    ) -> np.ndarray:
+        """Compute the layer's output for ``x`` of shape ``(n, input_dim)``.
+
+        With ``overwrite_input`` (inference only), a layer that can compute in place may write
+        its output over ``x`` (elementwise activations do), and then keeps nothing for
+        :meth:`backward`. :meth:`sigmanet.network.Sequential.predict` uses it for the arrays
+        it made itself.
+        """
         x = self._check_input(x)
         return self._forward(x, training)
 
@@ -207,7 +218,8 @@ class Dense(Layer):
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         shape = (x.shape[0], self.units)
         z = self._out("z", shape, training)
-        _affine(x, self.params["W"], self.params.get("b"), z, self._out("bias", shape, training))
+        scratch = self._buffers.get("bias", shape, self.dtype) if training else None
+        _affine(x, self.params["W"], self.params.get("b"), z, scratch)
         self._cache = (x, z)
         return z
 
@@ -237,20 +249,33 @@ class Activation(Layer):
     def __init__(self, activation: Any = "relu", **params: float) -> None:
         super().__init__()
         self.activation = _activations.get(activation, **params)
+        # the layer's buffers meet what the activation would check on every call
+        self._f, self._f_backward = self.activation._kernels()
 
     def get_config(self) -> dict[str, Any]:
         return {"activation": self.activation.get_config()}
 
+    def forward(
+        self, x: Any, training: bool = False, *, overwrite_input: bool = False
+    ) -> np.ndarray:
+        if overwrite_input and not training:
+            x = self._check_input(x)
+            self._cache = None  # x is about to hold f(x): nothing left for backward
+            return self._f(x, out=x)
+        return super().forward(x, training)
+
     def _forward(self, x: np.ndarray, training: bool) -> np.ndarray:
         a = self._out("a", x.shape, training)
-        self.activation(x, out=a)
+        self._f(x, out=a)
         self._cache = (x, a)
         return a
 
     def _backward(self, grad_output: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
         x, a = self._cache  # type: ignore[misc]
         grad_input = self._out("grad_input", x.shape, True)
-        return self.activation.backward(x, a, grad_output, out=grad_input)
+        if grad_output.dtype != self.dtype:
+            grad_output = grad_output.astype(self.dtype)
+        return self._f_backward(x, a, grad_output, out=grad_input)
 
 
 class PReLU(Layer):
@@ -329,7 +354,8 @@ class Maxout(Layer):
         n = x.shape[0]
         shape = (n, self.units * self.pieces)
         z = self._out("z", shape, training)
-        _affine(x, self.params["W"], self.params["b"], z, self._out("bias", shape, training))
+        scratch = self._buffers.get("bias", shape, self.dtype) if training else None
+        _affine(x, self.params["W"], self.params["b"], z, scratch)
         pieces = z.reshape(n, self.units, self.pieces)
         winner = np.argmax(pieces, axis=2)[..., None]
         h = self._out("h", (n, self.units), training)

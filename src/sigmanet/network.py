@@ -52,6 +52,8 @@ class Sequential:
         self.input_dim: int | None = None
         self.output_dim: int | None = None
         self.dtype: np.dtype[Any] = np.dtype(np.float64)
+        self._flat_params: np.ndarray | None = None
+        self._flat_grads: np.ndarray | None = None
 
     def build(self, input_dim: int, random_state: Any = None, dtype: Any = np.float64):
         """Create every layer's parameters for inputs of width ``input_dim``; return ``self``.
@@ -68,7 +70,60 @@ class Sequential:
         for layer in self.layers:
             width = layer.build(width, rng, self.dtype)
         self.output_dim = width
+        self._pack()
         return self
+
+    def _pack(self) -> None:
+        """Move every parameter (and gradient) into one contiguous vector, leaving views behind.
+
+        An optimizer then updates all parameters with a handful of NumPy calls on one array
+        instead of a handful per array; layers keep using their ``params``/``grads`` dicts,
+        which now hold views into the two vectors.
+        """
+        params = [
+            (layer, name, value) for layer in self.layers for name, value in layer.params.items()
+        ]
+        size = sum(value.size for _, _, value in params)
+        flat_params = np.empty(size, dtype=self.dtype)
+        flat_grads = np.zeros(size, dtype=self.dtype)
+        start = 0
+        for layer, name, value in params:
+            stop = start + value.size
+            flat_params[start:stop] = value.reshape(-1)
+            layer.params[name] = flat_params[start:stop].reshape(value.shape)
+            layer.grads[name] = flat_grads[start:stop].reshape(value.shape)
+            start = stop
+        self._flat_params, self._flat_grads = flat_params, flat_grads
+
+    def flat_parameters(self) -> np.ndarray:
+        """Every parameter in one 1-D array whose elements *are* the layers' parameters.
+
+        Writing into it changes the network (and the reverse); :meth:`flat_gradients` is laid
+        out the same way. Should the views have been severed (a layer's array replaced, or a
+        copy by ``pickle`` or ``copy.deepcopy``, which copy views as independent arrays), the
+        current values are packed again first.
+        """
+        flat = self._flat_params
+        if (
+            flat is None
+            or not all(
+                value.base is flat for layer in self.layers for value in layer.params.values()
+            )
+            or not all(
+                value.base is self._flat_grads
+                for layer in self.layers
+                for value in layer.grads.values()
+            )
+        ):
+            self._pack()
+        assert self._flat_params is not None
+        return self._flat_params
+
+    def flat_gradients(self) -> np.ndarray:
+        """∂L/∂θ laid out as :meth:`flat_parameters`, filled by :meth:`backward`."""
+        self.flat_parameters()
+        assert self._flat_grads is not None
+        return self._flat_grads
 
     # -- propagation ------------------------------------------------------------------------
     def forward(self, x: Any, training: bool = False) -> np.ndarray:
@@ -78,6 +133,39 @@ class Sequential:
         output = as_float_array(x, "x")
         for layer in self.layers:
             output = layer.forward(output, training=training)
+        return output
+
+    #: Rows per block in :meth:`predict`: a block's intermediate arrays stay in cache.
+    predict_block_rows = 2048
+
+    def predict(self, x: Any) -> np.ndarray:
+        """Inference: :meth:`forward` with ``training=False``, computing in place where it can.
+
+        The arrays the network makes along the way are overwritten by the next layer when
+        it can (elementwise activations), and long inputs go through in blocks of
+        :attr:`predict_block_rows` rows, so the intermediate arrays stay small and in cache
+        instead of being allocated afresh at full size; ``x`` itself is never modified.
+        Nothing is kept for :meth:`backward`.
+        """
+        if self.input_dim is None:
+            raise RuntimeError("Sequential is not built: call build(input_dim) first.")
+        x = as_float_array(x, "x")
+        rows = self.predict_block_rows
+        if x.ndim != 2 or x.shape[0] <= rows:
+            return self._predict_block(x)
+        first = self._predict_block(x[:rows])
+        result = np.empty((x.shape[0], *first.shape[1:]), dtype=first.dtype)
+        result[:rows] = first
+        for start in range(rows, x.shape[0], rows):
+            result[start : start + rows] = self._predict_block(x[start : start + rows])
+        return result
+
+    def _predict_block(self, original: np.ndarray) -> np.ndarray:
+        output = original
+        for layer in self.layers:
+            # (a layer may hand its input on unchanged, as Dropout does at inference)
+            mine = not np.may_share_memory(output, original)
+            output = layer.forward(output, overwrite_input=mine)
         return output
 
     def backward(self, grad_output: Any, need_input_grad: bool = False) -> np.ndarray | None:

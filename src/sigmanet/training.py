@@ -321,8 +321,9 @@ def train(
     else:
         X_epoch, y_epoch, w_epoch = X, y, weight
 
-    params = network.parameters()
-    grads = network.gradients()
+    # The optimizer sees one vector: a few NumPy calls per step however many layers there are.
+    params = [network.flat_parameters()]
+    grads = [network.flat_gradients()]
     weights = network.weight_matrices()
     weight_grads = network.weight_gradients()
     l2_scratch = [np.empty_like(w) for w in weights] if l2 > 0 else []
@@ -473,7 +474,7 @@ def train_lbfgs(
     (scikit-learn's MLP ``alpha``; with ``l2 = 1/C`` it has the minimiser of
     scikit-learn's ``C Σ w_i ℓ_i + ½‖w‖²``). Its gradient comes from one backward pass; scipy's
     L-BFGS-B (Liu & Nocedal 1989) takes the steps. Parameters are packed into one float64
-    vector for scipy and unpacked into the network's own arrays (of its dtype) on every call.
+    vector for scipy, copied from and into the network's flat parameter vector (of its dtype).
 
     Parameters
     ----------
@@ -512,38 +513,28 @@ def train_lbfgs(
     total_weight = float(X.shape[0] if weight is None else weight.sum())
     penalty = l2 / total_weight
 
-    params = network.parameters()
-    grads = network.gradients()
+    flat_params = network.flat_parameters()
+    flat_grads = network.flat_gradients()
     weights = network.weight_matrices()
-    weight_ids = {id(w) for w in weights}
-    sizes = [p.size for p in params]
-    offsets = np.cumsum([0, *sizes])
-    flat_grad = np.empty(int(offsets[-1]), dtype=np.float64)
+    weight_grads = network.weight_gradients()
     grad_output = None
     history: list[float] = []
 
-    def unpack(theta: np.ndarray) -> None:
-        for p, start, stop in zip(params, offsets[:-1], offsets[1:], strict=True):
-            p.reshape(-1)[...] = theta[start:stop]
-
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
         nonlocal grad_output
-        unpack(theta)
+        flat_params[...] = theta
         output = network.forward(X, training=True)
         if grad_output is None or grad_output.shape != output.shape:
             grad_output = np.empty_like(output)
         value, _ = loss.value_and_gradient(y, output, weight, out=grad_output)
         network.backward(grad_output)
-        for p, g, start, stop in zip(params, grads, offsets[:-1], offsets[1:], strict=True):
-            target = flat_grad[start:stop]
-            target[...] = g.reshape(-1)
-            if penalty > 0 and id(p) in weight_ids:
-                target += penalty * p.reshape(-1)
         if penalty > 0:
+            for w, g in zip(weights, weight_grads, strict=True):
+                g += penalty * w
             value += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
-        return float(value), flat_grad.copy()
+        return float(value), flat_grads.astype(np.float64)
 
-    theta0 = np.concatenate([p.reshape(-1) for p in params]).astype(np.float64)
+    theta0 = flat_params.astype(np.float64)
     start_value, _ = objective(theta0)
     if not math.isfinite(start_value):
         raise DivergenceError(
@@ -565,7 +556,7 @@ def train_lbfgs(
     result = minimize(
         objective, theta0, jac=True, method="L-BFGS-B", callback=record, options=options
     )
-    unpack(result.x)
+    flat_params[...] = result.x
     return LbfgsResult(
         loss=history,
         n_iter=int(result.nit),

@@ -496,7 +496,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _forward(self, X: Any) -> np.ndarray:
         X = self._input(X)  # checks that the model is fitted first
-        return self.network_.forward(X)
+        return self.network_.predict(X)
 
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """The activations of a hidden layer (the last one by default).

@@ -400,7 +400,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _objective(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> float:
         """J at the current parameters (for a solver that stopped before its first step)."""
         total_weight = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
-        value = self._output_loss().value(targets, self.network_.forward(X), weight)
+        value = self._output_loss().value(targets, self.network_.predict(X), weight)
         W = self._dense.params["W"]
         return float(value) + 0.5 * self._l2() / total_weight * float(np.vdot(W, W))
 

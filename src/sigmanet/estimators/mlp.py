@@ -343,7 +343,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
 
     def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
         return float(
-            accuracy_score(y, self._labels(self.network_.forward(X)), sample_weight=sample_weight)
+            accuracy_score(y, self._labels(self.network_.predict(X)), sample_weight=sample_weight)
         )
 
     # -- prediction ------------------------------------------------------------------------------
@@ -540,7 +540,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         self.out_activation_ = "identity"
 
     def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
-        prediction = self.network_.forward(X)
+        prediction = self.network_.predict(X)
         y = np.asarray(y).reshape(prediction.shape)
         return float(r2_score(y, prediction, sample_weight=sample_weight))
 
