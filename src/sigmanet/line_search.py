@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 
-from sigmanet._arrays import as_float_array
 from sigmanet.exceptions import DivergenceError
 from sigmanet.network import Sequential
+from sigmanet.training import FullBatchObjective
 
 __all__ = ["LineSearchResult", "train_line_search"]
 
@@ -148,23 +148,6 @@ def train_line_search(
     no step can then be told apart from no step. In float64 this happens near
     ``max|g| ≈ 1e-8``, in float32 near ``1e-4``, so a smaller ``tol`` than that ends there.
     """
-    X = as_float_array(X, "X")
-    y = np.asarray(y)
-    if not isinstance(network, Sequential) or network.input_dim is None:
-        raise TypeError("network must be a built sigmanet.network.Sequential.")
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.")
-    if X.shape[0] == 0:
-        raise ValueError("Training data is empty: X has 0 samples.")
-    if y.ndim == 0 or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"X and y have different numbers of samples: {X.shape[0]} and "
-            f"{y.shape[0] if y.ndim else 'a scalar'}."
-        )
-    if X.shape[1] != network.input_dim:
-        raise ValueError(
-            f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
-        )
     if (
         isinstance(max_iter, bool | np.bool_)
         or not isinstance(max_iter, numbers.Integral)
@@ -175,44 +158,20 @@ def train_line_search(
     tol = _check_number("tol", tol, positive=False)
     if step is not None:
         step = _check_number("step", step, positive=True)
-
+    objective = FullBatchObjective(network, loss, X, y, sample_weight, l2)
     dtype = network.dtype
-    X = X.astype(dtype, copy=False)
-    if y.dtype.kind == "f":
-        y = y.astype(dtype, copy=False)
-    weight = None
-    if sample_weight is not None:
-        weight = as_float_array(sample_weight, "sample_weight").astype(dtype, copy=False)
-        if weight.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weight.shape}.")
-    total_weight = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
-    penalty = l2 / total_weight if total_weight > 0 else 0.0
 
     params = network.parameters()
     grads = network.gradients()
-    weights = network.weight_matrices()
-    weight_grads = network.weight_gradients()
     saved = [p.copy() for p in params]
     direction = [np.empty_like(p) for p in params]
-    grad_output: np.ndarray | None = None
     result = LineSearchResult()
     eps = float(np.finfo(dtype).eps)
 
     def evaluate() -> float:
         """J at the current parameters; fills ``grads`` with ∂J/∂θ."""
-        nonlocal grad_output
         result.n_fun += 1
-        output = network.forward(X, training=True)
-        if grad_output is None or grad_output.shape != output.shape:
-            grad_output = np.empty_like(output)
-        value, _ = loss.value_and_gradient(y, output, weight, out=grad_output)
-        network.backward(grad_output)
-        if penalty > 0:
-            for w, g in zip(weights, weight_grads, strict=True):
-                # Python-float scalar, so a float32 W stays float32.
-                g += penalty * w
-            value += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
-        return float(value)
+        return objective()
 
     def gradient_norm() -> float:
         return max((float(np.max(np.abs(g))) for g in grads if g.size), default=0.0)

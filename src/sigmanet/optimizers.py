@@ -42,7 +42,6 @@ overwrites its ``learning_rate`` attribute; sigmanet does not, so schedules comp
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -50,6 +49,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sigmanet._registry import build
 from sigmanet.exceptions import GradientOverflowError
 
 __all__ = [
@@ -798,22 +798,4 @@ def get(name: str | Optimizer, **params: Any) -> Optimizer:
         For a parameter the optimizer does not take (the message lists those it does), or a
         ``name`` that is neither a string nor an Optimizer.
     """
-    if isinstance(name, Optimizer):
-        if params:
-            raise ValueError(
-                f"get() was given an optimizer instance and parameters {sorted(params)}; "
-                "set them on the instance or pass a name."
-            )
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"optimizer must be a name or an Optimizer; got {type(name).__name__}.")
-    cls = _REGISTRY.get(name.strip().lower())
-    if cls is None:
-        raise ValueError(f"Unknown optimizer {name!r}; valid names are {names()}.")
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{cls.__name__} got unexpected parameter(s) {unknown}; it accepts {accepted}."
-        )
-    return cls(**params)
+    return build("optimizer", Optimizer, _REGISTRY, name, params)

@@ -27,7 +27,6 @@ annealed       a / (b + e + i) + c  (default 4 / (1 + e + i) + 0.01)      Machin
 
 from __future__ import annotations
 
-import inspect
 import math
 import numbers
 import operator
@@ -35,6 +34,8 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import numpy as np
+
+from sigmanet._registry import build
 
 __all__ = [
     "Adaptive",
@@ -565,22 +566,4 @@ def get(name: str | Schedule, **params: Any) -> Schedule:
         For a parameter the schedule does not take (the message lists those it does), or a
         ``name`` that is neither a string nor a Schedule.
     """
-    if isinstance(name, Schedule):
-        if params:
-            raise ValueError(
-                f"get() was given a schedule instance and parameters {sorted(params)}; "
-                "set them on the instance or pass a name."
-            )
-        return name
-    if not isinstance(name, str):
-        raise TypeError(f"schedule must be a name or a Schedule; got {type(name).__name__}.")
-    cls = _REGISTRY.get(name.strip().lower())
-    if cls is None:
-        raise ValueError(f"Unknown learning-rate schedule {name!r}; valid names are {names()}.")
-    accepted = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        raise TypeError(
-            f"{cls.__name__} got unexpected parameter(s) {unknown}; it accepts {accepted}."
-        )
-    return cls(**params)
+    return build("learning-rate schedule", Schedule, _REGISTRY, name, params)

@@ -25,7 +25,15 @@ from sigmanet._arrays import as_float_array
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
 from sigmanet.network import Sequential
 
-__all__ = ["Callback", "EarlyStopping", "History", "LambdaCallback", "train"]
+__all__ = [
+    "Callback",
+    "EarlyStopping",
+    "FullBatchObjective",
+    "History",
+    "LambdaCallback",
+    "train",
+    "train_lbfgs",
+]
 
 
 @dataclass
@@ -444,6 +452,72 @@ def _keep_finite_parameters(params: list[np.ndarray], epoch_start: list[np.ndarr
         np.copyto(p, saved)
 
 
+class FullBatchObjective:
+    """The full-batch objective and its gradient, for the solvers that see all data at once.
+
+    ``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²`` with ``S = Σ w_i`` (``n`` unweighted) and the
+    penalty on the weight matrices only. With ``l2 = 1/C`` it has the minimiser of
+    scikit-learn's ``C Σ w_i ℓ_i + ½‖w‖²``. Calling the object evaluates ``J`` at the network's
+    current parameters and leaves ``∂J/∂θ`` in the network's gradients (one forward and one
+    backward pass).
+
+    Parameters
+    ----------
+    network, loss, X, y, sample_weight
+        As for :func:`train`; X, y and the weights are validated and cast to the network's
+        dtype once, here.
+    l2 : float
+        Penalty strength (biases are not penalised).
+    """
+
+    def __init__(
+        self,
+        network: Sequential,
+        loss: Any,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        l2: float = 0.0,
+    ) -> None:
+        if not isinstance(network, Sequential) or network.input_dim is None:
+            raise TypeError("network must be a built sigmanet.network.Sequential.")
+        X = as_float_array(X, "X")
+        y = np.asarray(y)
+        weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
+        _check_lengths(X, y, weight, "Training")
+        if X.shape[0] == 0:
+            raise ValueError("Training data is empty: X has 0 samples.")
+        if X.shape[1] != network.input_dim:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
+            )
+        if not (isinstance(l2, int | float) and math.isfinite(l2) and l2 >= 0):
+            raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
+        dtype = network.dtype
+        self.network, self.loss = network, loss
+        self.X = X.astype(dtype, copy=False)
+        self.y = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
+        self.weight = None if weight is None else weight.astype(dtype, copy=False)
+        total = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
+        self.penalty = float(l2) / total if total > 0 else 0.0
+        self._weights = network.weight_matrices()
+        self._weight_grads = network.weight_gradients()
+        self._grad_output: np.ndarray | None = None
+
+    def __call__(self) -> float:
+        """``J`` at the current parameters; ``∂J/∂θ`` is left in ``network.flat_gradients()``."""
+        output = self.network.forward(self.X, training=True)
+        if self._grad_output is None or self._grad_output.shape != output.shape:
+            self._grad_output = np.empty_like(output)
+        value, _ = self.loss.value_and_gradient(self.y, output, self.weight, out=self._grad_output)
+        self.network.backward(self._grad_output)
+        if self.penalty > 0:
+            for w, g in zip(self._weights, self._weight_grads, strict=True):
+                g += self.penalty * w  # a Python-float scalar keeps float32 float32
+            value += 0.5 * self.penalty * sum(float(np.vdot(w, w)) for w in self._weights)
+        return float(value)
+
+
 @dataclass
 class LbfgsResult:
     """What :func:`train_lbfgs` did: scipy's outcome and the loss after each iteration."""
@@ -470,9 +544,9 @@ def train_lbfgs(
 ) -> LbfgsResult:
     """Fit all parameters at once by L-BFGS on the full-batch objective.
 
-    The objective is ``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²`` with ``S = Σ w_i``
-    (scikit-learn's MLP ``alpha``; with ``l2 = 1/C`` it has the minimiser of
-    scikit-learn's ``C Σ w_i ℓ_i + ½‖w‖²``). Its gradient comes from one backward pass; scipy's
+    The objective is :class:`FullBatchObjective`'s ``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²``
+    (scikit-learn's MLP ``alpha``; with ``l2 = 1/C`` scikit-learn's logistic regression's
+    minimiser). Its gradient comes from one backward pass; scipy's
     L-BFGS-B (Liu & Nocedal 1989) takes the steps. Parameters are packed into one float64
     vector for scipy, copied from and into the network's flat parameter vector (of its dtype).
 
@@ -498,41 +572,17 @@ def train_lbfgs(
     """
     from scipy.optimize import minimize
 
-    X = as_float_array(X, "X")
-    y = np.asarray(y)
-    weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
-    _check_lengths(X, y, weight, "Training")
-    if X.shape[0] == 0:
-        raise ValueError("Training data is empty: X has 0 samples.")
-    dtype = network.dtype
-    X = X.astype(dtype, copy=False)
-    if y.dtype.kind == "f":
-        y = y.astype(dtype, copy=False)
-    if weight is not None:
-        weight = weight.astype(dtype, copy=False)
-    total_weight = float(X.shape[0] if weight is None else weight.sum())
-    penalty = l2 / total_weight
-
+    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2)
     flat_params = network.flat_parameters()
     flat_grads = network.flat_gradients()
-    weights = network.weight_matrices()
-    weight_grads = network.weight_gradients()
-    grad_output = None
     history: list[float] = []
 
     def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
-        nonlocal grad_output
         flat_params[...] = theta
-        output = network.forward(X, training=True)
-        if grad_output is None or grad_output.shape != output.shape:
-            grad_output = np.empty_like(output)
-        value, _ = loss.value_and_gradient(y, output, weight, out=grad_output)
-        network.backward(grad_output)
-        if penalty > 0:
-            for w, g in zip(weights, weight_grads, strict=True):
-                g += penalty * w
-            value += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
-        return float(value), flat_grads.astype(np.float64)
+        # a trial point may overflow: scipy sees inf and backtracks, no warning needed
+        with np.errstate(over="ignore", invalid="ignore"):
+            value = evaluate()
+        return value, flat_grads.astype(np.float64)
 
     theta0 = flat_params.astype(np.float64)
     start_value, _ = objective(theta0)
