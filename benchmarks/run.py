@@ -148,7 +148,7 @@ def fit_torch_mlp(X, y, batch_size):
             loss = loss_fn(net(Xt[index]), yt[index])
             loss.backward()
             optimizer.step()
-            total += float(loss) * len(index)
+            total += float(loss.detach()) * len(index)
         losses_per_epoch.append(total / n)
     with torch.no_grad():
         accuracy = float((net(Xt).argmax(dim=1) == yt).float().mean())

@@ -437,3 +437,64 @@ def test_an_overflowing_gradient_is_reported_as_divergence():
     with pytest.raises(DivergenceError, match=r"overflows.*epoch 1, batch 1"):
         train(net, losses.get("squared_error"), Adam(), X, y, epochs=1, batch_size=4)
     assert all(np.isfinite(p).all() for p in net.parameters())
+
+
+def test_the_optimised_loop_matches_a_plain_numpy_reference():
+    """The fast path (buffers, one flat parameter vector, unchecked kernels, GEMM bias trick)
+    gives the loss curve and weights of a straightforward NumPy loop written out here."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(96, 5))
+    y = rng.integers(0, 3, size=96)
+    net = Sequential([Dense(8), Activation("relu"), Dense(8), Activation("tanh"), Dense(3)])
+    net.build(5, random_state=0)
+    W1, b1, W2, b2, W3, b3 = (p.copy() for p in net.parameters())
+    eta, alpha, batch = 0.1, 0.01, 16
+
+    reference_curve = []
+    for _ in range(3):
+        total = 0.0
+        for start in range(0, 96, batch):
+            xb, yb = X[start : start + batch], y[start : start + batch]
+            m = len(yb)
+            z1 = xb @ W1 + b1
+            a1 = np.maximum(z1, 0)
+            z2 = a1 @ W2 + b2
+            a2 = np.tanh(z2)
+            z3 = a2 @ W3 + b3
+            shifted = z3 - z3.max(axis=1, keepdims=True)
+            p = np.exp(shifted) / np.exp(shifted).sum(axis=1, keepdims=True)
+            loss = -np.mean(np.log(p[np.arange(m), yb]))
+            loss += 0.5 * alpha / m * sum(np.sum(W * W) for W in (W1, W2, W3))
+            total += loss * m
+            d3 = p.copy()
+            d3[np.arange(m), yb] -= 1
+            d3 /= m
+            d2 = (d3 @ W3.T) * (1 - a2**2)
+            d1 = (d2 @ W2.T) * (z1 > 0)
+            grads = [
+                xb.T @ d1 + alpha / m * W1,
+                d1.sum(0),
+                a1.T @ d2 + alpha / m * W2,
+                d2.sum(0),
+                a2.T @ d3 + alpha / m * W3,
+                d3.sum(0),
+            ]
+            W1, b1, W2, b2, W3, b3 = (
+                q - eta * g for q, g in zip((W1, b1, W2, b2, W3, b3), grads, strict=True)
+            )
+        reference_curve.append(total / 96)
+
+    history = train(
+        net,
+        losses.get("softmax_cross_entropy_with_logits"),
+        GradientDescent(learning_rate=eta),
+        X,
+        y,
+        epochs=3,
+        batch_size=batch,
+        shuffle=False,
+        l2=alpha,
+    )
+    np.testing.assert_allclose(history.loss, reference_curve, rtol=1e-12)
+    for mine, theirs in zip(net.parameters(), (W1, b1, W2, b2, W3, b3), strict=True):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
