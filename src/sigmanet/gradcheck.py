@@ -86,8 +86,8 @@ class GradcheckResult:
             worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
             raise GradientCheckError(
                 f"Gradient check failed for {self.name}: at index {tuple(map(int, worst))} "
-                f"the analytic value is {self.analytic[worst]!r} and the central difference "
-                f"{self.numerical[worst]!r} (atol={self.atol}, rtol={self.rtol}; "
+                f"the analytic value is {float(self.analytic[worst])!r} and the central difference "
+                f"{float(self.numerical[worst])!r} (atol={self.atol}, rtol={self.rtol}; "
                 f"max abs error {self.abs_error:.3g})."
             )
         return self
@@ -157,7 +157,9 @@ def check_activation(
     second: bool = True,
     dtype: Any = np.float64,
     raise_on_failure: bool = True,
-    **tolerances: float,
+    eps: float | None = None,
+    atol: float | None = None,
+    rtol: float | None = None,
 ) -> list[GradcheckResult]:
     """Check ``f'`` against ``f`` (and ``f''`` against ``f'``) of a registered activation.
 
@@ -170,7 +172,9 @@ def check_activation(
     if x is None:
         x = np.linspace(-4.0, 4.0, 41) + 0.0137
     x = np.asarray(x, dtype=dtype)
-    results = [check_derivative(act, act.derivative, x, name=f"{act.name}'", **tolerances)]
+    results = [
+        check_derivative(act, act.derivative, x, eps=eps, atol=atol, rtol=rtol, name=f"{act.name}'")
+    ]
     if second:
         try:
             act.second_derivative(x[:1])
@@ -179,7 +183,13 @@ def check_activation(
         else:
             results.append(
                 check_derivative(
-                    act.derivative, act.second_derivative, x, name=f"{act.name}''", **tolerances
+                    act.derivative,
+                    act.second_derivative,
+                    x,
+                    eps=eps,
+                    atol=atol,
+                    rtol=rtol,
+                    name=f"{act.name}''",
                 )
             )
     if raise_on_failure:

@@ -174,9 +174,8 @@ class Sequential:
         The first layer's ∂L/∂x is only computed when ``need_input_grad`` is true: training
         never needs it, and for the first Dense layer it costs as much as its weight gradient.
         """
-        grad = np.asarray(grad_output)
-        last = len(self.layers) - 1
-        for index in range(last, -1, -1):
+        grad: np.ndarray | None = np.asarray(grad_output)
+        for index in range(len(self.layers) - 1, -1, -1):
             needed = need_input_grad or index > 0
             grad = self.layers[index].backward(grad, need_input_grad=needed)
         return grad

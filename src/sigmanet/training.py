@@ -350,7 +350,7 @@ def train(
                 rng.shuffle(order)
                 np.take(X, order, axis=0, out=X_epoch, mode="clip")
                 np.take(y, order, axis=0, out=y_epoch, mode="clip")
-                if w_epoch is not None:
+                if w_epoch is not None and weight is not None:
                     np.take(weight, order, axis=0, out=w_epoch, mode="clip")
             for p, saved in zip(params, epoch_start, strict=True):
                 np.copyto(saved, p)

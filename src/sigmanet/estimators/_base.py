@@ -197,7 +197,11 @@ class BaseNetworkEstimator(BaseEstimator):
         batch = self.batch_size
         if not (
             (isinstance(batch, str) and batch in ("auto", "full"))
-            or (isinstance(batch, numbers.Integral) and not isinstance(batch, bool) and batch > 0)
+            or (
+                isinstance(batch, numbers.Integral)
+                and not isinstance(batch, bool)
+                and int(batch) > 0
+            )
         ):
             raise ValueError(f"batch_size must be a positive int, 'auto' or 'full'; got {batch!r}.")
         for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):

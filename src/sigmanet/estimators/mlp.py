@@ -45,7 +45,8 @@ class _MLPMixin(BaseNetworkEstimator):
         try:
             widths = [int(s) for s in sizes]
             valid = all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0 for s in sizes
+                isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
+                for s in sizes
             )
         except (TypeError, ValueError):
             valid = False
