@@ -896,18 +896,38 @@ def test_semicolon_and_tab_delimited_files_are_read(data, tmp_path, capsys):
         assert "4 features" in capsys.readouterr().out
 
 
-def test_parquet_without_pyarrow_says_how_to_install_it(tmp_path, capsys):
-    pytest.importorskip("numpy")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        pytest.skip("pyarrow is installed; this checks the message shown without it")
+def test_parquet_without_pyarrow_says_how_to_install_it(tmp_path, capsys, monkeypatch):
+    # None in sys.modules makes the import fail as it does where pyarrow is not installed
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
     path = tmp_path / "data.parquet"
     path.write_bytes(b"PAR1")
     assert main(["train", str(path), "--target", "t"]) == 1
     assert "pip install pyarrow" in _error_line(capsys)
+
+
+def test_parquet_files_train_predict_and_evaluate(tmp_path, capsys):
+    pytest.importorskip("pyarrow")
+    pandas = pytest.importorskip("pandas")
+    from sklearn.datasets import load_iris
+
+    frame = load_iris(as_frame=True).frame.rename(columns={"target": "species"})
+    data = tmp_path / "iris.parquet"
+    frame.to_parquet(data)
+    model = tmp_path / "iris.safetensors"
+    args = ["train", str(data), "--target", "species", "--max-iter", "50", "--standardize"]
+    assert main([*args, "--random-state", "0", "--quiet", "--save", str(model)]) == 0
+    capsys.readouterr()
+    out_file = tmp_path / "predictions.csv"
+    assert main(["predict", str(model), str(data), "--output", str(out_file)]) == 0
+    predictions = pandas.read_csv(out_file)
+    assert len(predictions) == 150
+    assert main(["evaluate", str(model), str(data), "--target", "species"]) == 0
+    assert "accuracy" in capsys.readouterr().out
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"PAR1 not really")
+    assert main(["train", str(broken), "--target", "species"]) == 1
+    assert "not a readable Parquet file" in _error_line(capsys)
 
 
 def test_files_that_are_not_sigmanet_models(data, tmp_path, capsys):

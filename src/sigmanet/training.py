@@ -15,6 +15,7 @@ into buffers they keep.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -491,7 +492,7 @@ class FullBatchObjective:
             raise ValueError(
                 f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
             )
-        if not (isinstance(l2, int | float) and math.isfinite(l2) and l2 >= 0):
+        if not (isinstance(l2, numbers.Real) and math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
         dtype = network.dtype
         self.network, self.loss = network, loss
