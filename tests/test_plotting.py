@@ -157,7 +157,9 @@ def test_loss_curve_draws_training_and_validation_loss(iris, tmp_path):
         validation_data=(X[1::2], y[1::2]),
     )
     figure = plot_loss_curve(model)
-    (ax,) = figure.axes
+    ax, score_ax = figure.axes  # validation data also records a score per epoch
+    assert len(model.validation_scores_) == 15
+    np.testing.assert_allclose(score_ax.get_lines()[0].get_ydata(), model.validation_scores_)
     lines = {line.get_label(): line for line in ax.get_lines()}
     np.testing.assert_allclose(lines["training loss"].get_ydata(), model.loss_curve_)
     np.testing.assert_allclose(lines["validation loss"].get_ydata(), model.validation_loss_curve_)

@@ -688,30 +688,6 @@ def _is_classifier(model: Any) -> bool:
     return bool(is_classifier(model))
 
 
-class _ValidationScore(Callback):
-    """Adds ``validation_score`` to the epoch logs, for the estimator's progress bar."""
-
-    def __init__(self, estimator: Any, X_val: np.ndarray, y_val: np.ndarray) -> None:
-        self.estimator = estimator
-        self.X_val = X_val
-        self.y_val = y_val
-
-    def on_train_begin(self, network: Any) -> None:
-        self.X_val = self.X_val.astype(network.dtype, copy=False)
-
-    def on_batch_end(self, network: Any, logs: dict[str, Any]) -> None:
-        return None
-
-    def on_epoch_end(self, network: Any, logs: dict[str, Any]) -> bool:
-        score = getattr(self.estimator, "_score_network", None)
-        if score is not None and self.X_val.shape[0]:
-            logs["validation_score"] = float(score(self.X_val, self.y_val, None))
-        return False
-
-    def on_train_end(self, network: Any, history: Any) -> None:
-        return None
-
-
 def _emit_warnings(caught: list[warnings.WarningMessage], stderr: Any) -> None:
     seen = set()
     for warning in caught:
@@ -1032,8 +1008,6 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     signature = inspect.signature(estimator.fit).parameters
     if val_rows.size and "validation_data" in signature:
         fit_kwargs["validation_data"] = (X_val, y_val)
-    if val_rows.size and "callbacks" in signature and not args.quiet:
-        fit_kwargs["callbacks"] = [_ValidationScore(estimator, X_val, y_val)]
     console = _console(stdout)
     console.print(
         f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"

@@ -480,7 +480,10 @@ def test_validation_data_fills_the_validation_loss_curve(multiclass_data):
     )
     assert clf.validation_loss_curve_[-1] == pytest.approx(expected, rel=1e-10)
     assert clf.validation_loss_curve_[-1] < clf.validation_loss_curve_[0]
-    assert clf.validation_scores_ is None
+    # the scores are recorded too (they decide nothing without early_stopping)
+    assert len(clf.validation_scores_) == 12
+    assert clf.validation_scores_[-1] == pytest.approx(clf.score(X_val, y_val))
+    assert clf.best_validation_score_ is None
 
 
 def test_validation_data_with_string_labels_and_regression(multiclass_data, regression_data):
@@ -494,6 +497,7 @@ def test_validation_data_with_string_labels_and_regression(multiclass_data, regr
     reg = _regressor(max_iter=3).fit(Xr[:100], yr[:100], validation_data=(Xr[100:], yr[100:]))
     expected = 0.5 * np.mean((reg.predict(Xr[100:]) - yr[100:]) ** 2)
     assert reg.validation_loss_curve_[-1] == pytest.approx(expected, rel=1e-10)
+    assert reg.validation_scores_[-1] == pytest.approx(reg.score(Xr[100:], yr[100:]))
 
 
 def test_bad_validation_data(multiclass_data):

@@ -107,13 +107,21 @@ class _StoppingRule(Callback):
     ``best_score + tol``; the best-scoring weights are kept and restored at the end. After more
     than ``n_iter_no_change`` such epochs in a row, training stops, or, with
     ``learning_rate="adaptive"``, the learning rate is divided by 5 (stopping once it falls
-    below 1e-6).
+    below 1e-6). Given ``validation`` data, every epoch's score is recorded (in the logs and
+    ``validation_scores_``), and with ``early_stopping`` it decides.
     """
 
-    def __init__(self, estimator: Any, optimizer: Any, validation: tuple[Any, ...] | None):
+    def __init__(
+        self,
+        estimator: Any,
+        optimizer: Any,
+        validation: tuple[Any, ...] | None,
+        early_stopping: bool,
+    ) -> None:
         self.estimator = estimator
         self.optimizer = optimizer
         self.validation = validation
+        self.early_stopping = early_stopping
         self.no_improvement = 0
         self.best_params: list[np.ndarray] | None = None
         self.converged = False
@@ -126,6 +134,7 @@ class _StoppingRule(Callback):
             score = float(est._score_network(X_val, y_val, w_val))
             logs["validation_score"] = score
             est.validation_scores_.append(score)
+        if self.early_stopping:
             best = est.best_validation_score_
             self.no_improvement = self.no_improvement + 1 if score < best + tol else 0
             if score > best:
@@ -416,11 +425,16 @@ class BaseNetworkEstimator(BaseEstimator):
             validation = (X_val, y_val, w_val)
             val_for_loss = (X_val, t_val, w_val)
         elif validation_data is not None:
-            X_val, y_val = validation_data[0], validation_data[1]
-            X_val = validate_data(self, X_val, reset=False, dtype=self.network_.dtype)
-            val_for_loss = (X_val, self._encode_targets(np.asarray(y_val), False), None)
+            X_val, y_val = validation_data[0], np.asarray(validation_data[1])
+            X_val = _in_model_dtype(
+                validate_data(self, X_val, reset=False, dtype=_FLOAT_DTYPES), self.network_.dtype
+            )
+            validation = (X_val, y_val, None)
+            val_for_loss = (X_val, self._encode_targets(y_val, False), None)
+            if self.validation_scores_ is None:
+                self.validation_scores_ = []
 
-        rule = _StoppingRule(self, self._optimizer, validation)
+        rule = _StoppingRule(self, self._optimizer, validation, self.early_stopping)
         epochs = 1 if incremental else self.max_iter
         hooks: list[Callback] = [rule, *callbacks]
         if self.verbose:

@@ -253,7 +253,8 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         callbacks : list of sigmanet.training.Callback, optional
             Hooks at each batch and epoch end (e.g. gradient-flow recording).
         validation_data : (X_val, y_val), optional
-            Fills ``validation_loss_curve_`` without early stopping.
+            Fills ``validation_loss_curve_`` and ``validation_scores_`` every epoch without
+            early stopping (the validation data then decides nothing).
 
         Returns
         -------
