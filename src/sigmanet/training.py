@@ -495,14 +495,17 @@ class FullBatchObjective:
         if not (isinstance(l2, numbers.Real) and math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
         dtype = network.dtype
-        self.network, self.loss = network, loss
-        self.X = X.astype(dtype, copy=False)
-        self.y = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
-        self.weight = None if weight is None else weight.astype(dtype, copy=False)
+        self.network: Sequential = network
+        self.loss: Any = loss
+        self.X: np.ndarray = X.astype(dtype, copy=False)
+        self.y: np.ndarray = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
+        self.weight: np.ndarray | None = (
+            None if weight is None else weight.astype(dtype, copy=False)
+        )
         total = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
-        self.penalty = float(l2) / total if total > 0 else 0.0
-        self._weights = network.weight_matrices()
-        self._weight_grads = network.weight_gradients()
+        self.penalty: float = float(l2) / total if total > 0 else 0.0
+        self._weights: list[np.ndarray] = network.weight_matrices()
+        self._weight_grads: list[np.ndarray] = network.weight_gradients()
         self._grad_output: np.ndarray | None = None
 
     def __call__(self) -> float:
@@ -515,7 +518,8 @@ class FullBatchObjective:
         if self.penalty > 0:
             for w, g in zip(self._weights, self._weight_grads, strict=True):
                 g += self.penalty * w  # a Python-float scalar keeps float32 float32
-            value += 0.5 * self.penalty * sum(float(np.vdot(w, w)) for w in self._weights)
+            squares = [float(np.vdot(w, w)) for w in self._weights]
+            value += 0.5 * self.penalty * math.fsum(squares)
         return float(value)
 
 
