@@ -23,6 +23,7 @@ from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
+from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
 from sigmanet.network import Sequential
 from sigmanet.training import Callback, History, train, train_lbfgs
@@ -302,10 +303,11 @@ class BaseNetworkEstimator(BaseEstimator):
                 self._fit_stochastic(
                     X, y, targets, weight, incremental, callbacks or (), validation_data
                 )
-        finally:
-            # Also after a DivergenceError: the parameters then hold their last finite values,
-            # and the fitted attributes describe exactly those.
+        except DivergenceError:
+            # The parameters hold their last finite values; the fitted attributes describe them.
             self._publish_attributes()
+            raise
+        self._publish_attributes()
         return self
 
     def _check_params(self) -> None:
