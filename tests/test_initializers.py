@@ -12,7 +12,6 @@ EXPECTED_VARIANCE = {
     "he_normal": lambda i, o: 2 / i,
     "lecun_uniform": lambda i, o: 1 / i,
     "lecun_normal": lambda i, o: 1 / i,
-    "sklearn_uniform": lambda i, o: 4 / (i + o),
 }
 
 

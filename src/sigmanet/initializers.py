@@ -12,7 +12,6 @@ he_uniform         U(-a, a), a = sqrt(6 / fan_in)            He et al. 2015
 he_normal          N(0, 2 / fan_in)                          He et al. 2015
 lecun_uniform      U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1998
 lecun_normal       N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
-sklearn_uniform    U(-a, a), a = gain·sqrt(6/(fan_in+fan_out)), gain 2**0.5 for sigmoid outputs
 zeros              0                                         (biases; linear models)
 =================  =======================================  ===========================
 
@@ -27,8 +26,6 @@ from typing import Any
 import numpy as np
 
 Initializer = Callable[[int, int, np.random.Generator, Any], np.ndarray]
-
-_SQRT2 = float(np.sqrt(2.0))
 
 
 def _uniform(limit: float, shape: tuple[int, int], rng: np.random.Generator, dtype: Any):
@@ -69,15 +66,6 @@ def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any
     return _normal(np.sqrt(1.0 / fan_in), (fan_in, fan_out), rng, dtype)
 
 
-def sklearn_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
-    """scikit-learn's MLP initializer: Glorot uniform, its limit multiplied by sqrt(2).
-
-    scikit-learn applies the sqrt(2) gain only before a logistic output; sigmanet applies it
-    in :class:`sigmanet.layers.Dense` only when asked for by name, so it stays one formula here.
-    """
-    return _uniform(_SQRT2 * np.sqrt(6.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
-
-
 def zeros(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
     """All zeros: the starting point of convex models, where symmetry does no harm."""
     return np.zeros((fan_in, fan_out), dtype=dtype)
@@ -92,7 +80,6 @@ _REGISTRY: dict[str, Initializer] = {
     "he_normal": he_normal,
     "lecun_uniform": lecun_uniform,
     "lecun_normal": lecun_normal,
-    "sklearn_uniform": sklearn_uniform,
     "zeros": zeros,
 }
 
