@@ -383,13 +383,7 @@ def train(
 
                 if not math.isfinite(batch_loss):
                     _keep_finite_parameters(params, epoch_start)
-                    raise DivergenceError(
-                        f"Training diverged: the loss became {batch_loss} at epoch {epoch + 1}, "
-                        f"batch {step + 1}. Parameters keep their last finite values; lower the "
-                        "learning rate or scale the inputs.",
-                        epoch=epoch,
-                        batch=step,
-                    )
+                    raise _diverged(f"the loss became {batch_loss}", epoch, step)
 
                 network.backward(grad_output)
                 if l2 > 0:
@@ -398,14 +392,8 @@ def train(
                         np.add(g, scratch, out=g)
                 try:
                     optimizer.step(params, grads)
-                except GradientOverflowError as error:
-                    raise DivergenceError(
-                        f"Training diverged: {error} (epoch {epoch + 1}, batch {step + 1}). "
-                        "Parameters keep their last finite values; lower the learning rate or "
-                        "scale the inputs.",
-                        epoch=epoch,
-                        batch=step,
-                    ) from error
+                except GradientOverflowError as error:  # raised before anything was updated
+                    raise _diverged(f"a gradient overflowed ({error})", epoch, step) from error
 
                 total_loss += batch_loss * batch_weight
                 total_weight += batch_weight
@@ -444,6 +432,15 @@ def train(
     for callback in callbacks:
         callback.on_train_end(network, history)
     return history
+
+
+def _diverged(reason: str, epoch: int, step: int) -> DivergenceError:
+    return DivergenceError(
+        f"Training diverged: {reason} at epoch {epoch + 1}, batch {step + 1}. Parameters keep "
+        "their last finite values; lower the learning rate or scale the inputs.",
+        epoch=epoch,
+        batch=step,
+    )
 
 
 def _keep_finite_parameters(params: list[np.ndarray], epoch_start: list[np.ndarray]) -> None:

@@ -55,7 +55,7 @@ from sigmanet.estimators._base import (
 from sigmanet.layers import Dense, Layer
 from sigmanet.line_search import train_line_search
 from sigmanet.network import Sequential
-from sigmanet.training import Callback, train, train_lbfgs
+from sigmanet.training import Callback, FullBatchObjective, train, train_lbfgs
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
@@ -399,10 +399,9 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     def _objective(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> float:
         """J at the current parameters (for a solver that stopped before its first step)."""
-        total_weight = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
-        value = self._output_loss().value(targets, self.network_.predict(X), weight)
-        W = self._dense.params["W"]
-        return float(value) + 0.5 * self._l2() / total_weight * float(np.vdot(W, W))
+        return FullBatchObjective(
+            self.network_, self._output_loss(), X, targets, weight, self._l2()
+        )()
 
     def _finish(self, loss: list[float], n_iter: int, converged: bool, message: str) -> None:
         self.loss_curve_ = [float(v) for v in loss]
