@@ -31,7 +31,6 @@ demo: $(STAMP)
 # PyTorch is an optional peer of the benchmarks, never a test dependency. `make bench
 # WITH_TORCH=1` installs the pinned CPU build (an unpinned torch pulls a multi-GB GPU build).
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[bench]"
 	$(if $(WITH_TORCH),$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0)
 	$(BIN)/python benchmarks/run.py
 

@@ -1200,3 +1200,91 @@ def test_elementwise_losses_are_non_negative_and_zero_at_the_target(
     assert loss.value(targets, outputs) >= 0
     assert loss.value(targets, perfect) == 0
     assert np.all(loss.gradient(targets, perfect) == 0)
+
+
+# --------------------------------------------------------------------------------------------
+# the training loop's per-batch evaluator
+# --------------------------------------------------------------------------------------------
+
+
+def _wide_logits(rng: np.random.Generator, n: int, k: int, dtype: Any, top: int) -> np.ndarray:
+    """Rows of logits scaled from 1e-3 up to 10**top, the first row all ties."""
+    x = rng.standard_normal((n, k)) * 10.0 ** rng.uniform(-3, top, size=(n, 1))
+    x = x.astype(dtype)
+    x[0, :] = x[0, 0]
+    return x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (1, 4), (32, 10), (7, 2), (256, 3)])
+def test_softmax_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
+    loss = SoftmaxCrossEntropyWithLogits()
+    rng = np.random.default_rng(n * k)
+    y = rng.integers(0, k, size=n)
+    targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
+    assert targets.dtype == np.intp
+    # finite logits up to 1e30 keep the fast path (a finite value); then the whole range, ±inf
+    # and NaN, where a non-finite value sends the batch through the checked path
+    finite = _wide_logits(rng, n, k, dtype, top=30)
+    extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
+    if n > 3:
+        extreme[1, 0], extreme[2, -1], extreme[3, k // 2] = np.inf, -np.inf, np.nan
+    for x in (rng.standard_normal((n, k)).astype(dtype), finite, extreme):
+        expected_grad = np.empty_like(x)
+        expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
+        grad = np.full_like(x, 123.0)
+        with np.errstate(all="ignore"):  # the loop it serves runs under this errstate
+            value = evaluate(targets, x, None, grad)
+        if x is finite:
+            assert np.isfinite(value)
+        assert value == expected or (np.isnan(value) and np.isnan(expected))
+        np.testing.assert_array_equal(grad, expected_grad)
+
+
+def test_softmax_batch_evaluator_reuses_its_buffers_and_handles_a_short_last_batch() -> None:
+    loss = SoftmaxCrossEntropyWithLogits()
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 5, size=70)
+    targets, evaluate = loss._batch_evaluator(y, 5, weighted=False)
+    x = rng.standard_normal((70, 5))
+    for start in (0, 32, 64, 0, 32, 64):  # batches of 32, 32 and 6 rows, twice
+        part = np.ascontiguousarray(x[start : start + 32])
+        grad = np.empty_like(part)
+        value = evaluate(targets[start : start + 32], part, None, grad)
+        expected_value, expected_grad = loss.value_and_gradient(y[start : start + 32], part)
+        assert value == expected_value
+        np.testing.assert_array_equal(grad, expected_grad)
+    # a non-contiguous batch takes the checked path and gives the same answer
+    strided = x[::2][:10]
+    grad = np.empty_like(strided)
+    assert evaluate(targets[::2][:10], strided, None, grad) == loss.value(y[::2][:10], strided)
+
+
+def test_batch_evaluator_checks_the_targets_once_with_the_usual_message() -> None:
+    loss = SoftmaxCrossEntropyWithLogits()
+    with pytest.raises(ValueError, match="class index 3, outside"):
+        loss._batch_evaluator(np.array([0, 3]), 3, weighted=False)
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "weighted"),
+    [
+        (SoftmaxCrossEntropyWithLogits(label_smoothing=0.1), np.array([0, 2, 1]), False),
+        (SoftmaxCrossEntropyWithLogits(class_weight=[1.0, 2.0, 3.0]), np.array([0, 2, 1]), False),
+        (SoftmaxCrossEntropyWithLogits(), np.array([0, 2, 1]), True),
+        (SoftmaxCrossEntropyWithLogits(), np.eye(3)[[0, 2, 1]], False),
+        (SquaredError(), np.ones((3, 3)), False),
+    ],
+)
+def test_other_losses_and_options_evaluate_through_value_and_gradient(
+    loss: Loss, y: np.ndarray, weighted: bool
+) -> None:
+    targets, evaluate = loss._batch_evaluator(y, 3, weighted=weighted)
+    assert targets is y
+    x = np.random.default_rng(0).standard_normal((3, 3))
+    weight = np.array([1.0, 2.0, 0.5]) if weighted else None
+    grad = np.empty_like(x)
+    value = evaluate(targets, x, weight, grad)
+    expected_value, expected_grad = loss.value_and_gradient(y, x, weight)
+    assert value == expected_value
+    np.testing.assert_array_equal(grad, expected_grad)

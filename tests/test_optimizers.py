@@ -717,3 +717,30 @@ def test_adaptive_methods_never_step_further_than_their_bound(values, lr):
         optimizer.step([w], [g])
         assert np.all(np.abs(w) <= bound)
         assert np.all(w * g <= 0)
+
+
+@pytest.mark.parametrize(("name", "params"), CONFIGS, ids=CONFIG_IDS)
+def test_unchecked_update_after_a_first_step_equals_step(name, params):
+    """The training loop checks its arrays in the first step, then calls ``_update``."""
+    start, grads = random_problem(5)
+    checked, unchecked = [p.copy() for p in start], [p.copy() for p in start]
+    a, b = make(name, params), make(name, params)
+    a.step(checked, grads[0])
+    b.step(unchecked, grads[0])
+    for g in grads[1:]:
+        a.step(checked, g)
+        b._update(unchecked, g)
+    for x, y in zip(checked, unchecked, strict=True):
+        assert_array_equal(x, y)
+    assert a.iterations == b.iterations == len(grads)
+
+
+def test_unchecked_update_still_reports_an_overflowing_gradient():
+    optimizer = Adam(learning_rate=0.1)
+    a = np.ones(3)
+    optimizer.step([a], [np.ones(3)])
+    after_first = a.copy()
+    with pytest.raises(GradientOverflowError):
+        optimizer._update([a], [np.array([1e300, 0.0, 0.0])])
+    assert_array_equal(a, after_first)
+    assert optimizer.iterations == 1

