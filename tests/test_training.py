@@ -506,15 +506,12 @@ def _blas_threads() -> list[int]:
     return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
 
 
-@pytest.mark.parametrize(
-    ("blas_threads", "batch_size", "expect_one"),
-    [("auto", 32, True), ("auto", 128, False), (None, 32, False), (1, 256, True)],
-)
-def test_blas_threads_are_limited_while_training_and_restored(blas_threads, batch_size, expect_one):
+@pytest.mark.parametrize(("blas_threads", "expect_one"), [("auto", True), (None, False), (1, True)])
+def test_blas_threads_are_limited_while_training_and_restored(blas_threads, expect_one):
     before = _blas_threads()
     seen: list[list[int]] = []
     probe = LambdaCallback(on_batch_end=lambda network, logs: seen.append(_blas_threads()))
-    X, y = _separable(256)
+    X, y = _separable(64)
     train(
         _logistic(),
         BCE,
@@ -522,14 +519,27 @@ def test_blas_threads_are_limited_while_training_and_restored(blas_threads, batc
         X,
         y,
         epochs=1,
-        batch_size=batch_size,
+        batch_size=32,
         callbacks=[probe],
         blas_threads=blas_threads,
     )
-    assert seen
+    assert len(seen) == 2
     expected = [1] * len(before) if expect_one else before
     assert all(threads == expected for threads in seen), (seen[0], expected)
     assert _blas_threads() == before
+
+
+def test_auto_blas_threads_use_one_thread_only_for_small_products():
+    from sigmanet._threads import SMALL_PRODUCT, blas_threads_for
+
+    largest = 256 * 128  # the benchmark network's largest weight matrix
+    assert SMALL_PRODUCT == 6_000_000
+    assert blas_threads_for("auto", 32, largest) == 1
+    assert blas_threads_for("auto", 128, largest) == 1  # 4.2 million multiply-adds
+    assert blas_threads_for("auto", 256, largest) is None  # 8.4 million: threads pay off
+    assert blas_threads_for("auto", 1, 4096 * 4096) is None
+    assert blas_threads_for(None, 32, largest) is None
+    assert blas_threads_for(3, 32, largest) == 3
 
 
 @pytest.mark.parametrize("bad", ["many", 0, -1, 1.5, True])

@@ -2,11 +2,19 @@
 
 A mini-batch step multiplies small matrices (32 × 256 by 256 × 128, say) between a dozen
 elementwise NumPy calls. OpenBLAS splits even such small products over its threads, and its
-worker threads spin between calls while the main thread runs the elementwise work. Measured on
-the 2-core machine the benchmarks run on, a whole step (products *and* elementwise calls) was
-then 15–25% slower than with one thread at batch size 32, and about even at 128 and 256; large
-full-batch products do gain from the threads. So the default, ``"auto"``, runs batches of fewer
-than :data:`SMALL_BATCH` rows on one BLAS thread and leaves larger ones alone.
+worker threads spin between calls while the main thread runs the elementwise work. On the
+2-core machine the benchmarks run on, fitting the 100-256-128-10 benchmark network took
+(three runs each, one thread against two)::
+
+    batch  32: 1.8-2.0 s against 2.3-2.8 s
+    batch  64: 1.25-1.32 s against 1.44-1.77 s
+    batch 128: 0.90-0.97 s against 1.04-1.16 s
+    batch 256: 0.80-0.84 s against 0.63-0.80 s
+
+What decides is the size of the largest product, rows × (fan-in × fan-out of the largest
+weight matrix): 4.2 million multiply-adds (batch 128) ran faster on one thread, 8.4 million
+(batch 256) on two. So the default, ``"auto"``, uses one BLAS thread below
+:data:`SMALL_PRODUCT` and leaves larger products alone.
 
 The limit holds only while the loop runs (through threadpoolctl, which scikit-learn also uses to
 the same end in ``KMeans``); ``"auto"`` only ever lowers the thread count.
@@ -18,16 +26,21 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["SMALL_BATCH", "blas_threads_for", "limit_blas_threads"]
+__all__ = ["SMALL_PRODUCT", "blas_threads_for", "limit_blas_threads"]
 
-#: Batches with fewer rows than this train on one BLAS thread under ``blas_threads="auto"``.
-SMALL_BATCH = 128
+#: Multiply-adds of a step's largest product (batch rows × the largest weight matrix's size)
+#: below which ``blas_threads="auto"`` trains on one BLAS thread.
+SMALL_PRODUCT = 6_000_000
 
 _controller: Any = None
 
 
-def blas_threads_for(blas_threads: int | str | None, batch_size: int) -> int | None:
-    """The thread limit a loop over ``batch_size``-row batches should set (None: no limit).
+def blas_threads_for(
+    blas_threads: int | str | None, batch_size: int, largest_weight: int
+) -> int | None:
+    """The thread limit for batches of ``batch_size`` rows (None: leave the threads alone).
+
+    ``largest_weight`` is the size of the network's largest weight matrix.
 
     Raises
     ------
@@ -41,7 +54,7 @@ def blas_threads_for(blas_threads: int | str | None, batch_size: int) -> int | N
             raise ValueError(
                 f"blas_threads must be 'auto', None or a positive integer; got {blas_threads!r}."
             )
-        return 1 if batch_size < SMALL_BATCH else None
+        return 1 if batch_size * largest_weight < SMALL_PRODUCT else None
     if isinstance(blas_threads, bool) or int(blas_threads) != blas_threads or blas_threads < 1:
         raise ValueError(
             f"blas_threads must be 'auto', None or a positive integer; got {blas_threads!r}."

@@ -269,9 +269,10 @@ def train(
     initial_epoch, samples_seen : int
         Where a previous call left off (for ``partial_fit`` and schedules).
     blas_threads : "auto", int or None
-        BLAS threads while training. ``"auto"`` uses one for batches under 128 rows, where
+        BLAS threads while training. ``"auto"`` uses one when a step's largest matrix product
+        is small (batch rows × the largest weight matrix's size under six million), where
         OpenBLAS's threads cost more than they gain (see :mod:`sigmanet._threads`), and leaves
-        larger batches alone; an int sets the count; None leaves it as it is.
+        larger products alone; an int sets the count; None leaves it as it is.
 
     Raises
     ------
@@ -354,7 +355,7 @@ def train(
 
     # Overflow inside a diverging step is reported once, as a DivergenceError naming the epoch
     # and batch, instead of as a RuntimeWarning from deep inside NumPy.
-    threads = blas_threads_for(blas_threads, batch)
+    threads = blas_threads_for(blas_threads, batch, max((w.size for w in weights), default=0))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), limit_blas_threads(threads):
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
             if shuffle:
