@@ -169,3 +169,35 @@ def test_empty_batch_flows_through():
     assert out.shape == (0, 3)
     assert layer.backward(np.ones((0, 3))).shape == (0, 4)
     np.testing.assert_array_equal(layer.grads["W"], 0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("limit", [2**21, 0])  # the zeros-array path, and the scalar kernel
+def test_relu_layer_equals_the_relu_function_on_every_path(dtype, limit, monkeypatch):
+    monkeypatch.setattr(Activation, "relu_zeros_limit", limit)
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(33, 7)).astype(dtype)
+    x[0, :6] = [np.nan, -np.inf, np.inf, -0.0, 0.0, -np.finfo(dtype).max]
+    expected = activations.relu(x)
+    layer = Activation("relu")
+    layer.build(7, dtype=dtype)
+    for training in (True, False):
+        np.testing.assert_array_equal(layer.forward(x, training=training), expected)
+    mine = x.copy()
+    np.testing.assert_array_equal(layer.forward(mine, overwrite_input=True), expected)
+    assert layer.forward(x, training=True) is layer.forward(x, training=True)  # a buffer
+    np.testing.assert_array_equal(x[0, 1:6], [-np.inf, np.inf, -0.0, 0.0, -np.finfo(dtype).max])
+
+
+def test_constant_buffers_are_read_only():
+    layer = Activation("relu")
+    layer.build(4)
+    layer.forward(np.ones((3, 4)), training=True)
+    dense = Dense(2)
+    dense.build(4)
+    dense.forward(np.ones((3, 4)), training=True)
+    dense.backward(np.ones((3, 2)))
+    constants = [a for k, a in layer._buffers._arrays.items() if k[0] == "zeros"]
+    constants += [a for k, a in dense._buffers._arrays.items() if k[0] == "ones"]
+    assert len(constants) == 2
+    assert not any(a.flags.writeable for a in constants)
