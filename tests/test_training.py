@@ -547,3 +547,27 @@ def test_blas_threads_must_be_auto_none_or_a_positive_integer(bad):
     X, y = _separable(20)
     with pytest.raises(ValueError, match="blas_threads must be 'auto', None or a positive"):
         train(_logistic(), BCE, GradientDescent(), X, y, epochs=1, blas_threads=bad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_fast_softmax_evaluator_changes_no_result(dtype):
+    """Training through the per-batch evaluator equals training through value_and_gradient."""
+
+    class CheckedEveryBatch(losses.SoftmaxCrossEntropyWithLogits):
+        def _batch_evaluator(self, y_true, n_outputs, weighted):
+            return losses.Loss._batch_evaluator(self, y_true, n_outputs, weighted)
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(200, 6)).astype(dtype)
+    y = rng.integers(0, 4, size=200)
+    results = []
+    for loss in (losses.get("softmax_cross_entropy_with_logits"), CheckedEveryBatch()):
+        net = Sequential([Dense(16), Activation("relu"), Dense(4)])
+        net.build(6, random_state=0, dtype=dtype)
+        history = train(
+            net, loss, Adam(learning_rate=0.01), X, y, epochs=3, batch_size=32, random_state=0
+        )
+        results.append((history.loss, net.flat_parameters().copy()))
+    (fast_curve, fast_params), (checked_curve, checked_params) = results
+    assert fast_curve == checked_curve
+    np.testing.assert_array_equal(fast_params, checked_params)

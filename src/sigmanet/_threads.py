@@ -1,12 +1,12 @@
 """How many BLAS threads a training loop uses.
 
 A mini-batch step multiplies small matrices (32 × 256 by 256 × 128, say) between a dozen
-elementwise NumPy calls. OpenBLAS splits even such small products over its threads, and its
-worker threads spin between calls while the main thread runs the elementwise work. On the
-2-core machine the benchmarks run on, fitting the 100-256-128-10 benchmark network took
-(three runs each, one thread against two)::
+elementwise NumPy calls. OpenBLAS splits even such small products over its threads, and on the
+2-core machine the benchmarks run on the whole step then slowed down, the elementwise calls
+included (likely the worker threads spinning between products while the main thread works).
+Fitting the 100-256-128-10 benchmark network took (three runs each, one thread against two)::
 
-    batch  32: 1.8-2.0 s against 2.3-2.8 s
+    batch  32: 2.1-2.2 s against 2.8 s
     batch  64: 1.25-1.32 s against 1.44-1.77 s
     batch 128: 0.90-0.97 s against 1.04-1.16 s
     batch 256: 0.80-0.84 s against 0.63-0.80 s
