@@ -23,6 +23,7 @@ from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
+from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
 from sigmanet.network import Sequential
@@ -458,6 +459,7 @@ class BaseNetworkEstimator(BaseEstimator):
             callbacks=hooks,
             initial_epoch=self.n_iter_,
             samples_seen=self.t_,
+            blas_threads=self._blas_threads(),
         )
         self.loss_curve_.extend(history.loss)
         self.validation_loss_curve_.extend(history.validation_loss)
@@ -472,18 +474,26 @@ class BaseNetworkEstimator(BaseEstimator):
                 stacklevel=4,
             )
 
+    def _blas_threads(self) -> Any:
+        # the MLPs' parameter; the linear models keep train()'s default
+        return getattr(self, "blas_threads", "auto")
+
     def _fit_lbfgs(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> None:
-        result = train_lbfgs(
-            self.network_,
-            self._output_loss(),
-            X,
-            targets,
-            sample_weight=weight,
-            l2=self._l2(),
-            max_iter=self.max_iter,
-            max_fun=self.max_fun,
-            tol=self.tol,
-        )
+        largest = max((w.size for w in self.network_.weight_matrices()), default=0)
+        # full batch: every product has X's rows, so "auto" limits only small problems
+        threads = blas_threads_for(self._blas_threads(), X.shape[0], largest)
+        with limit_blas_threads(threads):
+            result = train_lbfgs(
+                self.network_,
+                self._output_loss(),
+                X,
+                targets,
+                sample_weight=weight,
+                l2=self._l2(),
+                max_iter=self.max_iter,
+                max_fun=self.max_fun,
+                tol=self.tol,
+            )
         self.loss_curve_ = list(result.loss)
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss[-1] if result.loss else math.nan

@@ -24,6 +24,7 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet import losses as _losses
+from sigmanet._threads import blas_threads_for
 from sigmanet.estimators._base import (
     BaseNetworkEstimator,
     _fraction,
@@ -98,6 +99,7 @@ class _MLPMixin(BaseNetworkEstimator):
         self._hidden_spec()
         _positive("maxout_pieces", self.maxout_pieces, integer=True)
         _one_of("weight_init", self.weight_init, ["auto", *_initializers.names()])
+        blas_threads_for(self.blas_threads, 1, 1)  # a clear error before any work
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -144,6 +146,11 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         Initializer of the hidden layers' weights (a name of
         :func:`sigmanet.initializers.names`), or ``"auto"``: He for the ReLU family, LeCun
         normal for SELU, Glorot otherwise. Biases start at zero.
+    blas_threads : "auto", int or None, default="auto"
+        BLAS threads while fitting. ``"auto"`` uses one when a step's largest matrix product
+        is small (batch rows × the largest weight matrix under six million multiply-adds),
+        where OpenBLAS's threads slow a step down, and leaves larger ones alone; an int sets
+        the count for the fit; None leaves the threads as they are.
 
     Attributes
     ----------
@@ -197,6 +204,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         loss: str = "log_loss",
         maxout_pieces: int = 2,
         weight_init: str = "glorot_uniform",
+        blas_threads: Any = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -226,6 +234,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         self.loss = loss
         self.maxout_pieces = maxout_pieces
         self.weight_init = weight_init
+        self.blas_threads = blas_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -463,6 +472,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         huber_delta: float = 1.0,
         maxout_pieces: int = 2,
         weight_init: str = "glorot_uniform",
+        blas_threads: Any = "auto",
     ) -> None:
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -492,6 +502,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         self.huber_delta = huber_delta
         self.maxout_pieces = maxout_pieces
         self.weight_init = weight_init
+        self.blas_threads = blas_threads
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
