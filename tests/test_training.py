@@ -571,3 +571,18 @@ def test_the_fast_softmax_evaluator_changes_no_result(dtype):
     (fast_curve, fast_params), (checked_curve, checked_params) = results
     assert fast_curve == checked_curve
     np.testing.assert_array_equal(fast_params, checked_params)
+
+
+def test_an_optimizer_that_overrides_step_is_called_at_every_step():
+    """The loop skips Optimizer.step's checks after the first step, but never a custom step."""
+
+    class Counting(GradientDescent):
+        calls = 0
+
+        def step(self, params, grads):
+            Counting.calls += 1
+            super().step(params, grads)
+
+    X, y = _separable(64)
+    train(_logistic(), BCE, Counting(learning_rate=0.1), X, y, epochs=2, batch_size=16)
+    assert Counting.calls == 8

@@ -27,6 +27,7 @@ from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
 from sigmanet.losses import BatchEvaluator, Loss
 from sigmanet.network import Sequential
+from sigmanet.optimizers import Optimizer
 
 __all__ = [
     "Callback",
@@ -348,7 +349,12 @@ def train(
     epoch_start = [p.copy() for p in params]
     grad_buffers: dict[int, np.ndarray] = {}
 
+    # The first step checks the arrays; the same ones follow, so later steps can skip the
+    # checks, unless the optimizer is not sigmanet's or overrides step() itself.
     update = optimizer.step
+    unchecked_update = update
+    if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
+        unchecked_update = optimizer._update
     history = History(samples_seen=samples_seen)
     for callback in callbacks:
         callback.on_train_begin(network)
@@ -403,8 +409,7 @@ def train(
                         np.add(g, scratch, out=g)
                 try:
                     update(params, grads)
-                    # the first step checked the arrays; the same ones follow
-                    update = getattr(optimizer, "_update", optimizer.step)
+                    update = unchecked_update
                 except GradientOverflowError as error:  # raised before anything was updated
                     raise _diverged(f"a gradient overflowed ({error})", epoch, step) from error
 
