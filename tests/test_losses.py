@@ -1288,3 +1288,20 @@ def test_other_losses_and_options_evaluate_through_value_and_gradient(
     expected_value, expected_grad = loss.value_and_gradient(y, x, weight)
     assert value == expected_value
     np.testing.assert_array_equal(grad, expected_grad)
+
+
+def test_a_subclass_of_the_softmax_loss_keeps_its_own_arithmetic_in_training() -> None:
+    class Doubled(SoftmaxCrossEntropyWithLogits):
+        def value_and_gradient(self, y_true, output, sample_weight=None, out=None):
+            value, grad = super().value_and_gradient(y_true, output, sample_weight, out=out)
+            grad *= 2
+            return 2 * value, grad
+
+    y = np.array([0, 2, 1])
+    x = np.random.default_rng(0).standard_normal((3, 3))
+    targets, evaluate = Doubled()._batch_evaluator(y, 3, weighted=False)
+    grad = np.empty_like(x)
+    value = evaluate(targets, x, None, grad)
+    expected_value, expected_grad = SoftmaxCrossEntropyWithLogits().value_and_gradient(y, x)
+    assert value == 2 * expected_value
+    np.testing.assert_array_equal(grad, 2 * expected_grad)

@@ -263,7 +263,8 @@ class Activation(Layer):
         self.activation = _activations.get(activation, **params)
         # the layer's buffers meet what the activation would check on every call
         self._f, self._f_backward = self.activation._kernels()
-        self._is_relu = self.activation.name == "relu"
+        spec = self.activation._spec
+        self._is_relu = spec.builtin and spec.function is _activations.relu
 
     def get_config(self) -> dict[str, Any]:
         return {"activation": self.activation.get_config()}

@@ -855,7 +855,9 @@ class SoftmaxCrossEntropyWithLogits(Loss):
     def _batch_evaluator(
         self, y_true: np.ndarray, n_outputs: int, weighted: bool
     ) -> tuple[np.ndarray, BatchEvaluator]:
-        if weighted or self.class_weight is not None or self.label_smoothing or y_true.ndim != 1:
+        plain = not (weighted or self.class_weight is not None or self.label_smoothing)
+        # a subclass may change the arithmetic that the evaluator repeats: it keeps the default
+        if not plain or y_true.ndim != 1 or type(self) is not SoftmaxCrossEntropyWithLogits:
             return super()._batch_evaluator(y_true, n_outputs, weighted)
         indices = _class_indices(np.asarray(y_true), n_outputs)  # validated once, not per batch
         return indices, _SoftmaxIndexEvaluator(self, n_outputs)
