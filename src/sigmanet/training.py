@@ -319,6 +319,8 @@ def train(
     dataset_weight = n_samples * mean_weight  # Σ w over the kept samples
     y, evaluate = _batch_evaluator(loss, y, network, weight is not None)
     batch = _resolve_batch_size(batch_size, n_samples)
+    largest_weight = max((w.size for w in network.weight_matrices()), default=0)
+    threads = blas_threads_for(blas_threads, batch, largest_weight)
     rng = np.random.default_rng(random_state)
 
     validation = None
@@ -361,7 +363,6 @@ def train(
 
     # Overflow inside a diverging step is reported once, as a DivergenceError naming the epoch
     # and batch, instead of as a RuntimeWarning from deep inside NumPy.
-    threads = blas_threads_for(blas_threads, batch, max((w.size for w in weights), default=0))
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), limit_blas_threads(threads):
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
             if shuffle:
