@@ -500,17 +500,13 @@ def test_the_optimised_loop_matches_a_plain_numpy_reference():
         np.testing.assert_allclose(mine, theirs, rtol=1e-10, atol=1e-14)
 
 
-def _blas_threads() -> list[int]:
-    from threadpoolctl import threadpool_info
-
-    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-
-
 @pytest.mark.parametrize(("blas_threads", "expect_one"), [("auto", True), (None, False), (1, True)])
-def test_blas_threads_are_limited_while_training_and_restored(blas_threads, expect_one):
-    before = _blas_threads()
+def test_blas_threads_are_limited_while_training_and_restored(
+    blas_threads, expect_one, blas_thread_counts
+):
+    before = blas_thread_counts()
     seen: list[list[int]] = []
-    probe = LambdaCallback(on_batch_end=lambda network, logs: seen.append(_blas_threads()))
+    probe = LambdaCallback(on_batch_end=lambda network, logs: seen.append(blas_thread_counts()))
     X, y = _separable(64)
     train(
         _logistic(),
@@ -526,7 +522,7 @@ def test_blas_threads_are_limited_while_training_and_restored(blas_threads, expe
     assert len(seen) == 2
     expected = [1] * len(before) if expect_one else before
     assert all(threads == expected for threads in seen), (seen[0], expected)
-    assert _blas_threads() == before
+    assert blas_thread_counts() == before
 
 
 def test_auto_blas_threads_use_one_thread_only_for_small_products():

@@ -997,20 +997,6 @@ def test_a_diverging_classifier_raises_divergence_error():
 
 
 # -- BLAS threads ----------------------------------------------------------------------------------
-def _blas_threads() -> list[int]:
-    from threadpoolctl import threadpool_info
-
-    return [info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"]
-
-
-class _ThreadProbe(Callback):
-    def __init__(self) -> None:
-        self.seen: list[list[int]] = []
-
-    def on_batch_end(self, network, logs) -> None:
-        self.seen.append(_blas_threads())
-
-
 @pytest.mark.parametrize(
     ("blas_threads", "batch_size", "expect_one"),
     [
@@ -1019,36 +1005,41 @@ class _ThreadProbe(Callback):
         (1, 16, True),
     ],
 )
-def test_blas_threads_apply_during_the_fit_and_are_restored(blas_threads, batch_size, expect_one):
+def test_blas_threads_apply_during_the_fit_and_are_restored(
+    blas_threads, batch_size, expect_one, blas_thread_counts
+):
+    from sigmanet.training import LambdaCallback
+
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(64, 20)), rng.integers(0, 3, size=64)
-    before = _blas_threads()
-    probe = _ThreadProbe()
+    before = blas_thread_counts()
+    seen: list[list[int]] = []
+    probe = LambdaCallback(on_batch_end=lambda network, logs: seen.append(blas_thread_counts()))
     clf = MLPClassifier(
         hidden_layer_sizes=(16,), batch_size=batch_size, max_iter=1, blas_threads=blas_threads
     )
     with pytest.warns(ConvergenceWarning):
         clf.fit(X, y, callbacks=[probe])
     expected = [1] * len(before) if expect_one else before
-    assert probe.seen and all(threads == expected for threads in probe.seen)
-    assert _blas_threads() == before
+    assert seen and all(threads == expected for threads in seen)
+    assert blas_thread_counts() == before
 
 
-def test_blas_threads_apply_to_lbfgs(monkeypatch):
+def test_blas_threads_apply_to_lbfgs(monkeypatch, blas_thread_counts):
     from sigmanet.estimators import _base
 
     seen = []
     original = _base.train_lbfgs
 
     def recording(*args, **kwargs):
-        seen.append(_blas_threads())
+        seen.append(blas_thread_counts())
         return original(*args, **kwargs)
 
     monkeypatch.setattr(_base, "train_lbfgs", recording)
     rng = np.random.default_rng(0)
     X, y = rng.normal(size=(50, 3)), rng.normal(size=50)
     MLPRegressor(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=5, blas_threads=1).fit(X, y)
-    assert seen == [[1] * len(_blas_threads())]
+    assert seen == [[1] * len(blas_thread_counts())]
 
 
 @pytest.mark.parametrize("bad", ["many", 0, 2.5, True])
