@@ -1305,3 +1305,79 @@ def test_a_subclass_of_the_softmax_loss_keeps_its_own_arithmetic_in_training() -
     expected_value, expected_grad = SoftmaxCrossEntropyWithLogits().value_and_gradient(y, x)
     assert value == 2 * expected_value
     np.testing.assert_array_equal(grad, 2 * expected_grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (32, 1), (7, 3), (256, 2)])
+def test_binary_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
+    loss = BinaryCrossEntropyWithLogits()
+    rng = np.random.default_rng(n + k)
+    z = rng.choice([0.0, 1.0, 0.3], size=(n, k)).astype(dtype)
+    targets, evaluate = loss._batch_evaluator(z, k, weighted=False)
+    assert targets is z
+    finite = _wide_logits(rng, n, k, dtype, top=30)
+    extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
+    if n > 3:
+        extreme[1, 0], extreme[2, -1], extreme[3, k // 2] = np.inf, -np.inf, np.nan
+    for x in (rng.standard_normal((n, k)).astype(dtype), finite, extreme):
+        expected_grad = np.empty_like(x)
+        expected = loss.value_and_gradient(z, x, out=expected_grad)[0]
+        grad = np.full_like(x, 123.0)
+        with np.errstate(all="ignore"):
+            value = evaluate(targets, x, None, grad)
+        if x is finite:
+            assert np.isfinite(value)
+        assert value == expected or (np.isnan(value) and np.isnan(expected))
+        np.testing.assert_array_equal(grad, expected_grad)
+
+
+def test_binary_batch_evaluator_checks_the_targets_once() -> None:
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        BinaryCrossEntropyWithLogits()._batch_evaluator(np.array([[0.0], [2.0]]), 1, False)
+
+
+@pytest.mark.parametrize(
+    ("loss", "y", "weighted"),
+    [
+        (BinaryCrossEntropyWithLogits(pos_weight=2.0), np.array([[0.0], [1.0]]), False),
+        (BinaryCrossEntropyWithLogits(), np.array([[0.0], [1.0]]), True),
+        (BinaryCrossEntropyWithLogits(), np.array([0.0, 1.0]), False),  # 1-D targets
+        (BinaryCrossEntropyWithLogits(), np.array([[0], [1]]), False),  # integer targets
+    ],
+)
+def test_binary_losses_with_options_evaluate_through_value_and_gradient(
+    loss: Loss, y: np.ndarray, weighted: bool
+) -> None:
+    targets, evaluate = loss._batch_evaluator(y, 1, weighted=weighted)
+    x = np.array([[0.5], [-1.5]])
+    weight = np.array([1.0, 3.0]) if weighted else None
+    grad = np.empty_like(x)
+    value = evaluate(targets, x, weight, grad)
+    expected_value, expected_grad = loss.value_and_gradient(y, x, weight)
+    assert value == expected_value
+    np.testing.assert_array_equal(grad, expected_grad)
+    assert not type(evaluate).__name__.startswith("_Binary")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (32, 1), (7, 3)])
+def test_squared_error_batch_evaluator_equals_value_and_gradient(
+    dtype: Any, n: int, k: int
+) -> None:
+    loss = SquaredError()
+    rng = np.random.default_rng(n * 10 + k)
+    y = rng.standard_normal((n, k)).astype(dtype)
+    targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
+    assert type(evaluate).__name__ == "_SquaredErrorEvaluator"
+    huge = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
+    for x in (rng.standard_normal((n, k)).astype(dtype), huge):
+        expected_grad = np.empty_like(x)
+        expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
+        grad = np.empty_like(x)
+        with np.errstate(all="ignore"):
+            value = evaluate(targets, x, None, grad)
+        assert value == expected
+        np.testing.assert_array_equal(grad, expected_grad)
+    # targets that need aligning (1-D for an (n, 1) output) take the checked path
+    one_d = rng.standard_normal(n).astype(dtype)
+    assert loss._batch_evaluator(one_d, 1, weighted=False)[0] is one_d

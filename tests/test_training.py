@@ -546,22 +546,29 @@ def test_blas_threads_must_be_auto_none_or_a_positive_integer(bad):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_the_fast_softmax_evaluator_changes_no_result(dtype):
-    """Training through the per-batch evaluator equals training through value_and_gradient."""
+@pytest.mark.parametrize(
+    "name",
+    ["softmax_cross_entropy_with_logits", "binary_cross_entropy_with_logits", "squared_error"],
+)
+def test_the_fast_evaluators_change_no_result(dtype, name):
+    """Training through a per-batch evaluator equals training through value_and_gradient."""
+    loss = losses.get(name)
 
-    class CheckedEveryBatch(losses.SoftmaxCrossEntropyWithLogits):
+    class CheckedEveryBatch(type(loss)):
         def _batch_evaluator(self, y_true, n_outputs, weighted):
             return losses.Loss._batch_evaluator(self, y_true, n_outputs, weighted)
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(200, 6)).astype(dtype)
-    y = rng.integers(0, 4, size=200)
+    classes = rng.integers(0, 4, size=200)
+    # class indices for the softmax; an indicator matrix for the sigmoids and the regression
+    y = classes if name.startswith("softmax") else np.eye(4, dtype=dtype)[classes]
     results = []
-    for loss in (losses.get("softmax_cross_entropy_with_logits"), CheckedEveryBatch()):
+    for each in (loss, CheckedEveryBatch()):
         net = Sequential([Dense(16), Activation("relu"), Dense(4)])
         net.build(6, random_state=0, dtype=dtype)
         history = train(
-            net, loss, Adam(learning_rate=0.01), X, y, epochs=3, batch_size=32, random_state=0
+            net, each, Adam(learning_rate=0.01), X, y, epochs=3, batch_size=32, random_state=0
         )
         results.append((history.loss, net.flat_parameters().copy()))
     (fast_curve, fast_params), (checked_curve, checked_params) = results
