@@ -420,6 +420,29 @@ class Loss:
         raise NotImplementedError
 
 
+class _Evaluator:
+    """Base of the training loop's per-batch evaluators (see :meth:`Loss._batch_evaluator`).
+
+    Each repeats its loss's arithmetic, in the same order, into buffers kept per batch shape;
+    for a batch its fast arithmetic does not cover it calls the loss's ``value_and_gradient``.
+    """
+
+    def __init__(self, loss: Loss) -> None:
+        self.loss = loss
+        self._buffers: dict[Any, Any] = {}
+
+    def _buffers_for(self, key: Any, make: Callable[[], Any]) -> Any:
+        found = self._buffers.get(key)
+        if found is None:
+            if len(self._buffers) >= 4:  # an epoch has at most two batch shapes
+                self._buffers.clear()
+            found = self._buffers[key] = make()
+        return found
+
+    def _checked(self, y: np.ndarray, x: np.ndarray, out: np.ndarray) -> float:
+        return self.loss.value_and_gradient(y, x, None, out=out)[0]
+
+
 # --------------------------------------------------------------------------------------------
 # Regression losses
 # --------------------------------------------------------------------------------------------
@@ -461,27 +484,19 @@ class SquaredError(Loss):
         return _sum_outputs(elementwise)
 
 
-class _SquaredErrorEvaluator:
+class _SquaredErrorEvaluator(_Evaluator):
     """The training loop's squared error, unweighted: :meth:`SquaredError._evaluate`'s
     arithmetic in the same order (so the same value and gradient as ``value_and_gradient``),
     without the per-batch checks, into buffers kept per batch shape."""
-
-    def __init__(self, loss: SquaredError) -> None:
-        self.loss = loss
-        self._buffers: dict[tuple[tuple[int, ...], Any], tuple[np.ndarray, np.ndarray]] = {}
 
     def __call__(
         self, y: np.ndarray, x: np.ndarray, weight: np.ndarray | None, out: np.ndarray
     ) -> float:
         if y.shape != x.shape or y.dtype != x.dtype:  # the checked path aligns them
-            return self.loss.value_and_gradient(y, x, None, out=out)[0]
-        key = (x.shape, x.dtype)
-        found = self._buffers.get(key)
-        if found is None:
-            if len(self._buffers) >= 4:  # an epoch has at most two batch shapes
-                self._buffers.clear()
-            found = self._buffers[key] = (np.empty_like(x), np.empty(x.shape[0], x.dtype))
-        elementwise, per_sample = found
+            return self._checked(y, x, out)
+        elementwise, per_sample = self._buffers_for(
+            (x.shape, x.dtype), lambda: (np.empty_like(x), np.empty(x.shape[0], x.dtype))
+        )
         n = x.shape[0]
         np.subtract(x, y, out=out)  # the residual ŷ - y
         np.square(out, out=elementwise)
@@ -723,41 +738,31 @@ class BinaryCrossEntropyWithLogits(Loss):
         return per_sample
 
 
-class _BinaryLogitEvaluator:
+class _BinaryLogitEvaluator(_Evaluator):
     """The training loop's binary cross-entropy from logits: no weights, no ``pos_weight``.
 
     The arithmetic of :meth:`BinaryCrossEntropyWithLogits._evaluate` in the same order, so value
     and gradient equal ``value_and_gradient``'s, with the targets checked once for the whole
-    training set and the intermediates in buffers kept per batch shape: 13 NumPy calls, about
+    training set and the intermediates in buffers kept per batch shape: 15 NumPy calls, about
     2× faster than the checked path at (32, 1). As with :class:`_SoftmaxIndexEvaluator`, a
     non-finite value (an infinite logit, NaN) sends the batch through the checked path and
     its repairs. Called inside the training loop's ``np.errstate``.
     """
 
-    def __init__(self, loss: BinaryCrossEntropyWithLogits) -> None:
-        self.loss = loss
-        self._buffers: dict[tuple[tuple[int, ...], Any], tuple[np.ndarray, ...]] = {}
-
-    def _buffers_for(self, x: np.ndarray) -> tuple[np.ndarray, ...]:
-        key = (x.shape, x.dtype)
-        found = self._buffers.get(key)
-        if found is None:
-            if len(self._buffers) >= 4:  # an epoch has at most two batch shapes
-                self._buffers.clear()
-            found = self._buffers[key] = (
-                np.empty_like(x),  # e = exp(-|x|), then log1p(e)
-                np.empty(x.shape, dtype=bool),  # x > 0
-                np.empty_like(x),  # the coefficient of x, then the elementwise loss
-                np.empty(x.shape[0], dtype=x.dtype),  # the per-sample loss
-            )
-        return found
-
     def __call__(
         self, y: np.ndarray, x: np.ndarray, weight: np.ndarray | None, out: np.ndarray
     ) -> float:
         if y.shape != x.shape or y.dtype != x.dtype:  # the checked path aligns them
-            return self.loss.value_and_gradient(y, x, None, out=out)[0]
-        e, positive, coefficient, per_sample = self._buffers_for(x)
+            return self._checked(y, x, out)
+        e, positive, coefficient, per_sample = self._buffers_for(
+            (x.shape, x.dtype),
+            lambda: (
+                np.empty_like(x),  # e = exp(-|x|), then log1p(e)
+                np.empty(x.shape, dtype=bool),  # x > 0
+                np.empty_like(x),  # the coefficient of x, then the elementwise loss
+                np.empty(x.shape[0], dtype=x.dtype),  # the per-sample loss
+            ),
+        )
         n = x.shape[0]
         np.abs(x, out=e)
         np.negative(e, out=e)
@@ -775,7 +780,7 @@ class _BinaryLogitEvaluator:
         np.add.reduce(coefficient, axis=1, out=per_sample)
         value = float(np.add.reduce(per_sample, dtype=np.float64)) / n
         if not math.isfinite(value):  # ±inf or NaN logits: the checked path, with its repairs
-            value = self.loss.value_and_gradient(y, x, None, out=out)[0]
+            value = self._checked(y, x, out)
         return value
 
 
@@ -976,7 +981,7 @@ class SoftmaxCrossEntropyWithLogits(Loss):
         return targets * (1 - smoothing) + smoothing / targets.shape[1]
 
 
-class _SoftmaxIndexEvaluator:
+class _SoftmaxIndexEvaluator(_Evaluator):
     """The training loop's softmax cross-entropy: class indices, no weights, no smoothing.
 
     It performs the arithmetic of :meth:`SoftmaxCrossEntropyWithLogits._evaluate` in the same
@@ -992,37 +997,30 @@ class _SoftmaxIndexEvaluator:
     """
 
     def __init__(self, loss: SoftmaxCrossEntropyWithLogits, n_classes: int) -> None:
-        self.loss = loss
+        super().__init__(loss)
         self.n_classes = n_classes
-        self._buffers: dict[tuple[int, Any], dict[str, np.ndarray]] = {}
 
-    def _buffers_for(self, n: int, dtype: np.dtype[Any]) -> dict[str, np.ndarray]:
-        key = (n, dtype)
-        found = self._buffers.get(key)
-        if found is None:
-            if len(self._buffers) >= 4:  # an epoch has at most two batch sizes
-                self._buffers.clear()
-            found = self._buffers[key] = {
-                "row_start": np.arange(n, dtype=np.intp) * self.n_classes,
-                "largest": np.empty(n, dtype=np.intp),
-                "at_largest": np.empty(n, dtype=np.intp),
-                "at_target": np.empty(n, dtype=np.intp),
-                "top": np.empty((n, 1), dtype=dtype),
-                "cross": np.empty(n, dtype=dtype),
-                "rest": np.empty((n, 1), dtype=dtype),
-                "hit": np.empty(n, dtype=dtype),
-                "miss": np.empty(n, dtype=dtype),
-                "work": np.empty(n, dtype=dtype),
-            }
-        return found
+    def _make_buffers(self, n: int, dtype: np.dtype[Any]) -> dict[str, np.ndarray]:
+        return {
+            "row_start": np.arange(n, dtype=np.intp) * self.n_classes,
+            "largest": np.empty(n, dtype=np.intp),
+            "at_largest": np.empty(n, dtype=np.intp),
+            "at_target": np.empty(n, dtype=np.intp),
+            "top": np.empty((n, 1), dtype=dtype),
+            "cross": np.empty(n, dtype=dtype),
+            "rest": np.empty((n, 1), dtype=dtype),
+            "hit": np.empty(n, dtype=dtype),
+            "miss": np.empty(n, dtype=dtype),
+            "work": np.empty(n, dtype=dtype),
+        }
 
     def __call__(
         self, y: np.ndarray, x: np.ndarray, weight: np.ndarray | None, out: np.ndarray
     ) -> float:
         if not (x.flags.c_contiguous and out.flags.c_contiguous):  # flat views need these
-            return self.loss.value_and_gradient(y, x, None, out=out)[0]
+            return self._checked(y, x, out)
         n = x.shape[0]
-        b = self._buffers_for(n, x.dtype)
+        b = self._buffers_for((n, x.dtype), lambda: self._make_buffers(n, x.dtype))
         row_start, largest, at_largest, at_target = (
             b["row_start"],
             b["largest"],
@@ -1067,7 +1065,7 @@ class _SoftmaxIndexEvaluator:
         np.subtract(per_sample, cross, out=per_sample)
         value = float(np.add.reduce(per_sample, dtype=np.float64)) / n
         if not math.isfinite(value):  # ±inf or NaN logits: the checked path, with its repairs
-            value = self.loss.value_and_gradient(y, x, None, out=out)[0]
+            value = self._checked(y, x, out)
         return value
 
 
