@@ -1215,6 +1215,34 @@ def _wide_logits(rng: np.random.Generator, n: int, k: int, dtype: Any, top: int)
     return x
 
 
+def _evaluator_inputs(
+    rng: np.random.Generator, n: int, k: int, dtype: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Standard-normal outputs; outputs up to 1e30, which keep an evaluator's fast path (a
+    finite value); and the whole range with ±inf and NaN, where a non-finite value sends the
+    batch through the checked path."""
+    plain = rng.standard_normal((n, k)).astype(dtype)
+    finite = _wide_logits(rng, n, k, dtype, top=30)
+    extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
+    if n > 3:
+        extreme[1, 0], extreme[2, -1], extreme[3, k // 2] = np.inf, -np.inf, np.nan
+    return plain, finite, extreme
+
+
+def _assert_evaluates_as_checked(
+    loss: Loss, y: np.ndarray, targets: np.ndarray, evaluate: Any, x: np.ndarray
+) -> float:
+    """The evaluator's value and gradient equal ``value_and_gradient``'s, bit for bit."""
+    expected_grad = np.empty_like(x)
+    expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
+    grad = np.full_like(x, 123.0)
+    with np.errstate(all="ignore"):  # the loop it serves runs under this errstate
+        value = evaluate(targets, x, None, grad)
+    assert value == expected or (np.isnan(value) and np.isnan(expected))
+    np.testing.assert_array_equal(grad, expected_grad)
+    return value
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("n", "k"), [(1, 1), (1, 4), (32, 10), (7, 2), (256, 3)])
 def test_softmax_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
@@ -1223,22 +1251,11 @@ def test_softmax_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k
     y = rng.integers(0, k, size=n)
     targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
     assert targets.dtype == np.intp
-    # finite logits up to 1e30 keep the fast path (a finite value); then the whole range, ±inf
-    # and NaN, where a non-finite value sends the batch through the checked path
-    finite = _wide_logits(rng, n, k, dtype, top=30)
-    extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
-    if n > 3:
-        extreme[1, 0], extreme[2, -1], extreme[3, k // 2] = np.inf, -np.inf, np.nan
-    for x in (rng.standard_normal((n, k)).astype(dtype), finite, extreme):
-        expected_grad = np.empty_like(x)
-        expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
-        grad = np.full_like(x, 123.0)
-        with np.errstate(all="ignore"):  # the loop it serves runs under this errstate
-            value = evaluate(targets, x, None, grad)
+    plain, finite, extreme = _evaluator_inputs(rng, n, k, dtype)
+    for x in (plain, finite, extreme):
+        value = _assert_evaluates_as_checked(loss, y, targets, evaluate, x)
         if x is finite:
             assert np.isfinite(value)
-        assert value == expected or (np.isnan(value) and np.isnan(expected))
-        np.testing.assert_array_equal(grad, expected_grad)
 
 
 def test_softmax_batch_evaluator_reuses_its_buffers_and_handles_a_short_last_batch() -> None:
@@ -1315,20 +1332,11 @@ def test_binary_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k:
     z = rng.choice([0.0, 1.0, 0.3], size=(n, k)).astype(dtype)
     targets, evaluate = loss._batch_evaluator(z, k, weighted=False)
     assert targets is z
-    finite = _wide_logits(rng, n, k, dtype, top=30)
-    extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
-    if n > 3:
-        extreme[1, 0], extreme[2, -1], extreme[3, k // 2] = np.inf, -np.inf, np.nan
-    for x in (rng.standard_normal((n, k)).astype(dtype), finite, extreme):
-        expected_grad = np.empty_like(x)
-        expected = loss.value_and_gradient(z, x, out=expected_grad)[0]
-        grad = np.full_like(x, 123.0)
-        with np.errstate(all="ignore"):
-            value = evaluate(targets, x, None, grad)
+    plain, finite, extreme = _evaluator_inputs(rng, n, k, dtype)
+    for x in (plain, finite, extreme):
+        value = _assert_evaluates_as_checked(loss, z, targets, evaluate, x)
         if x is finite:
             assert np.isfinite(value)
-        assert value == expected or (np.isnan(value) and np.isnan(expected))
-        np.testing.assert_array_equal(grad, expected_grad)
 
 
 def test_binary_batch_evaluator_checks_the_targets_once() -> None:
@@ -1369,15 +1377,8 @@ def test_squared_error_batch_evaluator_equals_value_and_gradient(
     y = rng.standard_normal((n, k)).astype(dtype)
     targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
     assert type(evaluate).__name__ == "_SquaredErrorEvaluator"
-    huge = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
-    for x in (rng.standard_normal((n, k)).astype(dtype), huge):
-        expected_grad = np.empty_like(x)
-        expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
-        grad = np.empty_like(x)
-        with np.errstate(all="ignore"):
-            value = evaluate(targets, x, None, grad)
-        assert value == expected
-        np.testing.assert_array_equal(grad, expected_grad)
+    for x in _evaluator_inputs(rng, n, k, dtype):
+        _assert_evaluates_as_checked(loss, y, targets, evaluate, x)
     # targets that need aligning (1-D for an (n, 1) output) take the checked path
     one_d = rng.standard_normal(n).astype(dtype)
     assert loss._batch_evaluator(one_d, 1, weighted=False)[0] is one_d
