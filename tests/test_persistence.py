@@ -1289,3 +1289,26 @@ def test_fuzz_mutated_real_model_file(tmp_path: pathlib.Path, data: st.DataObjec
     assume(mutated != valid)
     result = load_or_model_file_error(tmp_path / "fuzz", mutated)
     assert result is None or type(result).__name__ == "MLPClassifier"
+
+
+# --------------------------------------------------------------------------------------------
+# Files written by an earlier release keep loading and computing the same outputs
+# --------------------------------------------------------------------------------------------
+
+FORMAT_V1 = pathlib.Path(__file__).parent / "data" / "format_v1"
+_V1_EXPECTED = json.loads((FORMAT_V1 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(_V1_EXPECTED["models"]))
+def test_format_1_files_load_and_predict_as_when_saved(name: str) -> None:
+    path = FORMAT_V1 / f"{name}.safetensors"
+    assert read_metadata(path)["format_version"] == 1
+    model = load(path)
+    X = np.asarray(_V1_EXPECTED["X"], dtype=model.dtype_)
+    outputs = _V1_EXPECTED["models"][name]
+    assert "predict" in outputs
+    for method, spec in outputs.items():
+        actual = getattr(model, method)(X)
+        expected = np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+        assert actual.dtype == expected.dtype, method
+        assert np.array_equal(actual, expected), method
