@@ -1571,3 +1571,119 @@ def test_other_scikit_learn_version_warns(
     with pytest.warns(UserWarning, match=r"StandardScaler.*scikit-learn 1.*0\.0\.1"):
         assert_same_outputs(load(pipeline_file), pipeline, X_REAL)
     load(alone_file)  # a sigmanet estimator's state does not depend on scikit-learn: no warning
+
+
+# --------------------------------------------------------------------------------------------
+# Every byte verified
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = fit_quietly(
+        make_pipeline(StandardScaler(), real_class("LogisticRegression")(max_iter=5)),
+        X_REAL[:, :2],
+        Y_CASES["bools"],
+    )
+    return save(model, tmp_path_factory.mktemp("small") / "m").read_bytes()
+
+
+class EditedFile:
+    """One file on disk, edited in place (rewriting a whole file per edit is slow on a busy
+    disk): ``outcome`` loads it with one edit applied, then restores it."""
+
+    def __init__(self, path: pathlib.Path, data: bytes) -> None:
+        self.path, self.data = path, data
+        path.write_bytes(data)
+        self.fd = os.open(path, os.O_RDWR)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def load_result(self) -> str:
+        try:
+            load(self.path)
+        except ModelFileError:
+            return "ModelFileError"
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "loaded"
+
+    def outcome(self, position: int, replacement: bytes, length: int | None = None) -> str:
+        """Load with ``data[position:]`` replaced by ``replacement`` (of the same length, unless
+        ``length`` gives the whole new file length), then restore ``data``."""
+        os.pwrite(self.fd, replacement, position)
+        if length is not None:
+            os.ftruncate(self.fd, length)
+        try:
+            return self.load_result()
+        finally:
+            os.pwrite(self.fd, self.data, 0)
+            os.ftruncate(self.fd, len(self.data))
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x20, 0xFF])
+def test_changing_any_byte_is_a_model_file_error(
+    tmp_path: pathlib.Path, small_model_file: bytes, mask: int
+) -> None:
+    data = small_model_file
+    edited = EditedFile(tmp_path / "m", data)
+    try:
+        assert edited.load_result() == "loaded"
+        others: dict[int, str] = {}
+        for position in range(len(data)):
+            result = edited.outcome(position, bytes([data[position] ^ mask]))
+            if result != "ModelFileError":
+                others[position] = result
+        assert edited.load_result() == "loaded"
+    finally:
+        edited.close()
+    assert others == {}, f"{len(others)} of {len(data)} changed bytes: {others}"
+
+
+def test_truncating_extending_or_inserting_is_a_model_file_error(
+    tmp_path: pathlib.Path, small_model_file: bytes
+) -> None:
+    data = small_model_file
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    edited = EditedFile(tmp_path / "m", data)
+    others = {}
+    try:
+        for length in range(len(data)):
+            result = edited.outcome(0, b"", length)
+            if result != "ModelFileError":
+                others[f"truncated to {length}"] = result
+        for extra in (b"\0", b" ", b"\n", data):
+            result = edited.outcome(len(data), extra)
+            if result != "ModelFileError":
+                others[f"appended {extra[:8]!r}"] = result
+        for position in (9, header_end // 2, header_end - 1, header_end, len(data) - 1):
+            inserted = data[:position] + b" " + data[position:]
+            removed = data[:position] + data[position + 1 :]
+            for name, new in (("inserted", inserted), ("removed", removed)):
+                result = edited.outcome(0, new, len(new))
+                if result != "ModelFileError":
+                    others[f"{name} at {position}"] = result
+        # Same length, same JSON meaning, other bytes: key order and whitespace.
+        header = json.loads(data[8:header_end])
+        reordered = dict(reversed(list(header.items())))
+        text = json.dumps(reordered, separators=(",", ":")).encode()
+        text += b" " * (header_end - 8 - len(text))
+        padding = len(text) - len(text.rstrip(b" "))
+        assert len(text) == header_end - 8 and text != data[8:header_end]
+        same_meaning = {"reordered": text}
+        for blank in (b"\t", b"\n", b"\r"):
+            same_meaning[f"{blank!r} before the first key"] = (
+                b"{" + blank + data[9 : header_end - 1] if padding else None
+            )
+        for name, new_header in same_meaning.items():
+            if new_header is not None:
+                result = edited.outcome(8, new_header)
+                if result != "ModelFileError":
+                    others[name] = result
+    finally:
+        edited.close()
+    assert others == {}
