@@ -1493,8 +1493,22 @@ def test_function_transformer_is_saved_only_as_the_identity(tmp_path: pathlib.Pa
     assert_same_outputs(load(save(identity, tmp_path / "identity")), identity, X_REAL)
     logged = make_pipeline(FunctionTransformer(np.abs), real_class("LogisticRegression")())
     fit_quietly(logged, X_REAL, Y_CASES["bools"])
-    with pytest.raises(ValueError, match="func"):
+    with pytest.raises(ValueError, match="func=None"):
         save(logged, tmp_path / "logged")
+
+
+def test_transformed_target_regressor_with_functions_is_refused(tmp_path: pathlib.Path) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+
+    model = TransformedTargetRegressor(
+        regressor=real_class("MLPRegressor")(hidden_layer_sizes=(2,), max_iter=3),
+        func=np.log1p,
+        inverse_func=np.expm1,
+    )
+    fit_quietly(model, X_REAL, np.abs(Y_CASES["regression"]))
+    with pytest.raises(ValueError, match="TransformedTargetRegressor can be saved only with func"):
+        save(model, tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_nested_class_outside_the_allow_list_is_refused(tmp_path: pathlib.Path) -> None:
@@ -1807,3 +1821,16 @@ def test_failed_save_leaves_its_temporary_named_for_cleanup(
         save(fitted_fake(), tmp_path / "m.safetensors")
     assert len(seen) == 1 and seen[0].startswith(f".m.safetensors.{os.getpid()}.")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_loading_a_function_name_is_refused(tmp_path: pathlib.Path) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    model = TransformedTargetRegressor(
+        regressor=real_class("MLPRegressor")(hidden_layer_sizes=(2,), max_iter=3),
+        transformer=StandardScaler(),
+    )
+    valid = save(fit_quietly(model, X_REAL, Y_CASES["regression"]), tmp_path / "m").read_bytes()
+    edited = edit_document(valid, lambda d: d["params"].__setitem__("inverse_func", "exec"))
+    expect_error(tmp_path, edited, "only with inverse_func=None")

@@ -492,16 +492,17 @@ class AttributeCodec(StepCodec):
             raise ValueError(f"{name!r} cannot be stored or restored as a fitted attribute.")
 
 
-class IdentityFunctionCodec(AttributeCodec):
-    """A ``FunctionTransformer`` that computes the identity (``func=None``), as
-    ``ColumnTransformer`` fits for ``remainder="passthrough"``; any other function is refused."""
+class NoFunctionCodec(AttributeCodec):
+    """A class that can hold functions (``func``, ``inverse_func``), stored only without them:
+    the identity ``FunctionTransformer`` that ``ColumnTransformer`` fits for
+    ``remainder="passthrough"``, a ``TransformedTargetRegressor`` with a ``transformer``."""
 
     def check_params(self, class_name: str, params: dict[str, Any]) -> None:
         for name in ("func", "inverse_func"):
             if params.get(name) is not None:
                 raise ValueError(
-                    f"{class_name} can be saved only as the identity ({name}=None): a model "
-                    "file never stores code."
+                    f"{class_name} can be saved only with {name}=None: a model file never "
+                    "stores code."
                 )
 
 
@@ -600,20 +601,20 @@ def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
         StandardScaler,
     )
 
-    attributes = AttributeCodec()
+    attributes, no_function = AttributeCodec(), NoFunctionCodec()
     table: dict[str, tuple[type, StepCodec]] = {
         cls.__name__: (cls, attributes)
         for cls in (
             Pipeline,
             ColumnTransformer,
-            TransformedTargetRegressor,
             SimpleImputer,
             OneHotEncoder,
             StandardScaler,
             MinMaxScaler,
         )
     }
-    table["FunctionTransformer"] = (FunctionTransformer, IdentityFunctionCodec())
+    for cls in (FunctionTransformer, TransformedTargetRegressor):
+        table[cls.__name__] = (cls, no_function)
     state_protocol = EstimatorStateCodec()
     for name, cls in _estimator_classes().items():
         table[name] = (cls, state_protocol)
