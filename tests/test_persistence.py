@@ -1834,3 +1834,17 @@ def test_loading_a_function_name_is_refused(tmp_path: pathlib.Path) -> None:
     valid = save(fit_quietly(model, X_REAL, Y_CASES["regression"]), tmp_path / "m").read_bytes()
     edited = edit_document(valid, lambda d: d["params"].__setitem__("inverse_func", "exec"))
     expect_error(tmp_path, edited, "only with inverse_func=None")
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzz_mutated_pipeline_file(
+    tmp_path: pathlib.Path, small_model_file: bytes, data: st.DataObject
+) -> None:
+    mutated = data.draw(mutations(small_model_file))
+    assume(mutated != small_model_file)
+    assert load_or_model_file_error(tmp_path / "fuzz", mutated) is None

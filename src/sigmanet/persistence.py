@@ -638,7 +638,6 @@ class _Writer:
     def __init__(self) -> None:
         self.codecs = _codecs()
         self.tensors: dict[str, np.ndarray] = {}
-        self.sklearn_state = False
 
     def node(self, obj: Any, where: str, name: str) -> dict[str, Any]:
         found = _codec_for(obj, self.codecs)
@@ -652,7 +651,6 @@ class _Writer:
         params = codec.params(obj)
         codec.check_params(class_name, params)
         arrays, state = codec.state(obj)
-        self.sklearn_state = self.sklearn_state or (codec.sklearn_state and bool(state))
         node: dict[str, Any] = {
             "class": class_name,
             "params": {
