@@ -1374,7 +1374,13 @@ def preprocessing(remainder: str = "passthrough", dtype: Any = np.float64) -> An
 
     return ColumnTransformer(
         [
-            ("gaps", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), ["a"]),
+            (
+                "gaps",
+                make_pipeline(
+                    SimpleImputer(strategy="median", add_indicator=True), StandardScaler()
+                ),
+                ["a"],
+            ),
             (
                 "colour",
                 OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=dtype),

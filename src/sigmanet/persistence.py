@@ -3,8 +3,8 @@
 A sigmanet model file is a plain `safetensors <https://github.com/huggingface/safetensors>`_
 file. It holds one fitted object: a sigmanet estimator, or a scikit-learn ``Pipeline`` (also
 nested) whose steps are sigmanet estimators and the transformers of :func:`supported_steps`
-(``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer``, ``OneHotEncoder``,
-``ColumnTransformer`` with ``remainder="drop"`` or ``"passthrough"``,
+(``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer`` (with its ``MissingIndicator``),
+``OneHotEncoder``, ``ColumnTransformer`` with ``remainder="drop"`` or ``"passthrough"``,
 ``TransformedTargetRegressor``, the identity ``FunctionTransformer``).
 :func:`register_step` adds a class. Its tensors are the fitted arrays of numbers; its
 ``__metadata__`` map holds two keys: ``"sigmanet"``, a JSON document describing everything
@@ -592,7 +592,7 @@ def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
     # Imported here: scikit-learn's modules are needed only to save or load, and persistence
     # sits at the edge of the flow of imports.
     from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-    from sklearn.impute import SimpleImputer
+    from sklearn.impute import MissingIndicator, SimpleImputer
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import (
         FunctionTransformer,
@@ -608,6 +608,7 @@ def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
             Pipeline,
             ColumnTransformer,
             SimpleImputer,
+            MissingIndicator,  # SimpleImputer(add_indicator=True) holds one
             OneHotEncoder,
             StandardScaler,
             MinMaxScaler,
