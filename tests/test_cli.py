@@ -827,6 +827,17 @@ def test_trace_options(capsys):
     _error_line(capsys)
 
 
+@pytest.mark.parametrize("target", ["2", "-0.5", "0.5,1.5"])
+def test_trace_refuses_log_loss_targets_outside_0_1(target, capsys):
+    sizes = ["--sizes", "2,3,2"] if "," in target else []
+    argv = ["trace", "--loss", "log_loss", "--y", target, *sizes]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert "[0, 1]" in line and "log_loss" in line
+    assert main(["trace", "--loss", "log_loss", "--y", "0.25"]) == 0
+    assert "loss after the step" in capsys.readouterr().out
+
+
 def test_demo_trains_on_digits_and_reports_held_out_accuracy(capsys):
     assert main(["demo", "--max-iter", "3"]) == 0
     out = capsys.readouterr().out
@@ -1127,3 +1138,51 @@ def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
         == 2
     )
     assert "does not apply" in _error_line(capsys)
+
+
+# -- outputs never overwrite inputs ---------------------------------------------------------
+
+
+def test_train_save_onto_the_training_data_is_refused_even_with_force(data, tmp_path, capsys):
+    copy = tmp_path / "iris.csv"
+    copy.write_bytes(data["iris"].read_bytes())
+    before = copy.read_bytes()
+    link = tmp_path / "hard_link.csv"
+    link.hardlink_to(copy)
+    common = ["train", str(copy), "--target", "species", "--max-iter", "2", "--quiet"]
+    for target in (copy, tmp_path / "." / "iris.csv", link):
+        assert main([*common, "--save", str(target), "--force"]) == 1
+        line = _error_line(capsys)
+        assert "training data file" in line and "even with --force" in line
+    assert copy.read_bytes() == before
+    # the same through the installed entry point, as a user types it
+    result = subprocess.run(
+        [sys.executable, "-m", "sigmanet", *common, "--save", str(copy), "--force"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "training data file" in result.stderr and "Traceback" not in result.stderr
+    assert copy.read_bytes() == before
+
+
+def test_predict_output_onto_its_data_or_model_is_refused_even_with_force(
+    data, iris_model, tmp_path, capsys
+):
+    table = tmp_path / "iris.csv"
+    table.write_bytes(data["iris"].read_bytes())
+    model = tmp_path / "model.st"
+    model.write_bytes(iris_model.read_bytes())
+    for output, role in ((table, "data file"), (model, "model file")):
+        before = output.read_bytes()
+        args = ["predict", str(model), str(table), "--output", str(output), "--force"]
+        assert main(args) == 1
+        line = _error_line(capsys)
+        assert role in line and "even with --force" in line
+        assert output.read_bytes() == before
+    picture = tmp_path / "loss.png"
+    picture.write_bytes(model.read_bytes())
+    assert main(["plot", "loss", str(picture), "--output", str(picture)]) == 1
+    assert "model file" in _error_line(capsys)

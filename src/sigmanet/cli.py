@@ -950,6 +950,26 @@ def _split(
     return np.sort(train), np.sort(val)
 
 
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same resolved path, or the same inode (a hard link)."""
+    if Path(a).resolve() == Path(b).resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): it cannot be the other
+        return False
+
+
+def _refuse_overwriting_inputs(option: str, output: str, inputs: dict[str, str]) -> None:
+    """Refuse an output that is one of the inputs (it would destroy it), even with --force."""
+    for role, path in inputs.items():
+        if _same_file(output, path):
+            raise CommandError(
+                f"{option} {output} is the {role} {path}; writing there would destroy it "
+                "(refused even with --force): choose another file name"
+            )
+
+
 def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     classes = _estimator_classes()
     class_name = MODELS[args.model]
@@ -957,6 +977,8 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
     cls = classes[class_name]
     params = _model_options(args, cls)
+    if args.save:
+        _refuse_overwriting_inputs("--save", args.save, {"training data file": args.data})
     if args.save and not args.force:
         for path in (Path(args.save), sidecar_path(args.save)):
             if path.exists():
@@ -1071,6 +1093,10 @@ def _load_for_data(model_path: str, table: Table, target: str | None) -> tuple[A
 
 
 def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    if args.output:
+        _refuse_overwriting_inputs(
+            "--output", args.output, {"data file": args.data, "model file": args.model}
+        )
     table = read_table(args.data)
     model, prep = _load_for_data(args.model, table, None)
     X, _ = prepare_inputs(table, prep, drop_incomplete=False)
@@ -1322,6 +1348,10 @@ def _save(figure: Any, path: Path, stderr: Any) -> None:
 
 
 def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    inputs = {"model file": getattr(args, "model", None), "data file": getattr(args, "data", None)}
+    _refuse_overwriting_inputs(
+        "--output", args.output, {role: path for role, path in inputs.items() if path}
+    )
     output = _output_path(args.output)
     try:
         from sigmanet import plotting
