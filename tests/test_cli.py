@@ -1186,3 +1186,45 @@ def test_predict_output_onto_its_data_or_model_is_refused_even_with_force(
     picture.write_bytes(model.read_bytes())
     assert main(["plot", "loss", str(picture), "--output", str(picture)]) == 1
     assert "model file" in _error_line(capsys)
+
+
+# -- a numeric column with a few bad cells ---------------------------------------------------
+
+
+@pytest.fixture()
+def penguins(tmp_path):
+    """Body masses in grams (95 distinct values), one of them typed with its unit: '4250g'."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for index in range(96):
+        species = ["Adelie", "Gentoo"][index % 2]
+        mass = 3500 + 25 * index + (900 if species == "Gentoo" else 0)
+        rows.append([species, repr(float(rng.normal(40, 3))), str(mass)])
+    rows[40][2] = "4250g"  # line 42 of the file
+    return _write_csv(tmp_path / "penguins.csv", ["species", "bill", "body_mass_g"], rows)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_a_numeric_column_with_a_stray_cell_is_reported_not_one_hot_encoded(
+    penguins, one_hot, tmp_path, capsys
+):
+    model = tmp_path / "m.st"
+    argv = ["train", str(penguins), "--target", "species", "--quiet", "--save", str(model)]
+    assert main([*argv, *(["--one-hot-categoricals"] if one_hot else [])]) == 1
+    line = _error_line(capsys)
+    assert "'body_mass_g' holds numbers" in line
+    assert "1 cell(s)" in line and "line 42: '4250g'" in line
+    assert "--impute" in line and "--drop-columns body_mass_g" in line
+    assert not model.exists()
+
+
+def test_a_stray_cell_in_new_data_is_reported_with_its_line(penguins, tmp_path, capsys):
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(penguins.read_text().replace("4250g", "4250"))
+    model = tmp_path / "m.st"
+    argv = ["train", str(fixed), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(penguins)]) == 1
+    line = _error_line(capsys)
+    assert "'body_mass_g' holds numbers" in line and "line 42: '4250g'" in line

@@ -258,28 +258,44 @@ class Column:
     missing: np.ndarray  # bool
     first_text: tuple[int, str] | None = None  # (row, cell) of the first non-numeric cell
     first_nonfinite: tuple[int, str] | None = None
+    # (row, cell) of every non-numeric cell when numbers are most of the present cells: a
+    # numeric column with typos (a unit typed into one cell), not a categorical one
+    stray_text: list[tuple[int, str]] = field(default_factory=list)
 
 
 def analyse_column(table: Table, name: str) -> Column:
     cells = table.data[name]
     missing = np.fromiter((_is_missing(cell) for cell in cells), dtype=bool, count=len(cells))
     numbers = np.full(len(cells), np.nan)
-    first_text = None
+    texts: list[tuple[int, str]] = []
     first_nonfinite = None
     for row, cell in enumerate(cells):
         if missing[row]:
             continue
         value = _to_number(cell)
         if value is None:
-            first_text = (row, _cell_text(cell))
-            break
+            texts.append((row, _cell_text(cell)))
+            continue
         if not math.isfinite(value) and first_nonfinite is None:
             first_nonfinite = (row, _cell_text(cell))
         numbers[row] = value
-    if first_text is None:
+    if not texts:
         return Column(name, True, numbers, missing, None, first_nonfinite)
+    n_numbers = int(np.count_nonzero(~missing)) - len(texts)
+    stray = texts if n_numbers > len(texts) else []
     text = np.array([_cell_text(cell) for cell in cells], dtype=object)
-    return Column(name, False, text, missing, first_text, None)
+    return Column(name, False, text, missing, texts[0], None, stray)
+
+
+def _stray_text_error(table: Table, column: Column, advice: str) -> CommandError:
+    shown = ", ".join(
+        f"{table.locations[row]}: {cell!r}" for row, cell in column.stray_text[:5]
+    ) + (" ..." if len(column.stray_text) > 5 else "")
+    count = len(column.stray_text)
+    return CommandError(
+        f"{table.source}: column {column.name!r} holds numbers, but {count} cell(s) are not "
+        f"numbers ({shown}); {advice}"
+    )
 
 
 def _column_list(names: Sequence[str]) -> str:
@@ -531,6 +547,15 @@ def plan_training_data(
             f"{table.source}: no feature columns are left besides the target {target!r}"
         )
     columns = {name: analyse_column(table, name) for name in features}
+    for name in features:
+        if columns[name].stray_text:
+            # one-hot encoding would turn every distinct number into a column of its own
+            raise _stray_text_error(
+                table,
+                columns[name],
+                "correct them, or empty them and pass --impute mean, median or drop, or "
+                f"ignore the column with --drop-columns {name}",
+            )
     text_columns = [name for name in features if not columns[name].numeric]
     if text_columns and not one_hot:
         listing = ",".join(text_columns)
@@ -608,6 +633,10 @@ def prepare_inputs(
     columns = {name: analyse_column(table, name) for name in prep.features}
     for name in prep.numeric:
         column = columns[name]
+        if column.stray_text:
+            raise _stray_text_error(
+                table, column, "the model was trained on numbers in this column"
+            )
         if not column.numeric:
             row, cell = column.first_text  # type: ignore[misc]
             raise CommandError(
