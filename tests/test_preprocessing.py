@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sigmanet.preprocessing import StableStandardScaler
+from sigmanet.preprocessing import InputColumns, StableStandardScaler
 
 LARGEST = np.finfo(np.float64).max
 
@@ -109,3 +109,35 @@ def test_scaling_the_data_does_not_change_the_standardised_values(exponent, seed
         z = StableStandardScaler().fit_transform(X * factor)
     # the only error is the rounding of X * factor, relative 1e-16 of |x| / std
     np.testing.assert_allclose(z, expected, atol=1e-11)
+
+
+# -- InputColumns -----------------------------------------------------------------------------
+
+
+def test_input_columns_pass_an_array_through_and_name_its_columns():
+    from sklearn.pipeline import make_pipeline
+
+    X = np.arange(6.0).reshape(3, 2)
+    step = InputColumns(["height", "weight"]).fit(X)
+    np.testing.assert_array_equal(step.transform(X), X)
+    assert list(step.get_feature_names_out()) == ["height", "weight"]
+    pipeline = make_pipeline(InputColumns(["height", "weight"]), StableStandardScaler()).fit(X)
+    assert list(pipeline.feature_names_in_) == ["height", "weight"]
+    assert pipeline.n_features_in_ == 2
+    with pytest.raises(ValueError, match=r"2 columns \(height, weight\); got shape \(3, 3\)"):
+        step.transform(np.zeros((3, 3)))
+
+
+def test_input_columns_select_a_data_frame_by_name():
+    pandas = pytest.importorskip("pandas")
+    frame = pandas.DataFrame({"id": [1, 2], "weight": [70.0, 80.0], "height": [1.7, 1.8]})
+    step = InputColumns(["height", "weight"]).fit(frame)
+    np.testing.assert_array_equal(step.transform(frame), [[1.7, 70.0], [1.8, 80.0]])
+    with pytest.raises(ValueError, match=r"no column\(s\) \['weight'\]"):
+        step.transform(frame.drop(columns="weight"))
+
+
+@pytest.mark.parametrize("columns", [(), ["a", 1], ["a", "a"], "ab"])
+def test_input_columns_must_be_distinct_names(columns):
+    with pytest.raises(ValueError, match="columns must be"):
+        InputColumns(columns).fit(np.zeros((2, 2)))

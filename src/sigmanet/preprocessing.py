@@ -1,5 +1,11 @@
-"""Standardisation that stays exact at every finite magnitude.
+"""Preprocessing steps of sigmanet's own, for scikit-learn pipelines.
 
+* :class:`InputColumns`, the first step of a pipeline that reads a table: its input columns by
+  name, so a saved pipeline says which columns it needs and in which order.
+* :class:`StableStandardScaler`, standardisation that stays exact at every finite magnitude.
+
+Standardisation
+---------------
 :class:`StableStandardScaler` computes what scikit-learn's ``StandardScaler`` computes,
 
 .. math::
@@ -28,13 +34,14 @@ overflow warning.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-__all__ = ["StableStandardScaler"]
+__all__ = ["InputColumns", "StableStandardScaler"]
 
 _FLOAT_DTYPES = (np.float64, np.float32)
 
@@ -161,3 +168,69 @@ class StableStandardScaler(OneToOneFeatureMixin, TransformerMixin, BaseEstimator
         tags = super().__sklearn_tags__()
         tags.transformer_tags.preserves_dtype = ["float64", "float32"]
         return tags
+
+
+class InputColumns(TransformerMixin, BaseEstimator):
+    """The named input columns of a pipeline, in order; the data pass through unchanged.
+
+    A pipeline that starts with this step records which columns of a table it reads, so a saved
+    pipeline can be applied to a new file by column name (extra columns and another column
+    order do not matter). ``transform`` takes either a data frame (pandas, polars: anything
+    with ``columns`` and selection by a list of names), from which it takes these columns in
+    this order as a NumPy array, or a 2-D array whose columns already are these, in this order.
+
+    Parameters
+    ----------
+    columns : sequence of str
+        The input column names, in the order the next step expects them.
+
+    Attributes
+    ----------
+    feature_names_in_ : ndarray of str
+        ``columns``; a pipeline starting with this step reports them as its own.
+    n_features_in_ : int
+    """
+
+    def __init__(self, columns: Sequence[str] = ()) -> None:
+        self.columns = columns
+
+    def _names(self) -> list[str]:
+        names = [] if isinstance(self.columns, str) else list(self.columns)
+        if not names or not all(isinstance(name, str) for name in names):
+            raise ValueError(f"columns must be a non-empty sequence of str; got {self.columns!r}.")
+        if len(set(names)) != len(names):
+            raise ValueError(f"columns must be distinct; got {names!r}.")
+        return names
+
+    @staticmethod
+    def _select(X: Any, names: list[str]) -> np.ndarray:
+        if hasattr(X, "columns") and not isinstance(X, np.ndarray):
+            present = {str(name) for name in X.columns}
+            absent = [name for name in names if name not in present]
+            if absent:
+                raise ValueError(f"X has no column(s) {absent!r}; the pipeline reads {names!r}.")
+            return np.asarray(X[names])
+        array = np.asarray(X)
+        if array.ndim != 2 or array.shape[1] != len(names):
+            raise ValueError(
+                f"X must be a 2-D array with {len(names)} columns ({', '.join(names)}); got "
+                f"shape {array.shape}."
+            )
+        return array
+
+    def fit(self, X: Any, y: Any = None) -> InputColumns:
+        """Check X has the columns; record them as ``feature_names_in_``."""
+        names = self._names()
+        self._select(X, names)
+        self.feature_names_in_ = np.asarray(names, dtype=object)
+        self.n_features_in_ = len(names)
+        return self
+
+    def transform(self, X: Any) -> np.ndarray:
+        """X's columns ``feature_names_in_``, in that order, as an array."""
+        check_is_fitted(self, "feature_names_in_")
+        return self._select(X, [str(name) for name in self.feature_names_in_])
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        check_is_fitted(self, "feature_names_in_")
+        return np.asarray(self.feature_names_in_, dtype=object)
