@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -344,13 +345,17 @@ def test_metadata_contents(tmp_path: pathlib.Path, fake_registry: Any) -> None:
     assert set(meta) == {
         "format_version",
         "sigmanet_version",
+        "sklearn_version",
         "class",
         "params",
         "state",
+        "arrays",
         "tensors",
     }
-    assert meta["format_version"] == FORMAT_VERSION == 1
+    assert meta["format_version"] == FORMAT_VERSION == 2
     assert meta["sigmanet_version"] == sigmanet.__version__
+    assert meta["sklearn_version"] == sklearn.__version__
+    assert meta["arrays"] == {"coef_": "coef_", "intercept_": "intercept_"}
     assert meta["class"] == "FakeClassifier"
     assert same_value(meta["params"], est.get_params(deep=False))
     assert meta["params"]["hidden_layer_sizes"] == (5, 2)
@@ -375,9 +380,12 @@ def test_file_is_an_ordinary_safetensors_file(tmp_path: pathlib.Path, fake_regis
     with safe_open(str(path), framework="np") as handle:
         assert sorted(handle.keys()) == ["coef_", "intercept_"]
         assert np.array_equal(handle.get_tensor("coef_"), est.coef_)
-        document = json.loads(handle.metadata()["sigmanet"])
+        metadata = handle.metadata()
+    document = json.loads(metadata["sigmanet"])
     assert document["class"] == "FakeClassifier"
-    assert document["format_version"] == 1
+    assert document["format_version"] == 2
+    digest = hashlib.sha256(metadata["sigmanet"].encode("utf-8")).hexdigest()
+    assert metadata["sigmanet_sha256"] == digest
 
 
 def test_save_refuses_unfitted_estimator(tmp_path: pathlib.Path, fake_registry: Any) -> None:
@@ -573,12 +581,28 @@ def join_file(header: dict[str, Any] | bytes, body: bytes) -> bytes:
     return len(raw).to_bytes(8, "little") + raw + body
 
 
+def signed_file(header: dict[str, Any], body: bytes) -> bytes:
+    """The file the writer would make of ``header``: the description's SHA-256 recomputed,
+    the header in the documented canonical layout (metadata first, tensors by name, compact
+    ASCII JSON padded with spaces to a multiple of 8 bytes)."""
+    metadata = dict(header["__metadata__"])
+    text = metadata["sigmanet"]
+    metadata["sigmanet_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    canonical: dict[str, Any] = {"__metadata__": {key: metadata[key] for key in sorted(metadata)}}
+    for name in sorted(key for key in header if key != "__metadata__"):
+        entry = header[name]
+        canonical[name] = {key: entry[key] for key in ("dtype", "shape", "data_offsets")}
+    raw = json.dumps(canonical, separators=(",", ":")).encode("ascii")
+    return join_file(raw + b" " * (-len(raw) % 8), body)
+
+
 def edit_document(data: bytes, edit: Any) -> bytes:
+    """``data`` with its description edited and signed again, as a writer would have made it."""
     header, body = split_file(data)
     document = json.loads(header["__metadata__"]["sigmanet"])
     edit(document)
     header["__metadata__"]["sigmanet"] = json.dumps(document)
-    return join_file(header, body)
+    return signed_file(header, body)
 
 
 @pytest.fixture
@@ -843,7 +867,7 @@ def test_tensor_checksum_detects_flipped_bits(tmp_path: pathlib.Path, valid_byte
         pytest.param(
             set_key("class", ["FakeClassifier"]), "not one sigmanet can build", id="class-not-str"
         ),
-        pytest.param(set_key("format_version", 2), "newer|format 2.*Upgrade", id="newer-format"),
+        pytest.param(set_key("format_version", 3), "newer|format 3.*Upgrade", id="newer-format"),
         pytest.param(set_key("format_version", 0), "positive integer", id="format-zero"),
         pytest.param(set_key("format_version", True), "positive integer", id="format-bool"),
         pytest.param(set_key("format_version", "1"), "positive integer", id="format-str"),
@@ -1289,3 +1313,377 @@ def test_fuzz_mutated_real_model_file(tmp_path: pathlib.Path, data: st.DataObjec
     assume(mutated != valid)
     result = load_or_model_file_error(tmp_path / "fuzz", mutated)
     assert result is None or type(result).__name__ == "MLPClassifier"
+
+
+# --------------------------------------------------------------------------------------------
+# Files written by an earlier release keep loading and computing the same outputs
+# --------------------------------------------------------------------------------------------
+
+FORMAT_V1 = pathlib.Path(__file__).parent / "data" / "format_v1"
+_V1_EXPECTED = json.loads((FORMAT_V1 / "expected.json").read_text())
+
+
+@pytest.mark.parametrize("name", sorted(_V1_EXPECTED["models"]))
+def test_format_1_files_load_and_predict_as_when_saved(name: str) -> None:
+    path = FORMAT_V1 / f"{name}.safetensors"
+    assert read_metadata(path)["format_version"] == 1
+    model = load(path)
+    X = np.asarray(_V1_EXPECTED["X"], dtype=model.dtype_)
+    outputs = _V1_EXPECTED["models"][name]
+    assert "predict" in outputs
+    for method, spec in outputs.items():
+        actual = getattr(model, method)(X)
+        expected = np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+        assert actual.dtype == expected.dtype, method
+        assert np.array_equal(actual, expected), method
+
+
+# --------------------------------------------------------------------------------------------
+# Whole pipelines in one file
+# --------------------------------------------------------------------------------------------
+
+PIPELINE_ESTIMATORS = [
+    ("LogisticRegression", {}, "multiclass-strings"),
+    ("SoftmaxRegression", {}, "multiclass-ints"),
+    ("MLPClassifier", {"hidden_layer_sizes": (4, 3), "activation": "tanh"}, "binary-strings"),
+    ("MLPRegressor", {"hidden_layer_sizes": (4,)}, "regression-2-outputs"),
+]
+
+
+def mixed_frame(dtype: Any) -> Any:
+    """A frame with a numeric column with gaps, a categorical one and two plain numeric ones."""
+    pandas = pytest.importorskip("pandas")
+    rng = np.random.default_rng(3)
+    frame = pandas.DataFrame(
+        {
+            "a": X_REAL[:, 0].astype(dtype),
+            "colour": rng.choice(["red", "green", "blue"], size=len(X_REAL)),
+            "b": X_REAL[:, 1].astype(dtype),
+            "c": (X_REAL[:, 2] * 1000).astype(dtype),
+        }
+    )
+    frame.loc[[3, 17], "a"] = np.nan
+    return frame
+
+
+def preprocessing(remainder: str = "passthrough", dtype: Any = np.float64) -> Any:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, StandardScaler
+
+    return ColumnTransformer(
+        [
+            ("gaps", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), ["a"]),
+            (
+                "colour",
+                OneHotEncoder(handle_unknown="ignore", sparse_output=False, dtype=dtype),
+                ["colour"],
+            ),
+            ("scaled", MinMaxScaler(), ["b"]),
+        ],
+        remainder=remainder,
+    )
+
+
+def assert_same_outputs(loaded: Any, original: Any, X: Any) -> None:
+    methods = [
+        name
+        for name in ("predict", "predict_proba", "decision_function", "transform")
+        if hasattr(original, name)
+    ]
+    assert methods
+    for method in methods:
+        expected, actual = getattr(original, method)(X), getattr(loaded, method)(X)
+        assert actual.dtype == expected.dtype, method
+        assert actual.shape == expected.shape, method
+        assert np.array_equal(actual, expected), method
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+@pytest.mark.parametrize(("name", "params", "targets"), PIPELINE_ESTIMATORS)
+def test_pipeline_round_trip_is_bit_identical(
+    tmp_path: pathlib.Path, name: str, params: dict[str, Any], targets: str, dtype: Any
+) -> None:
+    from sklearn.pipeline import Pipeline, make_pipeline
+
+    estimator = real_class(name)(**params, max_iter=15, random_state=0)
+    frame = mixed_frame(dtype)
+    original = fit_quietly(
+        make_pipeline(preprocessing(dtype=dtype), estimator), frame, Y_CASES[targets]
+    )
+    loaded = load(save(original, tmp_path / "pipeline.safetensors"))
+    assert type(loaded) is Pipeline
+    assert [step for step, _ in loaded.steps] == [step for step, _ in original.steps]
+    assert type(loaded[-1]) is type(original[-1])
+    assert same_value(loaded[-1].get_params(), original[-1].get_params())
+    assert_same_outputs(loaded, original, frame)
+    assert_same_outputs(loaded[:-1], original[:-1], frame)
+    if hasattr(original[-1], "transform"):
+        assert loaded[-1].transform(original[:-1].transform(frame)).dtype == np.dtype(dtype)
+    meta = read_metadata(tmp_path / "pipeline.safetensors")
+    assert meta["class"] == "Pipeline"
+    assert meta["sklearn_version"] == sklearn.__version__
+    assert all(spec["sha256"] for spec in meta["tensors"].values())
+
+
+@pytest.mark.parametrize("remainder", ["drop", "passthrough"])
+def test_column_transformer_alone_round_trips(tmp_path: pathlib.Path, remainder: str) -> None:
+    frame = mixed_frame(np.float64)
+    original = preprocessing(remainder).fit(frame)
+    loaded = load(save(original, tmp_path / "columns"))
+    assert type(loaded) is type(original)
+    assert_same_outputs(loaded, original, frame)
+    assert list(loaded.get_feature_names_out()) == list(original.get_feature_names_out())
+    unseen = frame.assign(colour="purple")
+    assert np.array_equal(loaded.transform(unseen), original.transform(unseen))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
+def test_transformed_target_regressor_round_trips(tmp_path: pathlib.Path, dtype: Any) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    regressor = make_pipeline(
+        StandardScaler(), real_class("MLPRegressor")(hidden_layer_sizes=(3,), max_iter=10)
+    )
+    original = TransformedTargetRegressor(regressor=regressor, transformer=StandardScaler())
+    X = X_REAL.astype(dtype)
+    fit_quietly(original, X, (Y_CASES["regression"] * 1e4 + 3e5).astype(dtype))
+    loaded = load(save(original, tmp_path / "ttr"))
+    assert type(loaded) is TransformedTargetRegressor
+    assert_same_outputs(loaded, original, X)
+
+
+def test_nested_pipelines_round_trip(tmp_path: pathlib.Path) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import MinMaxScaler, StandardScaler
+
+    inner = make_pipeline(StandardScaler(), MinMaxScaler())
+    original = make_pipeline(
+        make_pipeline(inner, "passthrough"),
+        real_class("SoftmaxRegression")(max_iter=20),
+    )
+    fit_quietly(original, X_REAL, Y_CASES["multiclass-strings"])
+    loaded = load(save(original, tmp_path / "nested"))
+    assert_same_outputs(loaded, original, X_REAL)
+    assert loaded[0][1] == "passthrough"
+
+
+def test_unknown_step_is_a_clear_error(tmp_path: pathlib.Path) -> None:
+    from sklearn.decomposition import PCA
+    from sklearn.pipeline import make_pipeline
+
+    model = fit_quietly(
+        make_pipeline(PCA(2), real_class("LogisticRegression")()), X_REAL, Y_CASES["bools"]
+    )
+    with pytest.raises(ValueError, match=r"'steps'\[0\]\[1\] is a sklearn.*PCA") as info:
+        save(model, tmp_path / "m")
+    assert "StandardScaler" in str(info.value) and "register_step" in str(info.value)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_function_transformer_is_saved_only_as_the_identity(tmp_path: pathlib.Path) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import FunctionTransformer
+
+    identity = make_pipeline(FunctionTransformer(), real_class("LogisticRegression")())
+    fit_quietly(identity, X_REAL, Y_CASES["bools"])
+    assert_same_outputs(load(save(identity, tmp_path / "identity")), identity, X_REAL)
+    logged = make_pipeline(FunctionTransformer(np.abs), real_class("LogisticRegression")())
+    fit_quietly(logged, X_REAL, Y_CASES["bools"])
+    with pytest.raises(ValueError, match="func"):
+        save(logged, tmp_path / "logged")
+
+
+def test_nested_class_outside_the_allow_list_is_refused(tmp_path: pathlib.Path) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = fit_quietly(
+        make_pipeline(StandardScaler(), real_class("LogisticRegression")()),
+        X_REAL,
+        Y_CASES["bools"],
+    )
+    valid = save(model, tmp_path / "m").read_bytes()
+
+    def rename(document: dict[str, Any]) -> None:
+        document["params"]["steps"][0]["$tuple"][1]["$estimator"]["class"] = "os.system"
+
+    expect_error(tmp_path, edit_document(valid, rename), "'os.system' is not one sigmanet")
+
+
+def test_registered_step_round_trips(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.base import BaseEstimator, TransformerMixin
+    from sklearn.pipeline import make_pipeline
+
+    class Shift(TransformerMixin, BaseEstimator):
+        def __init__(self, by: float = 1.0) -> None:
+            self.by = by
+
+        def fit(self, X: Any, y: Any = None) -> Any:
+            self.offset_ = np.mean(X, axis=0) + self.by
+            self.n_features_in_ = np.shape(X)[1]
+            return self
+
+        def transform(self, X: Any) -> np.ndarray:
+            return np.asarray(X) - self.offset_
+
+    model = fit_quietly(
+        make_pipeline(Shift(by=2.0), real_class("LogisticRegression")()),
+        X_REAL,
+        Y_CASES["bools"],
+    )
+    with pytest.raises(ValueError, match="Shift"):
+        save(model, tmp_path / "before")
+    monkeypatch.setattr(persistence, "_REGISTERED", {})
+    persistence.register_step(Shift)
+    assert "Shift" in persistence.supported_steps()
+    loaded = load(save(model, tmp_path / "after"))
+    assert type(loaded[0]) is Shift and loaded[0].by == 2.0
+    assert_same_outputs(loaded, model, X_REAL)
+
+    class Other(Shift):
+        pass
+
+    Other.__name__ = "Shift"
+    with pytest.raises(ValueError, match="already registered"):
+        persistence.register_step(Other)
+
+
+def test_other_scikit_learn_version_warns(
+    tmp_path: pathlib.Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    pipeline = fit_quietly(
+        make_pipeline(StandardScaler(), real_class("LogisticRegression")()),
+        X_REAL,
+        Y_CASES["bools"],
+    )
+    pipeline_file = save(pipeline, tmp_path / "pipeline")
+    alone_file = save(pipeline[-1], tmp_path / "alone")
+    monkeypatch.setattr(sklearn, "__version__", "0.0.1")
+    with pytest.warns(UserWarning, match=r"StandardScaler.*scikit-learn 1.*0\.0\.1"):
+        assert_same_outputs(load(pipeline_file), pipeline, X_REAL)
+    load(alone_file)  # a sigmanet estimator's state does not depend on scikit-learn: no warning
+
+
+# --------------------------------------------------------------------------------------------
+# Every byte verified
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def small_model_file(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = fit_quietly(
+        make_pipeline(StandardScaler(), real_class("LogisticRegression")(max_iter=5)),
+        X_REAL[:, :2],
+        Y_CASES["bools"],
+    )
+    return save(model, tmp_path_factory.mktemp("small") / "m").read_bytes()
+
+
+class EditedFile:
+    """One file on disk, edited in place (rewriting a whole file per edit is slow on a busy
+    disk): ``outcome`` loads it with one edit applied, then restores it."""
+
+    def __init__(self, path: pathlib.Path, data: bytes) -> None:
+        self.path, self.data = path, data
+        path.write_bytes(data)
+        self.fd = os.open(path, os.O_RDWR)
+
+    def close(self) -> None:
+        os.close(self.fd)
+
+    def load_result(self) -> str:
+        try:
+            load(self.path)
+        except ModelFileError:
+            return "ModelFileError"
+        except Exception as exc:
+            return f"{type(exc).__name__}: {exc}"
+        return "loaded"
+
+    def outcome(self, position: int, replacement: bytes, length: int | None = None) -> str:
+        """Load with ``data[position:]`` replaced by ``replacement`` (of the same length, unless
+        ``length`` gives the whole new file length), then restore ``data``."""
+        os.pwrite(self.fd, replacement, position)
+        if length is not None:
+            os.ftruncate(self.fd, length)
+        try:
+            return self.load_result()
+        finally:
+            os.pwrite(self.fd, self.data, 0)
+            os.ftruncate(self.fd, len(self.data))
+
+
+@pytest.mark.parametrize("mask", [0x01, 0x20, 0xFF])
+def test_changing_any_byte_is_a_model_file_error(
+    tmp_path: pathlib.Path, small_model_file: bytes, mask: int
+) -> None:
+    data = small_model_file
+    edited = EditedFile(tmp_path / "m", data)
+    try:
+        assert edited.load_result() == "loaded"
+        others: dict[int, str] = {}
+        for position in range(len(data)):
+            result = edited.outcome(position, bytes([data[position] ^ mask]))
+            if result != "ModelFileError":
+                others[position] = result
+        assert edited.load_result() == "loaded"
+    finally:
+        edited.close()
+    assert others == {}, f"{len(others)} of {len(data)} changed bytes: {others}"
+
+
+def test_truncating_extending_or_inserting_is_a_model_file_error(
+    tmp_path: pathlib.Path, small_model_file: bytes
+) -> None:
+    data = small_model_file
+    header_end = 8 + int.from_bytes(data[:8], "little")
+    edited = EditedFile(tmp_path / "m", data)
+    others = {}
+    try:
+        for length in range(len(data)):
+            result = edited.outcome(0, b"", length)
+            if result != "ModelFileError":
+                others[f"truncated to {length}"] = result
+        for extra in (b"\0", b" ", b"\n", data):
+            result = edited.outcome(len(data), extra)
+            if result != "ModelFileError":
+                others[f"appended {extra[:8]!r}"] = result
+        for position in (9, header_end // 2, header_end - 1, header_end, len(data) - 1):
+            inserted = data[:position] + b" " + data[position:]
+            removed = data[:position] + data[position + 1 :]
+            for name, new in (("inserted", inserted), ("removed", removed)):
+                result = edited.outcome(0, new, len(new))
+                if result != "ModelFileError":
+                    others[f"{name} at {position}"] = result
+        # Same length, same JSON meaning, other bytes: key order and whitespace.
+        header = json.loads(data[8:header_end])
+        reordered = dict(reversed(list(header.items())))
+        text = json.dumps(reordered, separators=(",", ":")).encode()
+        text += b" " * (header_end - 8 - len(text))
+        padding = len(text) - len(text.rstrip(b" "))
+        assert len(text) == header_end - 8 and text != data[8:header_end]
+        same_meaning = {"reordered": text}
+        for blank in (b"\t", b"\n", b"\r"):
+            same_meaning[f"{blank!r} before the first key"] = (
+                b"{" + blank + data[9 : header_end - 1] if padding else None
+            )
+        for name, new_header in same_meaning.items():
+            if new_header is not None:
+                result = edited.outcome(8, new_header)
+                if result != "ModelFileError":
+                    others[name] = result
+    finally:
+        edited.close()
+    assert others == {}

@@ -1,21 +1,46 @@
-"""Model files: fitted estimators saved through safetensors, never through pickle.
+"""Model files: fitted estimators and whole pipelines in one safetensors file, never a pickle.
 
 A sigmanet model file is a plain `safetensors <https://github.com/huggingface/safetensors>`_
-file. Its tensors are the estimator's arrays (``"coefs_.0"``, ``"intercepts_.0"``, ...); its
-``__metadata__`` map holds one key, ``"sigmanet"``, whose value is a JSON document::
+file. It holds one fitted object: a sigmanet estimator, or a scikit-learn ``Pipeline`` (also
+nested) whose steps are sigmanet estimators and the transformers of :func:`supported_steps`
+(``StandardScaler``, ``MinMaxScaler``, ``SimpleImputer``, ``OneHotEncoder``,
+``ColumnTransformer`` with ``remainder="drop"`` or ``"passthrough"``,
+``TransformedTargetRegressor``, the identity ``FunctionTransformer``).
+:func:`register_step` adds a class. Its tensors are the fitted arrays of numbers; its
+``__metadata__`` map holds two keys: ``"sigmanet"``, a JSON document describing everything
+else, and ``"sigmanet_sha256"``, the SHA-256 of that document's bytes. The document (format 2)::
 
     {
-      "format_version": 1,
+      "format_version": 2,
       "sigmanet_version": "0.1.0",
-      "class": "MLPClassifier",
-      "params": {...},          # est.get_params(deep=False)
-      "state": {...},           # the metadata half of est._get_state(): classes_, loss_curve_ ...
-      "tensors": {"coefs_.0": {"dtype": "float32", "shape": [4, 8], "sha256": "..."}, ...}
+      "sklearn_version": "1.9.1",
+      "class": "Pipeline",                 # the saved object, a "step"
+      "params": {...},                      # its get_params(deep=False)
+      "state": {...},                       # its fitted state
+      "tensors": {"steps.1.1.param.0.W": {"dtype": "float32", "shape": [4, 8], "sha256": "..."}}
     }
 
-Loading cannot run code. The loader only builds classes from the allow-list
-:data:`sigmanet.estimators.ESTIMATORS`, passes the stored hyper-parameters to the class's
-constructor, and hands the arrays and state to ``_set_state``, which validates them.
+A step is ``{"class", "params", "state"}``; a step that holds another (a pipeline's steps, a
+column transformer's transformers) has it as ``{"$estimator": step}`` in its params or state,
+and each array of numbers as ``{"$tensor": name}``, a name that says where it sits
+(``"steps.0.1.mean_"``). How a class's fitted state is stored is its codec's business
+(:class:`StepCodec`): scikit-learn transformers store every fitted attribute of the installed
+scikit-learn (:class:`AttributeCodec`), so a file names the scikit-learn version it was
+saved with and loading it under another version warns; sigmanet estimators store their
+``_get_state()`` (:class:`EstimatorStateCodec`), their arrays listed in the step's
+``"arrays"`` map, and the hyper-parameters of their last fit, so ``set_params`` after ``fit``
+cannot make a file describe a model other than the fitted one.
+
+Loading cannot run code. The loader builds only classes of the allow-list, passes the stored
+hyper-parameters to the class's constructor (and scikit-learn's parameter validation, where the
+class has it) and hands the fitted state to the class's codec, which validates it.
+
+What a format version means
+---------------------------
+``format_version`` changes when the layout changes so that an older sigmanet could not read a
+file correctly. A sigmanet reads its own format and every older one (files of format 1, which
+held one sigmanet estimator and checksummed only its tensors, still load) and refuses a newer
+one with a :class:`~sigmanet.exceptions.ModelFileError` that says to upgrade.
 
 Values JSON has no type for
 ---------------------------
@@ -31,19 +56,35 @@ so they come back as the same type and value:
   integers, floats, fixed-width strings (``"<U5"``) or Python strings (``"object"``), such as
   ``classes_``; the dtype comes back unchanged, so predicted labels keep theirs.
 
+Format 2 adds, for the fitted state of scikit-learn objects:
+
+* ``{"$tensor": name}``: an array of numbers, stored as the tensor ``name``;
+* ``{"$objects": {"shape": [...], "data": [...]}}``: an object array of strings, numbers and
+  None (a one-hot encoder's categories with a missing value);
+* ``{"$scalar": [dtype, value]}``: a NumPy number, which keeps its type;
+* ``{"$dtype": "<f8"}`` and ``{"$numpy_type": "float64"}``: a NumPy dtype and a NumPy scalar
+  type (``OneHotEncoder(dtype=np.float32)``), from a fixed list of simple ones;
+* ``{"$slice": [start, stop, step]}``: a slice (a column transformer's output columns);
+* ``{"$estimator": step}``: a nested step, as above.
+
 NumPy scalars are stored as the equivalent Python value. Finite floats are written with
 ``repr``, which round-trips every float64 exactly; float32 values are exact float64 values, so
 they round-trip too. Anything else (a callable, an arbitrary object, a set) is refused at save
 time with a :class:`ValueError` naming the parameter or state entry.
 
-Integrity
----------
-Every tensor's little-endian bytes carry a SHA-256 digest in ``"tensors"``; :func:`load` checks
-them, so a bit flipped in the weights is reported instead of silently changing predictions.
-The safetensors framing (8-byte little-endian header length, JSON header, data section) is
-validated here before any byte reaches the safetensors library: header length at most
-100 MB, every tensor's ``data_offsets`` inside the data section, tensors neither overlapping
-nor leaving gaps, the data section ending exactly at the end of the file.
+Every byte verified
+-------------------
+Any change to any byte of a format-2 file is an error, by three rules: every tensor's bytes
+match the SHA-256 in the description; the description matches the SHA-256 beside it; and the
+safetensors header (its 8-byte length prefix included) is byte for byte the one the writer
+makes for its content: the metadata first with sorted keys, then the tensors sorted by name,
+each ``{"dtype", "shape", "data_offsets"}`` with the data laid out in that order, compact
+ASCII JSON padded with spaces to a multiple of 8 bytes. So a changed digit in a hyper-parameter,
+a reordered key, a changed space of padding or a changed weight is refused alike. Checksums
+detect corruption; they do not authenticate who wrote the file. The safetensors framing (header
+length at most 100 MB, every tensor's ``data_offsets`` inside the data section, no overlaps or
+gaps, the data section ending exactly at the end of the file) is validated here before any
+byte reaches the safetensors library.
 
 Errors
 ------
@@ -64,6 +105,7 @@ import pathlib
 import re
 import secrets
 import stat
+import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any, BinaryIO
 
@@ -72,15 +114,27 @@ import numpy as np
 import sigmanet
 from sigmanet.exceptions import ModelFileError
 
-__all__ = ["FORMAT_VERSION", "MAX_HEADER_BYTES", "load", "read_metadata", "save"]
+__all__ = [
+    "FORMAT_VERSION",
+    "MAX_HEADER_BYTES",
+    "AttributeCodec",
+    "EstimatorStateCodec",
+    "StepCodec",
+    "load",
+    "read_metadata",
+    "register_step",
+    "save",
+    "supported_steps",
+]
 
 #: The version of the file layout this sigmanet writes; it reads this version and older ones.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 
 #: Largest safetensors JSON header accepted (the limit the safetensors library itself uses).
 MAX_HEADER_BYTES = 100_000_000
 
 _METADATA_KEY = "sigmanet"
+_DIGEST_KEY = "sigmanet_sha256"
 
 # safetensors dtype codes <-> the NumPy dtypes sigmanet stores. Others (BF16, F8, complex)
 # cannot come from a sigmanet estimator, so a file holding them is refused.
@@ -168,8 +222,21 @@ def _encode_array(array: np.ndarray, where: str) -> dict[str, Any]:
     return {_TAG_ARRAY: {"dtype": dtype_name, "shape": list(array.shape), "data": flat}}
 
 
-def _encode(value: Any, where: str) -> Any:
-    """Return ``value`` as a JSON value, tagging what JSON cannot represent (see module doc)."""
+def _child(name: str, key: Any) -> str:
+    return f"{name}.{key}" if name else str(key)
+
+
+def _encode(value: Any, where: str, hook: Any = None, name: str = "") -> Any:
+    """Return ``value`` as a JSON value, tagging what JSON cannot represent (see module doc).
+
+    ``hook(value, where, name)``, if given, is asked first at every level and may return the
+    encoding of a value the plain encoding does not know (estimators, tensors); ``name`` is the
+    value's dotted position, which names its tensors.
+    """
+    if hook is not None:
+        encoded = hook(value, where, name)
+        if encoded is not NotImplemented:
+            return encoded
     if isinstance(value, np.ndarray):
         return _encode_array(value, where)
     if isinstance(value, np.generic):
@@ -187,17 +254,30 @@ def _encode(value: Any, where: str) -> Any:
     if isinstance(value, float):
         return _encode_float(float(value))
     if isinstance(value, tuple):
-        return {_TAG_TUPLE: [_encode(item, f"{where}[{i}]") for i, item in enumerate(value)]}
+        return {
+            _TAG_TUPLE: [
+                _encode(item, f"{where}[{i}]", hook, _child(name, i))
+                for i, item in enumerate(value)
+            ]
+        }
     if isinstance(value, list):
-        return [_encode(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [
+            _encode(item, f"{where}[{i}]", hook, _child(name, i)) for i, item in enumerate(value)
+        ]
     if isinstance(value, Mapping):
         plain = all(type(key) is str and not key.startswith("$") for key in value)
         if plain:
-            return {key: _encode(item, f"{where}[{key!r}]") for key, item in value.items()}
+            return {
+                key: _encode(item, f"{where}[{key!r}]", hook, _child(name, key))
+                for key, item in value.items()
+            }
         return {
             _TAG_DICT: [
-                [_encode(key, f"{where} key {key!r}"), _encode(item, f"{where}[{key!r}]")]
-                for key, item in value.items()
+                [
+                    _encode(key, f"{where} key {key!r}"),
+                    _encode(item, f"{where}[{key!r}]", hook, _child(name, index)),
+                ]
+                for index, (key, item) in enumerate(value.items())
             ]
         }
     raise ValueError(
@@ -259,20 +339,27 @@ def _decode_float(item: Any, where: str) -> float:
     raise ModelFileError(f"{where}: expected a number, got {type(item).__name__}.")
 
 
-def _decode(value: Any, where: str) -> Any:
-    """Invert :func:`_encode` on a parsed JSON value, refusing anything it cannot produce."""
+def _decode(value: Any, where: str, extra: Mapping[str, Any] | None = None) -> Any:
+    """Invert :func:`_encode` on a parsed JSON value, refusing anything it cannot produce.
+
+    ``extra`` maps further tags (format 2's ``$estimator``, ``$tensor``, ...) to functions
+    ``handler(payload, where)``; format 1 has none.
+    """
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
-        return [_decode(item, f"{where}[{i}]") for i, item in enumerate(value)]
+        return [_decode(item, f"{where}[{i}]", extra) for i, item in enumerate(value)]
     if not isinstance(value, dict):  # pragma: no cover - json.loads yields nothing else
         raise ModelFileError(f"{where}: unexpected JSON value {type(value).__name__}.")
     tagged = [key for key in value if key.startswith("$")]
     if not tagged:
-        return {key: _decode(item, f"{where}[{key!r}]") for key, item in value.items()}
-    if len(value) != 1 or tagged[0] not in _TAGS:
+        return {key: _decode(item, f"{where}[{key!r}]", extra) for key, item in value.items()}
+    known = _TAGS if extra is None else (*_TAGS, *extra)
+    if len(value) != 1 or tagged[0] not in known:
         raise ModelFileError(f"{where}: unknown tagged value with keys {sorted(value)!r}.")
     tag, payload = tagged[0], value[tagged[0]]
+    if extra is not None and tag in extra:
+        return extra[tag](payload, where)
     if tag == _TAG_FLOAT:
         return _decode_float(value, where)
     if tag == _TAG_ARRAY:
@@ -280,7 +367,7 @@ def _decode(value: Any, where: str) -> Any:
     if not isinstance(payload, list):
         raise ModelFileError(f"{where}: {tag} must hold a list.")
     if tag == _TAG_TUPLE:
-        return tuple(_decode(item, f"{where}[{i}]") for i, item in enumerate(payload))
+        return tuple(_decode(item, f"{where}[{i}]", extra) for i, item in enumerate(payload))
     result: dict[Any, Any] = {}
     for i, pair in enumerate(payload):
         if not isinstance(pair, list) or len(pair) != 2:
@@ -292,7 +379,7 @@ def _decode(value: Any, where: str) -> Any:
             raise ModelFileError(f"{where}: key {i} is not hashable.") from None
         if key in result:
             raise ModelFileError(f"{where}: duplicate key {key!r}.")
-        result[key] = _decode(pair[1], f"{where}[{key!r}]")
+        result[key] = _decode(pair[1], f"{where}[{key!r}]", extra)
     return result
 
 
@@ -306,6 +393,449 @@ def _check_shape(shape: Any, where: str) -> tuple[int, ...]:
             f"{where}: shape must be a list of at most {_MAX_NDIM} non-negative integers."
         )
     return tuple(shape)
+
+
+# --------------------------------------------------------------------------------------------
+# Format 2: the classes a file may hold, and how each is stored
+# --------------------------------------------------------------------------------------------
+
+_TAG_ESTIMATOR = "$estimator"
+_TAG_TENSOR = "$tensor"
+_TAG_OBJECTS = "$objects"
+_TAG_SCALAR = "$scalar"
+_TAG_DTYPE = "$dtype"
+_TAG_NUMPY_TYPE = "$numpy_type"
+_TAG_SLICE = "$slice"
+_NODE_KEYS = ("class", "params", "state")
+_SIMPLE_DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248]|U[0-9]{1,6}|O)")
+_ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_NUMPY_SCALAR_TYPES: dict[str, type] = {
+    np.dtype(name).type.__name__: np.dtype(name).type
+    for name in _JSON_ARRAY_DTYPES
+    if name != "object"
+}
+
+
+class StepCodec:
+    """How one class is stored in a model file and rebuilt from it.
+
+    A step is stored as its class name, its hyper-parameters (``get_params(deep=False)``,
+    values encoded as the module documentation says, estimators among them stored as steps in
+    turn) and its fitted state. Rebuilding calls the class with the stored hyper-parameters,
+    checks them with scikit-learn's parameter validation where the class has it, then restores
+    the fitted state. Subclasses decide what the fitted state is.
+    """
+
+    #: Whether the fitted state is scikit-learn's own (private attributes that can change
+    #: between scikit-learn versions); loading such a file under another version warns.
+    sklearn_state = True
+
+    def params(self, obj: Any) -> dict[str, Any]:
+        """The hyper-parameters to store (by default ``get_params(deep=False)``)."""
+        return dict(obj.get_params(deep=False))
+
+    def check_params(self, class_name: str, params: dict[str, Any]) -> None:
+        """Raise ValueError if ``params`` may not be stored or rebuilt (at save and at load)."""
+
+    def state(self, obj: Any) -> tuple[dict[str, np.ndarray], Any]:
+        """``(arrays, state)``: named arrays stored as tensors and a JSON-encodable state."""
+        raise NotImplementedError
+
+    def restore(self, obj: Any, arrays: dict[str, np.ndarray], state: Any) -> None:
+        """Put the fitted state back on ``obj``, freshly built from its hyper-parameters."""
+        raise NotImplementedError
+
+
+class AttributeCodec(StepCodec):
+    """Stores every instance attribute that is not a hyper-parameter (the fitted attributes).
+
+    Arrays of numbers among them become tensors, everything else goes into the JSON
+    description; a value that is neither (a function, an arbitrary object) is refused at save
+    time with its name. Rebuilding sets the same attributes on the new object. This suits
+    scikit-learn transformers, whose fitted state is plain attributes; it stores what the
+    installed scikit-learn's fitted object holds, private attributes included.
+    """
+
+    def state(self, obj: Any) -> tuple[dict[str, np.ndarray], Any]:
+        params = obj.get_params(deep=False)
+        fitted = {name: value for name, value in vars(obj).items() if name not in params}
+        for name in fitted:
+            self._check_attribute(type(obj), name)
+        return {}, fitted
+
+    def restore(self, obj: Any, arrays: dict[str, np.ndarray], state: Any) -> None:
+        if not isinstance(state, dict):
+            raise ValueError("the fitted state must be a mapping of attribute names.")
+        params = obj.get_params(deep=False)
+        for name, value in state.items():
+            self._check_attribute(type(obj), name)
+            if name in params:
+                raise ValueError(f"fitted attribute {name!r} is a hyper-parameter.")
+            setattr(obj, name, value)
+
+    @staticmethod
+    def _check_attribute(cls: type, name: Any) -> None:
+        # Only data attributes of the instance: never a method, property or dunder of the class.
+        if (
+            not isinstance(name, str)
+            or not _ATTRIBUTE_NAME.fullmatch(name)
+            or name.startswith("__")
+            or hasattr(cls, name)
+        ):
+            raise ValueError(f"{name!r} cannot be stored or restored as a fitted attribute.")
+
+
+class IdentityFunctionCodec(AttributeCodec):
+    """A ``FunctionTransformer`` that computes the identity (``func=None``), as
+    ``ColumnTransformer`` fits for ``remainder="passthrough"``; any other function is refused."""
+
+    def check_params(self, class_name: str, params: dict[str, Any]) -> None:
+        for name in ("func", "inverse_func"):
+            if params.get(name) is not None:
+                raise ValueError(
+                    f"{class_name} can be saved only as the identity ({name}=None): a model "
+                    "file never stores code."
+                )
+
+
+class EstimatorStateCodec(StepCodec):
+    """sigmanet estimators: their own ``_get_state``/``_set_state`` protocol.
+
+    The hyper-parameters stored are those of the last fit (``_fitted_params``), so changing
+    them with ``set_params`` after ``fit`` cannot make the file describe another model.
+    """
+
+    sklearn_state = False
+
+    def params(self, obj: Any) -> dict[str, Any]:
+        fitted = getattr(obj, "_fitted_params", None)
+        return dict(obj.get_params(deep=False) if fitted is None else fitted)
+
+    def state(self, obj: Any) -> tuple[dict[str, np.ndarray], Any]:
+        if not _is_fitted(obj):
+            return {}, None
+        arrays, meta = obj._get_state()
+        return dict(arrays), meta
+
+    def restore(self, obj: Any, arrays: dict[str, np.ndarray], state: Any) -> None:
+        if state is None:
+            if arrays:
+                raise ValueError("an unfitted estimator cannot have arrays.")
+            return
+        obj._set_state(arrays, state)
+
+
+def _is_fitted(obj: Any) -> bool:
+    from sklearn.exceptions import NotFittedError
+    from sklearn.utils.validation import check_is_fitted
+
+    try:
+        check_is_fitted(obj)
+    except NotFittedError:
+        return False
+    return True
+
+
+_REGISTERED: dict[str, tuple[type, StepCodec]] = {}
+
+
+def register_step(cls: type, codec: StepCodec | None = None) -> None:
+    """Allow :func:`save` and :func:`load` to store objects of class ``cls``.
+
+    Parameters
+    ----------
+    cls : type
+        A scikit-learn compatible class (``get_params``, a constructor taking its
+        hyper-parameters). Files name it by ``cls.__name__``, which must not already name
+        another class.
+    codec : StepCodec, optional
+        How its fitted state is stored; by default :class:`AttributeCodec` (every fitted
+        attribute). A class following sigmanet's ``_get_state``/``_set_state`` protocol takes
+        :class:`EstimatorStateCodec`.
+
+    Examples
+    --------
+    A transformer whose fitted state is plain attributes (arrays, numbers, strings)::
+
+        from sigmanet.persistence import register_step
+        register_step(MyScaler)
+    """
+    if not isinstance(cls, type):
+        raise TypeError(f"cls must be a class; got {cls!r}.")
+    if codec is None:
+        codec = AttributeCodec()
+    if not isinstance(codec, StepCodec):
+        raise TypeError(f"codec must be a StepCodec; got {type(codec).__name__}.")
+    existing = _codecs().get(cls.__name__)
+    if existing is not None and existing[0] is not cls:
+        raise ValueError(
+            f"a different class named {cls.__name__!r} is already registered "
+            f"({existing[0].__module__}.{existing[0].__qualname__})."
+        )
+    _REGISTERED[cls.__name__] = (cls, codec)
+
+
+def supported_steps() -> list[str]:
+    """The names of the classes a model file can hold, sorted."""
+    return sorted(_codecs())
+
+
+def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
+    # Imported here: scikit-learn's modules are needed only to save or load, and persistence
+    # sits at the edge of the flow of imports.
+    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import (
+        FunctionTransformer,
+        MinMaxScaler,
+        OneHotEncoder,
+        StandardScaler,
+    )
+
+    attributes = AttributeCodec()
+    table: dict[str, tuple[type, StepCodec]] = {
+        cls.__name__: (cls, attributes)
+        for cls in (
+            Pipeline,
+            ColumnTransformer,
+            TransformedTargetRegressor,
+            SimpleImputer,
+            OneHotEncoder,
+            StandardScaler,
+            MinMaxScaler,
+        )
+    }
+    table["FunctionTransformer"] = (FunctionTransformer, IdentityFunctionCodec())
+    state_protocol = EstimatorStateCodec()
+    for name, cls in _estimator_classes().items():
+        table[name] = (cls, state_protocol)
+    return table
+
+
+def _codecs() -> dict[str, tuple[type, StepCodec]]:
+    return {**_builtin_steps(), **_REGISTERED}
+
+
+def _codec_for(obj: Any, codecs: dict[str, tuple[type, StepCodec]]) -> tuple[str, StepCodec] | None:
+    entry = codecs.get(type(obj).__name__)
+    if entry is None or entry[0] is not type(obj):
+        return None
+    return type(obj).__name__, entry[1]
+
+
+class _Writer:
+    """Encodes a fitted object as format 2's JSON nodes, collecting its arrays as tensors."""
+
+    def __init__(self) -> None:
+        self.codecs = _codecs()
+        self.tensors: dict[str, np.ndarray] = {}
+        self.sklearn_state = False
+
+    def node(self, obj: Any, where: str, name: str) -> dict[str, Any]:
+        found = _codec_for(obj, self.codecs)
+        if found is None:
+            raise ValueError(
+                f"{where} is a {type(obj).__module__}.{type(obj).__qualname__}, which a model "
+                f"file cannot hold. Supported: {', '.join(supported_steps())}; "
+                "sigmanet.persistence.register_step adds a class."
+            )
+        class_name, codec = found
+        params = codec.params(obj)
+        codec.check_params(class_name, params)
+        arrays, state = codec.state(obj)
+        self.sklearn_state = self.sklearn_state or (codec.sklearn_state and bool(state))
+        node: dict[str, Any] = {
+            "class": class_name,
+            "params": {
+                key: _encode(value, f"{where} parameter {key!r}", self.hook, _child(name, key))
+                for key, value in params.items()
+            },
+            "state": _encode(state, f"{where} state", self.hook, name),
+        }
+        if arrays:
+            node["arrays"] = {
+                local: self.tensor(array, f"{where} state array {local!r}", _child(name, local))
+                for local, array in arrays.items()
+            }
+        return node
+
+    def tensor(self, array: Any, where: str, name: str) -> str:
+        if not isinstance(array, np.ndarray) or array.dtype.name not in _CODE_OF_DTYPE_NAME:
+            raise ValueError(
+                f"{where} must be an ndarray of booleans, integers or floats; got "
+                f"{getattr(array, 'dtype', type(array).__name__)}."
+            )
+        if not name or name == "__metadata__" or name in self.tensors:
+            raise ValueError(f"{where}: tensor name {name!r} is not usable in a model file.")
+        # Little-endian and C-ordered: the bytes the file holds, so the checksum matches.
+        self.tensors[name] = np.require(
+            array.astype(array.dtype.newbyteorder("<"), copy=False), requirements="C"
+        )
+        return name
+
+    def hook(self, value: Any, where: str, name: str) -> Any:
+        from sklearn.base import BaseEstimator
+
+        if isinstance(value, BaseEstimator):
+            return {_TAG_ESTIMATOR: self.node(value, where, name)}
+        if isinstance(value, np.ndarray):
+            if value.dtype.kind == "O":
+                items = value.ravel(order="C").tolist()
+                return {
+                    _TAG_OBJECTS: {
+                        "shape": list(value.shape),
+                        "data": [_encode(item, f"{where}[{i}]") for i, item in enumerate(items)],
+                    }
+                }
+            if value.dtype.kind in "biuf":
+                return {_TAG_TENSOR: self.tensor(value, where, name)}
+            return NotImplemented
+        if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+            return {_TAG_SCALAR: [value.dtype.name, _encode(value.item(), where)]}
+        if isinstance(value, np.dtype):
+            if not _SIMPLE_DTYPE.fullmatch(value.str):
+                raise ValueError(f"{where} is the NumPy dtype {value}, which a file cannot hold.")
+            return {_TAG_DTYPE: value.str}
+        if isinstance(value, type) and _NUMPY_SCALAR_TYPES.get(value.__name__) is value:
+            return {_TAG_NUMPY_TYPE: value.__name__}
+        if isinstance(value, slice):
+            return {
+                _TAG_SLICE: [_encode(part, where) for part in (value.start, value.stop, value.step)]
+            }
+        return NotImplemented
+
+
+class _Reader:
+    """Decodes format 2's steps: with ``arrays`` it builds them, without it describes them."""
+
+    def __init__(self, source: str, arrays: dict[str, np.ndarray] | None) -> None:
+        self.source = source
+        self.arrays = arrays
+        self.codecs = _codecs()
+        self.used: set[str] = set()
+        self.classes: list[str] = []
+        self.extra = {
+            _TAG_ESTIMATOR: self._estimator,
+            _TAG_TENSOR: self._tensor,
+            _TAG_OBJECTS: self._objects,
+            _TAG_SCALAR: self._scalar,
+            _TAG_DTYPE: self._dtype,
+            _TAG_NUMPY_TYPE: self._numpy_type,
+            _TAG_SLICE: self._slice,
+        }
+
+    def error(self, where: str, message: str) -> ModelFileError:
+        return ModelFileError(f"{self.source}: {where}: {message}")
+
+    def decode(self, value: Any, where: str) -> Any:
+        return _decode(value, where, self.extra)
+
+    def node(self, node: Any, where: str) -> Any:
+        if not isinstance(node, dict) or not (
+            set(node) == set(_NODE_KEYS) or set(node) == {*_NODE_KEYS, "arrays"}
+        ):
+            raise self.error(where, f"a step must have exactly {list(_NODE_KEYS)} (and 'arrays').")
+        class_name = node["class"]
+        if not isinstance(class_name, str) or class_name not in self.codecs:
+            raise self.error(
+                where,
+                f"class {class_name!r} is not one sigmanet can build; expected one of "
+                f"{sorted(self.codecs)}.",
+            )
+        self.classes.append(class_name)
+        cls, codec = self.codecs[class_name]
+        params = node["params"]
+        if not isinstance(params, dict) or any(key.startswith("$") for key in params):
+            raise self.error(where, "params must be a JSON object of parameter names.")
+        arrays = node.get("arrays", {})
+        if not isinstance(arrays, dict) or not all(
+            isinstance(name, str) for name in arrays.values()
+        ):
+            raise self.error(where, "arrays must map names to tensor names.")
+        decoded_params = {
+            key: self.decode(value, f"{where} parameter {key!r}") for key, value in params.items()
+        }
+        state = self.decode(node["state"], f"{where} state")
+        resolved = {
+            local: self._tensor(name, f"{where} array {local!r}") for local, name in arrays.items()
+        }
+        if self.arrays is None:
+            described = {"class": class_name, "params": decoded_params, "state": state}
+            if arrays:
+                described["arrays"] = dict(arrays)
+            return described
+        try:
+            codec.check_params(class_name, decoded_params)
+        except ValueError as exc:
+            raise self.error(where, str(exc)) from exc
+        return _build(
+            cls, class_name, decoded_params, resolved, state, f"{self.source}: {where}", codec
+        )
+
+    def _estimator(self, payload: Any, where: str) -> Any:
+        return self.node(payload, where)
+
+    def _tensor(self, payload: Any, where: str) -> Any:
+        if not isinstance(payload, str):
+            raise self.error(where, "a tensor reference must be a tensor name.")
+        if payload in self.used:
+            raise self.error(where, f"tensor {payload!r} is referenced twice.")
+        self.used.add(payload)
+        if self.arrays is None:
+            return {"tensor": payload}
+        if payload not in self.arrays:
+            raise self.error(where, f"tensor {payload!r} is not in the file.")
+        return self.arrays[payload]
+
+    def _objects(self, payload: Any, where: str) -> np.ndarray:
+        if not isinstance(payload, dict) or set(payload) != {"shape", "data"}:
+            raise self.error(where, "$objects must have exactly 'shape' and 'data'.")
+        shape = _check_shape(payload["shape"], where)
+        data = payload["data"]
+        if not isinstance(data, list) or len(data) != math.prod(shape):
+            raise self.error(where, f"$objects data must be a list of {math.prod(shape)} values.")
+        items = [_decode(item, f"{where}[{i}]") for i, item in enumerate(data)]
+        if not all(item is None or isinstance(item, (bool, int, float, str)) for item in items):
+            raise self.error(where, "$objects may hold only None, numbers and strings.")
+        array = np.empty(len(items), dtype=object)
+        array[:] = items
+        return array.reshape(shape)
+
+    def _scalar(self, payload: Any, where: str) -> Any:
+        if (
+            not isinstance(payload, list)
+            or len(payload) != 2
+            or payload[0] not in _NUMPY_SCALAR_TYPES
+        ):
+            raise self.error(where, "$scalar must be [dtype name, value].")
+        value = _decode(payload[1], where)
+        if not isinstance(value, (bool, int, float)):
+            raise self.error(where, "$scalar value must be a number.")
+        with np.errstate(over="raise", invalid="raise"):
+            try:
+                return np.array(value, dtype=_NUMPY_SCALAR_TYPES[payload[0]])[()]
+            except (FloatingPointError, OverflowError, ValueError) as exc:
+                raise self.error(where, f"{value!r} does not fit {payload[0]}.") from exc
+
+    def _dtype(self, payload: Any, where: str) -> np.dtype[Any]:
+        if not isinstance(payload, str) or not _SIMPLE_DTYPE.fullmatch(payload):
+            raise self.error(where, f"unsupported dtype {payload!r}.")
+        return np.dtype(payload)
+
+    def _numpy_type(self, payload: Any, where: str) -> type:
+        if not isinstance(payload, str) or payload not in _NUMPY_SCALAR_TYPES:
+            raise self.error(where, f"unsupported NumPy type {payload!r}.")
+        return _NUMPY_SCALAR_TYPES[payload]
+
+    def _slice(self, payload: Any, where: str) -> slice:
+        if (
+            not isinstance(payload, list)
+            or len(payload) != 3
+            or not all(part is None or type(part) is int for part in payload)
+        ):
+            raise self.error(where, "$slice must be [start, stop, step] of integers or null.")
+        return slice(*payload)
 
 
 # --------------------------------------------------------------------------------------------
@@ -362,10 +892,11 @@ def _read_header_length(prefix: bytes, file_size: int, source: str) -> int:
 
 def _parse_header(
     header_bytes: bytes, data_length: int, source: str
-) -> tuple[dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]], dict[str, Any]]:
+) -> tuple[dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]], Any, bool]:
     """Validate a safetensors header against a data section of ``data_length`` bytes.
 
-    Returns the tensors (name -> dtype, shape, begin, end) and the raw sigmanet document.
+    Returns the tensors (name -> dtype, shape, begin, end), the raw sigmanet document and
+    whether the description carries its checksum (format 2 and later).
     """
     # safetensors itself insists on '{' first; checking here keeps the two readers in step.
     if not header_bytes.startswith(b"{"):
@@ -382,6 +913,11 @@ def _parse_header(
         )
     if not all(isinstance(value, str) for value in metadata.values()):
         raise ModelFileError(f"{source}: safetensors metadata values must be strings.")
+    if set(metadata) not in ({_METADATA_KEY}, {_METADATA_KEY, _DIGEST_KEY}):
+        raise ModelFileError(
+            f"{source}: unexpected safetensors metadata keys {sorted(metadata)}; a sigmanet "
+            f"model file has {_METADATA_KEY!r} and {_DIGEST_KEY!r}."
+        )
 
     tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]] = {}
     for name, entry in header.items():
@@ -424,8 +960,57 @@ def _parse_header(
             "(corrupt or concatenated file)."
         )
 
+    if _DIGEST_KEY in metadata:
+        _check_canonical(header_bytes, metadata, tensors, source)
     document = _parse_json(metadata[_METADATA_KEY], f"{source}: the sigmanet description")
-    return tensors, document
+    return tensors, document, _DIGEST_KEY in metadata
+
+
+def _header_bytes(
+    metadata: Mapping[str, str], entries: list[tuple[str, str, list[int], int, int]]
+) -> bytes:
+    """The safetensors header sigmanet writes: one byte string per content.
+
+    The metadata first (keys sorted), then the tensors sorted by name, each as
+    ``{"dtype", "shape", "data_offsets"}``, in compact ASCII JSON, padded with spaces to a
+    multiple of 8 bytes.
+    """
+    header: dict[str, Any] = {"__metadata__": {key: metadata[key] for key in sorted(metadata)}}
+    for name, code, shape, begin, end in sorted(entries):
+        header[name] = {"dtype": code, "shape": list(shape), "data_offsets": [begin, end]}
+    text = json.dumps(header, separators=(",", ":")).encode("ascii")
+    return text + b" " * (-len(text) % 8)
+
+
+def _check_canonical(
+    header_bytes: bytes,
+    metadata: Mapping[str, str],
+    tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]],
+    source: str,
+) -> None:
+    """Refuse a header that is not byte for byte the one :func:`_header_bytes` writes for
+    its content, and a description that does not match its SHA-256."""
+    position = 0
+    for name in sorted(tensors):
+        _, _, begin, end = tensors[name]
+        if begin != position:
+            raise ModelFileError(f"{source}: tensor {name!r} is not where the writer puts it.")
+        position = end
+    entries = [
+        (name, _CODE_OF_DTYPE_NAME[dtype.name], list(shape), begin, end)
+        for name, (dtype, shape, begin, end) in tensors.items()
+    ]
+    if _header_bytes(metadata, entries) != header_bytes:
+        raise ModelFileError(
+            f"{source}: the safetensors header is not the one sigmanet writes for its content "
+            "(edited or corrupt file)."
+        )
+    digest = hashlib.sha256(metadata[_METADATA_KEY].encode("utf-8", "surrogatepass")).hexdigest()
+    if digest != metadata[_DIGEST_KEY]:
+        raise ModelFileError(
+            f"{source}: the sigmanet description does not match its SHA-256 checksum; the file "
+            "is corrupt."
+        )
 
 
 def _estimator_classes() -> dict[str, type]:
@@ -440,15 +1025,17 @@ def _check_document(
     document: Any,
     tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]],
     source: str,
+    has_digest: bool,
 ) -> dict[str, Any]:
-    """Validate the sigmanet JSON document and return it decoded into Python values."""
+    """Validate the sigmanet JSON document and return it decoded into Python values.
+
+    Nested steps of format 2 come back as ``{"class", "params", "state"}`` dicts and tensor
+    references as ``{"tensor": name}``; nothing is built.
+    """
     if not isinstance(document, dict):
         raise ModelFileError(f"{source}: the sigmanet description is not a JSON object.")
-    missing = [
-        key
-        for key in ("format_version", "sigmanet_version", "class", "params", "state", "tensors")
-        if key not in document
-    ]
+    common = ("format_version", "sigmanet_version", "class", "params", "state", "tensors")
+    missing = [key for key in common if key not in document]
     if missing:
         raise ModelFileError(f"{source}: the sigmanet description lacks {missing}.")
 
@@ -461,22 +1048,46 @@ def _check_document(
             f"{document['sigmanet_version']!r}); this sigmanet {sigmanet.__version__} reads "
             f"format {FORMAT_VERSION} and older. Upgrade sigmanet to load it."
         )
+    if has_digest != (version >= 2):
+        raise ModelFileError(
+            f"{source}: format_version {version} does not match the file's checksums (format 1 "
+            "has no checksum of its description, later formats must have one)."
+        )
     if not isinstance(document["sigmanet_version"], str):
         raise ModelFileError(f"{source}: sigmanet_version must be a string.")
-
-    class_name = document["class"]
-    allowed = _estimator_classes()
-    if not isinstance(class_name, str) or class_name not in allowed:
+    allowed_keys = set(common) if version == 1 else {*common, "sklearn_version", "arrays"}
+    unexpected = sorted(set(document) - allowed_keys)
+    if unexpected:
         raise ModelFileError(
-            f"{source} names estimator class {class_name!r}, which is not one sigmanet can "
-            f"build; expected one of {sorted(allowed)}."
+            f"{source}: the sigmanet description has unexpected keys {unexpected}."
         )
+    if version >= 2 and not isinstance(document.get("sklearn_version"), str):
+        raise ModelFileError(f"{source}: sklearn_version must be a string.")
 
-    params = document["params"]
-    if not isinstance(params, dict) or any(key.startswith("$") for key in params):
-        raise ModelFileError(f"{source}: params must be a JSON object of parameter names.")
+    described = _check_described(document["tensors"], tensors, source)
+    if version == 1:
+        return _check_document_v1(document, described, source)
 
-    described = document["tensors"]
+    reader = _Reader(source, None)
+    root = {key: document[key] for key in (*_NODE_KEYS, "arrays") if key in document}
+    decoded = reader.node(root, "the model")
+    unused = sorted(set(tensors) - reader.used)
+    if unused:
+        raise ModelFileError(f"{source}: tensors {unused} are not used by any step.")
+    return {
+        "format_version": version,
+        "sigmanet_version": document["sigmanet_version"],
+        "sklearn_version": document["sklearn_version"],
+        **decoded,
+        "tensors": described,
+    }
+
+
+def _check_described(
+    described: Any,
+    tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]],
+    source: str,
+) -> dict[str, dict[str, Any]]:
     if not isinstance(described, dict):
         raise ModelFileError(f"{source}: 'tensors' must be a JSON object.")
     if set(described) != set(tensors):
@@ -497,17 +1108,32 @@ def _check_document(
                 f"{source}: tensor {name!r} is described as {spec!r} but stored as {dtype.name} "
                 f"with shape {list(shape)}."
             )
-
     return {
-        "format_version": version,
+        name: {"dtype": spec["dtype"], "shape": list(spec["shape"]), "sha256": spec["sha256"]}
+        for name, spec in described.items()
+    }
+
+
+def _check_document_v1(
+    document: dict[str, Any], described: dict[str, dict[str, Any]], source: str
+) -> dict[str, Any]:
+    class_name = document["class"]
+    allowed = _estimator_classes()
+    if not isinstance(class_name, str) or class_name not in allowed:
+        raise ModelFileError(
+            f"{source} names estimator class {class_name!r}, which is not one sigmanet can "
+            f"build; expected one of {sorted(allowed)}."
+        )
+    params = document["params"]
+    if not isinstance(params, dict) or any(key.startswith("$") for key in params):
+        raise ModelFileError(f"{source}: params must be a JSON object of parameter names.")
+    return {
+        "format_version": 1,
         "sigmanet_version": document["sigmanet_version"],
         "class": class_name,
         "params": _decode(params, f"{source}: params"),
         "state": _decode(document["state"], f"{source}: state"),
-        "tensors": {
-            name: {"dtype": spec["dtype"], "shape": list(spec["shape"]), "sha256": spec["sha256"]}
-            for name, spec in described.items()
-        },
+        "tensors": described,
     }
 
 
@@ -556,9 +1182,10 @@ def _decoded_document(
     document: Any,
     tensors: dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]],
     source: str,
+    has_digest: bool,
 ) -> dict[str, Any]:
     try:
-        return _check_document(document, tensors, source)
+        return _check_document(document, tensors, source, has_digest)
     except RecursionError as exc:
         raise ModelFileError(f"{source}: the sigmanet description is nested too deeply.") from exc
 
@@ -577,8 +1204,8 @@ def _read_model_file(path: pathlib.Path, *, with_data: bool) -> tuple[Any, dict[
         header_length = _read_header_length(prefix, file_size, source)
         header_bytes = _read_exactly(handle, header_length, source)
         data_length = file_size - 8 - header_length
-        tensors, document = _parse_header(header_bytes, data_length, source)
-        decoded = _decoded_document(document, tensors, source)
+        tensors, document, has_digest = _parse_header(header_bytes, data_length, source)
+        decoded = _decoded_document(document, tensors, source, has_digest)
         if not with_data:
             return document, decoded, b""
         body = _read_exactly(handle, data_length, source)
@@ -606,17 +1233,20 @@ def _parse_file_bytes(data: bytes, source: str) -> dict[str, Any]:
     """Validate a whole model file held in memory; return its decoded description."""
     header_length = _read_header_length(data[:8], len(data), source)
     data_start = 8 + header_length
-    tensors, document = _parse_header(data[8:data_start], len(data) - data_start, source)
-    decoded = _decoded_document(document, tensors, source)
+    tensors, document, has_digest = _parse_header(
+        data[8:data_start], len(data) - data_start, source
+    )
+    decoded = _decoded_document(document, tensors, source, has_digest)
     _verify_checksums(data[data_start:], tensors, decoded, source)
     return decoded
 
 
 def read_metadata(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, Any]:
-    """Read a model file's description without building the estimator or reading its weights.
+    """Read a model file's description without building the model or reading its weights.
 
-    The safetensors framing and the description are fully validated; the tensor checksums are
-    only checked by :func:`load`, which reads the data.
+    The safetensors framing and the description (and, from format 2 on, its checksum) are
+    fully validated; the tensor checksums are only checked by :func:`load`, which reads the
+    data.
 
     Parameters
     ----------
@@ -629,9 +1259,12 @@ def read_metadata(path: str | os.PathLike[str], *, raw: bool = False) -> dict[st
     Returns
     -------
     dict
-        ``{"format_version", "sigmanet_version", "class", "params", "state", "tensors"}``;
-        ``params`` and ``state`` hold Python values (tuples, non-finite floats, NumPy arrays)
-        unless ``raw``; ``tensors`` maps each array's name to its dtype, shape and SHA-256.
+        ``{"format_version", "sigmanet_version", "class", "params", "state", "tensors"}``,
+        from format 2 on also ``"sklearn_version"`` (and ``"arrays"`` for a sigmanet
+        estimator); ``params`` and ``state`` hold Python values (tuples, non-finite floats,
+        NumPy arrays) unless ``raw``, with the steps of a pipeline as ``{"class", "params",
+        "state"}`` dicts and each tensor as ``{"tensor": name}``; ``tensors`` maps each
+        tensor's name to its dtype, shape and SHA-256.
 
     Raises
     ------
@@ -643,34 +1276,37 @@ def read_metadata(path: str | os.PathLike[str], *, raw: bool = False) -> dict[st
 
 
 def load(path: str | os.PathLike[str]) -> Any:
-    """Load an estimator saved by :func:`save`.
+    """Load an estimator or pipeline saved by :func:`save`.
 
-    Nothing in the file can run code: no pickle is involved, only the classes of
-    :data:`sigmanet.estimators.ESTIMATORS` are built, the hyper-parameters go through the
-    class's constructor and the fitted state through its ``_set_state``, which validates it.
+    Nothing in the file can run code: no pickle is involved, only the classes of the
+    allow-list (:func:`supported_steps`) are built, their hyper-parameters go through the
+    class's constructor (and scikit-learn's parameter validation where the class has it) and
+    the fitted state through the class's codec, which validates it.
 
     Parameters
     ----------
     path : str or os.PathLike
-        A file written by :func:`save`.
+        A file written by :func:`save` (any format up to :data:`FORMAT_VERSION`).
 
     Returns
     -------
-    estimator
-        A fitted estimator whose predictions are bit-identical to the saved one's.
+    estimator or Pipeline
+        An object of the class saved, whose predictions and transforms are bit-identical to
+        the saved one's. A file holding scikit-learn objects saved under another
+        scikit-learn version loads with a ``UserWarning`` naming both versions.
 
     Raises
     ------
     ModelFileError
         For every way the file can fail to be a loadable sigmanet model: missing or unreadable,
         empty, truncated, trailing bytes, a header that is not JSON or is over
-        :data:`MAX_HEADER_BYTES`, inconsistent tensor offsets, tensors that differ from their
-        description or checksum, no sigmanet description, an unknown class, a newer
-        ``format_version``, hyper-parameters or state the class rejects.
+        :data:`MAX_HEADER_BYTES`, a header other than the one sigmanet writes, a description
+        or tensor that does not match its checksum, no sigmanet description, an unknown
+        class, a newer ``format_version``, hyper-parameters or state the class rejects.
     """
     path = _as_path(path)
     source = repr(str(path))
-    _, decoded, data = _read_model_file(path, with_data=True)
+    document, decoded, data = _read_model_file(path, with_data=True)
 
     try:
         from safetensors.numpy import load as safetensors_load
@@ -687,9 +1323,35 @@ def load(path: str | os.PathLike[str]) -> Any:
         # with warm_start, modify their arrays.
         arrays[name] = np.array(array, copy=True)
 
-    class_name = decoded["class"]
-    cls = _estimator_classes()[class_name]
-    return _build(cls, class_name, decoded["params"], arrays, decoded["state"], source)
+    if decoded["format_version"] == 1:
+        class_name = decoded["class"]
+        cls = _estimator_classes()[class_name]
+        return _build(cls, class_name, decoded["params"], arrays, decoded["state"], source)
+
+    reader = _Reader(source, arrays)
+    root = {key: document[key] for key in (*_NODE_KEYS, "arrays") if key in document}
+    try:
+        model = reader.node(root, "the model")
+    except RecursionError as exc:
+        raise ModelFileError(f"{source}: the sigmanet description is nested too deeply.") from exc
+    _warn_on_other_sklearn(decoded["sklearn_version"], reader, source)
+    return model
+
+
+def _warn_on_other_sklearn(saved_version: str, reader: _Reader, source: str) -> None:
+    import sklearn
+
+    if saved_version == sklearn.__version__:
+        return
+    foreign = sorted({name for name in reader.classes if reader.codecs[name][1].sklearn_state})
+    if foreign:
+        warnings.warn(
+            f"{source} holds scikit-learn objects ({', '.join(foreign)}) saved under "
+            f"scikit-learn {saved_version}; this is scikit-learn {sklearn.__version__}, whose "
+            "fitted objects may need other attributes. Check the loaded model's predictions.",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _build(
@@ -699,6 +1361,7 @@ def _build(
     arrays: dict[str, np.ndarray],
     state: Any,
     source: str,
+    codec: StepCodec | None = None,
 ) -> Any:
     get_names = getattr(cls, "_get_param_names", None)
     if callable(get_names):
@@ -721,7 +1384,10 @@ def _build(
             f"{source}: {class_name} rejected the stored hyper-parameters: {exc}"
         ) from exc
     try:
-        estimator._set_state(arrays, state)
+        if codec is None:
+            estimator._set_state(arrays, state)
+        else:
+            codec.restore(estimator, arrays, state)
     except Exception as exc:
         raise ModelFileError(
             f"{source}: {class_name} rejected the stored fitted state: {exc}"
@@ -729,62 +1395,57 @@ def _build(
     return estimator
 
 
-def _serialize(estimator: Any) -> bytes:
-    """The bytes of the model file for a fitted sigmanet estimator."""
-    from safetensors.numpy import save as safetensors_save
+def _frame(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
+    """A safetensors file: the header of :func:`_header_bytes`, the tensors in name order."""
+    entries = []
+    position = 0
+    for name in sorted(tensors):
+        array = tensors[name]
+        code = _CODE_OF_DTYPE_NAME[array.dtype.name]
+        entries.append((name, code, list(array.shape), position, position + array.nbytes))
+        position += array.nbytes
+    header = _header_bytes(metadata, entries)
+    return b"".join(
+        [len(header).to_bytes(8, "little"), header]
+        + [tensors[name].tobytes() for name in sorted(tensors)]
+    )
+
+
+def _serialize(model: Any) -> bytes:
+    """The bytes of the model file for a fitted sigmanet estimator or pipeline."""
+    import sklearn
     from sklearn.utils.validation import check_is_fitted
 
-    estimator_class: type = type(estimator)
-    class_name = estimator_class.__name__
-    allowed = _estimator_classes()
-    if allowed.get(class_name) is not estimator_class:
+    writer = _Writer()
+    if _codec_for(model, writer.codecs) is None:
         raise TypeError(
-            f"estimator must be a sigmanet estimator ({', '.join(sorted(allowed))}); got "
-            f"{type(estimator).__module__}.{type(estimator).__qualname__}."
+            "the model must be a fitted sigmanet estimator or a scikit-learn Pipeline of "
+            f"supported steps ({', '.join(supported_steps())}); got "
+            f"{type(model).__module__}.{type(model).__qualname__}."
         )
-    check_is_fitted(estimator)
-
-    params = {
-        name: _encode(value, f"parameter {name!r}")
-        for name, value in estimator.get_params(deep=False).items()
-    }
-    arrays, meta = estimator._get_state()
-    state = _encode(meta, "state")
-
-    tensors: dict[str, np.ndarray] = {}
-    described: dict[str, dict[str, Any]] = {}
-    for name, array in arrays.items():
-        if not isinstance(name, str) or name == "__metadata__" or not name:
-            raise ValueError(f"state array name {name!r} is not usable in a model file.")
-        if not isinstance(array, np.ndarray) or array.dtype.name not in _CODE_OF_DTYPE_NAME:
-            raise ValueError(
-                f"state array {name!r} must be an ndarray of booleans, integers or floats; got "
-                f"{getattr(array, 'dtype', type(array).__name__)}."
-            )
-        # Little-endian and C-ordered: the bytes safetensors writes, so the checksum matches.
-        array = np.require(
-            array.astype(array.dtype.newbyteorder("<"), copy=False), requirements="C"
-        )
-        tensors[name] = array
-        described[name] = {
+    check_is_fitted(model)
+    node = writer.node(model, type(model).__name__, "")
+    described = {
+        name: {
             "dtype": array.dtype.name,
             "shape": list(array.shape),
             "sha256": hashlib.sha256(array.tobytes()).hexdigest(),
         }
-
+        for name, array in sorted(writer.tensors.items())
+    }
     document = {
         "format_version": FORMAT_VERSION,
         "sigmanet_version": sigmanet.__version__,
-        "class": class_name,
-        "params": params,
-        "state": state,
+        "sklearn_version": sklearn.__version__,
+        **node,
         "tensors": described,
     }
     # ASCII escapes keep any Python str (even a lone surrogate) representable in the header.
     text = json.dumps(document, allow_nan=False, separators=(",", ":"))
-    data = safetensors_save(tensors, metadata={_METADATA_KEY: text})
+    digest = hashlib.sha256(text.encode("ascii")).hexdigest()
+    data = _frame(writer.tensors, {_METADATA_KEY: text, _DIGEST_KEY: digest})
     # Never write a file this reader would refuse.
-    _parse_file_bytes(data, f"the serialized {class_name}")
+    _parse_file_bytes(data, f"the serialized {type(model).__name__}")
     return data
 
 
