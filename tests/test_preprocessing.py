@@ -141,3 +141,30 @@ def test_input_columns_select_a_data_frame_by_name():
 def test_input_columns_must_be_distinct_names(columns):
     with pytest.raises(ValueError, match="columns must be"):
         InputColumns(columns).fit(np.zeros((2, 2)))
+
+
+def test_pipelines_of_these_steps_are_saved_and_loaded_bit_identically(tmp_path):
+    import sigmanet
+    from sigmanet.estimators import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3)) * [1e300, 1.0, 1e-300]
+    y = (X[:, 0] > 0).astype(int)
+    from sklearn.pipeline import make_pipeline
+
+    pipeline = make_pipeline(
+        InputColumns(["a", "b", "c"]),
+        StableStandardScaler(),
+        MLPClassifier((4,), max_iter=200, learning_rate_init=0.05, random_state=0),
+    ).fit(X, y)
+    path = sigmanet.save(pipeline, tmp_path / "pipeline.safetensors")
+    loaded = sigmanet.load(path)
+    assert [type(step).__name__ for step in loaded] == [
+        "InputColumns",
+        "StableStandardScaler",
+        "MLPClassifier",
+    ]
+    assert list(loaded.feature_names_in_) == ["a", "b", "c"]
+    np.testing.assert_array_equal(loaded.predict_proba(X), pipeline.predict_proba(X))
+    for name in ("unit_", "mean_in_units_", "scale_in_units_", "mean_", "scale_", "var_"):
+        np.testing.assert_array_equal(getattr(loaded[1], name), getattr(pipeline[1], name))
