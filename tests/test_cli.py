@@ -1469,3 +1469,37 @@ def test_a_pipeline_fitted_on_a_data_frame_in_python_reads_files_by_column_name(
     assert main(["predict", str(path), str(data)]) == 1
     line = _error_line(capsys)
     assert "'colour' at line 5 has category 'green'" in line
+
+
+def test_train_and_predict_near_1e300_as_separate_processes_print_no_warning(data, tmp_path):
+    # warnings reach stderr here as a user sees them (no test harness turning them into errors)
+    rows = [
+        [*map(repr, (row * 1e300).tolist()), label]
+        for row, label in zip(data["iris_X"], data["iris_y"], strict=True)
+    ]
+    path = _write_csv(tmp_path / "huge.csv", [*load_iris().feature_names, "species"], rows)
+    model = tmp_path / "huge.st"
+
+    def run(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "sigmanet", *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    trained = run(
+        "train", str(path), "--target", "species", "--standardize", "--solver", "lbfgs",
+        "--hidden-layer-sizes", "8", "--random-state", "0", "--quiet", "--save", str(model),
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    predicted = run("predict", str(model), str(path), "--proba")
+    assert predicted.returncode == 0, predicted.stderr
+    for result in (trained, predicted):
+        assert "Warning" not in result.stderr and "warning" not in result.stderr
+    _, lines = _read_predictions(predicted.stdout)
+    proba = np.array([[float(v) for v in line[1:]] for line in lines])
+    assert np.all(np.isfinite(proba))
+    assert accuracy_score(data["iris_y"], [line[0] for line in lines]) > 0.9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.csv", "huge.st"]
