@@ -598,9 +598,8 @@ class ModelInputs:
 def _walk(step: Any) -> list[Any]:
     """Every estimator nested in a pipeline, column transformer or target transformer."""
     found = [step]
-    for attribute in ("steps",):
-        for _, inner in getattr(step, attribute, None) or []:
-            found += _walk(inner)
+    for _, inner in getattr(step, "steps", None) or []:
+        found += _walk(inner)
     for _, inner, _ in getattr(step, "transformers_", None) or []:
         if not isinstance(inner, str):
             found += _walk(inner)
