@@ -1828,8 +1828,7 @@ _EXAMPLES = {
       --hidden-layer-sizes 16 --activation tanh --max-iter 300 --save iris.safetensors
   sigmanet train houses.csv --target price --model mlp-regressor --standardize \\
       --one-hot-categoricals --impute median --drop-columns id
-
-  sigmanet train balances.csv --target balance --model mlp-regressor --standardize \
+  sigmanet train balances.csv --target balance --model mlp-regressor --standardize \\
       --scale-target --save balances.safetensors
 
 --save writes ONE file: the fitted preprocessing (input columns, imputation, one-hot
