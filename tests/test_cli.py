@@ -1014,6 +1014,13 @@ def test_a_model_with_the_separate_preprocessing_file_of_0_1_0_is_refused_clearl
         assert "train the model again" in line and "inside the model file" in line
     # the model file itself still loads (a bare estimator): only the pairing is refused
     assert persistence.load(legacy).n_features_in_ == 4
+    # training again onto it replaces the model, and says the old separate file is unused
+    argv = ["train", str(data["iris"]), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(legacy), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "iris.safetensors.preprocessing.json belongs to the model this one replaced" in err
+    assert main(["predict", str(legacy), str(data["iris"])]) == 0
+    assert len(_read_predictions(capsys.readouterr().out)[1]) == 150
     # a pipeline file ignores a stale separate file next to it
     copy = tmp_path / "new.st"
     copy.write_bytes(iris_model.read_bytes())
