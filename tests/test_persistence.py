@@ -1493,8 +1493,22 @@ def test_function_transformer_is_saved_only_as_the_identity(tmp_path: pathlib.Pa
     assert_same_outputs(load(save(identity, tmp_path / "identity")), identity, X_REAL)
     logged = make_pipeline(FunctionTransformer(np.abs), real_class("LogisticRegression")())
     fit_quietly(logged, X_REAL, Y_CASES["bools"])
-    with pytest.raises(ValueError, match="func"):
+    with pytest.raises(ValueError, match="func=None"):
         save(logged, tmp_path / "logged")
+
+
+def test_transformed_target_regressor_with_functions_is_refused(tmp_path: pathlib.Path) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+
+    model = TransformedTargetRegressor(
+        regressor=real_class("MLPRegressor")(hidden_layer_sizes=(2,), max_iter=3),
+        func=np.log1p,
+        inverse_func=np.expm1,
+    )
+    fit_quietly(model, X_REAL, np.abs(Y_CASES["regression"]))
+    with pytest.raises(ValueError, match="TransformedTargetRegressor can be saved only with func"):
+        save(model, tmp_path / "m")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_nested_class_outside_the_allow_list_is_refused(tmp_path: pathlib.Path) -> None:
@@ -1687,3 +1701,150 @@ def test_truncating_extending_or_inserting_is_a_model_file_error(
     finally:
         edited.close()
     assert others == {}
+
+
+# --------------------------------------------------------------------------------------------
+# Killed saves: the old file intact, their temporary files cleaned up by the next save
+# --------------------------------------------------------------------------------------------
+
+_KILLED_SAVER = """
+import sys, time
+import numpy as np
+import sigmanet
+from sigmanet import persistence
+
+X = np.random.default_rng(0).normal(size=(20, 30))
+model = sigmanet.MLPRegressor(hidden_layer_sizes=(900, 900), max_iter=1, random_state=0)
+model.fit(X, X[:, 0])
+write = persistence._write_fully
+
+def write_then_stall(fd, data):
+    write(fd, data[: len(data) // 3])
+    print("writing", len(data), flush=True)
+    time.sleep(120)
+
+persistence._write_fully = write_then_stall
+sigmanet.save(model, sys.argv[1], overwrite=True)
+"""
+
+
+def dead_pid() -> int:
+    import subprocess
+    import sys
+
+    process = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return int(process.stdout)
+
+
+def temporaries(directory: pathlib.Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".sigmanet-tmp"))
+
+
+@pytest.mark.skipif(not hasattr(__import__("signal"), "SIGKILL"), reason="needs SIGKILL")
+def test_save_killed_mid_write_leaves_old_file_and_next_save_cleans_up(
+    tmp_path: pathlib.Path,
+) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    path = tmp_path / "model.safetensors"
+    old = fitted_real("LogisticRegression", {}, "binary-strings", np.float64)
+    save(old, path)
+    old_bytes = path.read_bytes()
+
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_SAVER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = child.stdout.readline() if child.stdout else ""
+        assert line.startswith("writing"), line
+        total = int(line.split()[1])
+        assert total > 5_000_000  # a large-ish model: several MB
+        os.kill(child.pid, signal.SIGKILL)
+    finally:
+        child.kill()
+        child.wait()
+        if child.stdout:
+            child.stdout.close()
+    assert child.returncode == -signal.SIGKILL
+
+    # The old file is untouched and loads; the killed save's partial temporary is left.
+    assert path.read_bytes() == old_bytes
+    assert np.array_equal(load(path).predict_proba(X_REAL), old.predict_proba(X_REAL))
+    left = temporaries(tmp_path)
+    assert len(left) == 1 and f".{child.pid}." in left[0]
+    assert 0 < (tmp_path / left[0]).stat().st_size < total
+
+    # A save to another name leaves it; the next save to the same name removes it.
+    save(old, tmp_path / "other.safetensors")
+    assert temporaries(tmp_path) == left
+    new = fitted_real("SoftmaxRegression", {}, "multiclass-strings", np.float32)
+    save(new, path, overwrite=True)
+    assert temporaries(tmp_path) == []
+    assert np.array_equal(load(path).predict_proba(X_REAL), new.predict_proba(X_REAL))
+
+
+def test_next_save_removes_only_temporaries_of_dead_processes(
+    tmp_path: pathlib.Path, fake_registry: Any
+) -> None:
+    target = "m.safetensors"
+    stale = f".{target}.{dead_pid()}.0123abcd.sigmanet-tmp"
+    running = f".{target}.{os.getppid()}.0123abcd.sigmanet-tmp"  # a save in progress
+    own = f".{target}.{os.getpid()}.0123abcd.sigmanet-tmp"
+    other_target = f".other.{dead_pid()}.0123abcd.sigmanet-tmp"
+    not_ours = f".{target}.{dead_pid()}.tmp"
+    for name in (stale, running, own, other_target, not_ours):
+        (tmp_path / name).write_bytes(b"partial")
+    save(fitted_fake(), tmp_path / target)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [target, running, own, other_target, not_ours]
+    )
+
+
+def test_failed_save_leaves_its_temporary_named_for_cleanup(
+    tmp_path: pathlib.Path, fake_registry: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seen: list[str] = []
+
+    def fail(fd: int, data: bytes) -> None:
+        seen.extend(temporaries(tmp_path))
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(persistence, "_write_fully", fail)
+    with pytest.raises(OSError, match="No space"):
+        save(fitted_fake(), tmp_path / "m.safetensors")
+    assert len(seen) == 1 and seen[0].startswith(f".m.safetensors.{os.getpid()}.")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_loading_a_function_name_is_refused(tmp_path: pathlib.Path) -> None:
+    from sklearn.compose import TransformedTargetRegressor
+    from sklearn.preprocessing import StandardScaler
+
+    model = TransformedTargetRegressor(
+        regressor=real_class("MLPRegressor")(hidden_layer_sizes=(2,), max_iter=3),
+        transformer=StandardScaler(),
+    )
+    valid = save(fit_quietly(model, X_REAL, Y_CASES["regression"]), tmp_path / "m").read_bytes()
+    edited = edit_document(valid, lambda d: d["params"].__setitem__("inverse_func", "exec"))
+    expect_error(tmp_path, edited, "only with inverse_func=None")
+
+
+@settings(
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(data=st.data())
+def test_fuzz_mutated_pipeline_file(
+    tmp_path: pathlib.Path, small_model_file: bytes, data: st.DataObject
+) -> None:
+    mutated = data.draw(mutations(small_model_file))
+    assume(mutated != small_model_file)
+    assert load_or_model_file_error(tmp_path / "fuzz", mutated) is None

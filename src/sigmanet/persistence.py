@@ -86,6 +86,13 @@ length at most 100 MB, every tensor's ``data_offsets`` inside the data section, 
 gaps, the data section ending exactly at the end of the file) is validated here before any
 byte reaches the safetensors library.
 
+Temporary files
+---------------
+:func:`save` writes to ``.NAME.PID.RANDOM.sigmanet-tmp`` beside ``NAME``, flushes it to disk and
+renames it into place in one step, so ``NAME`` never holds a half-written file. A save that
+fails removes its temporary file; a process killed while saving cannot, so the next save to
+the same ``NAME`` removes the temporary files of processes that no longer run.
+
 Errors
 ------
 Every way a file can fail to be a loadable sigmanet model, including a path that does not exist
@@ -485,16 +492,17 @@ class AttributeCodec(StepCodec):
             raise ValueError(f"{name!r} cannot be stored or restored as a fitted attribute.")
 
 
-class IdentityFunctionCodec(AttributeCodec):
-    """A ``FunctionTransformer`` that computes the identity (``func=None``), as
-    ``ColumnTransformer`` fits for ``remainder="passthrough"``; any other function is refused."""
+class NoFunctionCodec(AttributeCodec):
+    """A class that can hold functions (``func``, ``inverse_func``), stored only without them:
+    the identity ``FunctionTransformer`` that ``ColumnTransformer`` fits for
+    ``remainder="passthrough"``, a ``TransformedTargetRegressor`` with a ``transformer``."""
 
     def check_params(self, class_name: str, params: dict[str, Any]) -> None:
         for name in ("func", "inverse_func"):
             if params.get(name) is not None:
                 raise ValueError(
-                    f"{class_name} can be saved only as the identity ({name}=None): a model "
-                    "file never stores code."
+                    f"{class_name} can be saved only with {name}=None: a model file never "
+                    "stores code."
                 )
 
 
@@ -593,20 +601,20 @@ def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
         StandardScaler,
     )
 
-    attributes = AttributeCodec()
+    attributes, no_function = AttributeCodec(), NoFunctionCodec()
     table: dict[str, tuple[type, StepCodec]] = {
         cls.__name__: (cls, attributes)
         for cls in (
             Pipeline,
             ColumnTransformer,
-            TransformedTargetRegressor,
             SimpleImputer,
             OneHotEncoder,
             StandardScaler,
             MinMaxScaler,
         )
     }
-    table["FunctionTransformer"] = (FunctionTransformer, IdentityFunctionCodec())
+    for cls in (FunctionTransformer, TransformedTargetRegressor):
+        table[cls.__name__] = (cls, no_function)
     state_protocol = EstimatorStateCodec()
     for name, cls in _estimator_classes().items():
         table[name] = (cls, state_protocol)
@@ -630,7 +638,6 @@ class _Writer:
     def __init__(self) -> None:
         self.codecs = _codecs()
         self.tensors: dict[str, np.ndarray] = {}
-        self.sklearn_state = False
 
     def node(self, obj: Any, where: str, name: str) -> dict[str, Any]:
         found = _codec_for(obj, self.codecs)
@@ -644,7 +651,6 @@ class _Writer:
         params = codec.params(obj)
         codec.check_params(class_name, params)
         arrays, state = codec.state(obj)
-        self.sklearn_state = self.sklearn_state or (codec.sklearn_state and bool(state))
         node: dict[str, Any] = {
             "class": class_name,
             "params": {
@@ -1490,17 +1496,62 @@ def _publish_no_clobber(temporary: pathlib.Path, path: pathlib.Path) -> None:
             os.unlink(temporary)
 
 
-def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = False) -> pathlib.Path:
-    """Save a fitted sigmanet estimator to a safetensors model file.
+_TEMPORARY_SUFFIX = ".sigmanet-tmp"
+_TEMPORARY_NAME = re.compile(r"\.(?P<target>.+)\.(?P<pid>[0-9]{1,10})\.[0-9a-f]{8}\.sigmanet-tmp")
 
-    The file is written to a temporary file in the same directory, flushed to disk, then moved
-    into place in one step, so ``path`` never holds a half-written model, even if the process
-    is killed; on failure the temporary file is removed.
+
+def _process_is_running(pid: int) -> bool:
+    """Whether process ``pid`` may still be running (True when it cannot be told)."""
+    if os.name != "posix":
+        return True  # os.kill(pid, 0) would terminate the process on Windows
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists but belongs to someone else, or we may not ask
+    return True
+
+
+def _remove_stale_temporaries(directory: pathlib.Path, target: str) -> None:
+    """Remove the temporary files that saves to ``target`` left when their process died.
+
+    Only files named as :func:`save` names its temporaries for this ``target``, by a process
+    that no longer runs, are removed; those of running processes (a save in progress) stay.
+    """
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY_NAME.fullmatch(entry.name)
+        if match is None or match["target"] != target:
+            continue
+        pid = int(match["pid"])
+        if pid == os.getpid() or _process_is_running(pid):
+            continue
+        with contextlib.suppress(OSError):
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+
+
+def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = False) -> pathlib.Path:
+    """Save a fitted sigmanet estimator, or a whole fitted pipeline, to one model file.
+
+    The file is written to a temporary file in the same directory
+    (``.NAME.PID.RANDOM.sigmanet-tmp``), flushed to disk, then moved into place in one step,
+    so ``path`` never holds a half-written model and an existing file stays intact, even if
+    the process is killed. A failed save removes its temporary file; a save also removes the
+    temporary files that killed saves to the same ``path`` left behind (those whose process no
+    longer runs).
 
     Parameters
     ----------
-    estimator : LogisticRegression, SoftmaxRegression, MLPClassifier or MLPRegressor
-        A fitted sigmanet estimator (a class of :data:`sigmanet.estimators.ESTIMATORS`).
+    estimator : sigmanet estimator or sklearn.pipeline.Pipeline
+        A fitted sigmanet estimator, or a fitted ``Pipeline`` (``ColumnTransformer``,
+        ``TransformedTargetRegressor``, ...) whose every step is of a class of
+        :func:`supported_steps`. For a sigmanet estimator, the hyper-parameters of its last
+        fit are stored, whatever ``set_params`` changed since.
     path : str or os.PathLike
         Where to write; ``.safetensors`` is the conventional suffix.
     overwrite : bool, default=False
@@ -1519,10 +1570,12 @@ def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = Fals
     sklearn.exceptions.NotFittedError
         If the estimator has not been fitted.
     TypeError
-        If ``estimator`` is not a sigmanet estimator.
+        If ``estimator`` is neither a sigmanet estimator nor a class of
+        :func:`supported_steps`.
     ValueError
-        If a hyper-parameter or state entry cannot be stored (a callable, an arbitrary object);
-        the message names it.
+        If a step is of a class that is not supported, or a hyper-parameter or state entry
+        cannot be stored (a callable, an arbitrary object); the message names it and, for a
+        step, lists the supported classes.
     """
     path = _as_path(path)
     if not isinstance(overwrite, bool):
@@ -1539,7 +1592,8 @@ def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = Fals
 
     data = _serialize(estimator)
 
-    temporary = directory / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    _remove_stale_temporaries(directory, path.name)
+    temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}"
     fd = os.open(
         temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666
     )

@@ -7,6 +7,7 @@ Logistic and softmax regression are the same engine with no hidden layer.
 
 from __future__ import annotations
 
+import copy
 import math
 import numbers
 import sys
@@ -282,6 +283,8 @@ class BaseNetworkEstimator(BaseEstimator):
                 "use a stochastic solver (sgd, adam, ...)."
             )
         first = not self._is_fitted() or (not self.warm_start and not incremental)
+        if not first:
+            self._check_same_architecture(incremental)
         X, y = self._validate_X_y(X, y, reset=first)
         targets = self._encode_targets(y, first, classes)
         dtype = X.dtype
@@ -307,9 +310,45 @@ class BaseNetworkEstimator(BaseEstimator):
         except DivergenceError:
             # The parameters hold their last finite values; the fitted attributes describe them.
             self._publish_attributes()
+            self._record_fitted_params()
             raise
         self._publish_attributes()
+        self._record_fitted_params()
         return self
+
+    # -- what was fitted -----------------------------------------------------------------------
+    def _architecture(self) -> dict[str, Any]:
+        """The hyper-parameters that fix the network's layers and the shapes of its weights."""
+        return {}
+
+    def _record_fitted_params(self) -> None:
+        # What the network was built and trained with: a model file stores these, not the
+        # current parameters, which set_params may have changed since.
+        self._fitted_params = copy.deepcopy(self.get_params(deep=False))
+
+    def _check_same_architecture(self, incremental: bool) -> None:
+        """Refuse to continue from weights of another architecture.
+
+        scikit-learn refuses a warm start it cannot honour (other classes than the first fit)
+        with a ValueError; its own MLP does not check the layers and keeps the old weights.
+        Here a warm start or ``partial_fit`` after a change of the layers raises instead.
+        """
+        fitted = getattr(self, "_fitted_params", None)
+        if fitted is None:
+            return
+        before = type(self)(**fitted)._architecture()
+        now = self._architecture()
+        changed = [name for name in now if now[name] != before.get(name)]
+        if changed:
+            how = "partial_fit" if incremental else "fit with warm_start=True"
+            differences = "; ".join(
+                f"{name} was {before.get(name)!r}, is now {now[name]!r}" for name in changed
+            )
+            raise ValueError(
+                f"{how} cannot continue from the fitted weights: the layers changed since the "
+                f"last fit ({differences}). Fit from scratch (warm_start=False, or a fresh "
+                "estimator) or set the parameters back."
+            )
 
     def _check_params(self) -> None:
         self._check_common_params()
@@ -632,6 +671,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if meta.get("feature_names_in_") is not None:
             self.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
         self._publish_attributes()
+        self._record_fitted_params()
 
     def _restore_extra_state(self, meta: dict[str, Any]) -> None:
         return None

@@ -360,6 +360,9 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         return 1.0 / float(self.C) if self.penalty == "l2" else 0.0
 
     # -- the network -----------------------------------------------------------------------------
+    def _architecture(self) -> dict[str, Any]:
+        return {"fit_intercept": bool(self.fit_intercept)}
+
     def _build_layers(self, n_features: int, n_outputs: int) -> list[Layer]:
         # Zeros, as scikit-learn starts: the objective is convex, so the start only matters for
         # the path, and zero keeps the multinomial solution centred (see SoftmaxRegression).
@@ -565,7 +568,8 @@ _PARAMETERS_DOC = """
         Epochs without improvement before a stochastic solver stops (see ``tol``); noisy
         problems (unscaled data, extreme weights) may need more.
     warm_start : bool, default=False
-        Start from the previous fit's weights (same classes required).
+        Start from the previous fit's weights (same classes and ``fit_intercept`` required;
+        otherwise a ValueError, as scikit-learn refuses a warm start it cannot honour).
     random_state : int, numpy Generator or None, default=None
         Seeds the shuffling.
     verbose : int, default=0

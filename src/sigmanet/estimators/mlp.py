@@ -94,6 +94,17 @@ class _MLPMixin(BaseNetworkEstimator):
         """Fit, then return the last hidden layer's activations for ``X`` (:meth:`transform`)."""
         return self.fit(X, y, **fit_params).transform(X)
 
+    def _architecture(self) -> dict[str, Any]:
+        widths, names, dropouts = self._hidden_spec()
+        layers: dict[str, Any] = {
+            "hidden_layer_sizes": widths,
+            "activation": names,
+            "dropout": dropouts,
+        }
+        if "maxout" in names:
+            layers["maxout_pieces"] = int(self.maxout_pieces)
+        return layers
+
     def _check_params(self) -> None:
         self._check_common_params()
         self._hidden_spec()
@@ -134,7 +145,11 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
     momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
     n_iter_no_change, max_fun
-        As in scikit-learn's ``MLPClassifier``. ``verbose`` shows a progress bar.
+        As in scikit-learn's ``MLPClassifier``. ``verbose`` shows a progress bar. A warm start
+        (and ``partial_fit``) continues from the fitted weights only if the layers
+        (``hidden_layer_sizes``, ``activation``, ``dropout``, ``maxout_pieces``) are unchanged
+        since the last fit, and otherwise raises ValueError, as scikit-learn does for a warm
+        start it cannot honour (its MLP does not check the layers and keeps the old weights).
     dropout : float or sequence of float, default=0.0
         Inverted-dropout rate after each hidden layer (training only).
     class_weight : dict, "balanced" or None, default=None
