@@ -1511,3 +1511,32 @@ def test_train_and_predict_near_1e300_as_separate_processes_print_no_warning(dat
     assert np.all(np.isfinite(proba))
     assert accuracy_score(data["iris_y"], [line[0] for line in lines]) > 0.9
     assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.csv", "huge.st"]
+
+
+def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file(
+    data, iris_model, tmp_path, capsys, monkeypatch
+):
+    import sigmanet.cli
+
+    output = tmp_path / "predictions.csv"
+    output.write_text("the previous predictions\n")
+    written = []
+    original = sigmanet.cli._format_number
+
+    def disk_full_after_100_values(value):
+        written.append(value)
+        if len(written) > 100:
+            raise OSError(28, "No space left on device")
+        return original(value)
+
+    monkeypatch.setattr(sigmanet.cli, "_format_number", disk_full_after_100_values)
+    argv = ["predict", str(iris_model), str(data["iris"]), "--output", str(output), "--force"]
+    assert main(argv) == 1
+    assert "No space left on device" in _error_line(capsys)
+    assert output.read_text() == "the previous predictions\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert len(_read_predictions(output.read_text())[1]) == 150
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]

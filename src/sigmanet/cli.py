@@ -53,6 +53,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import errno
 import inspect
 import io
 import math
@@ -1100,6 +1101,35 @@ def _refuse_overwriting_inputs(option: str, output: str, inputs: dict[str, str])
             )
 
 
+def _write_whole(path: Path, write: Callable[[Any], None], *, overwrite: bool) -> None:
+    """Write a text file through a temporary file renamed into place.
+
+    ``path`` holds its old content or the whole new one, never a part, even if the process is
+    killed; a failed write removes the temporary file. Without ``overwrite`` an existing
+    ``path`` (even one created meanwhile) is never replaced.
+    """
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        with open(temporary, "x", newline="", encoding="utf-8") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if path exists, unlike a rename
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links
+                if os.path.lexists(path):
+                    raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+                os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
 def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
     try:
         return step.fit(X, *fit_args)
@@ -1302,8 +1332,9 @@ def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         if output.exists() and not args.force:
             raise CommandError(f"{output} already exists; pass --force to overwrite it")
         try:
-            with open(output, "w", newline="", encoding="utf-8") as handle:
-                write(handle)
+            _write_whole(output, write, overwrite=args.force)
+        except FileExistsError as error:
+            raise CommandError(f"{output} already exists; pass --force to overwrite it") from error
         except OSError as error:
             raise CommandError(f"cannot write {output}: {error.strerror or error}") from error
         print(f"wrote {len(predicted)} prediction(s) to {output}", file=stderr)
