@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import json
+import pathlib
 import re
 import subprocess
 import sys
@@ -12,14 +12,38 @@ import xml.etree.ElementTree as ElementTree
 
 import numpy as np
 import pytest
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+from sklearn.impute import SimpleImputer
 from sklearn.metrics import accuracy_score, mean_squared_error
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import OneHotEncoder
 
 from sigmanet import persistence
 from sigmanet.cli import main
 from sigmanet.diagnostics import trace_backprop
+from sigmanet.preprocessing import StableStandardScaler
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+LEGACY = pathlib.Path(__file__).parent / "data" / "cli_0_1_0"
+
+
+def _steps(model):
+    """Every step nested in a fitted pipeline (column transformers and target transformers)."""
+    found = [model]
+    for _, inner in getattr(model, "steps", []):
+        found += _steps(inner)
+    for _, inner, _ in getattr(model, "transformers_", []):
+        if not isinstance(inner, str):
+            found += _steps(inner)
+    if getattr(model, "regressor_", None) is not None:
+        found += _steps(model.regressor_)
+    return found
+
+
+def _step(model, cls):
+    (step,) = [step for step in _steps(model) if isinstance(step, cls)]
+    return step
 
 
 def _write_csv(path, header, rows):
@@ -69,7 +93,7 @@ def data(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def iris_model(data):
-    """A small MLP trained by the CLI on iris, saved with its preprocessing sidecar."""
+    """A small MLP trained by the CLI on standardised iris, saved as one pipeline file."""
     path = data["root"] / "iris.safetensors"
     status = main(
         [
@@ -120,7 +144,7 @@ def _read_predictions(text):
 # -- train ----------------------------------------------------------------------------------
 
 
-def test_train_reports_validation_metrics_and_saves_model_and_sidecar(data, tmp_path, capsys):
+def test_train_reports_validation_metrics_and_saves_one_pipeline_file(data, tmp_path, capsys):
     model = tmp_path / "iris.safetensors"
     status = main(
         [
@@ -151,13 +175,16 @@ def test_train_reports_validation_metrics_and_saves_model_and_sidecar(data, tmp_
     assert "confusion matrix" in out
     # the progress output is the estimator's, with the validation score we add
     assert "epoch 1:" in err and "val score" in err
+    # one file: the preprocessing and the model as one scikit-learn pipeline, no sidecar
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["iris.safetensors"]
     loaded = persistence.load(model)
-    assert loaded.n_iter_ == 30
-    sidecar = json.loads((tmp_path / "iris.safetensors.preprocessing.json").read_text())
-    assert sidecar["target"] == "species"
-    assert sidecar["features"] == list(load_iris().feature_names)
-    assert sidecar["target_kind"] == "str"
+    assert isinstance(loaded, Pipeline)
+    assert [name for name, _ in loaded.steps] == ["preprocessing", "model"]
+    assert loaded[-1].n_iter_ == 30
+    assert list(loaded.feature_names_in_) == list(load_iris().feature_names)
     assert list(loaded.classes_) == ["setosa", "versicolor", "virginica"]
+    # Python users get a pipeline that takes the file's columns as they are
+    assert accuracy_score(data["iris_y"], loaded.predict(data["iris_X"])) > 0.8
 
 
 def test_train_metrics_are_those_of_the_saved_model_on_the_hold_out(data, tmp_path, capsys):
@@ -189,11 +216,10 @@ def test_train_metrics_are_those_of_the_saved_model_on_the_hold_out(data, tmp_pa
 
     rows = np.arange(len(data["cancer_y"]))
     train, val = train_test_split(rows, test_size=0.25, random_state=3, stratify=data["cancer_y"])
-    sidecar = json.loads((tmp_path / "cancer.safetensors.preprocessing.json").read_text())
-    X = (data["cancer_X"] - np.asarray(sidecar["center"])) / np.asarray(sidecar["scale"])
-    np.testing.assert_allclose(sidecar["center"], data["cancer_X"][np.sort(train)].mean(axis=0))
     loaded = persistence.load(model)
-    expected = accuracy_score(data["cancer_y"][val], loaded.predict(X[val]))
+    scaler = _step(loaded, StableStandardScaler)
+    np.testing.assert_allclose(scaler.mean_, data["cancer_X"][np.sort(train)].mean(axis=0))
+    expected = accuracy_score(data["cancer_y"][val], loaded.predict(data["cancer_X"][val]))
     assert _metric(out, "accuracy") == pytest.approx(expected, abs=1e-6)
     assert _metric(out, "samples") == len(val)
 
@@ -264,7 +290,7 @@ def test_train_force_overwrites(data, tmp_path, capsys):
     assert main([*common, "--max-iter", "2"]) == 0
     assert main([*common, "--max-iter", "3", "--force"]) == 0
     capsys.readouterr()
-    assert persistence.load(model).n_iter_ == 3
+    assert persistence.load(model)[-1].n_iter_ == 3
 
 
 def test_train_float32(data, tmp_path, capsys):
@@ -287,7 +313,7 @@ def test_train_float32(data, tmp_path, capsys):
         == 0
     )
     capsys.readouterr()
-    loaded = persistence.load(model)
+    loaded = persistence.load(model)[-1]
     assert loaded.dtype_ == np.float32
     assert all(w.dtype == np.float32 for w in loaded.coefs_)
 
@@ -435,6 +461,8 @@ def test_one_hot_and_imputation_are_saved_and_reapplied(messy, tmp_path, capsys)
                 "--one-hot-categoricals",
                 "--impute",
                 "median",
+                "--validation-fraction",
+                "0",
                 "--max-iter",
                 "5",
                 "--quiet",
@@ -449,10 +477,27 @@ def test_one_hot_and_imputation_are_saved_and_reapplied(messy, tmp_path, capsys)
         == 0
     )
     capsys.readouterr()
-    sidecar = json.loads((tmp_path / "messy.st.preprocessing.json").read_text())
-    assert sidecar["categories"] == {"colour": ["blue", "green", "red"]}
-    assert sidecar["feature_names"] == ["a", "colour=blue", "colour=green", "colour=red", "b"]
-    assert set(sidecar["fill"]) == {"a", "b", "colour"}
+    loaded = persistence.load(model)
+    assert list(loaded.feature_names_in_) == ["a", "colour", "b"]
+    encoder = _step(loaded, OneHotEncoder)
+    assert [list(c) for c in encoder.categories_] == [["blue", "green", "red"]]
+    assert list(loaded[0].get_feature_names_out()) == [
+        "a",
+        "b",
+        "colour_blue",
+        "colour_green",
+        "colour_red",
+    ]
+    # the fill values are the medians of the training rows (all rows: no validation split)
+    table = list(csv.DictReader(io.StringIO(messy.read_text(encoding="utf-8"))))
+    medians = [
+        np.median([float(row[name]) for row in table if row[name] not in ("", "NA")])
+        for name in ("a", "b")
+    ]
+    numeric_imputer = next(
+        s for s in _steps(loaded) if isinstance(s, SimpleImputer) and s.strategy == "median"
+    )
+    np.testing.assert_array_equal(numeric_imputer.statistics_, medians)
 
     # new data, columns reordered, one missing 'a' and one missing 'b'
     new = _write_csv(
@@ -463,12 +508,16 @@ def test_one_hot_and_imputation_are_saved_and_reapplied(messy, tmp_path, capsys)
     assert main(["predict", str(model), str(new), "--proba"]) == 0
     header, rows = _read_predictions(capsys.readouterr().out)
     assert header == ["prediction", "proba_no", "proba_yes"]
-    fill_a, fill_b = sidecar["fill"]["a"], sidecar["fill"]["b"]
-    X = np.array([[fill_a, 0, 0, 1, 0.5], [-1.0, 1, 0, 0, fill_b], [2.0, 0, 1, 0, 1.5]])
-    loaded = persistence.load(model)
-    assert [row[0] for row in rows] == list(loaded.predict(X))
+    raw = np.array(
+        [[np.nan, "red", 0.5], [-1.0, "blue", np.nan], [2.0, "green", 1.5]], dtype=object
+    )
+    encoded = np.array(
+        [[medians[0], 0.5, 0, 0, 1], [-1.0, medians[1], 1, 0, 0], [2.0, 1.5, 0, 1, 0]]
+    )
+    assert [row[0] for row in rows] == list(loaded.predict(raw))
+    np.testing.assert_array_equal(loaded[-1].predict_proba(encoded), loaded.predict_proba(raw))
     np.testing.assert_allclose(
-        [[float(v) for v in row[1:]] for row in rows], loaded.predict_proba(X), rtol=1e-15
+        [[float(v) for v in row[1:]] for row in rows], loaded.predict_proba(raw), rtol=1e-15
     )
 
     unseen = _write_csv(tmp_path / "unseen.csv", ["a", "colour", "b"], [["1", "purple", "2"]])
@@ -522,11 +571,7 @@ def test_predict_writes_one_prediction_per_row_to_stdout(data, iris_model, capsy
     header, rows = _read_predictions(capsys.readouterr().out)
     assert header == ["prediction"]
     assert len(rows) == 150
-    sidecar = json.loads(
-        (iris_model.parent / (iris_model.name + ".preprocessing.json")).read_text()
-    )
-    X = (data["iris_X"] - np.asarray(sidecar["center"])) / np.asarray(sidecar["scale"])
-    expected = persistence.load(iris_model).predict(X)
+    expected = persistence.load(iris_model).predict(data["iris_X"])
     assert [row[0] for row in rows] == list(expected)
     # a model trained for 40 epochs at η=0.05 has learnt iris
     assert accuracy_score(data["iris_y"], [row[0] for row in rows]) > 0.8
@@ -552,10 +597,7 @@ def test_predict_proba_to_a_file(data, iris_model, tmp_path, capsys):
 def test_evaluate_classifier_metrics_match_sklearn(data, iris_model, capsys):
     assert main(["evaluate", str(iris_model), str(data["iris"]), "--target", "species"]) == 0
     out = capsys.readouterr().out
-    sidecar = json.loads(
-        (iris_model.parent / (iris_model.name + ".preprocessing.json")).read_text()
-    )
-    X = (data["iris_X"] - np.asarray(sidecar["center"])) / np.asarray(sidecar["scale"])
+    X = data["iris_X"]
     model = persistence.load(iris_model)
     from sklearn.metrics import confusion_matrix, f1_score, log_loss
 
@@ -634,7 +676,7 @@ def test_a_model_saved_from_python_works_without_a_sidecar(data, tmp_path, capsy
 def test_info_lists_layers_parameters_and_history(iris_model, capsys):
     assert main(["info", str(iris_model)]) == 0
     out = capsys.readouterr().out
-    model = persistence.load(iris_model)
+    model = persistence.load(iris_model)[-1]
     n_params = sum(w.size for w in model.coefs_) + sum(b.size for b in model.intercepts_)
     assert "MLPClassifier" in out
     assert re.search(rf"parameters\s*│\s*{n_params}\b", out)
@@ -642,7 +684,8 @@ def test_info_lists_layers_parameters_and_history(iris_model, capsys):
     assert "W (4, 8)" in out and "W (8, 3)" in out
     assert f"{model.loss_curve_[-1]:.6g}" in out
     assert "setosa" in out
-    assert "standardize" in out  # the sidecar's settings
+    assert "preprocessing (stored in the model file)" in out
+    assert re.search(r"standardize\s*│\s*sepal length \(cm\)", out)
 
 
 # -- plot -----------------------------------------------------------------------------------
@@ -827,6 +870,17 @@ def test_trace_options(capsys):
     _error_line(capsys)
 
 
+@pytest.mark.parametrize("target", ["2", "-0.5", "0.5,1.5"])
+def test_trace_refuses_log_loss_targets_outside_0_1(target, capsys):
+    sizes = ["--sizes", "2,3,2"] if "," in target else []
+    argv = ["trace", "--loss", "log_loss", "--y", target, *sizes]
+    assert main(argv) == 2
+    line = _error_line(capsys)
+    assert "[0, 1]" in line and "log_loss" in line
+    assert main(["trace", "--loss", "log_loss", "--y", "0.25"]) == 0
+    assert "loss after the step" in capsys.readouterr().out
+
+
 def test_demo_trains_on_digits_and_reports_held_out_accuracy(capsys):
     assert main(["demo", "--max-iter", "3"]) == 0
     out = capsys.readouterr().out
@@ -941,15 +995,38 @@ def test_files_that_are_not_sigmanet_models(data, tmp_path, capsys):
     assert "does not exist" in _error_line(capsys)
 
 
-def test_a_broken_sidecar_is_reported(data, iris_model, tmp_path, capsys):
-    copy = tmp_path / "copy.st"
+def test_a_model_with_the_separate_preprocessing_file_of_0_1_0_is_refused_clearly(
+    data, iris_model, tmp_path, capsys
+):
+    # written by sigmanet 0.1.0's `sigmanet train iris.csv --target species --standardize
+    # --hidden-layer-sizes 4 --max-iter 20 --learning-rate-init 0.05 --random-state 0 --save`
+    for name in ("iris.safetensors", "iris.safetensors.preprocessing.json"):
+        (tmp_path / name).write_bytes((LEGACY / name).read_bytes())
+    legacy = tmp_path / "iris.safetensors"
+    for argv in (
+        ["predict", str(legacy), str(data["iris"])],
+        ["evaluate", str(legacy), str(data["iris"]), "--target", "species"],
+        ["info", str(legacy)],
+    ):
+        assert main(argv) == 1
+        line = _error_line(capsys)
+        assert "iris.safetensors.preprocessing.json" in line
+        assert "train the model again" in line and "inside the model file" in line
+    # the model file itself still loads (a bare estimator): only the pairing is refused
+    assert persistence.load(legacy).n_features_in_ == 4
+    # training again onto it replaces the model, and says the old separate file is unused
+    argv = ["train", str(data["iris"]), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(legacy), "--force"]) == 0
+    err = capsys.readouterr().err
+    assert "iris.safetensors.preprocessing.json belongs to the model this one replaced" in err
+    assert main(["predict", str(legacy), str(data["iris"])]) == 0
+    assert len(_read_predictions(capsys.readouterr().out)[1]) == 150
+    # a pipeline file ignores a stale separate file next to it
+    copy = tmp_path / "new.st"
     copy.write_bytes(iris_model.read_bytes())
-    (tmp_path / "copy.st.preprocessing.json").write_text("{not json")
-    assert main(["predict", str(copy), str(data["iris"])]) == 1
-    assert "preprocessing" in _error_line(capsys)
-    (tmp_path / "copy.st.preprocessing.json").write_text('{"format": "other"}')
-    assert main(["predict", str(copy), str(data["iris"])]) == 1
-    assert "not a sigmanet preprocessing file" in _error_line(capsys)
+    (tmp_path / "new.st.preprocessing.json").write_text("{not json")
+    assert main(["predict", str(copy), str(data["iris"])]) == 0
+    assert len(_read_predictions(capsys.readouterr().out)[1]) == 150
 
 
 def test_evaluate_names_missing_columns_and_bad_labels(data, iris_model, tmp_path, capsys):
@@ -1028,7 +1105,9 @@ def test_evaluate_refuses_labels_the_model_does_not_know(iris_model, tmp_path, c
     assert "daisy" in line and "setosa" in line
 
 
-def test_plot_boundary_of_a_standardised_model_uses_the_data_units(data, tmp_path, capsys):
+def test_plot_boundary_of_a_standardised_model_uses_the_data_units(
+    data, tmp_path, capsys, monkeypatch
+):
     model = tmp_path / "std2.st"
     drop = ",".join(load_iris().feature_names[:2])
     assert (
@@ -1050,34 +1129,26 @@ def test_plot_boundary_of_a_standardised_model_uses_the_data_units(data, tmp_pat
         )
         == 0
     )
+    from sigmanet import plotting
+
+    drawn = {}
+    draw = plotting.plot_decision_boundary
+
+    def spy(estimator, X, y, **kwargs):
+        drawn.update(estimator=estimator, X=X)
+        return draw(estimator, X, y, **kwargs)
+
+    monkeypatch.setattr(plotting, "plot_decision_boundary", spy)
     output = tmp_path / "std2.svg"
-    assert (
-        main(
-            [
-                "plot",
-                "boundary",
-                str(model),
-                str(data["iris"]),
-                "--target",
-                "species",
-                "--output",
-                str(output),
-            ]
-        )
-        == 0
-    )
+    argv = ["plot", "boundary", str(model), str(data["iris"]), "--target", "species"]
+    assert main([*argv, "--output", str(output)]) == 0
     capsys.readouterr()
     assert ElementTree.parse(output).getroot().tag.endswith("svg")
-    # the figure is drawn in raw units: the wrapper standardises before predicting
-    from sigmanet.cli import _ScaledInputs
-
-    sidecar = json.loads((tmp_path / "std2.st.preprocessing.json").read_text())
-    loaded = persistence.load(model)
-    raw = data["iris_X"][:, 2:]
-    shown = _ScaledInputs(loaded, sidecar["center"], sidecar["scale"])
-    scaled = (raw - np.asarray(sidecar["center"])) / np.asarray(sidecar["scale"])
-    np.testing.assert_array_equal(shown.predict(raw), loaded.predict(scaled))
-    np.testing.assert_allclose(shown.predict_proba(raw), loaded.predict_proba(scaled))
+    # the whole pipeline is drawn over the data as they are in the file (centimetres), so
+    # the axes are in the data's units, not standardised values around 0
+    assert isinstance(drawn["estimator"], Pipeline)
+    np.testing.assert_array_equal(drawn["X"], data["iris_X"][:, 2:])
+    assert _step(drawn["estimator"], StableStandardScaler).mean_[0] > 3
 
 
 def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
@@ -1109,7 +1180,7 @@ def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
     )
     out, _ = capsys.readouterr()
     assert _metric(out, "accuracy") > 0.9
-    loaded = persistence.load(model)
+    loaded = persistence.load(model)[-1]
     assert loaded.C == 1.0
     assert (
         main(
@@ -1127,3 +1198,345 @@ def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
         == 2
     )
     assert "does not apply" in _error_line(capsys)
+
+
+# -- outputs never overwrite inputs ---------------------------------------------------------
+
+
+def test_train_save_onto_the_training_data_is_refused_even_with_force(data, tmp_path, capsys):
+    copy = tmp_path / "iris.csv"
+    copy.write_bytes(data["iris"].read_bytes())
+    before = copy.read_bytes()
+    link = tmp_path / "hard_link.csv"
+    link.hardlink_to(copy)
+    common = ["train", str(copy), "--target", "species", "--max-iter", "2", "--quiet"]
+    for target in (copy, tmp_path / "." / "iris.csv", link):
+        assert main([*common, "--save", str(target), "--force"]) == 1
+        line = _error_line(capsys)
+        assert "training data file" in line and "even with --force" in line
+    assert copy.read_bytes() == before
+    # the same through the installed entry point, as a user types it
+    result = subprocess.run(
+        [sys.executable, "-m", "sigmanet", *common, "--save", str(copy), "--force"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert "training data file" in result.stderr and "Traceback" not in result.stderr
+    assert copy.read_bytes() == before
+
+
+def test_predict_output_onto_its_data_or_model_is_refused_even_with_force(
+    data, iris_model, tmp_path, capsys
+):
+    table = tmp_path / "iris.csv"
+    table.write_bytes(data["iris"].read_bytes())
+    model = tmp_path / "model.st"
+    model.write_bytes(iris_model.read_bytes())
+    for output, role in ((table, "data file"), (model, "model file")):
+        before = output.read_bytes()
+        args = ["predict", str(model), str(table), "--output", str(output), "--force"]
+        assert main(args) == 1
+        line = _error_line(capsys)
+        assert role in line and "even with --force" in line
+        assert output.read_bytes() == before
+    picture = tmp_path / "loss.png"
+    picture.write_bytes(model.read_bytes())
+    assert main(["plot", "loss", str(picture), "--output", str(picture)]) == 1
+    assert "model file" in _error_line(capsys)
+
+
+# -- a numeric column with a few bad cells ---------------------------------------------------
+
+
+@pytest.fixture()
+def penguins(tmp_path):
+    """Body masses in grams (95 distinct values), one of them typed with its unit: '4250g'."""
+    rng = np.random.default_rng(1)
+    rows = []
+    for index in range(96):
+        species = ["Adelie", "Gentoo"][index % 2]
+        mass = 3500 + 25 * index + (900 if species == "Gentoo" else 0)
+        rows.append([species, repr(float(rng.normal(40, 3))), str(mass)])
+    rows[40][2] = "4250g"  # line 42 of the file
+    return _write_csv(tmp_path / "penguins.csv", ["species", "bill", "body_mass_g"], rows)
+
+
+@pytest.mark.parametrize("one_hot", [False, True])
+def test_a_numeric_column_with_a_stray_cell_is_reported_not_one_hot_encoded(
+    penguins, one_hot, tmp_path, capsys
+):
+    model = tmp_path / "m.st"
+    argv = ["train", str(penguins), "--target", "species", "--quiet", "--save", str(model)]
+    assert main([*argv, *(["--one-hot-categoricals"] if one_hot else [])]) == 1
+    line = _error_line(capsys)
+    assert "'body_mass_g' holds numbers" in line
+    assert "1 cell(s)" in line and "line 42: '4250g'" in line
+    assert "--impute" in line and "--drop-columns body_mass_g" in line
+    assert not model.exists()
+
+
+def test_a_stray_cell_in_new_data_is_reported_with_its_line(penguins, tmp_path, capsys):
+    fixed = tmp_path / "fixed.csv"
+    fixed.write_text(penguins.read_text().replace("4250g", "4250"))
+    model = tmp_path / "m.st"
+    argv = ["train", str(fixed), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(model)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(model), str(penguins)]) == 1
+    line = _error_line(capsys)
+    assert "'body_mass_g' holds numbers" in line and "line 42: '4250g'" in line
+
+
+# -- target scaling -------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def balances(tmp_path):
+    """A regression target in the tens of thousands (an account balance, say)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = 50000 + 20000 * (X @ [1.0, -2.0, 0.5]) + 1000 * rng.normal(size=300)
+    rows = [[*map(repr, row.tolist()), repr(float(t))] for row, t in zip(X, y, strict=True)]
+    return _write_csv(tmp_path / "balances.csv", ["a", "b", "c", "balance"], rows), X, y
+
+
+def test_scale_target_lets_an_mlp_regressor_learn_a_target_in_thousands(balances, tmp_path, capsys):
+    path, X, y = balances
+    model = tmp_path / "balances.st"
+    common = [
+        "train",
+        str(path),
+        "--target",
+        "balance",
+        "--model",
+        "mlp-regressor",
+        "--standardize",
+        "--hidden-layer-sizes",
+        "16",
+        "--max-iter",
+        "200",
+        "--learning-rate-init",
+        "0.01",
+        "--random-state",
+        "0",
+        "--quiet",
+    ]
+    assert main(common) == 0
+    unscaled = _metric(capsys.readouterr().out, "R²")
+    assert main([*common, "--scale-target", "--save", str(model)]) == 0
+    out = capsys.readouterr().out
+    assert "(standardised target)" in out
+    scaled = _metric(out, "R²")
+    # the same network learns the balance only when the target is standardised
+    assert unscaled < 0.5 < 0.95 < scaled
+
+    loaded = persistence.load(model)
+    assert isinstance(loaded[-1], TransformedTargetRegressor)
+    predicted = loaded.predict(X)
+    assert abs(np.mean(predicted) - np.mean(y)) < 0.05 * np.std(y)  # in the target's units
+    assert main(["evaluate", str(model), str(path), "--target", "balance"]) == 0
+    from sklearn.metrics import r2_score
+
+    assert _metric(capsys.readouterr().out, "R²") == pytest.approx(r2_score(y, predicted), rel=1e-5)
+    assert main(["info", str(model)]) == 0
+    assert re.search(r"scale target\s*│\s*yes", capsys.readouterr().out)
+
+
+def test_scale_target_is_for_regressors_only(data, capsys):
+    argv = ["train", str(data["iris"]), "--target", "species", "--scale-target"]
+    assert main(argv) == 2
+    assert "--scale-target applies to regressors" in _error_line(capsys)
+
+
+# -- extreme magnitudes ---------------------------------------------------------------------
+
+
+def test_standardize_is_exact_near_1e300_and_at_the_largest_floats(data, tmp_path, capsys):
+    # iris times 2^996 (about 1e300): an exact power of two, so the standardised columns, the
+    # training and the predictions must be bit-identical to those of iris itself
+    factor = 2.0**996
+    labels = data["iris_y"]
+    header = [*load_iris().feature_names, "species"]
+
+    def write(name, X):
+        rows = [[*map(repr, row.tolist()), label] for row, label in zip(X, labels, strict=True)]
+        return _write_csv(tmp_path / name, header, rows)
+
+    plain, huge = write("plain.csv", data["iris_X"]), write("huge.csv", data["iris_X"] * factor)
+    options = ["--standardize", "--hidden-layer-sizes", "8", "--max-iter", "30", "--quiet"]
+    options += ["--learning-rate-init", "0.05", "--random-state", "0"]
+    probabilities = []
+    for path in (plain, huge):
+        model = tmp_path / f"{path.stem}.st"
+        assert (
+            main(["train", str(path), "--target", "species", *options, "--save", str(model)]) == 0
+        )
+        capsys.readouterr()
+        assert main(["predict", str(model), str(path), "--proba"]) == 0
+        out, err = capsys.readouterr()
+        assert "warning" not in err.replace("maximum iterations", "")
+        probabilities.append(out)
+        scaler = _step(persistence.load(model), StableStandardScaler)
+        assert np.all(np.isfinite(scaler.scale_)) and np.all(scaler.scale_ > 0)
+    assert probabilities[0] == probabilities[1]
+    assert sorted(path.name for path in tmp_path.glob("*.json")) == []
+
+    # values up to the largest floats, of both signs: no warning, a loadable file
+    rng = np.random.default_rng(0)
+    largest = np.finfo(np.float64).max
+    big, tiny = rng.uniform(-1, 1, 150) * largest, rng.uniform(-1, 1, 150) * 1e-300
+    extreme = np.column_stack([big, data["iris_X"][:, 2], tiny])
+    rows = [[*map(repr, row.tolist()), label] for row, label in zip(extreme, labels, strict=True)]
+    path = _write_csv(tmp_path / "extreme.csv", ["big", "petal", "tiny", "species"], rows)
+    model = tmp_path / "extreme.st"
+    argv = ["train", str(path), "--target", "species", *options, "--save", str(model)]
+    assert main([*argv, "--validation-fraction", "0"]) == 0  # the scaler sees every row
+    capsys.readouterr()
+    assert main(["evaluate", str(model), str(path), "--target", "species"]) == 0
+    assert _metric(capsys.readouterr().out, "accuracy") > 0.6  # petal length alone separates
+    standardised = _step(persistence.load(model), StableStandardScaler).transform(extreme)
+    np.testing.assert_allclose(standardised.mean(axis=0), 0, atol=1e-12)
+    np.testing.assert_allclose(standardised.std(axis=0), 1, rtol=1e-12)
+
+
+def test_imputing_columns_near_the_largest_floats(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    big = rng.uniform(-1, 1, 60) * np.finfo(np.float64).max
+    other = rng.normal(size=60)
+    rows = [
+        [repr(float(b)), repr(float(x)), "yes" if x > 0 else "no"]
+        for b, x in zip(big, other, strict=True)
+    ]
+    rows[3][0] = ""
+    path = _write_csv(tmp_path / "extreme.csv", ["big", "x", "label"], rows)
+    argv = ["train", str(path), "--target", "label", "--standardize", "--max-iter", "3", "--quiet"]
+    # a mean of these values is representable, but scikit-learn's imputer sums them first
+    assert main([*argv, "--impute", "mean"]) == 1
+    line = _error_line(capsys)
+    assert "'big'" in line and "too large to average" in line and "--impute median" in line
+    model = tmp_path / "median.st"
+    every_row = ["--validation-fraction", "0"]  # the median of all rows but the missing one
+    assert main([*argv, "--impute", "median", *every_row, "--save", str(model)]) == 0
+    capsys.readouterr()
+    imputer = _step(persistence.load(model), SimpleImputer)
+    assert imputer.statistics_[0] == np.median(np.delete(big, 3))
+
+
+@pytest.mark.parametrize("model", ["logistic", "softmax", "mlp-classifier"])
+def test_a_classifier_refuses_a_continuous_target_before_training(data, model, tmp_path, capsys):
+    rows = [
+        [*map(repr, row.tolist()), repr(float(t) / 400)]
+        for row, t in zip(data["diabetes_X"], data["diabetes_y"], strict=True)
+    ]
+    path = _write_csv(tmp_path / "fraction.csv", [f"x{i}" for i in range(10)] + ["y"], rows)
+    assert main(["train", str(path), "--target", "y", "--model", model, "--quiet"]) == 1
+    out = capsys.readouterr()
+    assert "training" not in out.out  # refused before any training
+    line = out.err.strip().splitlines()[-1]
+    assert line.startswith("sigmanet: error: ") and "not whole" in line and "line 2" in line
+    assert "--model mlp-regressor" in line
+
+
+def test_a_pipeline_fitted_on_a_data_frame_in_python_reads_files_by_column_name(tmp_path, capsys):
+    pandas = pytest.importorskip("pandas")
+    from sklearn.compose import ColumnTransformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from sigmanet.estimators import MLPClassifier
+
+    rng = np.random.default_rng(0)
+    frame = pandas.DataFrame(
+        {
+            "a": rng.normal(size=80),
+            "colour": rng.choice(["blue", "red"], 80),
+            "b": rng.normal(size=80),
+        }
+    )
+    y = (frame["a"] + (frame["colour"] == "red") > 0.5).astype(int)
+    encode = ColumnTransformer(
+        [("numbers", StandardScaler(), ["a", "b"]), ("colours", OneHotEncoder(), ["colour"])]
+    )
+    model = make_pipeline(
+        encode, MLPClassifier((4,), max_iter=300, learning_rate_init=0.05, random_state=0)
+    ).fit(frame, y)
+    path = persistence.save(model, tmp_path / "frame.st")
+    data = tmp_path / "data.csv"
+    frame[["b", "colour", "a"]].assign(t=y).to_csv(data, index=False)  # another column order
+    assert main(["predict", str(path), str(data)]) == 0
+    _, rows = _read_predictions(capsys.readouterr().out)
+    assert [int(row[0]) for row in rows] == model.predict(frame).tolist()
+    assert main(["evaluate", str(path), str(data), "--target", "t"]) == 0
+    accuracy = accuracy_score(y, model.predict(frame))
+    assert _metric(capsys.readouterr().out, "accuracy") == pytest.approx(accuracy, abs=1e-6)
+    frame.loc[3, "colour"] = "green"
+    frame.to_csv(data, index=False)
+    assert main(["predict", str(path), str(data)]) == 1
+    line = _error_line(capsys)
+    assert "'colour' at line 5 has category 'green'" in line
+
+
+def test_train_and_predict_near_1e300_as_separate_processes_print_no_warning(data, tmp_path):
+    # warnings reach stderr here as a user sees them (no test harness turning them into errors)
+    rows = [
+        [*map(repr, (row * 1e300).tolist()), label]
+        for row, label in zip(data["iris_X"], data["iris_y"], strict=True)
+    ]
+    path = _write_csv(tmp_path / "huge.csv", [*load_iris().feature_names, "species"], rows)
+    model = tmp_path / "huge.st"
+
+    def run(*argv):
+        return subprocess.run(
+            [sys.executable, "-m", "sigmanet", *argv],
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+
+    trained = run(
+        "train", str(path), "--target", "species", "--standardize", "--solver", "lbfgs",
+        "--hidden-layer-sizes", "8", "--random-state", "0", "--quiet", "--save", str(model),
+    )  # fmt: skip
+    assert trained.returncode == 0, trained.stderr
+    predicted = run("predict", str(model), str(path), "--proba")
+    assert predicted.returncode == 0, predicted.stderr
+    for result in (trained, predicted):
+        assert "Warning" not in result.stderr and "warning" not in result.stderr
+    _, lines = _read_predictions(predicted.stdout)
+    proba = np.array([[float(v) for v in line[1:]] for line in lines])
+    assert np.all(np.isfinite(proba))
+    assert accuracy_score(data["iris_y"], [line[0] for line in lines]) > 0.9
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["huge.csv", "huge.st"]
+
+
+def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file(
+    data, iris_model, tmp_path, capsys, monkeypatch
+):
+    import sigmanet.cli
+
+    output = tmp_path / "predictions.csv"
+    output.write_text("the previous predictions\n")
+    written = []
+    original = sigmanet.cli._format_number
+
+    def disk_full_after_100_values(value):
+        written.append(value)
+        if len(written) > 100:
+            raise OSError(28, "No space left on device")
+        return original(value)
+
+    monkeypatch.setattr(sigmanet.cli, "_format_number", disk_full_after_100_values)
+    argv = ["predict", str(iris_model), str(data["iris"]), "--output", str(output), "--force"]
+    assert main(argv) == 1
+    assert "No space left on device" in _error_line(capsys)
+    assert output.read_text() == "the previous predictions\n"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert len(_read_predictions(output.read_text())[1]) == 150
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]

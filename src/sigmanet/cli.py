@@ -17,21 +17,32 @@ naming the columns and the option that handles them:
 
 * ``--drop-columns a,b`` ignores columns (identifiers, free text);
 * ``--one-hot-categoricals`` encodes each non-numeric column as one 0/1 column per category
-  seen in the training file (columns ``name=value``); a category unseen in training is an
-  error at prediction time. Numeric columns are never one-hot encoded;
+  seen in the training rows; a category unseen in training is an error at prediction time.
+  Numeric columns are never one-hot encoded: a column of numbers with a few cells that are not
+  numbers (``4250g``) is an error naming those cells and their lines;
 * ``--impute mean|median`` fills a numeric column's missing values with the mean/median of
   its training rows (categorical columns: their most frequent category); ``--impute drop``
-  drops rows with a missing value (training and ``evaluate``; ``predict`` refuses such rows);
-  rows whose target is missing are dropped whenever ``--impute`` is not ``none``;
-* ``--standardize`` centres and scales every feature by its training mean and standard
-  deviation.
+  drops rows with a missing value before training; rows whose target is missing are dropped
+  whenever ``--impute`` is not ``none``;
+* ``--standardize`` centres and scales every numeric column by its training mean and standard
+  deviation (:class:`sigmanet.preprocessing.StableStandardScaler`, exact at any magnitude);
+* ``--scale-target`` (regressors) standardises the target the same way for training, and
+  predictions come back in the target's units.
 
-``train --save MODEL`` writes the model file and, next to it, ``MODEL.preprocessing.json``:
-the target column, the input columns in order, the categories, the fill values, the scaling
-and the label type. ``predict`` and ``evaluate`` apply exactly that to new data (columns are
-matched by name, so their order and any extra columns do not matter). A model saved from Python
-has no such file: its input columns are then ``feature_names_in_`` if it has them, otherwise
-every column except ``--target``, which must all be numeric.
+The preprocessing is a scikit-learn pipeline, fitted on the training rows only:
+``Pipeline([("preprocessing", Pipeline([("columns", InputColumns(...)), ("encode",
+ColumnTransformer(...))])), ("model", estimator)])``, where the column transformer holds a
+``SimpleImputer`` and the scaler for the numeric columns and a ``SimpleImputer`` and a
+``OneHotEncoder`` for the categorical ones, and the estimator sits in a
+``TransformedTargetRegressor`` under ``--scale-target``. ``train --save MODEL`` writes that
+whole fitted pipeline to ONE model file; ``predict``, ``evaluate``, ``info`` and ``plot`` read
+it back, and match the input columns by name (their order and any extra columns do not
+matter). A model saved from Python without named columns reads every column except
+``--target``, which must all be numeric. A model saved by sigmanet 0.1.0 with a separate
+``MODEL.preprocessing.json`` is refused with a message saying to train it again: that second
+file could fall out of step with the model, so it is not applied.
+
+No command writes over one of its own inputs (the data file, the model), even with ``--force``.
 
 Exit status: 0 on success, 1 for a data or model error, 2 for a usage error; errors are one
 line on stderr starting ``sigmanet: error:``.
@@ -42,16 +53,16 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
+import errno
 import inspect
 import io
-import json
 import math
 import os
 import sys
 import warnings
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +73,7 @@ from sigmanet.training import Callback
 __all__ = ["main"]
 
 PROG = "sigmanet"
-SIDECAR_SUFFIX = ".preprocessing.json"
-SIDECAR_FORMAT = "sigmanet-preprocessing"
+LEGACY_SIDECAR_SUFFIX = ".preprocessing.json"
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
 MODELS = {
     "logistic": "LogisticRegression",
@@ -258,28 +268,44 @@ class Column:
     missing: np.ndarray  # bool
     first_text: tuple[int, str] | None = None  # (row, cell) of the first non-numeric cell
     first_nonfinite: tuple[int, str] | None = None
+    # (row, cell) of every non-numeric cell when numbers are most of the present cells: a
+    # numeric column with typos (a unit typed into one cell), not a categorical one
+    stray_text: list[tuple[int, str]] = field(default_factory=list)
 
 
 def analyse_column(table: Table, name: str) -> Column:
     cells = table.data[name]
     missing = np.fromiter((_is_missing(cell) for cell in cells), dtype=bool, count=len(cells))
     numbers = np.full(len(cells), np.nan)
-    first_text = None
+    texts: list[tuple[int, str]] = []
     first_nonfinite = None
     for row, cell in enumerate(cells):
         if missing[row]:
             continue
         value = _to_number(cell)
         if value is None:
-            first_text = (row, _cell_text(cell))
-            break
+            texts.append((row, _cell_text(cell)))
+            continue
         if not math.isfinite(value) and first_nonfinite is None:
             first_nonfinite = (row, _cell_text(cell))
         numbers[row] = value
-    if first_text is None:
+    if not texts:
         return Column(name, True, numbers, missing, None, first_nonfinite)
+    n_numbers = int(np.count_nonzero(~missing)) - len(texts)
+    stray = texts if n_numbers > len(texts) else []
     text = np.array([_cell_text(cell) for cell in cells], dtype=object)
-    return Column(name, False, text, missing, first_text, None)
+    return Column(name, False, text, missing, texts[0], None, stray)
+
+
+def _stray_text_error(table: Table, column: Column, advice: str) -> CommandError:
+    shown = ", ".join(
+        f"{table.locations[row]}: {cell!r}" for row, cell in column.stray_text[:5]
+    ) + (" ..." if len(column.stray_text) > 5 else "")
+    count = len(column.stray_text)
+    return CommandError(
+        f"{table.source}: column {column.name!r} holds numbers, but {count} cell(s) are not "
+        f"numbers ({shown}); {advice}"
+    )
 
 
 def _column_list(names: Sequence[str]) -> str:
@@ -287,148 +313,8 @@ def _column_list(names: Sequence[str]) -> str:
 
 
 # ============================================================================================
-# Preprocessing: fitted on the training file, saved next to the model, re-applied later
+# Preprocessing: a scikit-learn pipeline fitted on the training rows, saved inside the model
 # ============================================================================================
-
-
-@dataclass
-class Preprocessing:
-    """How a data file becomes the model's input matrix (and target). JSON round-trips."""
-
-    target: str | None
-    features: list[str]
-    numeric: list[str]
-    categories: dict[str, list[str]] = field(default_factory=dict)
-    impute: str = "none"
-    fill: dict[str, Any] = field(default_factory=dict)
-    center: list[float] | None = None
-    scale: list[float] | None = None
-    feature_names: list[str] = field(default_factory=list)
-    target_kind: str | None = None  # "int", "float", "str" (classifier labels) or "number"
-    dtype: str = "float64"
-    model: str | None = None
-
-    # -- files ------------------------------------------------------------------------------
-    def to_json(self) -> dict[str, Any]:
-        return {"format": SIDECAR_FORMAT, "version": 1, **asdict(self)}
-
-    @classmethod
-    def from_json(cls, document: Any, source: str) -> Preprocessing:
-        if not isinstance(document, dict) or document.get("format") != SIDECAR_FORMAT:
-            raise CommandError(f"{source}: not a sigmanet preprocessing file")
-        if document.get("version") != 1:
-            raise CommandError(
-                f"{source}: preprocessing version {document.get('version')!r} is not supported"
-            )
-        fields = {key: value for key, value in document.items() if key not in ("format", "version")}
-        try:
-            prep = cls(**fields)
-        except TypeError as error:
-            raise CommandError(f"{source}: malformed preprocessing file: {error}") from error
-        prep._validate(source)
-        return prep
-
-    def _validate(self, source: str) -> None:
-        ok = (
-            isinstance(self.features, list)
-            and all(isinstance(name, str) for name in self.features)
-            and set(self.numeric) <= set(self.features)
-            and isinstance(self.categories, dict)
-            and set(self.categories) == set(self.features) - set(self.numeric)
-            and self.impute in IMPUTE_CHOICES
-            and self.dtype in ("float32", "float64")
-            and isinstance(self.feature_names, list)
-        )
-        if ok and self.center is not None:
-            ok = self.scale is not None and len(self.center) == len(self.scale) == len(
-                self.feature_names
-            )
-        if not ok:
-            raise CommandError(f"{source}: malformed preprocessing file")
-
-    # -- fitting ----------------------------------------------------------------------------
-    def fit_statistics(self, columns: dict[str, Column], rows: np.ndarray) -> None:
-        """Fill values (for mean/median imputation) from the training ``rows``."""
-        self.fill = {}
-        if self.impute not in ("mean", "median"):
-            return
-        for name in self.features:
-            column = columns[name]
-            present = rows[~column.missing[rows]]
-            if name in self.categories:
-                if present.size:
-                    counts = Counter(column.values[present].tolist())
-                    # ties go to the alphabetically first category, for reproducibility
-                    self.fill[name] = min(counts, key=lambda c: (-counts[c], c))
-                continue
-            if not column.missing.any():
-                continue
-            if present.size == 0:
-                raise CommandError(
-                    f"column {name!r} has no values in the training rows to compute a "
-                    f"{self.impute} from; drop it with --drop-columns {name}"
-                )
-            values = column.values[present]
-            fill = np.mean(values) if self.impute == "mean" else np.median(values)
-            self.fill[name] = float(fill)
-
-    def fit_scaling(self, X: np.ndarray) -> None:
-        center = X.mean(axis=0)
-        scale = X.std(axis=0)
-        scale[scale == 0] = 1.0  # a constant column stays constant (0) instead of dividing by 0
-        self.center = center.tolist()
-        self.scale = scale.tolist()
-
-    # -- applying ---------------------------------------------------------------------------
-    def encode(self, table: Table, columns: dict[str, Column], rows: np.ndarray) -> np.ndarray:
-        """The float64 input matrix of ``rows``, imputed, one-hot encoded and scaled."""
-        blocks = []
-        for name in self.features:
-            column = columns[name]
-            if name in self.categories:
-                blocks.append(self._one_hot(table, column, rows))
-            else:
-                values = column.values[rows].astype(np.float64)
-                gaps = column.missing[rows]
-                if gaps.any():
-                    if name not in self.fill:
-                        row = int(rows[np.flatnonzero(gaps)[0]])
-                        raise CommandError(
-                            f"{table.source}: column {name!r} has a missing value at "
-                            f"{table.locations[row]}, and the model was trained without a fill "
-                            f"value for it (--impute {self.impute})"
-                        )
-                    values[gaps] = self.fill[name]
-                blocks.append(values[:, None])
-        X = np.hstack(blocks) if blocks else np.zeros((rows.size, 0))
-        if self.center is not None and self.scale is not None:
-            X = (X - np.asarray(self.center)) / np.asarray(self.scale)
-        return X
-
-    def _one_hot(self, table: Table, column: Column, rows: np.ndarray) -> np.ndarray:
-        categories = self.categories[column.name]
-        index = {category: position for position, category in enumerate(categories)}
-        encoded = np.zeros((rows.size, len(categories)))
-        for out_row, row in enumerate(rows.tolist()):
-            if column.missing[row]:
-                if column.name not in self.fill:
-                    raise CommandError(
-                        f"{table.source}: column {column.name!r} has a missing value at "
-                        f"{table.locations[row]}, and the model was trained without a fill "
-                        f"value for it (--impute {self.impute})"
-                    )
-                value = self.fill[column.name]
-            else:
-                value = _cell_text(column.values[row])
-            position = index.get(value)
-            if position is None:
-                known = ", ".join(categories[:10]) + (" ..." if len(categories) > 10 else "")
-                raise CommandError(
-                    f"{table.source}: column {column.name!r} at {table.locations[row]} has "
-                    f"category {value!r}, which was not seen in training (known: {known})"
-                )
-            encoded[out_row, position] = 1.0
-        return encoded
 
 
 def _check_columns_exist(table: Table, names: Sequence[str], what: str) -> None:
@@ -508,6 +394,19 @@ def _check_finite(table: Table, columns: dict[str, Column], names: Sequence[str]
             )
 
 
+@dataclass
+class TrainingPlan:
+    """What the training file holds: input columns (the categorical ones among them), the
+    usable rows and the target of every row."""
+
+    features: list[str]
+    categorical: list[str]
+    columns: dict[str, Column]
+    rows: np.ndarray
+    y: np.ndarray
+    target_kind: str
+
+
 def plan_training_data(
     table: Table,
     target: str,
@@ -515,11 +414,10 @@ def plan_training_data(
     one_hot: bool,
     impute: str,
     is_classifier: bool,
-) -> tuple[Preprocessing, dict[str, Column], np.ndarray, np.ndarray]:
-    """Decide the preprocessing for a training file.
+) -> TrainingPlan:
+    """Check a training file against the options and decide its input columns and rows.
 
-    Returns the (not yet fitted) preprocessing, the analysed columns, the indices of the usable
-    rows and the target of every row.
+    ``--impute drop`` and a missing target are row filters applied here, before the pipeline.
     """
     _check_columns_exist(table, [target], "target column")
     _check_columns_exist(table, drop, "--drop-columns:")
@@ -531,6 +429,15 @@ def plan_training_data(
             f"{table.source}: no feature columns are left besides the target {target!r}"
         )
     columns = {name: analyse_column(table, name) for name in features}
+    for name in features:
+        if columns[name].stray_text:
+            # one-hot encoding would turn every distinct number into a column of its own
+            raise _stray_text_error(
+                table,
+                columns[name],
+                "correct them, or empty them and pass --impute mean, median or drop, or "
+                f"ignore the column with --drop-columns {name}",
+            )
     text_columns = [name for name in features if not columns[name].numeric]
     if text_columns and not one_hot:
         listing = ",".join(text_columns)
@@ -571,97 +478,321 @@ def plan_training_data(
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         raise CommandError(f"{table.source}: no rows are left after dropping missing values")
-
-    categories = {}
     for name in text_columns:
-        column = columns[name]
-        present = column.values[rows][~column.missing[rows]]
-        categories[name] = sorted(set(present.tolist()))
-        if not categories[name]:
+        if columns[name].missing[rows].all():
             raise CommandError(
                 f"{table.source}: categorical column {name!r} has no values; drop it with "
                 f"--drop-columns {name}"
             )
-    feature_names: list[str] = []
-    for name in features:
-        if name in categories:
-            feature_names.extend(f"{name}={category}" for category in categories[name])
+    for name in numeric:
+        if impute in ("mean", "median") and columns[name].missing[rows].all():
+            raise CommandError(
+                f"column {name!r} has no values in the training rows to compute a {impute} "
+                f"from; drop it with --drop-columns {name}"
+            )
+        if impute == "mean":
+            # the imputer sums the column: beyond the float range it would fill NaN and skip
+            # the column without a word
+            values = columns[name].values[rows]
+            with np.errstate(over="ignore"):
+                total = np.nansum(np.abs(values))
+            if not math.isfinite(total):
+                raise CommandError(
+                    f"{table.source}: column {name!r} holds values too large to average "
+                    f"(up to {np.nanmax(np.abs(values)):g}): their sum is beyond the float "
+                    "range; pass --impute median instead of mean"
+                )
+    return TrainingPlan(features, text_columns, columns, rows, y, kind)
+
+
+def _cells_checked() -> Any:
+    """Skip scikit-learn's finiteness check of the pipeline's input.
+
+    Every cell was checked when the file was read (text, missing, infinite), so the check
+    adds nothing; and it sums the input first, which for finite values near ±1e308 meets
+    inf - inf and warns of an invalid value.
+    """
+    from sklearn import config_context
+
+    return config_context(assume_finite=True)
+
+
+def raw_inputs(
+    table: Table, columns: dict[str, Column], features: Sequence[str], categorical: Any, rows: Any
+) -> np.ndarray:
+    """The pipeline's input for ``rows``: one column per feature, in order.
+
+    Numeric columns are floats with NaN where missing; categorical columns (``categorical``, a
+    collection of names) are the cells' text with NaN where missing, in an object array. A
+    table without categorical columns gives a float64 array.
+    """
+    rows = np.asarray(rows, dtype=np.intp)
+    if not any(name in categorical for name in features):
+        if not features:
+            return np.zeros((rows.size, 0))
+        return np.column_stack([columns[name].values[rows] for name in features]).astype(np.float64)
+    X = np.empty((rows.size, len(features)), dtype=object)
+    for index, name in enumerate(features):
+        column = columns[name]
+        if name in categorical:
+            cells = table.data[name]
+            X[:, index] = [
+                math.nan if column.missing[row] else _cell_text(cells[row]) for row in rows.tolist()
+            ]
         else:
-            feature_names.append(name)
-    prep = Preprocessing(
-        target=target,
-        features=features,
-        numeric=numeric,
+            X[:, index] = column.values[rows].tolist()
+    return X
+
+
+def build_preprocessing(
+    features: Sequence[str], categorical: Sequence[str], impute: str, standardize: bool
+) -> Any:
+    """The unfitted preprocessing pipeline of ``train``'s options.
+
+    ``Pipeline([("columns", InputColumns(features)), ("encode", ColumnTransformer(...))])``:
+    numeric columns go through ``SimpleImputer(strategy=impute)`` (``--impute mean|median``)
+    and :class:`~sigmanet.preprocessing.StableStandardScaler` (``--standardize``); categorical
+    columns through ``SimpleImputer(strategy="most_frequent")`` (the same options) and a
+    ``OneHotEncoder`` that refuses categories unseen in training.
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from sigmanet.preprocessing import InputColumns, StableStandardScaler
+
+    fill = impute in ("mean", "median")
+    numeric_index = [i for i, name in enumerate(features) if name not in categorical]
+    categorical_index = [i for i, name in enumerate(features) if name in categorical]
+    parts: list[tuple[str, Any, list[int]]] = []
+    if numeric_index:
+        steps: list[tuple[str, Any]] = []
+        if fill:
+            steps.append(("impute", SimpleImputer(strategy=impute)))
+        if standardize:
+            steps.append(("standardize", StableStandardScaler()))
+        parts.append(("numeric", Pipeline(steps) if steps else "passthrough", numeric_index))
+    if categorical_index:
+        steps = []
+        if fill:
+            # ties go to the smallest category, so the fill value is reproducible
+            steps.append(("impute", SimpleImputer(strategy="most_frequent")))
+        steps.append(("one_hot", OneHotEncoder(handle_unknown="error", sparse_output=False)))
+        parts.append(("categorical", Pipeline(steps), categorical_index))
+    encode = ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
+    return Pipeline([("columns", InputColumns(list(features))), ("encode", encode)])
+
+
+@dataclass
+class ModelInputs:
+    """What a loaded model reads from a table, found in the model itself."""
+
+    columns: list[str] | None  # None: every column but the target (a model without names)
+    categories: dict[str, list[str]]  # categorical column -> the categories seen in training
+    fills_missing: bool  # an imputer fills missing values
+    estimator: Any  # the sigmanet estimator at the end (inside a target transformer if any)
+    scaled_target: bool = False
+    standardized: list[str] = field(default_factory=list)
+
+
+def _walk(step: Any) -> list[Any]:
+    """Every estimator nested in a pipeline, column transformer or target transformer."""
+    found = [step]
+    for _, inner in getattr(step, "steps", None) or []:
+        found += _walk(inner)
+    for _, inner, _ in getattr(step, "transformers_", None) or []:
+        if not isinstance(inner, str):
+            found += _walk(inner)
+    regressor = getattr(step, "regressor_", None)
+    if regressor is not None:
+        found += _walk(regressor)
+    return found
+
+
+def _selected_names(selection: Any, columns: list[str] | None) -> list[str]:
+    """The column names a column transformer's selection (names, indices or a mask) picks."""
+    if isinstance(selection, slice) or callable(selection):
+        return []  # not from this command line; nothing to check cell by cell
+    items = np.atleast_1d(np.asarray(selection))
+    if items.dtype == bool:
+        items = np.flatnonzero(items)
+    if items.dtype.kind in "iu":
+        return [columns[index] for index in items.tolist()] if columns is not None else []
+    return [str(item) for item in items.tolist()]
+
+
+def model_inputs(model: Any) -> ModelInputs:
+    """Read a loaded model's input columns, categories and imputation from its steps."""
+    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+    from sklearn.impute import SimpleImputer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from sigmanet.preprocessing import StableStandardScaler
+
+    try:
+        names = getattr(model, "feature_names_in_", None)
+    except AttributeError:  # a pipeline whose first step has no names
+        names = None
+    columns = None if names is None else [str(name) for name in names]
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    scaled_target = isinstance(final, TransformedTargetRegressor)
+    estimator = final.regressor_ if scaled_target else final
+    steps = _walk(model)
+    categories: dict[str, list[str]] = {}
+    standardized: list[str] = []
+    for step in steps:
+        if not isinstance(step, ColumnTransformer):
+            continue
+        for _, transformer, selection in step.transformers_:
+            if isinstance(transformer, str):
+                continue
+            inner = _walk(transformer)
+            picked = _selected_names(selection, columns)
+            for encoder in (s for s in inner if isinstance(s, OneHotEncoder)):
+                for name, values in zip(picked, encoder.categories_, strict=False):
+                    categories[name] = [str(value) for value in np.asarray(values).tolist()]
+            if any(isinstance(s, StableStandardScaler) for s in inner):
+                standardized += picked
+    return ModelInputs(
+        columns=columns,
         categories=categories,
-        impute=impute,
-        feature_names=feature_names,
-        target_kind=kind,
+        fills_missing=any(isinstance(step, SimpleImputer) for step in steps),
+        estimator=estimator,
+        scaled_target=scaled_target,
+        standardized=standardized,
     )
-    return prep, columns, rows, y
+
+
+def _input_columns(model: Any, inputs: ModelInputs, table: Table, target: str | None) -> list[str]:
+    if inputs.columns is not None:
+        return inputs.columns
+    features = [name for name in table.columns if name != target]
+    n_expected = getattr(model, "n_features_in_", None)
+    if n_expected is not None and len(features) != n_expected:
+        raise CommandError(
+            f"{table.source}: the model expects {n_expected} input column(s) but the file has "
+            f"{len(features)} besides the target ({_column_list(features[:8])}"
+            f"{' ...' if len(features) > 8 else ''}); the model does not name the columns it "
+            "was trained on"
+        )
+    return features
 
 
 def prepare_inputs(
-    table: Table, prep: Preprocessing, *, drop_incomplete: bool
+    table: Table,
+    model: Any,
+    inputs: ModelInputs,
+    target: str | None,
+    *,
+    drop_incomplete: bool,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Apply a stored preprocessing to a new file: the input matrix and the rows it covers."""
-    _check_columns_exist(table, prep.features, "input column(s)")
-    columns = {name: analyse_column(table, name) for name in prep.features}
-    for name in prep.numeric:
+    """The model's input from a new file, and the rows it covers.
+
+    Checked cell by cell, so every problem names its column and line: text in a numeric
+    column, a category unseen in training, a missing value the model cannot fill (refused, or
+    with ``drop_incomplete`` the row is left out).
+    """
+    features = _input_columns(model, inputs, table, target)
+    _check_columns_exist(table, features, "input column(s)")
+    columns = {name: analyse_column(table, name) for name in features}
+    numeric = [name for name in features if name not in inputs.categories]
+    for name in numeric:
         column = columns[name]
+        if column.stray_text:
+            raise _stray_text_error(
+                table, column, "the model was trained on numbers in this column"
+            )
         if not column.numeric:
             row, cell = column.first_text  # type: ignore[misc]
             raise CommandError(
                 f"{table.source}: column {name!r} at {table.locations[row]} has {cell!r}, "
                 "which is not a number (the model was trained on numbers in this column)"
             )
-    _check_finite(table, columns, prep.numeric)
+    _check_finite(table, columns, numeric)
     rows = np.arange(table.n_rows)
-    if drop_incomplete and prep.impute == "drop":
-        keep = np.ones(table.n_rows, dtype=bool)
-        for name in prep.features:
-            keep &= ~columns[name].missing
-        rows = np.flatnonzero(keep)
-        if rows.size == 0:
-            raise CommandError(f"{table.source}: no rows are left after dropping missing values")
-    return prep.encode(table, columns, rows), rows
+    if not inputs.fills_missing:
+        incomplete = np.zeros(table.n_rows, dtype=bool)
+        for name in features:
+            incomplete |= columns[name].missing
+        if drop_incomplete:
+            rows = np.flatnonzero(~incomplete)
+            if rows.size == 0:
+                raise CommandError(
+                    f"{table.source}: every row has a missing value, and the model cannot fill "
+                    "them (it was trained without --impute mean or median)"
+                )
+        elif incomplete.any():
+            row = int(np.flatnonzero(incomplete)[0])
+            name = next(name for name in features if columns[name].missing[row])
+            raise CommandError(
+                f"{table.source}: column {name!r} has a missing value at {table.locations[row]}, "
+                "and the model cannot fill it (it was trained without --impute mean or median)"
+            )
+    for name, known in inputs.categories.items():
+        column = columns[name]
+        seen = set(known)
+        for row in rows.tolist():
+            if column.missing[row]:
+                continue
+            value = _cell_text(table.data[name][row])
+            if value not in seen:
+                shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+                raise CommandError(
+                    f"{table.source}: column {name!r} at {table.locations[row]} has category "
+                    f"{value!r}, which was not seen in training (known: {shown})"
+                )
+    return raw_inputs(table, columns, features, inputs.categories, rows), rows
+
+
+def as_model_input(model: Any, inputs: ModelInputs, X: np.ndarray) -> Any:
+    """``X`` as the model takes it: a data frame for a model fitted on one from Python.
+
+    Pipelines from this command line start with ``InputColumns`` and take arrays; a model that
+    records column names otherwise was fitted on a data frame, and its steps may select
+    columns by name.
+    """
+    from sigmanet.preprocessing import InputColumns
+
+    first = model.steps[0][1] if hasattr(model, "steps") else model
+    while hasattr(first, "steps"):
+        first = first.steps[0][1]
+    if inputs.columns is None or isinstance(first, InputColumns):
+        return X
+    try:
+        import pandas
+    except ImportError as error:
+        raise CommandError(
+            "the model was fitted on a pandas data frame; reading a file for it needs pandas: "
+            "pip install pandas"
+        ) from error
+    return pandas.DataFrame(
+        {
+            name: X[:, index] if name in inputs.categories else X[:, index].astype(np.float64)
+            for index, name in enumerate(inputs.columns)
+        }
+    )
 
 
 def sidecar_path(model_path: str | Path) -> Path:
-    return Path(f"{model_path}{SIDECAR_SUFFIX}")
+    return Path(f"{model_path}{LEGACY_SIDECAR_SUFFIX}")
 
 
-def load_sidecar(model_path: str) -> Preprocessing | None:
-    path = sidecar_path(model_path)
-    if not path.exists():
-        return None
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        raise CommandError(f"{path}: cannot read the preprocessing file: {error}") from error
-    return Preprocessing.from_json(document, str(path))
+def _refuse_legacy_sidecar(model_path: str, model: Any) -> None:
+    """A bare estimator beside ``MODEL.preprocessing.json`` was saved by sigmanet 0.1.0's CLI.
 
-
-def default_preprocessing(model: Any, table: Table, target: str | None) -> Preprocessing:
-    """For a model saved without a sidecar: its named columns, or every non-target column."""
-    names = getattr(model, "feature_names_in_", None)
-    if names is not None:
-        features = [str(name) for name in names]
-    else:
-        features = [name for name in table.columns if name != target]
-    n_expected = getattr(model, "n_features_in_", None)
-    if n_expected is not None and len(features) != n_expected:
-        raise CommandError(
-            f"{table.source}: the model expects {n_expected} input column(s) but the file has "
-            f"{len(features)} besides the target ({_column_list(features[:8])}"
-            f"{' ...' if len(features) > 8 else ''}); the model has no "
-            f"{SIDECAR_SUFFIX} file saying which columns it was trained on"
-        )
-    return Preprocessing(
-        target=target,
-        features=features,
-        numeric=features,
-        feature_names=features,
-        dtype=np.dtype(getattr(model, "dtype_", np.float64)).name,
+    Its preprocessing lived in that second file, which could fall out of step with the model
+    (the two were not replaced together); this sigmanet keeps the preprocessing inside the
+    model file and does not apply the separate one, rather than guess whether it belongs.
+    """
+    if hasattr(model, "steps") or not sidecar_path(model_path).exists():
+        return
+    raise CommandError(
+        f"{model_path} was saved by an earlier sigmanet with its preprocessing in a separate "
+        f"file, {sidecar_path(model_path).name}, which this sigmanet no longer reads (it "
+        "could silently fall out of step with the model); train the model again with "
+        "'sigmanet train ... --save' (the same options), which stores the preprocessing "
+        "inside the model file"
     )
 
 
@@ -950,6 +1081,62 @@ def _split(
     return np.sort(train), np.sort(val)
 
 
+def _same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name one file: the same resolved path, or the same inode (a hard link)."""
+    if Path(a).resolve() == Path(b).resolve():
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet): it cannot be the other
+        return False
+
+
+def _refuse_overwriting_inputs(option: str, output: str, inputs: dict[str, str]) -> None:
+    """Refuse an output that is one of the inputs (it would destroy it), even with --force."""
+    for role, path in inputs.items():
+        if _same_file(output, path):
+            raise CommandError(
+                f"{option} {output} is the {role} {path}; writing there would destroy it "
+                "(refused even with --force): choose another file name"
+            )
+
+
+def _write_whole(path: Path, write: Callable[[Any], None], *, overwrite: bool) -> None:
+    """Write a text file through a temporary file renamed into place.
+
+    ``path`` holds its old content or the whole new one, never a part, even if the process is
+    killed; a failed write removes the temporary file. Without ``overwrite`` an existing
+    ``path`` (even one created meanwhile) is never replaced.
+    """
+    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+    try:
+        with open(temporary, "x", newline="", encoding="utf-8") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if overwrite:
+            os.replace(temporary, path)
+        else:
+            try:
+                os.link(temporary, path)  # fails if path exists, unlike a rename
+            except FileExistsError:
+                raise
+            except OSError:  # a file system without hard links
+                if os.path.lexists(path):
+                    raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
+                os.replace(temporary, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+
+
+def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
+    try:
+        return step.fit(X, *fit_args)
+    except ValueError as error:
+        raise CommandError(f"preprocessing failed: {error}") from error
+
+
 def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     classes = _estimator_classes()
     class_name = MODELS[args.model]
@@ -957,17 +1144,19 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
     cls = classes[class_name]
     params = _model_options(args, cls)
-    if args.save and not args.force:
-        for path in (Path(args.save), sidecar_path(args.save)):
-            if path.exists():
-                raise CommandError(f"{path} already exists; pass --force to overwrite it")
+    if args.save:
+        _refuse_overwriting_inputs("--save", args.save, {"training data file": args.data})
+    if args.save and not args.force and Path(args.save).exists():
+        raise CommandError(f"{args.save} already exists; pass --force to overwrite it")
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise CommandError(f"cannot save to {args.save}: its directory does not exist")
     estimator = cls(**params)
     classifier = _is_classifier(estimator)
+    if args.scale_target and classifier:
+        raise UsageError(f"--scale-target applies to regressors, not to --model {args.model}")
 
     table = read_table(args.data)
-    prep, columns, rows, y_all = plan_training_data(
+    plan = plan_training_data(
         table,
         args.target,
         args.drop_columns or [],
@@ -975,8 +1164,16 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         args.impute,
         classifier,
     )
-    prep.model = args.model
-    prep.dtype = "float32" if args.float32 else "float64"
+    rows, y_all = plan.rows, plan.y
+    if classifier and plan.target_kind == "float":
+        fractional = rows[y_all[rows] != np.round(y_all[rows])]
+        row = int(fractional[0]) if fractional.size else int(rows[0])
+        raise CommandError(
+            f"{table.source}: the target {args.target!r} holds numbers that are not whole "
+            f"({table.locations[row]}: {table.data[args.target][row]!r}); --model {args.model} "
+            "is a classifier and needs class labels (integers or text). For a numeric target "
+            "pass --model mlp-regressor"
+        )
     dropped = table.n_rows - rows.size
     if dropped:
         print(f"{PROG}: note: dropped {dropped} row(s) with missing values", file=stderr)
@@ -993,91 +1190,121 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     train_rows, val_rows = _split(
         rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
     )
-    prep.fit_statistics(columns, train_rows)
-    X_train = prep.encode(table, columns, train_rows)
-    X_val = prep.encode(table, columns, val_rows)
-    if args.standardize:
-        prep.fit_scaling(X_train)
-        X_train = (X_train - np.asarray(prep.center)) / np.asarray(prep.scale)
-        X_val = (X_val - np.asarray(prep.center)) / np.asarray(prep.scale)
-    dtype = np.float32 if args.float32 else np.float64
-    X_train, X_val = X_train.astype(dtype), X_val.astype(dtype)
+    categorical = set(plan.categorical)
+    raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
+    raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
     y_train, y_val = y_all[train_rows], y_all[val_rows]
 
+    # The preprocessing is fitted on the training rows alone, then the model on its output;
+    # the pipeline of the two is what is measured below and saved.
+    preprocessing = build_preprocessing(
+        plan.features, plan.categorical, args.impute, args.standardize
+    )
+    with _cells_checked():
+        _fit_step(preprocessing, raw_train)
+        dtype = np.float32 if args.float32 else np.float64
+        X_train = preprocessing.transform(raw_train).astype(dtype)
+        X_val = preprocessing.transform(raw_val).astype(dtype) if val_rows.size else None
+
+    model: Any = estimator
     fit_kwargs: dict[str, Any] = {}
+    if args.scale_target:
+        from sklearn.compose import TransformedTargetRegressor
+
+        from sigmanet.preprocessing import StableStandardScaler
+
+        model = TransformedTargetRegressor(regressor=estimator, transformer=StableStandardScaler())
     signature = inspect.signature(estimator.fit).parameters
-    if val_rows.size and "validation_data" in signature:
-        fit_kwargs["validation_data"] = (X_val, y_val)
+    if X_val is not None and "validation_data" in signature:
+        y_val_seen = y_val
+        if args.scale_target:
+            # the regressor learns the standardised target, so its validation target is too;
+            # the target transformer fits the same scaler on the same rows
+            from sigmanet.preprocessing import StableStandardScaler
+
+            target_scaler = _fit_step(StableStandardScaler(), y_train.reshape(-1, 1))
+            y_val_seen = target_scaler.transform(y_val.reshape(-1, 1)).ravel()
+        fit_kwargs["validation_data"] = (X_val, y_val_seen)
     console = _console(stdout)
     console.print(
         f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
-        + (f", validating on {X_val.shape[0]} rows" if val_rows.size else "")
+        + (f", validating on {val_rows.size} rows" if val_rows.size else "")
+        + (" (standardised target)" if args.scale_target else "")
     )
+    from sklearn.pipeline import Pipeline
+
     from sigmanet.exceptions import DivergenceError
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            estimator.fit(X_train, y_train, **fit_kwargs)
+            model.fit(X_train, y_train, **fit_kwargs)
         except DivergenceError as error:
             raise CommandError(str(error)) from error
         except ValueError as error:
             raise CommandError(f"training failed: {error}") from error
     _emit_warnings(caught, stderr)
+    pipeline = Pipeline([("preprocessing", preprocessing), ("model", model)])
 
-    loss_curve = list(getattr(estimator, "loss_curve_", None) or [])
-    summary = f"done: {getattr(estimator, 'n_iter_', '?')} iteration(s)"
+    fitted = model.regressor_ if args.scale_target else model
+    loss_curve = list(getattr(fitted, "loss_curve_", None) or [])
+    summary = f"done: {getattr(fitted, 'n_iter_', '?')} iteration(s)"
     if loss_curve:
         summary += f", final training loss {loss_curve[-1]:.6g}"
+        if args.scale_target:
+            summary += " (standardised target)"
     console.print(summary)
-    if val_rows.size:
-        _print_metrics(console, estimator, X_val, y_val, f"validation split ({val_rows.size} rows)")
-    else:
-        _print_metrics(
-            console,
-            estimator,
-            X_train,
-            y_train,
-            "training data (no validation split: --validation-fraction 0)",
-        )
+    with _cells_checked():
+        if val_rows.size:
+            _print_metrics(
+                console, pipeline, raw_val, y_val, f"validation split ({val_rows.size} rows)"
+            )
+        else:
+            _print_metrics(
+                console,
+                pipeline,
+                raw_train,
+                y_train,
+                "training data (no validation split: --validation-fraction 0)",
+            )
 
     if args.save:
         from sigmanet.persistence import save
 
         try:
-            save(estimator, args.save, overwrite=args.force)
+            save(pipeline, args.save, overwrite=args.force)
         except FileExistsError as error:
             raise CommandError(
                 f"{args.save} already exists; pass --force to overwrite it"
             ) from error
-        sidecar = sidecar_path(args.save)
-        sidecar.write_text(json.dumps(prep.to_json(), indent=2) + "\n", encoding="utf-8")
-        console.print(f"saved the model to {args.save} and its preprocessing to {sidecar}")
+        console.print(f"saved the model and its preprocessing to {args.save}")
+        if sidecar_path(args.save).exists():
+            print(
+                f"{PROG}: note: {sidecar_path(args.save)} belongs to the model this one replaced "
+                "and is not used any more; delete it",
+                file=stderr,
+            )
     return 0
 
 
-def _load_for_data(model_path: str, table: Table, target: str | None) -> tuple[Any, Preprocessing]:
+def _load_for_data(model_path: str) -> tuple[Any, ModelInputs]:
     model = load_model(model_path)
-    prep = load_sidecar(model_path)
-    if prep is None:
-        prep = default_preprocessing(model, table, target)
-    n_expected = getattr(model, "n_features_in_", None)
-    if n_expected is not None and len(prep.feature_names) != n_expected:
-        raise CommandError(
-            f"{sidecar_path(model_path)} describes {len(prep.feature_names)} input features but "
-            f"the model expects {n_expected}; the two files do not belong together"
-        )
-    return model, prep
+    _refuse_legacy_sidecar(model_path, model)
+    return model, model_inputs(model)
 
 
 def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    if args.output:
+        _refuse_overwriting_inputs(
+            "--output", args.output, {"data file": args.data, "model file": args.model}
+        )
     table = read_table(args.data)
-    model, prep = _load_for_data(args.model, table, None)
-    X, _ = prepare_inputs(table, prep, drop_incomplete=False)
-    X = X.astype(prep.dtype)
+    model, inputs = _load_for_data(args.model)
+    X, _ = prepare_inputs(table, model, inputs, None, drop_incomplete=False)
+    X = as_model_input(model, inputs, X)
     if args.proba and not hasattr(model, "predict_proba"):
         raise CommandError(f"{args.model}: this model has no class probabilities (--proba)")
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _cells_checked():
         warnings.simplefilter("always")
         predicted = np.asarray(model.predict(X))
         proba = np.asarray(model.predict_proba(X)) if args.proba else None
@@ -1105,8 +1332,9 @@ def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         if output.exists() and not args.force:
             raise CommandError(f"{output} already exists; pass --force to overwrite it")
         try:
-            with open(output, "w", newline="", encoding="utf-8") as handle:
-                write(handle)
+            _write_whole(output, write, overwrite=args.force)
+        except FileExistsError as error:
+            raise CommandError(f"{output} already exists; pass --force to overwrite it") from error
         except OSError as error:
             raise CommandError(f"cannot write {output}: {error.strerror or error}") from error
         print(f"wrote {len(predicted)} prediction(s) to {output}", file=stderr)
@@ -1115,37 +1343,24 @@ def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     return 0
 
 
+def _label_kind(model: Any) -> str:
+    if not _is_classifier(model):
+        return "number"
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind in "UO":
+        return "str"
+    return "int" if classes.dtype.kind in "iub" else "float"
+
+
 def cmd_evaluate(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     table = read_table(args.data)
     _check_columns_exist(table, [args.target], "target column")
-    model, prep = _load_for_data(args.model, table, args.target)
-    kind = prep.target_kind
-    if prep.target is not None and prep.target != args.target:
-        print(
-            f"{PROG}: note: the model was trained with target {prep.target!r}; evaluating "
-            f"against {args.target!r}",
-            file=stderr,
-        )
-    classifier = _is_classifier(model)
-    if kind is None:
-        if classifier:
-            classes = np.asarray(model.classes_)
-            kind = (
-                "str"
-                if classes.dtype.kind in "UO"
-                else ("int" if classes.dtype.kind in "iub" else "float")
-            )
-        else:
-            kind = "number"
-    X, rows = prepare_inputs(table, prep, drop_incomplete=True)
+    model, inputs = _load_for_data(args.model)
+    kind = _label_kind(model)
+    X, rows = prepare_inputs(table, model, inputs, args.target, drop_incomplete=True)
     y, missing = parse_target(table, args.target, kind)
     y, missing = y[rows], missing[rows]
     if missing.any():
-        if prep.impute == "none":
-            row = int(rows[np.flatnonzero(missing)[0]])
-            raise CommandError(
-                f"{table.source}: the target {args.target!r} is missing at {table.locations[row]}"
-            )
         X, y = X[~missing], y[~missing]
     if X.shape[0] < table.n_rows:
         print(
@@ -1155,7 +1370,8 @@ def cmd_evaluate(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         )
     if X.shape[0] == 0:
         raise CommandError(f"{table.source}: no rows to evaluate")
-    if classifier:
+    X = as_model_input(model, inputs, X)
+    if _is_classifier(model):
         classes = np.asarray(model.classes_)
         if kind == "int" and classes.dtype.kind in "iu":
             y = y.astype(classes.dtype)
@@ -1166,11 +1382,11 @@ def cmd_evaluate(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
                 f"{table.source}: the target {args.target!r} has label(s) the model does not "
                 f"know: {shown} (its classes: {', '.join(map(str, classes.tolist()[:10]))})"
             )
-    X = X.astype(prep.dtype)
     console = _console(stdout)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, _cells_checked():
         warnings.simplefilter("always")
-        _print_metrics(console, model, X, y, f"{type(model).__name__} on {table.source}")
+        name = type(inputs.estimator).__name__
+        _print_metrics(console, model, X, y, f"{name} on {table.source}")
     _emit_warnings(caught, stderr)
     return 0
 
@@ -1206,25 +1422,28 @@ def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     from sigmanet.persistence import read_metadata
 
     meta = read_metadata(args.model)
-    model = load_model(args.model)
+    model, inputs = _load_for_data(args.model)
+    estimator = inputs.estimator
     console = _console(stdout)
-    state = meta.get("state", {}) or {}
     console.print(
-        f"{meta['class']}  ({args.model}; written by sigmanet "
+        f"{type(estimator).__name__}  ({args.model}; written by sigmanet "
         f"{meta.get('sigmanet_version')}, format {meta.get('format_version')})"
     )
 
     summary = RichTable()
     summary.add_column("property")
     summary.add_column("value")
-    summary.add_row("inputs (n_features_in_)", _fmt(getattr(model, "n_features_in_", None)))
-    if hasattr(model, "classes_"):
-        classes = np.asarray(model.classes_).tolist()
+    summary.add_row("inputs (n_features_in_)", _fmt(getattr(estimator, "n_features_in_", None)))
+    if hasattr(estimator, "classes_"):
+        classes = np.asarray(estimator.classes_).tolist()
         shown = ", ".join(map(str, classes[:12])) + (" ..." if len(classes) > 12 else "")
         summary.add_row("classes", f"{len(classes)}: {shown}")
-    summary.add_row("dtype", str(getattr(model, "dtype_", state.get("dtype", "-"))))
-    total = sum(math.prod(spec["shape"]) for spec in meta.get("tensors", {}).values())
-    summary.add_row("parameters", str(total))
+    summary.add_row("dtype", str(getattr(estimator, "dtype_", "-")))
+    network = getattr(estimator, "network_", None)
+    if network is not None:
+        total = sum(int(value.size) for layer in network.layers for value in layer.params.values())
+        summary.add_row("parameters", str(total))
+    params = estimator.get_params(deep=False)
     for name in (
         "hidden_layer_sizes",
         "activation",
@@ -1237,12 +1456,12 @@ def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         "max_iter",
         "random_state",
     ):
-        if name in meta["params"]:
-            summary.add_row(name, _fmt(meta["params"][name]))
+        if name in params:
+            summary.add_row(name, _fmt(params[name]))
     console.print("model")
     console.print(summary)
 
-    layers = _layer_rows(model)
+    layers = _layer_rows(estimator)
     if layers:
         table = RichTable()
         console.print("layers")
@@ -1251,53 +1470,53 @@ def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         for row in layers:
             table.add_row(*row)
         console.print(table)
-    else:
-        table = RichTable()
-        console.print("arrays")
-        table.add_column("name")
-        table.add_column("shape")
-        table.add_column("dtype")
-        for name, spec in meta.get("tensors", {}).items():
-            table.add_row(name, str(tuple(spec["shape"])), spec["dtype"])
-        console.print(table)
 
     history = RichTable()
     history.add_column("quantity")
     history.add_column("value")
-    history.add_row("iterations (n_iter_)", _fmt(state.get("n_iter_")))
-    loss = [float(v) for v in (state.get("loss_curve_") or [])]
+    history.add_row("iterations (n_iter_)", _fmt(getattr(estimator, "n_iter_", None)))
+    loss = [float(v) for v in (getattr(estimator, "loss_curve_", None) or [])]
     if loss:
         history.add_row(
             "training loss first / last / min", f"{loss[0]:.6g} / {loss[-1]:.6g} / {min(loss):.6g}"
         )
-    val_loss = [float(v) for v in (state.get("validation_loss_curve_") or [])]
+    val_loss = [float(v) for v in (getattr(estimator, "validation_loss_curve_", None) or [])]
     if val_loss:
         history.add_row("validation loss last / min", f"{val_loss[-1]:.6g} / {min(val_loss):.6g}")
-    scores = [float(v) for v in (state.get("validation_scores_") or [])]
+    scores = [float(v) for v in (getattr(estimator, "validation_scores_", None) or [])]
     if scores:
         history.add_row("validation score last / best", f"{scores[-1]:.6g} / {max(scores):.6g}")
-    console.print("training history")
+    console.print("training history" + (" (standardised target)" if inputs.scaled_target else ""))
     console.print(history)
 
-    prep = load_sidecar(args.model)
-    if prep is not None:
+    if model is not estimator:
         table = RichTable()
-        console.print(f"preprocessing ({sidecar_path(args.model).name})")
+        console.print("preprocessing (stored in the model file)")
         table.add_column("setting")
         table.add_column("value")
-        table.add_row("target", str(prep.target))
-        table.add_row("input columns", ", ".join(prep.features))
-        if prep.categories:
+        if inputs.columns is not None:
+            table.add_row("input columns", ", ".join(inputs.columns))
+        if inputs.categories:
             table.add_row(
                 "one-hot",
                 "; ".join(
-                    f"{name}: {', '.join(values)}" for name, values in prep.categories.items()
+                    f"{name}: {', '.join(values)}" for name, values in inputs.categories.items()
                 ),
             )
-        table.add_row("impute", prep.impute)
-        table.add_row("standardize", "yes" if prep.center is not None else "no")
+        table.add_row("impute", _imputation(model))
+        table.add_row(
+            "standardize", ", ".join(inputs.standardized) if inputs.standardized else "no"
+        )
+        table.add_row("scale target", "yes" if inputs.scaled_target else "no")
         console.print(table)
     return 0
+
+
+def _imputation(model: Any) -> str:
+    from sklearn.impute import SimpleImputer
+
+    strategies = sorted({step.strategy for step in _walk(model) if isinstance(step, SimpleImputer)})
+    return ", ".join(strategies) if strategies else "none (rows with missing values refused)"
 
 
 def _output_path(text: str) -> Path:
@@ -1322,6 +1541,10 @@ def _save(figure: Any, path: Path, stderr: Any) -> None:
 
 
 def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    read = {"model file": getattr(args, "model", None), "data file": getattr(args, "data", None)}
+    _refuse_overwriting_inputs(
+        "--output", args.output, {role: path for role, path in read.items() if path}
+    )
     output = _output_path(args.output)
     try:
         from sigmanet import plotting
@@ -1343,43 +1566,35 @@ def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             )
         figure = plotting.plot_activations(args.names, derivatives=args.derivatives)
     elif args.plot == "loss":
-        figure = plotting.plot_loss_curve(load_model(args.model), log_scale=args.log)
+        _, inputs = _load_for_data(args.model)
+        figure = plotting.plot_loss_curve(inputs.estimator, log_scale=args.log)
     elif args.plot == "boundary":
-        model = load_model(args.model)
+        model, inputs = _load_for_data(args.model)
         if not _is_classifier(model):
             raise CommandError(f"{args.model}: a decision boundary needs a classifier")
         table = read_table(args.data)
         _check_columns_exist(table, [args.target], "target column")
-        model, prep = _load_for_data(args.model, table, args.target)
-        if len(prep.feature_names) != 2:
+        features = _input_columns(model, inputs, table, args.target)
+        if len(features) != 2:
             raise CommandError(
-                f"{args.model}: the model has {len(prep.feature_names)} input features; a "
-                "decision boundary needs a model trained on exactly 2"
+                f"{args.model}: the model has {len(features)} input columns; a decision "
+                "boundary needs a model trained on exactly 2"
             )
-        if prep.categories:
+        if inputs.categories:
             raise CommandError(
                 f"{args.model}: the model's inputs include one-hot columns; plot boundary needs "
                 "a model trained on two numeric columns"
             )
-        raw = Preprocessing(**{**asdict(prep), "center": None, "scale": None})
-        X, rows = prepare_inputs(table, raw, drop_incomplete=True)
-        classes = np.asarray(model.classes_)
-        kind = prep.target_kind or (
-            "str"
-            if classes.dtype.kind in "UO"
-            else "int"
-            if classes.dtype.kind in "iub"
-            else "float"
-        )
-        y, missing = parse_target(table, args.target, kind)
+        X, rows = prepare_inputs(table, model, inputs, args.target, drop_incomplete=True)
+        y, missing = parse_target(table, args.target, _label_kind(model))
         keep = ~missing[rows]
-        shown = model if prep.center is None else _ScaledInputs(model, prep.center, prep.scale)
+        # the whole pipeline is drawn, so the axes are in the data's own units
         figure = plotting.plot_decision_boundary(
-            shown,
-            X[keep].astype(prep.dtype),
+            model,
+            X[keep],
             y[rows][keep],
-            feature_names=prep.feature_names,
-            name=type(model).__name__,
+            feature_names=features,
+            name=type(inputs.estimator).__name__,
         )
     else:  # gradient-flow
         figure = _gradient_flow_figure(args, stdout, stderr)
@@ -1387,31 +1602,9 @@ def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     return 0
 
 
-class _ScaledInputs:
-    """A classifier seen through its training standardisation, so plots use the data's units."""
-
-    def __init__(self, model: Any, center: Any, scale: Any) -> None:
-        self.model = model
-        self.center = np.asarray(center)
-        self.scale = np.asarray(scale)
-        self.classes_ = model.classes_
-        self.n_features_in_ = model.n_features_in_
-
-    def _inputs(self, X: Any) -> np.ndarray:
-        return ((np.asarray(X, dtype=np.float64) - self.center) / self.scale).astype(
-            self.model.dtype_
-        )
-
-    def predict(self, X: Any) -> np.ndarray:
-        return self.model.predict(self._inputs(X))
-
-    @property
-    def predict_proba(self) -> Callable[[Any], np.ndarray]:
-        proba = self.model.predict_proba  # AttributeError, as hasattr expects, if it has none
-        return lambda X: proba(self._inputs(X))
-
-
 def _gradient_flow_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarray, str]:
+    from sigmanet.preprocessing import StableStandardScaler
+
     if args.data is None:
         from sklearn.datasets import load_digits
 
@@ -1421,13 +1614,11 @@ def _gradient_flow_data(args: argparse.Namespace) -> tuple[np.ndarray, np.ndarra
         if args.target is None:
             raise UsageError("--data needs --target COLUMN")
         table = read_table(args.data)
-        prep, columns, rows, y_all = plan_training_data(table, args.target, [], False, "none", True)
-        X = prep.encode(table, columns, rows)
-        y = y_all[rows]
+        plan = plan_training_data(table, args.target, [], False, "none", True)
+        X = raw_inputs(table, plan.columns, plan.features, (), plan.rows)
+        y = plan.y[plan.rows]
         name = args.data
-    scale = X.std(axis=0)
-    scale[scale == 0] = 1.0
-    return (X - X.mean(axis=0)) / scale, y, name
+    return StableStandardScaler().fit_transform(X), y, name
 
 
 def _gradient_flow_figure(args: argparse.Namespace, stdout: Any, stderr: Any) -> Any:
@@ -1668,9 +1859,12 @@ _EXAMPLES = {
       --hidden-layer-sizes 16 --activation tanh --max-iter 300 --save iris.safetensors
   sigmanet train houses.csv --target price --model mlp-regressor --standardize \\
       --one-hot-categoricals --impute median --drop-columns id
+  sigmanet train balances.csv --target balance --model mlp-regressor --standardize \\
+      --scale-target --save balances.safetensors
 
-Writes MODEL and MODEL.preprocessing.json (the columns, categories, fill values and scaling
-that predict and evaluate re-apply).""",
+--save writes ONE file: the fitted preprocessing (input columns, imputation, one-hot
+categories, scaling) and the model, as one scikit-learn pipeline that predict, evaluate,
+info and plot read back.""",
     "predict": """example:
   sigmanet predict iris.safetensors new_flowers.csv --proba --output predictions.csv""",
     "evaluate": """example:
@@ -1799,7 +1993,13 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
     train.add_argument(
         "--standardize",
         action="store_true",
-        help="centre and scale the features by their training mean and std",
+        help="centre and scale the numeric features by their training mean and std",
+    )
+    train.add_argument(
+        "--scale-target",
+        action="store_true",
+        help="regressors: learn the target standardised by its training mean and std "
+        "(predictions come back in the target's units)",
     )
     train.add_argument("--float32", action="store_true", help="train in float32")
     train.add_argument("--quiet", action="store_true", help="no progress output")

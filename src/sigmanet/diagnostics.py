@@ -304,7 +304,7 @@ def trace_backprop(
     output_activation : str, optional
         For the output layer; default ``activation``.
     loss : {"squared_error", "log_loss"}
-        ``log_loss`` (binary cross-entropy) requires a sigmoid output.
+        ``log_loss`` (binary cross-entropy) requires a sigmoid output and targets in [0, 1].
     learning_rate : float
         ``η`` of the update.
     random_state : int, Generator or None
@@ -378,6 +378,14 @@ def trace_backprop(
     if Y.shape[0] != X.shape[0]:
         raise ValueError(
             f"x and y must have the same number of rows; got {X.shape[0]} and {Y.shape[0]}."
+        )
+    if loss == "log_loss" and np.any((Y < 0) | (Y > 1)):
+        # -(y log p + (1 - y) log(1 - p)) is a cross-entropy only for a target probability y;
+        # outside [0, 1] it has no minimum, so a step "improves" it without bound.
+        bad = float(Y[(Y < 0) | (Y > 1)][0])
+        raise ValueError(
+            f"y must be in [0, 1] for loss='log_loss' (the target is a probability); got {bad:g}. "
+            "The squared error (squared_error) takes any target."
         )
     m = X.shape[0]
     names = [activation] * (len(Ws) - 1) + [output_activation]
