@@ -67,19 +67,18 @@ def model_bytes(session: Session) -> bytes:
     """The network as a :class:`sigmanet.MLPClassifier` model file (``sigmanet.save``).
 
     The classifier is built with the run's set-up, given the playground's weights, its
-    ``loss_curve_`` and counters, and saved; its inputs are the chosen features, in order
-    (``feature_names_in_``).
+    ``loss_curve_`` and counters, and saved; its inputs are the chosen features, in the order
+    the page lists them.
     """
     from sigmanet import MLPClassifier, save
 
     _check_exportable(session)
     X = session._inputs(session.points[session.train_index])
     y = session.labels[session.train_index]
-    names = np.asarray(session.config.features, dtype=object)
     classifier = MLPClassifier(**mlp_parameters(session))  # type: ignore[arg-type]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # one pass only sets the shapes up
-        classifier.partial_fit(_frame(X, names), y, classes=np.arange(session.n_classes))
+        classifier.partial_fit(X, y, classes=np.arange(session.n_classes))
     target = classifier.network_.flat_parameters()
     source = session.network.flat_parameters()
     if target.shape != source.shape:  # pragma: no cover - the layouts are built alike
@@ -92,15 +91,6 @@ def model_bytes(session: Session) -> bytes:
         path = Path(directory) / "playground.safetensors"
         save(classifier, path)
         return path.read_bytes()
-
-
-def _frame(X: np.ndarray, names: np.ndarray) -> object:
-    """X with its feature names, so the saved model knows which input is which."""
-    try:
-        import pandas as pd
-    except ImportError:  # pragma: no cover - without pandas the model has no names
-        return X
-    return pd.DataFrame(X, columns=list(names))
 
 
 _FEATURE_CODE = {

@@ -336,12 +336,23 @@ class Session:
                     self.network.weight_matrices(), self.network.weight_gradients(), strict=True
                 ):
                     dW += penalty * W
+            parameters = self.network.flat_parameters()
+            before = parameters.copy()
             try:
-                self.optimizer.step(
-                    [self.network.flat_parameters()], [self.network.flat_gradients()]
-                )
+                self.optimizer.step([parameters], [self.network.flat_gradients()])
             except FloatingPointError as error:
                 self._diverged(error)
+                return False
+            if not np.isfinite(parameters).all():
+                parameters[...] = before
+                self._diverged(
+                    DivergenceError(
+                        "Training diverged: the update made a parameter non-finite. Parameters "
+                        "keep their last finite values.",
+                        epoch=self.epoch,
+                        batch=step_in_epoch,
+                    )
+                )
                 return False
             if c.regularization == "l1" and c.regularization_rate > 0:
                 shrink_weights(self.network, c.regularization_rate * learning_rate)

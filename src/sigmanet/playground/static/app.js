@@ -641,20 +641,20 @@ function drawStep() {
       ? (lossName === "log_loss" ? `dz[${l}] = (ŷ − y) / m  (fused with ${layer.activation})` : `dz[${l}] = (ŷ − y) ⊙ σ′(z[${l}]) / m  (delta rule)`)
       : `dz[${l}] = (dz[${l + 1}] W[${l + 1}]ᵀ) ⊙ g′(z[${l}])`;
     const entries = [
-      [`a[${l - 1}]`, i === 0 ? "the inputs x (first sample)" : `a[${l - 1}] (first sample)`, layer.a_prev[0]],
-      [`z[${l}] = a[${l - 1}] W[${l}] + b[${l}]`, "", layer.z[0]],
-      [out && lossName === "log_loss" ? `ŷ = ${layer.activation}(z[${l}])` : `a[${l}] = ${layer.activation}(z[${l}])`, "", layer.a[0]],
-      [`g′(z[${l}])`, "", layer.g_prime ? layer.g_prime[0] : null],
-      [dzFormula, "", layer.dz[0]],
-      [`dW[${l}] = a[${l - 1}]ᵀ dz[${l}]`, "whole batch", layer.dW],
-      [`db[${l}] = Σ_rows dz[${l}]`, "whole batch", layer.db],
-      [`W[${l}] before`, "", layer.W],
-      [`W[${l}] after (${state.frame.config.optimizer})`, state.frame.config.optimizer === "sgd" ? "W − η dW" : "the optimizer's rule", layer.W_new],
-      [`b[${l}] after`, "", layer.b_new],
+      ["a_prev", `a[${l - 1}]`, i === 0 ? "the inputs x (first sample)" : `a[${l - 1}] (first sample)`, layer.a_prev[0]],
+      ["z", `z[${l}] = a[${l - 1}] W[${l}] + b[${l}]`, "", layer.z[0]],
+      ["a", out && lossName === "log_loss" ? `ŷ = ${layer.activation}(z[${l}])` : `a[${l}] = ${layer.activation}(z[${l}])`, "", layer.a[0]],
+      ["g_prime", `g′(z[${l}])`, "", layer.g_prime ? layer.g_prime[0] : null],
+      ["dz", dzFormula, "", layer.dz[0]],
+      ["dW", `dW[${l}] = a[${l - 1}]ᵀ dz[${l}]`, "whole batch", layer.dW],
+      ["db", `db[${l}] = Σ_rows dz[${l}]`, "whole batch", layer.db],
+      ["W", `W[${l}] before`, "", layer.W],
+      ["W_new", `W[${l}] after (${state.frame.config.optimizer})`, state.frame.config.optimizer === "sgd" ? "W − η dW" : "the optimizer's rule", layer.W_new],
+      ["b_new", `b[${l}] after`, "", layer.b_new],
     ];
     rows.push(`<div class="step-layer" data-layer="${l}"><h3>layer ${l}${out ? " (output)" : ""}: ${layer.activation}</h3><table>` +
-      entries.map(([f, note, v]) => `<tr><td class="formula">${escapeHtml(f)}${note ? `<br><small>${escapeHtml(note)}</small>` : ""}</td>` +
-        `<td class="values" data-name="${escapeHtml(f.split(" ")[0])}">${escapeHtml(numbers(v))}</td></tr>`).join("") +
+      entries.map(([key, f, note, v]) => `<tr><td class="formula">${escapeHtml(f)}${note ? `<br><small>${escapeHtml(note)}</small>` : ""}</td>` +
+        `<td class="values" data-name="${key}">${escapeHtml(numbers(v))}</td></tr>`).join("") +
       "</table></div>");
   });
   box.innerHTML = rows.join("");
