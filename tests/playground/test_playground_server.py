@@ -288,6 +288,12 @@ def test_options_and_activation_curves(playground):
         assert status == 400
 
 
+def test_previews_show_every_data_set(playground):
+    previews = get_json(playground, "/api/previews")
+    assert set(previews) == {"circle", "xor", "gauss", "spiral", "moons", "three_class"}
+    assert all(len(p["x"]) == len(p["y"]) == 150 for p in previews.values())
+
+
 def test_upload_replaces_the_data_or_says_what_is_wrong(playground):
     rows = "\n".join(f"{i % 5 - 2},{i % 3 - 1},{i % 2}" for i in range(30))
     status, _ = post(playground, "/api/upload", {"csv": "x1,x2,label\n" + rows})

@@ -162,6 +162,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._stream()
         elif path == "/api/options":
             self._send_json(options())
+        elif path == "/api/previews":
+            self._send_json(previews())
         elif path == "/api/data":
             self._send_json(playground.worker.call("call", Session.data))
         elif path == "/api/activation":
@@ -339,6 +341,15 @@ def options() -> dict[str, Any]:
         "domain": datasets.DOMAIN,
         "defaults": Config().to_dict(),
     }
+
+
+def previews() -> dict[str, Any]:
+    """A small noiseless sample of every data set, for the buttons that choose one."""
+    result = {}
+    for name in datasets.DATASETS:
+        X, y = datasets.make_dataset(name, 150, 0.0, seed=0)
+        result[name] = {"x": np.round(X, 2).tolist(), "y": y.tolist()}
+    return result
 
 
 def activation_curves(name: str) -> dict[str, Any]:

@@ -267,7 +267,7 @@ function applyFrame(frame) {
   }
   if (frame.data_version !== state.dataVersion) {
     state.dataVersion = frame.data_version;
-    getJSON("/api/data").then((data) => { state.data = data; drawHeatmap(); drawDatasetPreviews(); });
+    getJSON("/api/data").then((data) => { state.data = data; drawHeatmap(); });
   }
   $("play").innerHTML = frame.state === "playing" ? "&#10073;&#10073; pause" : "&#9654; play";
   $("play").dataset.state = frame.state;
@@ -385,6 +385,7 @@ function drawHeatmap() {
   const h = frame.heatmap;
   const image = imageCanvas(gridImage(decode(h.data), h.size, h.channels));
   ctx.imageSmoothingEnabled = true;
+  ctx.imageSmoothingQuality = "high";
   ctx.drawImage(image, 0, 0, canvas.width, canvas.height);
   const data = state.data;
   if (!data || data.data_version !== frame.data_version) return;
@@ -404,21 +405,20 @@ function drawHeatmap() {
   }
 }
 
-function drawDatasetPreviews() {
-  const data = state.data;
-  const frame = state.frame;
-  if (!data || !frame) return;
+function drawDatasetPreviews(previews) {
+  const domain = state.options.domain;
   for (const button of $("datasets").querySelectorAll("button")) {
+    const sample = previews[button.dataset.dataset];
+    if (!sample) continue;
     const canvas = button.querySelector("canvas");
     const ctx = canvas.getContext("2d");
-    if (button.dataset.dataset !== frame.config.dataset) continue;
     ctx.fillStyle = "#fff";
     ctx.fillRect(0, 0, canvas.width, canvas.height);
-    const domain = state.options.domain;
-    for (let i = 0; i < data.y.length; i += 2) {
-      ctx.fillStyle = rgb(CLASS_COLORS[data.y[i]]);
-      ctx.fillRect(((data.x[i][0] + domain) / (2 * domain)) * 48 - 1, ((domain - data.x[i][1]) / (2 * domain)) * 48 - 1, 2, 2);
-    }
+    sample.y.forEach((label, i) => {
+      ctx.fillStyle = rgb(CLASS_COLORS[label]);
+      const [x1, x2] = sample.x[i];
+      ctx.fillRect(((x1 + domain) / (2 * domain)) * canvas.width - 1, ((domain - x2) / (2 * domain)) * canvas.height - 1, 2, 2);
+    });
   }
 }
 
@@ -687,8 +687,9 @@ function drawComparisons() {
     ], { log: true, xLabel: "weight layer" });
     const ratio = (run) => { const r = lastRow(run); return r[0] && r[r.length - 1] ? r[0] / r[r.length - 1] : null; };
     $("flow-note").textContent = `After ${comparison.epochs} epochs, mean |∂L/∂W| of the first layer over the last: ` +
-      `sigmoid ${format(ratio(runs.sigmoid))}, ReLU ${format(ratio(runs.relu))}. σ′ ≤ 0.25, so each sigmoid layer ` +
-      `shrinks the gradient passing back through it.` +
+      `sigmoid ${format(ratio(runs.sigmoid))}, ReLU ${format(ratio(runs.relu))}. Backpropagation multiplies the ` +
+      `gradient by g′(z) at every layer it passes; σ′ ≤ 0.25, ReLU′ is 1 on its active side, so in deep sigmoid ` +
+      `stacks the first layers get the smallest share (add layers to see it grow).` +
       [runs.sigmoid.message, runs.relu.message].filter(Boolean).map((m) => " " + m).join("");
   } else if (comparison && comparison.kind === "activations") {
     flowCanvas.hidden = true;
@@ -756,8 +757,14 @@ async function drawActivationPanel() {
 async function start() {
   state.options = await getJSON("/api/options");
   buildControls(state.options);
+  getJSON("/api/previews").then(drawDatasetPreviews);
   const settings = settingsFromHash();
   if (Object.keys(settings).length) await configure(settings);
+  // a link pasted into this tab (only the part after # changes): apply its settings
+  window.addEventListener("hashchange", () => {
+    const changed = settingsFromHash();
+    if (Object.keys(changed).length) configure(changed);
+  });
   const events = new EventSource("/events");
   events.addEventListener("frame", (event) => applyFrame(JSON.parse(event.data)));
   events.addEventListener("error", () => {
