@@ -176,25 +176,32 @@ def test_step_numbers_equal_the_gradients_of_sequential_backward(settings):
     assert len(record["layers"]) == len(dense)
     l2 = session.config.regularization_rate if session.config.regularization == "l2" else 0.0
     eta = record["learning_rate"]
-    a = X
+    np.testing.assert_array_equal(record["y"], y[0])
+    a = X  # the whole batch; the record holds its first row
+    layers = network.layers
     for entry, layer in zip(record["layers"], dense, strict=True):
         W, b = layer.params["W"], layer.params["b"]
         np.testing.assert_array_equal(entry["W"], W)
-        np.testing.assert_array_equal(entry["a_prev"], a)
-        np.testing.assert_allclose(entry["z"], a @ W + b, rtol=1e-13, atol=1e-15)
+        np.testing.assert_array_equal(entry["a_prev"], a[0])
+        z = a @ W + b
+        np.testing.assert_allclose(entry["z"], z[0], rtol=1e-13, atol=1e-15)
         dW = layer.grads["W"] + (l2 / 7) * W
         np.testing.assert_allclose(entry["dW"], dW, rtol=1e-13, atol=1e-16)
         np.testing.assert_array_equal(entry["db"], layer.grads["b"])
-        np.testing.assert_allclose(entry["db"], np.sum(entry["dz"], axis=0), rtol=1e-12, atol=1e-16)
         np.testing.assert_allclose(entry["W_new"], W - eta * dW, rtol=1e-13, atol=1e-16)
-        if entry["g_prime"] is not None:
-            z = np.asarray(entry["z"])
-            activation = network.layers[network.layers.index(layer) + 1]
-            np.testing.assert_allclose(entry["a"], activation.activation(z), rtol=1e-15)
-            np.testing.assert_allclose(
-                entry["g_prime"], activation.activation.derivative(z), rtol=1e-15
-            )
-        a = np.asarray(entry["a"]) if entry["g_prime"] is not None else None
+        following = layers[layers.index(layer) + 1 :]
+        if following and hasattr(following[0], "activation"):
+            activation = following[0].activation
+            a = activation(z)
+            np.testing.assert_allclose(entry["a"], a[0], rtol=1e-14)
+            np.testing.assert_allclose(entry["g_prime"], activation.derivative(z[0]), rtol=1e-15)
+        else:
+            assert entry["g_prime"] is None  # logits: the loss is fused with the sigmoid/softmax
+    # dz of the output layer, first row: ∂L/∂z of the batch's mean loss (fused: p - y over m;
+    # the squared error through its sigmoid: (ŷ - y)/m ⊙ σ'(z), the delta rule)
+    out = record["layers"][-1]
+    expected = grad[0] if out["g_prime"] is None else grad[0] * np.asarray(out["g_prime"])
+    np.testing.assert_allclose(out["dz"], expected, rtol=1e-14)
     # and the network now holds the new weights
     np.testing.assert_array_equal(dense[0].params["W"].shape, np.shape(record["layers"][0]["W"]))
     np.testing.assert_array_equal(
@@ -208,7 +215,7 @@ def test_the_output_error_is_the_delta_rule_for_the_squared_error():
     )
     session.step()
     out = session.last_step["layers"][-1]
-    y = np.asarray(session.last_step["y"])
+    y = np.asarray(session.last_step["y"])  # one sample: the batch is its first row
     a = np.asarray(out["a"])
     # ℓ = ½(ŷ - y)², ŷ = σ(z): dz = (ŷ - y) σ'(z) = -δ
     np.testing.assert_allclose(out["dz"], (a - y) * np.asarray(out["g_prime"]), rtol=1e-14)

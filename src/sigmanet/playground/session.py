@@ -378,7 +378,11 @@ class Session:
         return True
 
     def _forward_backward(self, X: np.ndarray, y: np.ndarray) -> dict[str, Any]:
-        """Forward and backward through the layers, recording each Dense layer's numbers."""
+        """Forward and backward through the layers, recording each Dense layer's numbers.
+
+        ``a_prev``, ``z``, ``a``, ``g_prime``, ``dz`` (and ``y``) are those of the batch's first
+        sample, which the page shows; ``dW`` and ``db`` sum over the whole batch.
+        """
         layers = self.network.layers
         outputs: list[np.ndarray] = []
         h = X
@@ -403,26 +407,26 @@ class Session:
             entry: dict[str, Any] = {
                 "W": layer.params["W"].tolist(),
                 "b": layer.params["b"].tolist(),
-                "a_prev": a_prev.tolist(),
-                "z": z.tolist(),
-                "dz": grad_at_output[index].tolist(),  # type: ignore[union-attr]
+                "a_prev": a_prev[0].tolist(),
+                "z": z[0].tolist(),
+                "dz": grad_at_output[index][0].tolist(),  # type: ignore[index]
                 "db": layer.grads["b"].tolist(),
             }
             if isinstance(nxt, Activation):
                 entry["activation"] = nxt.activation.name
-                entry["a"] = outputs[index + 1].tolist()
-                entry["g_prime"] = np.asarray(nxt.activation.derivative(z)).tolist()
+                entry["a"] = outputs[index + 1][0].tolist()
+                entry["g_prime"] = np.asarray(nxt.activation.derivative(z[0])).tolist()
                 # a Dropout after the activation hands on a ⊙ mask / (1 - rate)
                 after = index + 2 if isinstance(_at(layers, index + 2), Dropout) else index + 1
                 a_prev = outputs[after]
             else:  # output logits: the loss is fused with its sigmoid or softmax
                 entry["activation"] = "sigmoid" if self.n_classes == 2 else "softmax"
                 probabilities = _probabilities(z, self.n_classes)
-                entry["a"] = probabilities.tolist()
+                entry["a"] = probabilities[0].tolist()
                 entry["g_prime"] = None
                 a_prev = z
             entries.append(entry)
-        return {"loss": float(loss_value), "y": np.asarray(y).tolist(), "layers": entries}
+        return {"loss": float(loss_value), "y": np.asarray(y)[0].tolist(), "layers": entries}
 
     def _diverged(self, error: Exception) -> None:
         self.playing = False

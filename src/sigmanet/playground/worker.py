@@ -110,7 +110,11 @@ class Worker(threading.Thread):
             now = time.monotonic()
             if session.playing and now >= next_epoch:
                 rate = EPOCHS_PER_SECOND[session.config.speed]
-                session.train_epoch()
+                try:
+                    session.train_epoch()
+                except Exception as error:  # keep serving: the page says what went wrong
+                    session.playing = False
+                    session.message = f"Training stopped: {type(error).__name__}: {error}"
                 next_epoch = now + (1.0 / rate if rate else 0.0)
                 if not session.playing:  # it diverged: show it at once
                     handled = True

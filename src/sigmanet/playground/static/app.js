@@ -30,6 +30,7 @@ async function post(path, body) {
     let message = `${response.status} ${response.statusText}`;
     try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
     showMessage(message);
+    if (state.config) syncControls(state.config); // show the settings that still hold
     return false;
   }
   return true;
@@ -641,11 +642,11 @@ function drawStep() {
       ? (lossName === "log_loss" ? `dz[${l}] = (ŷ − y) / m  (fused with ${layer.activation})` : `dz[${l}] = (ŷ − y) ⊙ σ′(z[${l}]) / m  (delta rule)`)
       : `dz[${l}] = (dz[${l + 1}] W[${l + 1}]ᵀ) ⊙ g′(z[${l}])`;
     const entries = [
-      ["a_prev", `a[${l - 1}]`, i === 0 ? "the inputs x (first sample)" : `a[${l - 1}] (first sample)`, layer.a_prev[0]],
-      ["z", `z[${l}] = a[${l - 1}] W[${l}] + b[${l}]`, "", layer.z[0]],
-      ["a", out && lossName === "log_loss" ? `ŷ = ${layer.activation}(z[${l}])` : `a[${l}] = ${layer.activation}(z[${l}])`, "", layer.a[0]],
-      ["g_prime", `g′(z[${l}])`, "", layer.g_prime ? layer.g_prime[0] : null],
-      ["dz", dzFormula, "", layer.dz[0]],
+      ["a_prev", `a[${l - 1}]`, i === 0 ? "the inputs x (first sample)" : `a[${l - 1}] (first sample)`, layer.a_prev],
+      ["z", `z[${l}] = a[${l - 1}] W[${l}] + b[${l}]`, "", layer.z],
+      ["a", out && lossName === "log_loss" ? `ŷ = ${layer.activation}(z[${l}])` : `a[${l}] = ${layer.activation}(z[${l}])`, "", layer.a],
+      ["g_prime", `g′(z[${l}])`, "", layer.g_prime],
+      ["dz", dzFormula, "", layer.dz],
       ["dW", `dW[${l}] = a[${l - 1}]ᵀ dz[${l}]`, "whole batch", layer.dW],
       ["db", `db[${l}] = Σ_rows dz[${l}]`, "whole batch", layer.db],
       ["W", `W[${l}] before`, "", layer.W],
