@@ -57,12 +57,19 @@ def test_features_are_computed_from_the_points():
 
 def test_parse_csv_reads_rows_with_or_without_a_header():
     text = "x1,x2,label\n1,2,0\n-1,0.5,1\n3,-4,1\n0,0,0\n"
-    X, y = datasets.parse_csv(text)
+    X, y, is_train = datasets.parse_csv(text)
     np.testing.assert_array_equal(X, [[1, 2], [-1, 0.5], [3, -4], [0, 0]])
     np.testing.assert_array_equal(y, [0, 1, 1, 0])
-    X2, y2 = datasets.parse_csv(text.split("\n", 1)[1].replace("\n", "\r\n"))
+    assert is_train is None
+    X2, y2, _ = datasets.parse_csv(text.split("\n", 1)[1].replace("\n", "\r\n"))
     np.testing.assert_array_equal(X2, X)
     np.testing.assert_array_equal(y2, y)
+
+
+def test_parse_csv_takes_a_split_column():
+    text = "x1,x2,label,split\n1,2,0,train\n-1,0.5,1,test\n3,-4,1,train\n0,0,0,train\n"
+    _, _, is_train = datasets.parse_csv(text)
+    np.testing.assert_array_equal(is_train, [True, False, True, True])
 
 
 @pytest.mark.parametrize(
@@ -70,6 +77,9 @@ def test_parse_csv_reads_rows_with_or_without_a_header():
     [
         ("1,2,0\n1,2,1\n", "at least 4 data rows"),
         ("1,2,0\n1,2,1\n3,4,0\n5,6\n", "Line 4: expected 3 comma-separated values"),
+        ("1,2\n1,2,1\n3,4,0\n5,6,1\n", r"Line 1: expected 3 .*\(x1,x2,label\) or 4"),
+        ("1,2,0,train\n1,2,1,test\n3,4,0,dev\n5,6,1,train\n", "Line 3: the split must be"),
+        ("1,2,0,train\n1,2,1,train\n3,4,0,train\n5,6,1,train\n", "one train row and one test"),
         ("a,b,c\n1,2,0\n1,x,1\n3,4,0\n5,6,1\n", "Line 3: x2 must be a finite number; got 'x'"),
         ("1,2,0\n1,nan,1\n3,4,0\n5,6,1\n", "Line 2: x2 must be a finite number"),
         ("1,2,0\n1,9,1\n3,4,0\n5,6,1\n", r"Line 2: x2 = 9.0 lies outside \[-6, 6\]"),

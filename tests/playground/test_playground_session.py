@@ -33,7 +33,7 @@ def _copy_of(session: Session, parameters: np.ndarray) -> Sequential:
 
 def _batch(session: Session, rows: list[int]) -> tuple[np.ndarray, np.ndarray]:
     points = session.points[rows]
-    return session._inputs(points), session._targets(session.labels[rows])
+    return session.inputs(points), session.targets(session.labels[rows])
 
 
 # -- settings ----------------------------------------------------------------------------------
@@ -130,8 +130,8 @@ def test_an_epoch_is_sigmanet_train_with_the_same_arguments():
     session = Session(config)
     copy = _copy_of(session, session.initial_parameters)
     session.train_epoch()
-    X = session._inputs(session.points[session.train_index])
-    y = session._targets(session.labels[session.train_index])
+    X = session.inputs(session.points[session.train_index])
+    y = session.targets(session.labels[session.train_index])
     history = train(
         copy,
         losses.BinaryCrossEntropyWithLogits(),
@@ -225,8 +225,8 @@ def test_a_full_batch_step_is_the_update_train_makes():
     session = Session(Config(batch_size=2000, optimizer="adam", learning_rate=0.01))
     copy = _copy_of(session, session.initial_parameters)
     session.step()
-    X = session._inputs(session.points[session.train_index])
-    y = session._targets(session.labels[session.train_index])
+    X = session.inputs(session.points[session.train_index])
+    y = session.targets(session.labels[session.train_index])
     optimizer, _ = session.make_optimizer()
     train(copy, session.loss, optimizer, X, y, epochs=1, batch_size=None, shuffle=False)
     np.testing.assert_allclose(

@@ -154,20 +154,23 @@ def features(X: np.ndarray, names: Sequence[str]) -> np.ndarray:
 MAX_UPLOAD_ROWS = 5000
 
 
-def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
-    """Read an uploaded data set: rows ``x1,x2,label`` (an optional header row first).
+def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Read an uploaded data set: rows ``x1,x2,label`` or ``x1,x2,label,split``.
 
-    The two inputs must be finite numbers; the label must be 0 or 1 (or 0, 1, 2 for three
-    classes, all three present). Points outside [-6, 6]² are an error (the heat-map shows
-    only that square). Every problem is reported with its line number.
+    An optional header row comes first. The two inputs must be finite numbers in [-6, 6] (the
+    square the heat-map shows); the label must be 0 or 1 (or 0, 1, 2 for three classes, all
+    three present); a fourth column, if any, says ``train`` or ``test`` for every row (the
+    playground's own CSV export has it), and then replaces the training share. Every problem
+    is reported with its line number.
 
-    Returns ``X`` of shape (n, 2) and ``y`` of shape (n,).
+    Returns ``X`` of shape (n, 2), ``y`` of shape (n,) and, with a split column, a boolean
+    ``is_train`` of shape (n,) (else None).
     """
-    lines = [line.strip() for line in text.replace("\r\n", "\n").split("\n")]
+    lines = text.replace("\r\n", "\n").split("\n")
     rows: list[tuple[int, list[str]]] = [
         (number, [cell.strip() for cell in line.split(",")])
         for number, line in enumerate(lines, start=1)
-        if line
+        if line.strip()
     ]
     if rows and not _is_number(rows[0][1][0]):
         rows = rows[1:]  # a header
@@ -175,12 +178,20 @@ def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("The CSV needs at least 4 data rows of the form x1,x2,label.")
     if len(rows) > MAX_UPLOAD_ROWS:
         raise ValueError(f"The CSV has {len(rows)} rows; at most {MAX_UPLOAD_ROWS} are allowed.")
+    width = len(rows[0][1])
+    if width not in (3, 4):
+        raise ValueError(
+            f"Line {rows[0][0]}: expected 3 comma-separated values (x1,x2,label) or 4 "
+            f"(x1,x2,label,split); got {width}."
+        )
     X = np.empty((len(rows), 2))
     y = np.empty(len(rows), dtype=np.intp)
+    is_train = np.empty(len(rows), dtype=bool) if width == 4 else None
     for index, (number, cells) in enumerate(rows):
-        if len(cells) != 3:
+        if len(cells) != width:
             raise ValueError(
-                f"Line {number}: expected 3 comma-separated values (x1,x2,label); got {len(cells)}."
+                f"Line {number}: expected {width} comma-separated values, as on the first "
+                f"row; got {len(cells)}."
             )
         for column in range(2):
             if not _is_number(cells[column]) or not math.isfinite(float(cells[column])):
@@ -197,13 +208,21 @@ def parse_csv(text: str) -> tuple[np.ndarray, np.ndarray]:
         if cells[2] not in ("0", "1", "2", "0.0", "1.0", "2.0"):
             raise ValueError(f"Line {number}: the label must be 0, 1 or 2; got {cells[2]!r}.")
         y[index] = int(float(cells[2]))
+        if is_train is not None:
+            if cells[3] not in ("train", "test"):
+                raise ValueError(
+                    f"Line {number}: the split must be train or test; got {cells[3]!r}."
+                )
+            is_train[index] = cells[3] == "train"
     classes = set(np.unique(y).tolist())
     if classes not in ({0, 1}, {0, 1, 2}):
         raise ValueError(
             "The labels must be 0 and 1 (two classes) or 0, 1 and 2 (three classes); "
             f"found {sorted(classes)}."
         )
-    return X, y
+    if is_train is not None and (is_train.all() or not is_train.any()):
+        raise ValueError("The split column needs at least one train row and one test row.")
+    return X, y, is_train
 
 
 def _is_number(text: str) -> bool:

@@ -20,13 +20,16 @@ __all__ = ["data_csv", "mlp_parameters", "model_bytes", "python_snippet"]
 
 
 def data_csv(session: Session) -> str:
-    """The points as CSV: ``x1,x2,label,split`` with split ``train`` or ``test``."""
+    """The points as CSV: ``x1,x2,label,split`` with split ``train`` or ``test``.
+
+    Uploading the file again gives the same points and the same split.
+    """
     out = io.StringIO()
     out.write("x1,x2,label,split\n")
     is_train = np.zeros(session.points.shape[0], dtype=bool)
     is_train[session.train_index] = True
     for (x1, x2), label, train in zip(session.points, session.labels, is_train, strict=True):
-        out.write(f"{x1!r},{x2!r},{int(label)},{'train' if train else 'test'}\n")
+        out.write(f"{float(x1)!r},{float(x2)!r},{int(label)},{'train' if train else 'test'}\n")
     return out.getvalue()
 
 
@@ -73,7 +76,7 @@ def model_bytes(session: Session) -> bytes:
     from sigmanet import MLPClassifier, save
 
     _check_exportable(session)
-    X = session._inputs(session.points[session.train_index])
+    X = session.inputs(session.points[session.train_index])
     y = session.labels[session.train_index]
     classifier = MLPClassifier(**mlp_parameters(session))  # type: ignore[arg-type]
     with warnings.catch_warnings():

@@ -112,7 +112,7 @@ class Session:
         self.message: str | None = None
         self.run_id = 0
         self.data_version = 0
-        self.upload: tuple[np.ndarray, np.ndarray] | None = None
+        self.upload: tuple[np.ndarray, np.ndarray, np.ndarray | None] | None = None
         self.comparison: dict[str, Any] | None = None
         self._make_data()
         self._make_network()
@@ -120,23 +120,28 @@ class Session:
     # -- set-up ------------------------------------------------------------------------------
     def _make_data(self) -> None:
         c = self.config
+        is_train = None
         if c.dataset == "upload" and self.upload is not None:
-            points, labels = self.upload
+            points, labels, is_train = self.upload
         else:
             if c.dataset == "upload":
                 self.config = c = replace(c, dataset="circle")
             points, labels = datasets.make_dataset(c.dataset, c.n_samples, c.noise, c.data_seed)
         self.points, self.labels = points, labels
         self.n_classes = 3 if labels.max() >= 2 else 2
-        self.train_index, self.test_index = datasets.split(
-            points.shape[0], c.train_ratio, c.data_seed
-        )
+        if is_train is not None:  # the uploaded file's own split
+            self.train_index, self.test_index = np.flatnonzero(is_train), np.flatnonzero(~is_train)
+        else:
+            self.train_index, self.test_index = datasets.split(
+                points.shape[0], c.train_ratio, c.data_seed
+            )
         self.data_version += 1
 
-    def _inputs(self, points: np.ndarray) -> np.ndarray:
+    def inputs(self, points: np.ndarray) -> np.ndarray:
+        """The network's inputs for ``points`` of shape (n, 2): the chosen features."""
         return datasets.features(points, self.config.features)
 
-    def _targets(self, labels: np.ndarray) -> np.ndarray:
+    def targets(self, labels: np.ndarray) -> np.ndarray:
         """Targets in the form the loss takes: class indices, or 0/1 columns for the delta rule."""
         if self.config.loss == "squared_error":
             if self.n_classes == 2:
@@ -239,9 +244,11 @@ class Session:
         """Draw a new sample of the data set (the next data seed) and start over."""
         self.configure({"data_seed": (self.config.data_seed + 1) % 2**31})
 
-    def set_upload(self, points: np.ndarray, labels: np.ndarray) -> None:
-        """Use an uploaded data set (already validated by :func:`datasets.parse_csv`)."""
-        self.upload = (points, labels)
+    def set_upload(
+        self, points: np.ndarray, labels: np.ndarray, is_train: np.ndarray | None = None
+    ) -> None:
+        """Use an uploaded data set (validated by :func:`datasets.parse_csv`) and its split."""
+        self.upload = (points, labels, is_train)
         self.playing = False
         self.config = replace(self.config, dataset="upload")
         self._make_data()
@@ -251,8 +258,8 @@ class Session:
     # -- training ----------------------------------------------------------------------------
     def _training_arrays(self) -> tuple[np.ndarray, np.ndarray]:
         return (
-            self._inputs(self.points[self.train_index]),
-            self._targets(self.labels[self.train_index]),
+            self.inputs(self.points[self.train_index]),
+            self.targets(self.labels[self.train_index]),
         )
 
     def _l2(self) -> float:
@@ -452,14 +459,14 @@ class Session:
     def evaluate(self, index: np.ndarray) -> float:
         """The data loss (no penalty) on the rows ``index``."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            output = self.network.predict(self._inputs(self.points[index]))
-            return float(self.loss.value(self._targets(self.labels[index]), output))
+            output = self.network.predict(self.inputs(self.points[index]))
+            return float(self.loss.value(self.targets(self.labels[index]), output))
 
     # -- what the page shows -----------------------------------------------------------------
     def probabilities(self, points: np.ndarray) -> np.ndarray:
         """Class probabilities for ``points``, shape (n, n_classes)."""
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-            output = self.network.predict(self._inputs(points))
+            output = self.network.predict(self.inputs(points))
         if self.config.loss == "squared_error":
             p = np.clip(output, 0.0, 1.0)
             if self.n_classes == 2:
@@ -474,7 +481,7 @@ class Session:
     def hidden_outputs(self, points: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """Pre-activations z and activations a of every Dense layer for ``points`` (inference)."""
         zs, activations = [], []
-        h = self._inputs(points)
+        h = self.inputs(points)
         layers = self.network.layers
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             for index, layer in enumerate(layers):
