@@ -65,3 +65,17 @@ def test_help_lists_the_playground(capsys):
     assert "playground" in capsys.readouterr().out
     assert main(["playground", "--help"]) == 0
     assert "--no-browser" in capsys.readouterr().out
+
+
+def test_ctrl_c_stops_the_playground_cleanly(monkeypatch, capsys, leftover_threads):
+    def interrupted(self: Playground) -> None:
+        self.start()
+        try:
+            raise KeyboardInterrupt
+        finally:
+            self.stop()
+
+    monkeypatch.setattr(Playground, "serve_forever", interrupted)
+    assert main(["playground", "--no-browser"]) == 0
+    assert capsys.readouterr().out.endswith("sigmanet playground: stopped\n")
+    assert leftover_threads() == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigmanet.playground import datasets
 
@@ -97,3 +99,24 @@ def test_parse_csv_refuses_too_many_rows():
     text = "1,1,0\n" * (datasets.MAX_UPLOAD_ROWS + 1)
     with pytest.raises(ValueError, match="at most 5000"):
         datasets.parse_csv(text)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=300),
+        st.lists(
+            st.lists(st.sampled_from(["0", "1", "2", "-6", "6.5", "1e3", "nan", "x", "", "train"])),
+            max_size=8,
+        ).map(lambda rows: "\n".join(",".join(row) for row in rows)),
+    )
+)
+def test_parse_csv_either_reads_valid_data_or_raises_a_value_error(text):
+    try:
+        X, y, is_train = datasets.parse_csv(text)
+    except ValueError as error:
+        assert str(error)
+        return
+    assert X.shape == (y.size, 2) and np.all(np.abs(X) <= datasets.DOMAIN)
+    assert set(np.unique(y).tolist()) in ({0, 1}, {0, 1, 2})
+    assert is_train is None or is_train.shape == y.shape

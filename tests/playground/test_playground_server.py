@@ -150,6 +150,13 @@ def test_nothing_outside_the_static_folder_is_served(playground, path):
     assert status == 404, body
 
 
+def test_an_oversized_request_line_or_header_is_refused(playground):
+    status, _, _ = request(playground, "GET", "/" + "a" * 70_000)
+    assert status == 414
+    status, _, _ = request(playground, "GET", "/", headers={"X-Big": "b" * 70_000})
+    assert status in (400, 431)
+
+
 def test_other_methods_are_refused(playground):
     for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
         status, _, _ = request(playground, method, "/api/control")

@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sigmanet import losses
 from sigmanet.layers import Dense
@@ -59,6 +61,31 @@ def test_merge_validates_every_field_and_names_it():
     ]:
         with pytest.raises(ValueError, match=message):
             merge(config, update)
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner),
+    max_leaves=10,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from([*Config().to_dict(), "other"]),
+        _JSON | st.sampled_from(["tanh", "adam", "x1", "circle", "l2"]),
+        max_size=4,
+    )
+)
+def test_any_json_settings_give_a_valid_config_or_a_value_error(update):
+    try:
+        config = merge(Config(), update)
+    except ValueError as error:
+        assert str(error)
+        return
+    assert len(config.activations) == len(config.hidden)
+    assert merge(config, config.to_dict()) == config  # what the page sends back is accepted
 
 
 def test_activation_choices_come_from_the_registry_without_aliases():

@@ -67,5 +67,8 @@ def run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     print(f"sigmanet playground: {playground.url}  (Ctrl-C to stop)", file=stdout, flush=True)
     if not args.no_browser:
         webbrowser.open(playground.url)
-    playground.serve_forever()
+    try:
+        playground.serve_forever()
+    except KeyboardInterrupt:  # Ctrl-C is how it is meant to stop
+        print("sigmanet playground: stopped", file=stdout)
     return 0
