@@ -273,6 +273,11 @@ def test_steps_walk_through_the_epoch_and_count_it():
     seen += session.last_step["rows"]
     assert sorted(seen) == session.train_index.tolist()
     assert (session.epoch, session.updates, len(session.train_losses)) == (1, 4, 2)
+    again = []
+    for _ in range(4):  # the next epoch: every row once more, in a new order
+        session.step()
+        again += session.last_step["rows"]
+    assert sorted(again) == sorted(seen) and again != seen and session.epoch == 2
 
 
 def test_l1_shrinks_small_weights_to_exactly_zero():

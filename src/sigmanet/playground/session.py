@@ -210,7 +210,7 @@ class Session:
         self.last_step: dict[str, Any] | None = None
         self.message = None
         self._cursor = 0
-        self._order = np.random.default_rng(self.config.seed).permutation(self.train_index.size)
+        self._order = np.arange(self.train_index.size)
         self.run_id += 1
         self._record_losses()
 
@@ -315,6 +315,8 @@ class Session:
         batch = min(c.batch_size, n_train)
         if self._cursor >= n_train:
             self._cursor = 0
+        if self._cursor == 0:  # a new epoch: a new order, from the seed and the epoch number
+            self._order = np.random.default_rng([c.seed, self.epoch, 1]).permutation(n_train)
         rows = self._order[self._cursor : self._cursor + batch]
         step_in_epoch = self._cursor // batch
         X_all, y_all = self._training_arrays()
