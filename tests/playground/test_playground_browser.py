@@ -120,10 +120,12 @@ def test_a_shared_link_sets_the_network_and_bad_uploads_are_explained(playground
     page.wait_for_selector("#message:not([hidden])")
     assert "Line 3: x2 must be a finite number" in page.text_content("#message")
 
+    assert page.is_hidden("#flow-compare")  # no empty chart before there is a comparison
     page.click("#compare-activations")
     wait_until(
         page, lambda: "sigmoid" in (page.text_content("#flow-note") or ""), what="the comparison"
     )
+    assert page.is_visible("#flow-compare")
     page.locator("#loss-chart").hover(position={"x": 270, "y": 60})
     wait_until(
         page,
