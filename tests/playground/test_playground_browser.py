@@ -12,10 +12,7 @@ import time
 from typing import Any
 
 import numpy as np
-import pytest
-
-pytest.importorskip("PIL", reason="Pillow (a matplotlib dependency) reads the screenshots")
-from PIL import Image
+from PIL import Image  # Pillow comes with matplotlib (test extra)
 
 
 def wait_until(
