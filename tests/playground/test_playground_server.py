@@ -157,6 +157,21 @@ def test_an_oversized_request_line_or_header_is_refused(playground):
     assert status in (400, 431)
 
 
+def test_a_stopped_worker_or_a_bug_is_a_5xx_not_a_dropped_connection(playground, monkeypatch):
+    status, _, _ = request(playground, "GET", "/api/activation?a=1&b=2&c=3&d=4&e=5&f=6")
+    assert status == 400
+
+    def broken() -> None:
+        raise KeyError("oops")
+
+    monkeypatch.setattr("sigmanet.playground.server.options", broken)
+    status, _, body = request(playground, "GET", "/api/options")
+    assert status == 500 and b"KeyError" in body
+    playground.worker.stop()
+    status, answer = post(playground, "/api/control", {"action": "play"})
+    assert status == 503 and "shutting down" in answer["error"]
+
+
 def test_other_methods_are_refused(playground):
     for method in ("PUT", "DELETE", "PATCH", "OPTIONS"):
         status, _, _ = request(playground, method, "/api/control")

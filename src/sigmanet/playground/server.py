@@ -119,8 +119,21 @@ class _Handler(BaseHTTPRequestHandler):
             handler()
         except _RequestError as error:
             self._send_error(error.status, str(error))
-        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+        except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
+        except Exception as error:  # a bug: say so instead of dropping the connection
+            self._send_error(HTTPStatus.INTERNAL_SERVER_ERROR, f"{type(error).__name__}: {error}")
+
+    def _call(self, action: str, payload: Any) -> Any:
+        """Run a control on the worker thread and wait for it; busy or stopping is a 503."""
+        try:
+            return self.server.playground.worker.call(action, payload, timeout=60)
+        except TimeoutError:
+            raise _RequestError(
+                HTTPStatus.SERVICE_UNAVAILABLE, "The playground is busy; try again."
+            ) from None
+        except RuntimeError as error:  # shutting down
+            raise _RequestError(HTTPStatus.SERVICE_UNAVAILABLE, str(error)) from None
 
     def _check_host(self) -> None:
         host = self.headers.get("Host", "")
@@ -152,8 +165,10 @@ class _Handler(BaseHTTPRequestHandler):
     def _get(self) -> None:
         parts = urlsplit(self.path)
         path = parts.path
-        query = parse_qs(parts.query, max_num_fields=4)
-        playground = self.server.playground
+        try:
+            query = parse_qs(parts.query, max_num_fields=4)
+        except ValueError:
+            raise _RequestError(HTTPStatus.BAD_REQUEST, "Too many query parameters.") from None
         if path in ("/", "/index.html"):
             self._static("index.html")
         elif path.startswith("/static/"):
@@ -165,11 +180,11 @@ class _Handler(BaseHTTPRequestHandler):
         elif path == "/api/previews":
             self._send_json(previews())
         elif path == "/api/data":
-            self._send_json(playground.worker.call("call", Session.data))
+            self._send_json(self._call("call", Session.data))
         elif path == "/api/activation":
             self._send_json(activation_curves(_one(query, "name")))
         elif path == "/api/export/data.csv":
-            text = playground.worker.call("call", export.data_csv)
+            text = self._call("call", export.data_csv)
             self._send(
                 HTTPStatus.OK,
                 text.encode(),
@@ -177,7 +192,7 @@ class _Handler(BaseHTTPRequestHandler):
                 **{"Content-Disposition": 'attachment; filename="playground-data.csv"'},
             )
         elif path == "/api/export/run.py":
-            text = playground.worker.call("call", export.python_snippet)
+            text = self._call("call", export.python_snippet)
             self._send(
                 HTTPStatus.OK,
                 text.encode(),
@@ -186,7 +201,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
         elif path == "/api/export/model.safetensors":
             try:
-                body = playground.worker.call("call", export.model_bytes)
+                body = self._call("call", export.model_bytes)
             except ValueError as error:
                 raise _RequestError(HTTPStatus.CONFLICT, str(error)) from None
             self._send(
@@ -260,7 +275,7 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
             action, payload = "upload", points
         try:
-            playground.worker.call(action, payload)
+            self._call(action, payload)
         except ValueError as error:
             raise _RequestError(HTTPStatus.BAD_REQUEST, str(error)) from None
         self._send_json({"ok": True})
