@@ -15,7 +15,7 @@ from sigmanet.layers import Dense
 from sigmanet.network import Sequential
 from sigmanet.optimizers import GradientDescent
 from sigmanet.playground import Config, Session
-from sigmanet.playground.config import activation_choices, merge
+from sigmanet.playground.config import OPTIMIZERS, SCHEDULES, activation_choices, merge
 from sigmanet.playground.session import CURVE_POINTS, HEATMAP_SIZE, THUMBNAIL_SIZE
 from sigmanet.training import train
 
@@ -288,6 +288,15 @@ def test_l1_shrinks_small_weights_to_exactly_zero():
         session.train_epoch()
     weights = np.concatenate([W.ravel() for W in session.network.weight_matrices()])
     assert np.sum(weights == 0.0) > 0
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZERS))
+@pytest.mark.parametrize("schedule", SCHEDULES)
+def test_every_optimizer_and_schedule_trains_and_steps(optimizer, schedule):
+    session = Session(Config(optimizer=optimizer, schedule=schedule, n_samples=60))
+    assert session.train_epoch() and session.step()
+    assert session.updates == 4 and np.isfinite(session.train_losses).all()
+    json.dumps(session.frame(), allow_nan=False)
 
 
 def test_annealed_schedule_sets_the_rate_of_each_step():

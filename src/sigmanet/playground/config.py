@@ -40,7 +40,7 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "rmsprop": ("rmsprop", {}),
     "adagrad": ("adagrad", {}),
 }
-SCHEDULES = ("constant", "annealed", "invscaling", "step", "exponential", "cosine")
+SCHEDULES = ("constant", "annealed", "invscaling", "adaptive", "step", "exponential", "cosine")
 LOSSES = ("log_loss", "squared_error")
 REGULARIZATIONS = ("none", "l1", "l2")
 
