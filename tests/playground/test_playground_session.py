@@ -152,6 +152,15 @@ def test_zeros_initializer_gives_every_unit_of_a_layer_the_same_weights():
 # -- training ----------------------------------------------------------------------------------
 
 
+def test_time_per_epoch_comes_from_the_clock():
+    ticks = iter([10.0, 10.25, 20.0, 20.5])
+    session = Session(Config(n_samples=40), clock=lambda: next(ticks))
+    session.train_epoch()
+    assert session.epoch_seconds == 0.25
+    session.train_epoch()
+    assert session.frame()["epoch_seconds"] == 0.5
+
+
 def test_an_epoch_is_sigmanet_train_with_the_same_arguments():
     config = Config(hidden=(3,), activations=("tanh",), batch_size=16, learning_rate=0.1)
     session = Session(config)
