@@ -289,6 +289,19 @@ def test_steps_walk_through_the_epoch_and_count_it():
     assert sorted(again) == sorted(seen) and again != seen and session.epoch == 2
 
 
+def test_steps_feed_the_gradient_flow_record_epoch_by_epoch():
+    session = Session(Config(n_samples=40, train_ratio=0.5, batch_size=6))
+    session.train_epoch()
+    means = []
+    for _ in range(4):  # one whole epoch of steps
+        session.step()
+        means.append([np.mean(np.abs(layer["dW"])) for layer in session.last_step["layers"]])
+    session.step()  # the start of the next epoch is not an epoch yet
+    values = session.frame()["flow"]["values"]
+    assert len(values) == 2
+    np.testing.assert_allclose(values[1], np.mean(means, axis=0), rtol=1e-12)
+
+
 def test_l1_shrinks_small_weights_to_exactly_zero():
     session = Session(
         Config(regularization="l1", regularization_rate=0.3, learning_rate=0.3, batch_size=50)

@@ -377,10 +377,15 @@ class Session:
             batch=step_in_epoch,
         )
         self.last_step = record
+        # the gradient-flow record counts steps as train() counts batches: whole epochs only
+        if self._cursor == 0:
+            self.flow.on_train_begin(self.network)
+        self.flow.on_batch_end(self.network, {})
         self.updates += 1
         self.samples_seen += rows.size
         self._cursor += batch
         if self._cursor >= n_train:
+            self.flow.on_epoch_end(self.network, {})
             self.epoch += 1
             self._cursor = 0
             return self._record_losses()
