@@ -81,6 +81,12 @@ def test_play_trains_step_shows_the_numbers_and_the_heat_map_forms(playground, p
     assert centre[0] > centre[2] + 40, centre  # more red than blue: orange
     assert corner[2] > corner[0] + 40, corner  # more blue than red
 
+    page.locator("#heatmap").hover(position={"x": 150, "y": 150})
+    readout = page.text_content("#heatmap-readout")
+    p1 = float(re.search(r"P\(class 1\) ≈ ([0-9.]+)", readout).group(1))
+    expected = playground.worker.call("call", lambda s: s.probabilities(np.zeros((1, 2))))
+    assert readout.startswith("x1 = ") and abs(p1 - expected[0, 1]) < 0.03
+
     updates = number(page, "#updates")
     page.click("#step")
     page.wait_for_selector("#step-details .step-layer")

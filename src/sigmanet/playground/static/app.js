@@ -211,6 +211,8 @@ function buildControls(options) {
   const lossChart = $("loss-chart");
   lossChart.addEventListener("mousemove", (event) => { state.lossHover = canvasX(lossChart, event); drawLossChart(); });
   lossChart.addEventListener("mouseleave", () => { state.lossHover = null; drawLossChart(); });
+  const heatmap = $("heatmap");
+  heatmap.addEventListener("mousemove", (event) => heatmapHover(event));
   const network = $("network");
   network.addEventListener("mousemove", (event) => networkHover(event));
   network.addEventListener("mouseleave", () => { $("tooltip").hidden = true; });
@@ -484,6 +486,28 @@ function drawNetwork() {
     const label = col === 0 ? "inputs" : col === columns - 1 ? "output" : `layer ${col}`;
     ctx.fillText(label, column[0][0], canvas.height - 6);
   });
+}
+
+// the prediction under the pointer, read from the frame's grid (rounded to 1/255)
+function heatmapHover(event) {
+  const frame = state.frame;
+  if (!frame) return;
+  const canvas = $("heatmap");
+  const box = canvas.getBoundingClientRect();
+  const u = (event.clientX - box.left) / box.width;
+  const v = (event.clientY - box.top) / box.height;
+  const domain = state.options.domain;
+  const h = frame.heatmap;
+  const col = Math.min(h.size - 1, Math.max(0, Math.floor(u * h.size)));
+  const row = Math.min(h.size - 1, Math.max(0, Math.floor(v * h.size)));
+  const bytes = decode(h.data);
+  const at = (row * h.size + col) * h.channels;
+  const probabilities = h.channels === 1
+    ? [1 - bytes[at] / 255, bytes[at] / 255]
+    : Array.from({ length: h.channels }, (_, k) => bytes[at + k] / 255);
+  $("heatmap-readout").textContent = `x1 = ${(u * 2 * domain - domain).toFixed(2)}, ` +
+    `x2 = ${(domain - v * 2 * domain).toFixed(2)}: ` +
+    probabilities.map((p, k) => `P(class ${k}) ≈ ${p.toFixed(2)}`).join(", ");
 }
 
 function networkHover(event) {
