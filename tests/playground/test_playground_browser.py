@@ -88,7 +88,8 @@ def test_play_trains_step_shows_the_numbers_and_the_heat_map_forms(playground, p
     assert readout.startswith("x1 = ") and abs(p1 - expected[0, 1]) < 0.03
 
     updates = number(page, "#updates")
-    page.click("#step")
+    page.locator("#heatmap").click()  # focus off the controls; "s" is the step key
+    page.keyboard.press("s")
     page.wait_for_selector("#step-details .step-layer")
     wait_until(page, lambda: number(page, "#updates") == updates + 1, what="one more update")
     record = playground.worker.call("call", lambda session: session.last_step)

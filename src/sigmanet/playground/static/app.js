@@ -211,6 +211,14 @@ function buildControls(options) {
   const lossChart = $("loss-chart");
   lossChart.addEventListener("mousemove", (event) => { state.lossHover = canvasX(lossChart, event); drawLossChart(); });
   lossChart.addEventListener("mouseleave", () => { state.lossHover = null; drawLossChart(); });
+  // keys: space plays or pauses, s steps, r resets (not while typing in a field)
+  document.addEventListener("keydown", (event) => {
+    if (event.target.closest("input, select, textarea") || event.ctrlKey || event.metaKey || event.altKey) return;
+    const button = { " ": "play", s: "step", r: "reset" }[event.key];
+    if (!button) return;
+    event.preventDefault();
+    $(button).click();
+  });
   const heatmap = $("heatmap");
   heatmap.addEventListener("mousemove", (event) => heatmapHover(event));
   const network = $("network");
