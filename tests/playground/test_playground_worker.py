@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -85,3 +86,22 @@ def test_stop_fails_waiting_controls_instead_of_hanging():
     future = thread.submit("play")
     with pytest.raises(RuntimeError, match="shutting down"):
         future.result(timeout=1)
+
+
+def test_a_frame_that_cannot_be_drawn_pauses_and_keeps_the_worker(worker, capsys):
+    original = worker.session.frame
+
+    def broken() -> dict:
+        raise KeyError("no such unit")
+
+    worker.call("call", lambda s: setattr(s, "frame", broken))
+    worker.call("play")
+    for _ in range(200):
+        if not worker.call("call", lambda s: s.playing):
+            break
+        time.sleep(0.02)
+    assert worker.call("call", lambda s: s.playing) is False
+    assert "KeyError: 'no such unit'" in capsys.readouterr().err
+    worker.call("call", lambda s: setattr(s, "frame", original))
+    worker.call("step")  # the thread still serves
+    assert worker.call("call", lambda s: s.updates) >= 1

@@ -13,6 +13,7 @@ import math
 import queue
 import threading
 import time
+import traceback
 from concurrent.futures import Future
 from typing import Any
 
@@ -184,7 +185,13 @@ class Worker(threading.Thread):
         return None
 
     def _publish(self) -> None:
-        frame = self.session.frame()
+        try:
+            frame = self.session.frame()
+        except Exception:  # a bug: keep the thread (and the last frame), pause, tell the terminal
+            if self.session.playing:
+                self.session.playing = False
+                traceback.print_exc()
+            return
         try:
             text = json.dumps(frame, allow_nan=False, separators=(",", ":"))
         except ValueError:  # a non-finite number slipped in (parameters blown up mid-step)
