@@ -2148,6 +2148,10 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
         "--max-iter", type=_positive_int, default=30, metavar="N", help="epochs (default 30)"
     )
     demo.add_argument("--random-state", type=int, default=0, metavar="SEED")
+
+    from sigmanet.playground import command as playground
+
+    playground.add_parser(commands, _Formatter)
     return parser
 
 
@@ -2165,6 +2169,12 @@ def _derivative_orders(text: str) -> tuple[int, ...]:
     return orders
 
 
+def _playground_run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
+    from sigmanet.playground.command import run
+
+    return run(args, stdout, stderr)
+
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Any], int]] = {
     "train": cmd_train,
     "predict": cmd_predict,
@@ -2173,6 +2183,7 @@ _COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Any], int]] = {
     "plot": cmd_plot,
     "trace": cmd_trace,
     "demo": cmd_demo,
+    "playground": _playground_run,
 }
 
 
