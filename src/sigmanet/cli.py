@@ -1050,7 +1050,7 @@ def _model_options(args: argparse.Namespace, cls: type) -> dict[str, Any]:
         else:
             raise UsageError(f"--alpha {args.alpha:g} does not apply to --model {args.model}")
     if "verbose" in accepted:
-        params["verbose"] = not args.quiet
+        params["verbose"] = False if args.quiet else "progress"
     return params
 
 

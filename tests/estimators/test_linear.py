@@ -570,10 +570,3 @@ def test_bad_sample_weight_is_refused(binary_data):
         LogisticRegression().fit(X, y, sample_weight=np.full(len(y), np.nan))
     with pytest.raises(ValueError, match=r"\(80,\)|shape"):
         LogisticRegression().fit(X, y, sample_weight=np.ones(3))
-
-
-def test_sparse_input_gets_a_clear_error(binary_data):
-    sparse = pytest.importorskip("scipy.sparse")
-    X, y = binary_data
-    with pytest.raises(TypeError, match="dense data is required"):
-        LogisticRegression().fit(sparse.csr_matrix(X), y)

@@ -47,6 +47,7 @@ from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
 from sigmanet.estimators._base import (
     _FLOAT_DTYPES,
+    _SPARSE_FORMATS,
     BaseNetworkEstimator,
     ProgressBar,
     _one_of,
@@ -336,7 +337,9 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         return ("none", None) if solver == "lbfgs" else ("schedule", schedule)
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, reset=reset, dtype=_FLOAT_DTYPES)
+        return validate_data(
+            self, X, y, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
+        )
 
     def _class_indices(self, y: Any, first: bool) -> np.ndarray:
         """Validate the labels, set ``classes_`` on a fresh fit, return indices into it."""
