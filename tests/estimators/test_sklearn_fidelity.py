@@ -9,7 +9,8 @@ import pytest
 from sklearn import neural_network
 from sklearn.exceptions import ConvergenceWarning
 
-from sigmanet import DivergenceError, MLPClassifier, MLPRegressor
+from sigmanet import DivergenceError, MLPClassifier, MLPRegressor, losses
+from sigmanet.gradcheck import check_network
 
 
 @pytest.mark.parametrize("activation", ["relu", "logistic"])
@@ -103,3 +104,27 @@ def test_n_iter_no_change_inf_runs_every_epoch_and_best_loss_follows_early_stopp
     assert clf.best_loss_ == min(clf.loss_curve_)
     stopped = MLPClassifier(hidden_layer_sizes=4, early_stopping=True, random_state=0).fit(X, y)
     assert stopped.best_loss_ is None
+
+
+def test_poisson_regressor_has_a_log_link_and_an_exact_gradient():
+    rng = np.random.default_rng(0)
+    X = rng.uniform(-1, 1, size=(200, 3))
+    y = rng.poisson(np.exp(0.5 + X @ np.array([0.8, -0.5, 0.3]))).astype(float)
+    reg = MLPRegressor(
+        loss="poisson",
+        hidden_layer_sizes=(4,),
+        activation="tanh",
+        solver="lbfgs",
+        max_iter=2000,
+        random_state=0,
+    ).fit(X, y)
+    assert reg.out_activation_ == "exp"
+    z = reg.network_.predict(X)[:, 0]
+    np.testing.assert_allclose(reg.predict(X), np.exp(z), rtol=1e-15)
+    # the mean of the predictions matches the mean count (the intercept's score equation)
+    assert reg.predict(X).mean() == pytest.approx(y.mean(), rel=1e-3)
+    # backpropagation of the Poisson loss through the whole network, against central differences
+    results = check_network(reg.network_, losses.get("poisson"), X[:20], y[:20, None])
+    assert results and all(r.passed for r in results)
+    with pytest.raises(ValueError, match="negative which is not allowed for Poisson"):
+        MLPRegressor(loss="poisson").fit(X, y - 1)

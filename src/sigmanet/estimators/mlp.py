@@ -480,7 +480,12 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
     The output layer is linear (identity); the loss is the squared error
     ``½ Σ (ŷ - y)²`` (gradient ``ŷ - y``) or the Huber loss. Parameters are those of
     :class:`MLPClassifier` (without ``class_weight``), with ``loss`` one of
-    ``"squared_error"`` or ``"huber"`` and ``huber_delta`` the Huber threshold.
+    ``"squared_error"``, ``"huber"`` (``huber_delta`` the threshold) or ``"poisson"``.
+
+    With ``loss="poisson"`` (counts ``y ≥ 0``) the output layer gives the log of the mean,
+    ``z = log μ``, and ``predict`` returns ``μ = exp(z)`` (``out_activation_`` is ``"exp"``);
+    the loss is half the Poisson deviance ``exp(z) - y z + y log y - y`` with the gradient
+    ``exp(z) - y`` (:class:`sigmanet.losses.Poisson`), as scikit-learn's ``loss="poisson"``.
 
     Examples
     --------
@@ -587,11 +592,16 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
 
     def _check_params(self) -> None:
         super()._check_params()
-        _one_of("loss", self.loss, ("squared_error", "huber"))
+        _one_of("loss", self.loss, ("squared_error", "huber", "poisson"))
         _positive("huber_delta", self.huber_delta)
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression "
+                f"(loss='poisson'); the smallest is {float(np.min(y))}."
+            )
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not first and y.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -602,14 +612,23 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
     def _output_loss(self) -> Any:
         if self.loss == "huber":
             return _losses.get("huber", delta=self.huber_delta)
+        if self.loss == "poisson":
+            return _losses.get("poisson")
         return _losses.get("squared_error")
 
     def _publish_attributes(self) -> None:
         super()._publish_attributes()
-        self.out_activation_ = "identity"
+        self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+
+    def _inverse_link(self, z: np.ndarray) -> np.ndarray:
+        """The prediction from the output layer: ``exp(z)`` for the Poisson loss, else ``z``."""
+        if self.loss != "poisson":
+            return z
+        with np.errstate(over="ignore"):  # a mean beyond the float range is inf
+            return np.exp(z, out=z)
 
     def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
-        prediction = self.network_.predict(X)
+        prediction = self._inverse_link(self.network_.predict(X))
         if not np.isfinite(prediction).all():  # a diverging fit: no score, as scikit-learn
             return math.nan
         y = np.asarray(y).reshape(prediction.shape)
@@ -618,5 +637,5 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
         check_is_fitted(self, "network_")
-        z = self._forward(X)
+        z = self._inverse_link(self._forward(X))
         return z[:, 0] if z.shape[1] == 1 else z
