@@ -65,7 +65,12 @@ def multioutput_regression_data() -> tuple[np.ndarray, np.ndarray]:
 # -- scikit-learn's own test modules, run on sigmanet (see sklearn_suite.py) ---------------------
 
 _SUITE_KEY = pytest.StashKey[dict[str, str]]()
-_REASONS_KEY = pytest.StashKey[dict[str, dict[str, int]]]()
+_REASONS_KEY = pytest.StashKey[dict[str, dict[str, dict[str, int]]]]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # markers scikit-learn's test modules use (its conftest registers them the same way)
+    config.addinivalue_line("markers", "thread_unsafe: scikit-learn's marker, unused here")
 
 
 def _deselection_reason(item: pytest.Item) -> str | None:
@@ -79,7 +84,7 @@ def _deselection_reason(item: pytest.Item) -> str | None:
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     suites: dict[str, str] = config.stash.setdefault(_SUITE_KEY, {})
-    reasons: dict[str, dict[str, int]] = config.stash.setdefault(_REASONS_KEY, {})
+    reasons: dict[str, dict[str, dict[str, int]]] = config.stash.setdefault(_REASONS_KEY, {})
     kept, dropped = [], []
     for item in items:
         label = getattr(getattr(item, "module", None), "SKLEARN_SUITE", None)
@@ -92,9 +97,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             kept.append(item)
         else:
             dropped.append(item)
-            per_label = reasons.setdefault(label, {})
-            key = f"{getattr(item, 'originalname', item.name)}: {reason}"
-            per_label[key] = per_label.get(key, 0) + 1
+            tests = reasons.setdefault(label, {}).setdefault(reason, {})
+            name = getattr(item, "originalname", item.name)
+            tests[name] = tests.get(name, 0) + 1
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
@@ -118,5 +123,6 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     for label, per_label in counts.items():
         figures = ", ".join(f"{n} {outcome}" for outcome, n in per_label.items())
         terminalreporter.write_line(f"{label}: {figures}")
-        for reason, n in sorted(config.stash.get(_REASONS_KEY, {}).get(label, {}).items()):
-            terminalreporter.write_line(f"    deselected ({n}) {reason}")
+        for reason, tests in sorted(config.stash.get(_REASONS_KEY, {}).get(label, {}).items()):
+            n = sum(tests.values())
+            terminalreporter.write_line(f"    {n} deselected, {reason}: {', '.join(sorted(tests))}")

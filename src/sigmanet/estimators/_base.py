@@ -481,7 +481,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.validation_scores_: list[float] | None = [] if self.early_stopping else None
         self.best_loss_: float | None = None if self.early_stopping else math.inf
         self.best_validation_score_: float | None = -math.inf if self.early_stopping else None
-        self.n_iter_ = 0
+        self.n_iter_: Any = 0
         self.t_ = 0
         self._optimizer: Any = None
         self._schedule: Any = None
@@ -758,6 +758,8 @@ class BaseNetworkEstimator(BaseEstimator):
         meta: dict[str, Any] = {"dtype": self.network_.dtype.name}
         for name in self._STATE_SCALARS:
             value = getattr(self, name, None)
+            if isinstance(value, np.ndarray) and value.size == 1:  # the linear models' n_iter_
+                value = value.item()
             meta[name] = (
                 None
                 if value is None
