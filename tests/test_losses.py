@@ -72,6 +72,10 @@ def make_case(name: str, rng: np.random.Generator, dtype: Any, ndim: int) -> tup
     elif name == "huber":
         y = rng.normal(size=shape)
         out = y + away_from(rng.uniform(-3, 3, size=shape), (-1.0, 1.0))
+    elif name == "poisson":
+        y = rng.poisson(2.0, size=shape).astype(float)
+        y.reshape(-1)[0] = 0.0
+        out = rng.normal(scale=1.0, size=shape)
     elif name == "binary_cross_entropy":
         y = rng.uniform(size=shape)
         y[0] = 1.0
@@ -138,6 +142,7 @@ def test_names_are_the_registered_losses() -> None:
     assert losses.names() == [
         "squared_error",
         "huber",
+        "poisson",
         "binary_cross_entropy",
         "binary_cross_entropy_with_logits",
         "softmax_cross_entropy_with_logits",
@@ -809,6 +814,8 @@ def grid_case(name: str, values: np.ndarray, dtype: Any) -> tuple[np.ndarray, np
         return rng.integers(0, 3, size=n), logits
     if name in ("hinge", "squared_hinge"):
         targets = rng.choice([-1.0, 1.0], size=(n, 2))
+    elif name == "poisson":
+        targets = rng.choice([0.0, 1.0, 3.0, 0.5], size=(n, 2))
     elif name in ("squared_error", "huber"):
         targets = rng.normal(size=(n, 2))
     else:
@@ -829,9 +836,15 @@ def test_no_warnings_for_logits_up_to_1e4(name: str, dtype: Any) -> None:
             value, grad = loss.value_and_gradient(y, out, w)
             assert loss.value(y, out, w) == value
             np.testing.assert_array_equal(loss.gradient(y, out, w), grad)
+    assert grad.dtype == dtype
+    if name == "poisson":
+        # the mean exp(z) of a log-mean beyond log(float max) is inf: so are value and gradient
+        overflows = out > np.log(np.finfo(dtype).max)
+        assert value == np.inf and np.all(np.isposinf(grad[overflows]))
+        assert np.all(np.isfinite(grad[~overflows]))
+        return
     assert np.isfinite(value)
     assert np.all(np.isfinite(grad))
-    assert grad.dtype == dtype
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
@@ -879,6 +892,23 @@ def test_softmax_limits_at_infinity() -> None:
         assert loss.value([1], [[1.7e308, -1.7e308]]) == np.inf
     # a zero-weight sample does not take part even when its loss is infinite
     assert loss.value([2, 0], [[np.inf, 0.0, -np.inf]] * 2, [0.0, 1.0]) == 0.0
+
+
+def test_poisson_values_and_limits() -> None:
+    y = np.array([0.0, 2.0, 3.0])
+    z = np.log([0.5, 2.0, 1.0])
+    # y log(y/μ) - y + μ per element
+    expected = np.mean([0.5, 0.0, 3 * np.log(3.0) - 3 + 1])
+    assert losses.poisson(y[:, None], z[:, None]) == pytest.approx(expected, rel=1e-14)
+    np.testing.assert_allclose(losses.poisson_gradient(y, z), (np.exp(z) - y) / 3, rtol=1e-15)
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        assert losses.poisson([0.0, 0.0], [-np.inf, -np.inf]) == 0.0
+        assert losses.poisson([1.0], [-np.inf]) == np.inf
+        assert losses.poisson([1.0], [np.inf]) == np.inf
+        assert losses.poisson([1.0], [800.0]) == np.inf
+        np.testing.assert_array_equal(losses.poisson_gradient([2.0], [-np.inf]), [-2.0])
+    with pytest.raises(ValueError, match=r"counts >= 0; got a minimum of -1\.0"):
+        losses.poisson([-1.0, 2.0], [0.0, 0.0])
 
 
 def test_margin_and_regression_limits_at_infinity() -> None:

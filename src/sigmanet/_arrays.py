@@ -49,6 +49,34 @@ def as_float_array(value: Any, name: str = "x") -> FloatArray:
     raise TypeError(f"{name} must be an array of real numbers; got dtype {array.dtype}.")
 
 
+def as_float_input(value: Any, name: str = "X") -> Any:
+    """:func:`as_float_array`, except that a scipy sparse matrix or array stays sparse.
+
+    Sparse input (any scipy format, ``*_matrix`` or ``*_array``) comes back in CSR form, whose
+    row slices the training loop takes, with the same float rules: float32 and float64 kept,
+    integers and booleans as float64. Only the non-zero values are converted or copied.
+    """
+    from scipy import sparse
+
+    if not sparse.issparse(value):
+        return as_float_array(value, name)
+    kind = value.dtype.kind
+    if kind == "c" or kind not in "fiub":
+        raise TypeError(f"{name} must be real numbers; got a sparse matrix of dtype {value.dtype}.")
+    if kind != "f":
+        value = value.astype(np.float64)
+    elif value.dtype.itemsize < 4:
+        value = value.astype(np.float32)
+    return value if value.format == "csr" else value.tocsr()
+
+
+def is_sparse(value: Any) -> bool:
+    """Whether ``value`` is a scipy sparse matrix or array."""
+    from scipy import sparse
+
+    return bool(sparse.issparse(value))
+
+
 def result_dtype(*arrays: np.ndarray) -> np.dtype[Any]:
     """The floating dtype of a computation over ``arrays``: float32 only if all are float32."""
     if all(a.dtype == np.float32 for a in arrays):

@@ -1050,7 +1050,7 @@ def _model_options(args: argparse.Namespace, cls: type) -> dict[str, Any]:
         else:
             raise UsageError(f"--alpha {args.alpha:g} does not apply to --model {args.model}")
     if "verbose" in accepted:
-        params["verbose"] = not args.quiet
+        params["verbose"] = False if args.quiet else "progress"
     return params
 
 
@@ -1248,7 +1248,10 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
 
     fitted = model.regressor_ if args.scale_target else model
     loss_curve = list(getattr(fitted, "loss_curve_", None) or [])
-    summary = f"done: {getattr(fitted, 'n_iter_', '?')} iteration(s)"
+    n_iter = getattr(fitted, "n_iter_", "?")
+    if isinstance(n_iter, np.ndarray):  # the linear models keep scikit-learn's array of one
+        n_iter = int(n_iter.max())
+    summary = f"done: {n_iter} iteration(s)"
     if loss_curve:
         summary += f", final training loss {loss_curve[-1]:.6g}"
         if args.scale_target:

@@ -11,8 +11,12 @@ class SigmanetError(Exception):
     """Base class of every error sigmanet raises on purpose."""
 
 
-class DivergenceError(SigmanetError, FloatingPointError):
-    """Training produced a non-finite loss; parameters keep their last finite values."""
+class DivergenceError(SigmanetError, ValueError, FloatingPointError):
+    """Training produced a non-finite loss; parameters keep their last finite values.
+
+    A ``ValueError`` too, the error scikit-learn raises when a solver produces non-finite
+    weights, so code written to catch that keeps working.
+    """
 
     def __init__(self, message: str, *, epoch: int, batch: int) -> None:
         super().__init__(message)

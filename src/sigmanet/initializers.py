@@ -3,19 +3,24 @@
 Each initializer draws a ``(fan_in, fan_out)`` matrix whose variance keeps the signal's scale
 through a layer. With ``fan_in`` inputs and ``fan_out`` outputs:
 
-=================  =======================================  ===========================
-name               distribution                             reference
-=================  =======================================  ===========================
-glorot_uniform     U(-a, a), a = sqrt(6 / (fan_in+fan_out))  Glorot & Bengio 2010
-glorot_normal      N(0, 2 / (fan_in + fan_out))              Glorot & Bengio 2010
-he_uniform         U(-a, a), a = sqrt(6 / fan_in)            He et al. 2015
-he_normal          N(0, 2 / fan_in)                          He et al. 2015
-lecun_uniform      U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1998
-lecun_normal       N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
-zeros              0                                         (biases; linear models)
-=================  =======================================  ===========================
+======================  =======================================  ===============================
+name                    distribution                             reference
+======================  =======================================  ===============================
+glorot_uniform          U(-a, a), a = sqrt(6 / (fan_in+fan_out))  Glorot & Bengio 2010
+glorot_uniform_sigmoid  U(-a, a), a = sqrt(2 / (fan_in+fan_out))  scikit-learn's MLP, logistic
+glorot_normal           N(0, 2 / (fan_in + fan_out))              Glorot & Bengio 2010
+he_uniform              U(-a, a), a = sqrt(6 / fan_in)            He et al. 2015
+he_normal               N(0, 2 / fan_in)                          He et al. 2015
+lecun_uniform           U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1998
+lecun_normal            N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
+zeros                   0                                         (biases; linear models)
+======================  =======================================  ===============================
 
 Glorot suits sigmoid/tanh, He suits the ReLU family, LeCun normal suits SELU.
+
+Every initializer takes an optional ``shape``: the array drawn, ``(fan_in, fan_out)`` by
+default. A bias drawn with ``shape=(fan_out,)`` and the fans of its weight matrix gets the
+weights' distribution, as scikit-learn's MLP initialises its intercepts.
 """
 
 from __future__ import annotations
@@ -25,55 +30,111 @@ from typing import Any
 
 import numpy as np
 
-Initializer = Callable[[int, int, np.random.Generator, Any], np.ndarray]
+Initializer = Callable[..., np.ndarray]
 
 
-def _uniform(limit: float, shape: tuple[int, int], rng: np.random.Generator, dtype: Any):
+def _uniform(limit: float, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any):
     return rng.uniform(-limit, limit, size=shape).astype(dtype, copy=False)
 
 
-def _normal(std: float, shape: tuple[int, int], rng: np.random.Generator, dtype: Any):
+def _normal(std: float, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any):
     return (rng.standard_normal(size=shape) * std).astype(dtype, copy=False)
 
 
-def glorot_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def glorot_uniform(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """U(-a, a) with a = sqrt(6 / (fan_in + fan_out)) (Glorot & Bengio 2010)."""
-    return _uniform(np.sqrt(6.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
+    return _uniform(np.sqrt(6.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
 
 
-def glorot_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def glorot_uniform_sigmoid(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
+    """U(-a, a) with a = sqrt(2 / (fan_in + fan_out)): the bound scikit-learn's MLP draws its
+    weights and intercepts from with the logistic activation (Glorot's bound, a third of the
+    variance)."""
+    return _uniform(np.sqrt(2.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
+
+
+def glorot_normal(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """N(0, σ²) with σ² = 2 / (fan_in + fan_out) (Glorot & Bengio 2010)."""
-    return _normal(np.sqrt(2.0 / (fan_in + fan_out)), (fan_in, fan_out), rng, dtype)
+    return _normal(np.sqrt(2.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
 
 
-def he_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def he_uniform(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """U(-a, a) with a = sqrt(6 / fan_in) (He et al. 2015)."""
-    return _uniform(np.sqrt(6.0 / fan_in), (fan_in, fan_out), rng, dtype)
+    return _uniform(np.sqrt(6.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
-def he_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def he_normal(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """N(0, σ²) with σ² = 2 / fan_in (He et al. 2015)."""
-    return _normal(np.sqrt(2.0 / fan_in), (fan_in, fan_out), rng, dtype)
+    return _normal(np.sqrt(2.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
-def lecun_uniform(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def lecun_uniform(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """U(-a, a) with a = sqrt(3 / fan_in) (LeCun et al. 1998)."""
-    return _uniform(np.sqrt(3.0 / fan_in), (fan_in, fan_out), rng, dtype)
+    return _uniform(np.sqrt(3.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
-def lecun_normal(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def lecun_normal(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """N(0, σ²) with σ² = 1 / fan_in (LeCun et al. 1998); the initializer SELU assumes."""
-    return _normal(np.sqrt(1.0 / fan_in), (fan_in, fan_out), rng, dtype)
+    return _normal(np.sqrt(1.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
-def zeros(fan_in: int, fan_out: int, rng: np.random.Generator, dtype: Any = np.float64):
+def zeros(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
     """All zeros: the starting point of convex models, where symmetry does no harm."""
-    return np.zeros((fan_in, fan_out), dtype=dtype)
+    return np.zeros(shape or (fan_in, fan_out), dtype=dtype)
 
 
 _REGISTRY: dict[str, Initializer] = {
     "glorot_uniform": glorot_uniform,
     "xavier_uniform": glorot_uniform,
+    "glorot_uniform_sigmoid": glorot_uniform_sigmoid,
     "glorot_normal": glorot_normal,
     "xavier_normal": glorot_normal,
     "he_uniform": he_uniform,

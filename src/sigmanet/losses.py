@@ -19,6 +19,7 @@ loss                                  ``output`` is       per-element value ``�
 ====================================  ==================  ==========================================
 ``squared_error`` (``mse``)           predictions ŷ       ½ (ŷ - y)²
 ``huber``                             predictions ŷ       ½ r² if abs(r) ≤ δ else δ (abs(r) - ½δ)
+``poisson``                           log-means z         exp(z) - y z + y log y - y
 ``binary_cross_entropy``              probabilities p     -(z log p + (1 - z) log(1 - p))
 ``binary_cross_entropy_with_logits``  logits x            max(x, 0) - x z + log1p(exp(-abs(x)))
 ``softmax_cross_entropy_with_logits`` logits x (n, k)     logsumexp(x) - x_y
@@ -45,6 +46,8 @@ References
 ----------
 TensorFlow, ``tf.nn.sigmoid_cross_entropy_with_logits`` and
 ``tf.nn.weighted_cross_entropy_with_logits`` (the stable forms used here).
+P. McCullagh and J. A. Nelder, *Generalized Linear Models*, 2nd ed., Chapman & Hall (1989)
+(the Poisson deviance and the log link).
 P. J. Huber, "Robust estimation of a location parameter", Ann. Math. Statist. 35 (1964).
 C. Szegedy et al., "Rethinking the Inception architecture for computer vision", CVPR 2016
 (label smoothing).
@@ -60,6 +63,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy import special
 
 from sigmanet._arrays import FloatArray, as_float_array
 
@@ -69,6 +73,7 @@ __all__ = [
     "Hinge",
     "Huber",
     "Loss",
+    "Poisson",
     "SoftmaxCrossEntropyWithLogits",
     "SquaredError",
     "SquaredHinge",
@@ -82,6 +87,8 @@ __all__ = [
     "huber",
     "huber_gradient",
     "names",
+    "poisson",
+    "poisson_gradient",
     "softmax_cross_entropy_with_logits",
     "softmax_cross_entropy_with_logits_gradient",
     "squared_error",
@@ -555,6 +562,56 @@ class Huber(Loss):
             magnitude -= 0.5 * quadratic_part
             magnitude *= quadratic_part
         return _sum_outputs(magnitude)
+
+
+class Poisson(Loss):
+    r"""Half the Poisson deviance of a count ``y ≥ 0``, from the log of the predicted mean.
+
+    The model's output is ``z = log μ`` (the log link of a Poisson GLM, McCullagh & Nelder
+    1989), so ``μ = exp(z)`` is positive for any ``z``. Per element,
+
+    .. math:: \ell(y, z) = e^{z} - y z + y \log y - y, \qquad
+              \frac{\partial \ell}{\partial z} = e^{z} - y,
+
+    which is ``y log(y/μ) - y + μ``, half the Poisson deviance (0 when ``μ = y``; the term
+    ``y log y`` is 0 for ``y = 0``), the loss scikit-learn's ``MLPRegressor(loss="poisson")``
+    minimises. ``z`` beyond ``log`` of the float maximum (about 709.8 in float64, 88.7 in
+    float32) gives ``inf`` without a warning; ``z = -inf`` costs 0 for ``y = 0`` and ``inf``
+    otherwise.
+    """
+
+    name = "poisson"
+    output_name = "log_mean"
+
+    def _prepare(
+        self, y_true: ArrayLike, output: ArrayLike, sample_weight: ArrayLike | None
+    ) -> _Batch:
+        batch = super()._prepare(y_true, output, sample_weight)
+        lowest = float(np.min(batch.y)) if batch.y.size else 0.0
+        if lowest < 0 or not np.isfinite(batch.y).all():
+            raise ValueError(
+                f"y_true of the Poisson loss must be finite counts >= 0; got a minimum of {lowest}."
+            )
+        return batch
+
+    def _evaluate(
+        self, batch: _Batch, grad: np.ndarray | None, *, want_value: bool
+    ) -> np.ndarray | None:
+        y, z = batch.y, batch.x
+        with np.errstate(over="ignore"):
+            mean = np.exp(z)
+        if grad is not None:
+            np.subtract(mean, y, out=grad)
+        if not want_value:
+            return None
+        with np.errstate(over="ignore", invalid="ignore"):
+            # y z is 0 where y = 0, whatever z (also ±inf); then y log y - y is 0 too
+            yz = np.multiply(y, z, where=y != 0, out=np.zeros_like(z))
+            elementwise = mean - yz
+            elementwise += special.xlogy(y, y) - y
+        # where e^z overflows it outgrows y z (also overflowing): inf, not inf - inf = NaN
+        np.copyto(elementwise, np.inf, where=mean == np.inf)
+        return _sum_outputs(elementwise)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1212,6 +1269,7 @@ _REGISTRY: dict[str, type[Loss]] = {
     for cls in (
         SquaredError,
         Huber,
+        Poisson,
         BinaryCrossEntropy,
         BinaryCrossEntropyWithLogits,
         SoftmaxCrossEntropyWithLogits,
@@ -1321,6 +1379,20 @@ def huber_gradient(
 ) -> FloatArray:
     """Gradient ``clip(ŷ - y, -δ, δ) w_i / Σ w`` of :func:`huber` with respect to ``y_pred``."""
     return Huber(delta=delta).gradient(y_true, y_pred, sample_weight)
+
+
+def poisson(
+    y_true: ArrayLike, log_mean: ArrayLike, sample_weight: ArrayLike | None = None
+) -> float:
+    """Mean half Poisson deviance ``exp(z) - y z + y log y - y``; see :class:`Poisson`."""
+    return Poisson().value(y_true, log_mean, sample_weight)
+
+
+def poisson_gradient(
+    y_true: ArrayLike, log_mean: ArrayLike, sample_weight: ArrayLike | None = None
+) -> FloatArray:
+    """Gradient ``(exp(z) - y) w_i / Σ w`` of :func:`poisson` with respect to ``log_mean``."""
+    return Poisson().gradient(y_true, log_mean, sample_weight)
 
 
 def binary_cross_entropy(

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from sigmanet._arrays import as_float_array
+from sigmanet._arrays import as_float_input, is_sparse
 from sigmanet.layers import Dense, Layer, Maxout
 
 __all__ = ["Sequential"]
@@ -58,10 +58,15 @@ class Sequential:
     def build(self, input_dim: int, random_state: Any = None, dtype: Any = np.float64):
         """Create every layer's parameters for inputs of width ``input_dim``; return ``self``.
 
-        ``random_state`` (int, Generator or None) seeds the initializers, so the same seed
-        gives the same weights.
+        ``random_state`` (int, Generator, RandomState or None) seeds the initializers, so the
+        same seed gives the same weights.
         """
-        rng = np.random.default_rng(random_state)
+        # a legacy RandomState is drawn from as it is (scikit-learn's streams stay reproducible)
+        rng = (
+            random_state
+            if isinstance(random_state, np.random.RandomState)
+            else np.random.default_rng(random_state)
+        )
         self.dtype = np.dtype(dtype)
         if self.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64; got {self.dtype}.")
@@ -127,10 +132,11 @@ class Sequential:
 
     # -- propagation ------------------------------------------------------------------------
     def forward(self, x: Any, training: bool = False) -> np.ndarray:
-        """Propagate ``x`` of shape ``(n, input_dim)`` through every layer."""
+        """Propagate ``x`` of shape ``(n, input_dim)`` (dense, or scipy sparse) through every
+        layer."""
         if self.input_dim is None:
             raise RuntimeError("Sequential is not built: call build(input_dim) first.")
-        output = as_float_array(x, "x")
+        output = as_float_input(x, "x")
         for layer in self.layers:
             output = layer.forward(output, training=training)
         return output
@@ -149,7 +155,7 @@ class Sequential:
         """
         if self.input_dim is None:
             raise RuntimeError("Sequential is not built: call build(input_dim) first.")
-        x = as_float_array(x, "x")
+        x = as_float_input(x, "x")
         rows = self.predict_block_rows
         if x.ndim != 2 or x.shape[0] <= rows:
             return self._predict_block(x)
@@ -164,7 +170,9 @@ class Sequential:
         output = original
         for layer in self.layers:
             # (a layer may hand its input on unchanged, as Dropout does at inference)
-            mine = not np.may_share_memory(output, original)
+            mine = output is not original and (
+                is_sparse(original) or not np.may_share_memory(output, original)
+            )
             output = layer.forward(output, overwrite_input=mine)
         return output
 

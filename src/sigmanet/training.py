@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from sigmanet._arrays import as_float_array
+from sigmanet._arrays import as_float_array, as_float_input, is_sparse
 from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
 from sigmanet.losses import BatchEvaluator, Loss
@@ -236,7 +236,7 @@ def train(
         Provides ``value_and_gradient(y, output, sample_weight, out=)``.
     optimizer : sigmanet.optimizers.Optimizer
         Updates ``network.parameters()`` from ``network.gradients()``.
-    X : array of shape (n_samples, n_features)
+    X : array or scipy sparse matrix of shape (n_samples, n_features)
     y : array of shape (n_samples,) or (n_samples, n_outputs)
         Targets in the form ``loss`` expects (class indices, one-hot, values).
     epochs : int
@@ -283,7 +283,7 @@ def train(
         parameters themselves had already become non-finite, the values they had at the start
         of that epoch are restored).
     """
-    X = as_float_array(X, "X")
+    X = as_float_input(X, "X")
     y = np.asarray(y)
     weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
     _check_lengths(X, y, weight, "Training")
@@ -325,7 +325,7 @@ def train(
 
     validation = None
     if validation_data is not None:
-        X_val = as_float_array(validation_data[0], "X_val").astype(dtype, copy=False)
+        X_val = as_float_input(validation_data[0], "X_val").astype(dtype, copy=False)
         y_val = np.asarray(validation_data[1])
         w_val = None
         if len(validation_data) > 2 and validation_data[2] is not None:
@@ -334,8 +334,11 @@ def train(
         validation = (X_val, y_val, w_val)
 
     # Shuffled copies live in buffers filled once per epoch; batches are contiguous slices.
+    # A sparse X (CSR) is reordered into a new sparse matrix per epoch instead: only its
+    # non-zero values move, and it is never densified.
+    sparse_X = is_sparse(X)
     if shuffle:
-        X_epoch = np.empty_like(X)
+        X_epoch = X if sparse_X else np.empty_like(X)
         y_epoch = np.empty_like(y)
         w_epoch = None if weight is None else np.empty_like(weight)
         order = np.arange(n_samples)
@@ -367,7 +370,10 @@ def train(
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
             if shuffle:
                 rng.shuffle(order)
-                np.take(X, order, axis=0, out=X_epoch, mode="clip")
+                if sparse_X:
+                    X_epoch = X[order]
+                else:
+                    np.take(X, order, axis=0, out=X_epoch, mode="clip")
                 np.take(y, order, axis=0, out=y_epoch, mode="clip")
                 if w_epoch is not None and weight is not None:
                     np.take(weight, order, axis=0, out=w_epoch, mode="clip")
@@ -513,7 +519,7 @@ class FullBatchObjective:
     ) -> None:
         if not isinstance(network, Sequential) or network.input_dim is None:
             raise TypeError("network must be a built sigmanet.network.Sequential.")
-        X = as_float_array(X, "X")
+        X = as_float_input(X, "X")
         y = np.asarray(y)
         weight = None if sample_weight is None else as_float_array(sample_weight, "sample_weight")
         _check_lengths(X, y, weight, "Training")
@@ -528,7 +534,7 @@ class FullBatchObjective:
         dtype = network.dtype
         self.network: Sequential = network
         self.loss: Any = loss
-        self.X: np.ndarray = X.astype(dtype, copy=False)
+        self.X: Any = X.astype(dtype, copy=False)
         self.y: np.ndarray = y.astype(dtype, copy=False) if y.dtype.kind == "f" else y
         self.weight: np.ndarray | None = (
             None if weight is None else weight.astype(dtype, copy=False)

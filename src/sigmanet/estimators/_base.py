@@ -18,12 +18,14 @@ from typing import Any
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
+from sigmanet._arrays import is_sparse
 from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
@@ -33,6 +35,15 @@ from sigmanet.training import Callback, History, train, train_lbfgs
 STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 LEARNING_RATES = ("constant", "invscaling", "adaptive", "step", "exponential", "cosine", "annealed")
 _FLOAT_DTYPES = (np.float64, np.float32)
+_SPARSE_FORMATS = ("csr", "csc")
+#: L-BFGS-B's own default relative reduction of the objective at which it stops, which
+#: scikit-learn's MLP keeps (its logistic regression asks for 64 machine epsilons instead).
+_MLP_LBFGS_FTOL = 2.220446049250313e-09
+#: scikit-learn's words for a fit whose weights stopped being finite: code may match them.
+_NON_FINITE_MESSAGE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values "
+    "and need to be preprocessed."
+)
 
 
 def _one_of(name: str, value: Any, valid: Sequence[str]) -> None:
@@ -50,6 +61,24 @@ def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool 
         what = "an integer" if integer else "a finite number"
         bound = ">= 0" if allow_zero else "> 0"
         raise ValueError(f"{name} must be {what} {bound}; got {value!r}.")
+
+
+def _patience(name: str, value: Any) -> None:
+    """An integer >= 1, or ``numpy.inf`` (never stop for lack of improvement), as scikit-learn."""
+    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == math.inf:
+        return
+    if not (
+        isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
+    ):
+        raise ValueError(f"{name} must be an integer >= 1 or numpy.inf; got {value!r}.")
+
+
+def _check_verbose(value: Any) -> None:
+    if isinstance(value, str):
+        if value != "progress":
+            raise ValueError(f"verbose must be a bool, an int >= 0 or 'progress'; got {value!r}.")
+    elif not isinstance(value, numbers.Integral | np.bool_) or value < 0:
+        raise ValueError(f"verbose must be a bool, an int >= 0 or 'progress'; got {value!r}.")
 
 
 def _fraction(name: str, value: Any, *, low_open: bool = False, high_open: bool = True) -> None:
@@ -102,6 +131,27 @@ class ProgressBar(Callback):
         self._progress.stop()
 
 
+class IterationPrinter(Callback):
+    """scikit-learn's ``verbose`` output: ``Iteration n, loss = ...`` on stdout after each epoch."""
+
+    def __init__(self, first_iteration: int = 1) -> None:
+        self.iteration = first_iteration
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
+        print(f"Iteration {self.iteration}, loss = {logs['loss']:.8f}")
+        if "validation_score" in logs:
+            print(f"Validation score: {logs['validation_score']:f}")
+        self.iteration += 1
+        return None
+
+
+def progress_hooks(verbose: Any, total_epochs: int, estimator: Any) -> list[Callback]:
+    """What ``verbose`` asks for: nothing, scikit-learn's printed lines, or a progress bar."""
+    if isinstance(verbose, str):  # "progress", checked with the other parameters
+        return [ProgressBar(total_epochs, estimator)]
+    return [IterationPrinter()] if verbose else []
+
+
 class _StoppingRule(Callback):
     """scikit-learn's convergence rule, with its validation score and adaptive learning rate.
 
@@ -128,10 +178,16 @@ class _StoppingRule(Callback):
         self.no_improvement = 0
         self.best_params: list[np.ndarray] | None = None
         self.converged = False
+        self.epochs = 0
 
     def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
         est = self.estimator
         tol = est.tol
+        # recorded here, epoch by epoch, so that a fit that diverges keeps its history
+        self.epochs += 1
+        est.loss_curve_.append(float(logs["loss"]))
+        if "validation_loss" in logs:
+            est.validation_loss_curve_.append(float(logs["validation_loss"]))
         if self.validation is not None:
             X_val, y_val, w_val = self.validation
             score = float(est._score_network(X_val, y_val, w_val))
@@ -150,8 +206,9 @@ class _StoppingRule(Callback):
                         np.copyto(saved, p)
         else:
             loss = logs["loss"]
-            self.no_improvement = self.no_improvement + 1 if loss > est.best_loss_ - tol else 0
-            est.best_loss_ = min(est.best_loss_, loss)
+            best = math.inf if est.best_loss_ is None else est.best_loss_
+            self.no_improvement = self.no_improvement + 1 if loss > best - tol else 0
+            est.best_loss_ = min(best, loss)
         if self.no_improvement > est.n_iter_no_change:
             if est.learning_rate == "adaptive" and self.optimizer.learning_rate > 1e-6:
                 self.optimizer.learning_rate /= 5.0
@@ -171,6 +228,11 @@ class BaseNetworkEstimator(BaseEstimator):
     """Shared fit/predict machinery; subclasses set the output layer, loss and targets."""
 
     _default_solver = "adam"
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR and CSC, multiplied through scipy.sparse
+        return tags
 
     # -- subclass hooks -------------------------------------------------------------------------
     def _hidden_spec(self) -> tuple[list[int], list[str], list[float]]:
@@ -202,10 +264,11 @@ class BaseNetworkEstimator(BaseEstimator):
         _fraction("beta_1", self.beta_1)
         _fraction("beta_2", self.beta_2)
         _positive("epsilon", self.epsilon)
-        _positive("n_iter_no_change", self.n_iter_no_change, integer=True)
+        _patience("n_iter_no_change", self.n_iter_no_change)
         _positive("max_fun", self.max_fun, integer=True)
         _fraction("validation_fraction", self.validation_fraction, low_open=True)
         _positive("alpha", self.alpha, allow_zero=True)
+        _check_verbose(self.verbose)
         batch = self.batch_size
         if not (
             (isinstance(batch, str) and batch in ("auto", "full"))
@@ -225,27 +288,57 @@ class BaseNetworkEstimator(BaseEstimator):
         layers: list[Layer] = []
         rng_seed = self._rng.integers(2**32) if dropouts and any(dropouts) else None
         for index, (width, name, rate) in enumerate(zip(widths, names, dropouts, strict=True)):
-            init = self._weight_init(name)
+            init, bias_init = self._initializers_for(name)
             if name == "maxout":
                 layers.append(Maxout(width, pieces=self.maxout_pieces, initializer=init))
             else:
-                layers.append(Dense(width, initializer=init))
+                layers.append(Dense(width, initializer=init, bias_initializer=bias_init))
                 layers.append(PReLU() if name == "prelu" else Activation(name))
             if rate > 0:
                 layers.append(
                     Dropout(rate, random_state=None if rng_seed is None else int(rng_seed) + index)
                 )
-        layers.append(Dense(n_outputs, initializer=self._output_initializer()))
+        init, bias_init = self._initializers_for(None)
+        layers.append(Dense(n_outputs, initializer=init, bias_initializer=bias_init))
         return layers
 
-    def _output_initializer(self) -> str:
-        return "glorot_uniform"
+    def _initializers_for(self, activation: str | None) -> tuple[str, str | None]:
+        """The initializers of a layer's weights and biases (None: zeros), from ``weight_init``.
 
-    def _weight_init(self, activation: str) -> str:
-        """The initializer of a hidden layer: ``weight_init``, or with "auto" the one that
-        suits the activation (He for the ReLU family, LeCun for SELU, Glorot otherwise)."""
+        ``"sklearn"``: scikit-learn's MLP, weights and biases alike from U(-a, a) with
+        ``a = sqrt(6 / (fan_in + fan_out))``, or ``sqrt(2 / (fan_in + fan_out))`` when the
+        activation is logistic (the output layer follows the ``activation`` parameter, as
+        there). ``"auto"``: He for the ReLU family, LeCun for SELU, Glorot otherwise. Any
+        other name: that initializer. Biases start at zero except with ``"sklearn"``.
+        """
         name = getattr(self, "weight_init", "glorot_uniform")
-        return _initializers.default_for(activation) if name == "auto" else name
+        if name == "sklearn":
+            if activation is None:  # the output layer
+                logistic = isinstance(self.activation, str) and self.activation in (
+                    "logistic",
+                    "sigmoid",
+                )
+            else:
+                logistic = activation == "sigmoid"
+            sklearn = "glorot_uniform_sigmoid" if logistic else "glorot_uniform"
+            return sklearn, sklearn
+        if activation is None:
+            return "glorot_uniform", None
+        return (_initializers.default_for(activation) if name == "auto" else name), None
+
+    def _initialization_random_state(self) -> Any:
+        """What the initial weights are drawn from.
+
+        With ``weight_init="sklearn"`` and an int, None or ``RandomState`` random_state, the
+        legacy ``RandomState`` scikit-learn's MLP draws from, in its order (each layer's
+        weights, then its biases), so the same ``random_state`` starts from the same weights
+        as there. Otherwise the estimator's generator.
+        """
+        if getattr(self, "weight_init", None) == "sklearn" and not isinstance(
+            self.random_state, np.random.Generator
+        ):
+            return check_random_state(self.random_state)
+        return self._rng
 
     # -- the fit -------------------------------------------------------------------------------
     def _is_fitted(self) -> bool:
@@ -258,6 +351,7 @@ class BaseNetworkEstimator(BaseEstimator):
             y,
             reset=reset,
             dtype=_FLOAT_DTYPES,
+            accept_sparse=_SPARSE_FORMATS,
             multi_output=True,
             y_numeric=not self._is_classifier_model(),
         )
@@ -286,6 +380,8 @@ class BaseNetworkEstimator(BaseEstimator):
         if not first:
             self._check_same_architecture(incremental)
         X, y = self._validate_X_y(X, y, reset=first)
+        if not first and not incremental:
+            self._check_warm_start_targets(y)
         targets = self._encode_targets(y, first, classes)
         dtype = X.dtype
         if targets.dtype.kind == "f":
@@ -353,6 +449,9 @@ class BaseNetworkEstimator(BaseEstimator):
     def _check_params(self) -> None:
         self._check_common_params()
 
+    def _check_warm_start_targets(self, y: np.ndarray) -> None:
+        """Refuse targets a warm-started fit cannot continue from (classifiers: new classes)."""
+
     def _sample_weight(self, sample_weight: Any, X: np.ndarray, y: np.ndarray) -> Any:
         """``sample_weight`` times the ``class_weight`` of each sample's class (None if neither)."""
         class_weight = getattr(self, "class_weight", None)
@@ -373,14 +472,16 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _initialise(self, n_features: int, n_outputs: int, dtype: Any) -> None:
         layers = self._build_layers(n_features, n_outputs)
-        self.network_ = Sequential(layers).build(n_features, random_state=self._rng, dtype=dtype)
+        self.network_ = Sequential(layers).build(
+            n_features, random_state=self._initialization_random_state(), dtype=dtype
+        )
         self.n_outputs_ = int(n_outputs)
         self.loss_curve_: list[float] = []
         self.validation_loss_curve_: list[float] = []
         self.validation_scores_: list[float] | None = [] if self.early_stopping else None
-        self.best_loss_: float | None = math.inf
+        self.best_loss_: float | None = None if self.early_stopping else math.inf
         self.best_validation_score_: float | None = -math.inf if self.early_stopping else None
-        self.n_iter_ = 0
+        self.n_iter_: Any = 0
         self.t_ = 0
         self._optimizer: Any = None
         self._schedule: Any = None
@@ -434,21 +535,36 @@ class BaseNetworkEstimator(BaseEstimator):
     ) -> tuple[Any, ...]:
         from sklearn.model_selection import train_test_split
 
-        stratify = y if self._is_classifier_model() and y.ndim == 1 else None
+        stratify = None
+        if self._is_classifier_model() and y.ndim == 1:
+            # one indicator column per class (one for two classes), as scikit-learn stratifies:
+            # the same split as on the labels, and scikit-learn's error when it cannot be made
+            index = np.searchsorted(self.classes_, y)
+            if len(self.classes_) <= 2:
+                stratify = (index == 1)[:, None]
+            else:
+                stratify = np.zeros((len(y), len(self.classes_)), dtype=bool)
+                stratify[np.arange(len(y)), index] = True
         seed = int(self._rng.integers(2**31))
         arrays = [X, y, targets] + ([] if weight is None else [weight])
         try:
             parts = train_test_split(
                 *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
             )
-        except ValueError:
-            parts = train_test_split(*arrays, test_size=self.validation_fraction, random_state=seed)
+        except ValueError as error:
+            if stratify is None:
+                raise
+            raise ValueError(
+                f"early_stopping=True holds out a validation set of validation_fraction="
+                f"{self.validation_fraction} with every class in proportion, and this y does "
+                f"not allow it: {error} Use more samples per class or early_stopping=False."
+            ) from None
         X_tr, X_val, _, y_val, t_tr, t_val = parts[:6]
         w_tr, w_val = (parts[6], parts[7]) if weight is not None else (None, None)
         if X_val.shape[0] < 2:
             raise ValueError(
-                "The validation set is too small: increase validation_fraction or the number "
-                f"of samples (got {X_val.shape[0]} validation sample(s))."
+                "The validation set is too small. Increase 'validation_fraction' or the size of "
+                f"your dataset (got {X_val.shape[0]} validation sample(s))."
             )
         return X_tr, t_tr, w_tr, X_val, y_val, t_val, w_val
 
@@ -469,7 +585,10 @@ class BaseNetworkEstimator(BaseEstimator):
         elif validation_data is not None:
             X_val, y_val = validation_data[0], np.asarray(validation_data[1])
             X_val = _in_model_dtype(
-                validate_data(self, X_val, reset=False, dtype=_FLOAT_DTYPES), self.network_.dtype
+                validate_data(
+                    self, X_val, reset=False, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
+                ),
+                self.network_.dtype,
             )
             validation = (X_val, y_val, None)
             val_for_loss = (X_val, self._encode_targets(y_val, False), None)
@@ -478,31 +597,48 @@ class BaseNetworkEstimator(BaseEstimator):
 
         rule = _StoppingRule(self, self._optimizer, validation, self.early_stopping)
         epochs = 1 if incremental else self.max_iter
-        hooks: list[Callback] = [rule, *callbacks]
-        if self.verbose:
-            hooks.append(ProgressBar(epochs, self))
-        history = train(
-            self.network_,
-            self._output_loss(),
-            self._optimizer,
-            X,
-            targets,
-            epochs=epochs,
-            batch_size=self._resolve_batch_size(X.shape[0]),
-            shuffle=self.shuffle,
-            random_state=self._rng,
-            schedule=self._schedule,
-            sample_weight=weight,
-            validation_data=val_for_loss,
-            l2=0.0 if self.solver == "adamw" else self._l2(),
-            callbacks=hooks,
-            initial_epoch=self.n_iter_,
-            samples_seen=self.t_,
-            blas_threads=self._blas_threads(),
-        )
-        self.loss_curve_.extend(history.loss)
-        self.validation_loss_curve_.extend(history.validation_loss)
-        self.n_iter_ += history.epochs
+        hooks: list[Callback] = [rule, *progress_hooks(self.verbose, epochs, self), *callbacks]
+        try:
+            history = train(
+                self.network_,
+                self._output_loss(),
+                self._optimizer,
+                X,
+                targets,
+                epochs=epochs,
+                batch_size=self._resolve_batch_size(X.shape[0]),
+                shuffle=self.shuffle,
+                random_state=self._rng,
+                schedule=self._schedule,
+                sample_weight=weight,
+                validation_data=val_for_loss,
+                l2=0.0 if self.solver == "adamw" else self._l2(),
+                callbacks=hooks,
+                # schedules go on counting epochs across warm starts and partial_fit calls
+                initial_epoch=len(self.loss_curve_),
+                samples_seen=self.t_,
+                blas_threads=self._blas_threads(),
+            )
+        except DivergenceError as error:
+            self.n_iter_ = rule.epochs
+            self.t_ += rule.epochs * X.shape[0]
+            self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
+            if not self.early_stopping:
+                raise DivergenceError(
+                    f"{_NON_FINITE_MESSAGE} {error}", epoch=error.epoch, batch=error.batch
+                ) from error
+            # as scikit-learn: a diverging fit that scores a validation set ends with the
+            # weights of its best validation score, not with an error
+            rule.on_train_end(self.network_, History())
+            warnings.warn(
+                f"{error} Early stopping restored the weights of the best validation score "
+                f"({self.best_validation_score_}).",
+                ConvergenceWarning,
+                stacklevel=4,
+            )
+            return
+        # n_iter_ counts the epochs of this call (scikit-learn's meaning on warm starts)
+        self.n_iter_ = history.epochs
         self.t_ = history.samples_seen
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
         if not incremental and not rule.converged and history.epochs == self.max_iter:
@@ -532,6 +668,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 max_iter=self.max_iter,
                 max_fun=self.max_fun,
                 tol=self.tol,
+                ftol=_MLP_LBFGS_FTOL,
             )
         self.loss_curve_ = list(result.loss)
         self.n_iter_ = result.n_iter
@@ -552,15 +689,14 @@ class BaseNetworkEstimator(BaseEstimator):
         self.dtype_ = self.network_.dtype
         if not all(np.isfinite(p).all() for p in self.network_.parameters()):
             raise ValueError(
-                "The solver produced non-finite weights. The input data may contain large "
-                "values and need to be scaled (e.g. with sklearn's StandardScaler)."
+                f"{_NON_FINITE_MESSAGE} Scale the inputs (e.g. with sklearn's StandardScaler)."
             )
 
     # -- prediction --------------------------------------------------------------------------
     def _input(self, X: Any) -> np.ndarray:
         """X validated and in the model's dtype (refusing values that dtype cannot hold)."""
         check_is_fitted(self, "network_")
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES)
+        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS)
         return _in_model_dtype(X, self.network_.dtype)
 
     def _forward(self, X: Any) -> np.ndarray:
@@ -622,6 +758,8 @@ class BaseNetworkEstimator(BaseEstimator):
         meta: dict[str, Any] = {"dtype": self.network_.dtype.name}
         for name in self._STATE_SCALARS:
             value = getattr(self, name, None)
+            if isinstance(value, np.ndarray) and value.size == 1:  # the linear models' n_iter_
+                value = value.item()
             meta[name] = (
                 None
                 if value is None
@@ -677,17 +815,19 @@ class BaseNetworkEstimator(BaseEstimator):
         return None
 
 
-def _in_model_dtype(X: np.ndarray, dtype: np.dtype[Any]) -> np.ndarray:
+def _in_model_dtype(X: Any, dtype: np.dtype[Any]) -> Any:
     """``X`` cast to ``dtype``; a ValueError (not an overflow warning, not inf) if it cannot hold
     the values, e.g. float64 data beyond ±3.4e38 for a float32 model."""
     if X.dtype == dtype:
         return X
     with np.errstate(over="ignore"):
         cast = X.astype(dtype)
-    if not np.isfinite(cast).all():
+    values = cast.data if is_sparse(cast) else cast  # a sparse matrix's stored values
+    if not np.isfinite(values).all():
+        largest = float(np.max(np.abs(X.data if is_sparse(X) else X)))
         raise ValueError(
             f"X holds values beyond the range of {dtype.name}, the dtype this model computes in "
-            f"(largest magnitude {float(np.max(np.abs(X))):.3g})."
+            f"(largest magnitude {largest:.3g})."
         )
     return cast
 

@@ -45,12 +45,15 @@ from sigmanet import activations as _activations
 from sigmanet import losses as _losses
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
+from sigmanet._arrays import is_sparse
 from sigmanet.estimators._base import (
     _FLOAT_DTYPES,
+    _SPARSE_FORMATS,
     BaseNetworkEstimator,
-    ProgressBar,
+    _check_verbose,
     _one_of,
     _positive,
+    progress_hooks,
 )
 from sigmanet.layers import Dense, Layer
 from sigmanet.line_search import train_line_search
@@ -159,6 +162,13 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         -------
         self
         """
+        if self.penalty is None and self.C != 1.0:
+            warnings.warn(
+                f"Setting penalty=None will ignore the C parameter (C={self.C}): no penalty is "
+                "applied.",
+                UserWarning,
+                stacklevel=2,
+            )
         self._fit(X, y, sample_weight)
         self._centre()
         return self
@@ -174,13 +184,45 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         follow.
         """
         check_is_fitted(self, "network_")
+        if getattr(self, "_sparse_coef", False):
+            from scipy import sparse
+
+            return sparse.csr_matrix(self._dense.params["W"].T)
         return self._dense.params["W"].T
 
     @coef_.setter
     def coef_(self, value: Any) -> None:
         check_is_fitted(self, "network_")
+        if is_sparse(value):
+            value = value.toarray()  # the (n_outputs, n_features) coefficients, not the data
         target = self._dense.params["W"].T
         target[...] = self._checked_assignment("coef_", value, target.shape)
+
+    def sparsify(self) -> Any:
+        """Show ``coef_`` as a scipy sparse (CSR) matrix from now on, as scikit-learn does.
+
+        Predictions do not change: the model keeps computing with its dense weights, so this
+        saves no memory or time here; it is for code that expects a sparse ``coef_`` (for an
+        L2-penalised model every weight is usually non-zero anyway). :meth:`densify` undoes it.
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "network_")
+        self._sparse_coef = True
+        return self
+
+    def densify(self) -> Any:
+        """Show ``coef_`` as a dense array again (the default; undoes :meth:`sparsify`).
+
+        Returns
+        -------
+        self
+        """
+        check_is_fitted(self, "network_")
+        self._sparse_coef = False
+        return self
 
     @property
     def intercept_(self) -> np.ndarray:
@@ -268,9 +310,12 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
     def _check_params(self) -> None:
         if self.penalty not in PENALTIES:
             raise ValueError(f"penalty={self.penalty!r} is not valid. Valid values: 'l2', None.")
-        _positive("C", self.C)
+        C = self.C
+        unpenalised = isinstance(C, numbers.Real) and not isinstance(C, bool) and math.isinf(C)
+        if not (unpenalised and C > 0):
+            _positive("C", C)  # numpy.inf means no penalty, as in scikit-learn
         _one_of("solver", self.solver, SOLVERS)
-        _positive("max_iter", self.max_iter, integer=True)
+        _positive("max_iter", self.max_iter, integer=True, allow_zero=True)
         _positive("n_iter_no_change", self.n_iter_no_change, integer=True)
         if self.tol is not None:
             _positive("tol", self.tol, allow_zero=True)
@@ -280,9 +325,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         batch = self.batch_size
         if batch is not None:
             _positive("batch_size", batch, integer=True)
-        verbose = self.verbose
-        if not isinstance(verbose, numbers.Integral) or verbose < 0:
-            raise ValueError(f"verbose must be an int >= 0 or a bool; got {verbose!r}.")
+        _check_verbose(self.verbose)
         cw = self.class_weight
         if cw is not None and cw != "balanced" and not isinstance(cw, dict):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
@@ -336,7 +379,9 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         return ("none", None) if solver == "lbfgs" else ("schedule", schedule)
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        return validate_data(self, X, y, reset=reset, dtype=_FLOAT_DTYPES)
+        return validate_data(
+            self, X, y, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
+        )
 
     def _class_indices(self, y: Any, first: bool) -> np.ndarray:
         """Validate the labels, set ``classes_`` on a fresh fit, return indices into it."""
@@ -373,7 +418,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         self.network_ = Sequential(layers).build(n_features, random_state=self._rng, dtype=dtype)
         self.n_outputs_ = int(n_outputs)
         self.loss_curve_: list[float] = []
-        self.n_iter_ = 0
+        self.n_iter_ = np.array([0], dtype=np.int32)
         self.t_ = 0
 
     def _publish_attributes(self) -> None:
@@ -398,7 +443,9 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             tol=0.0 if self.tol is None else float(self.tol),
         )
         curve = result.loss or [self._objective(X, targets, weight)]
-        self._finish(curve, result.n_iter, result.converged, result.message)
+        # scipy takes one step even when asked for none; count as asked, as scikit-learn does
+        n_iter = min(result.n_iter, int(self.max_iter))
+        self._finish(curve, n_iter, result.converged and n_iter == result.n_iter, result.message)
 
     def _objective(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> float:
         """J at the current parameters (for a solver that stopped before its first step)."""
@@ -408,18 +455,22 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
 
     def _finish(self, loss: list[float], n_iter: int, converged: bool, message: str) -> None:
         self.loss_curve_ = [float(v) for v in loss]
-        self.n_iter_ = int(n_iter)
+        # one entry per optimisation problem, of which there is one: scikit-learn's layout
+        self.n_iter_ = np.array([int(n_iter)], dtype=np.int32)
         if self.verbose:
             last = self.loss_curve_[-1] if self.loss_curve_ else math.nan
             print(
-                f"{type(self).__name__} ({self.solver}): {self.n_iter_} iterations, "
+                f"{type(self).__name__} ({self.solver}): {int(n_iter)} iterations, "
                 f"objective {last:.8g}; {message}",
                 file=sys.stderr,
             )
         if not converged:
+            # scikit-learn's first words ("lbfgs failed to converge"), which code may match
             warnings.warn(
-                f"{type(self).__name__} with solver={self.solver!r} did not converge "
-                f"({message}); increase max_iter or scale the data.",
+                f"{self.solver} failed to converge after {int(n_iter)} iteration(s) "
+                f"({message}). Increase the number of iterations (max_iter={self.max_iter}) "
+                f"or scale the data (e.g. with sklearn's StandardScaler); "
+                f"{type(self).__name__}.",
                 ConvergenceWarning,
                 stacklevel=5,
             )
@@ -474,8 +525,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             batch_size = min(self.batch_size or DEFAULT_BATCH_SIZE, X.shape[0])
         rule = None if self.tol is None else _LossPlateau(float(self.tol), self.n_iter_no_change)
         hooks: list[Callback] = [] if rule is None else [rule]
-        if self.verbose:
-            hooks.append(ProgressBar(self.max_iter, self))
+        hooks.extend(progress_hooks(self.verbose, self.max_iter, self))
         history = train(
             self.network_,
             self._output_loss(),
@@ -503,6 +553,10 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         )
 
     # -- persistence -----------------------------------------------------------------------------
+    def _set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
+        super()._set_state(arrays, meta)
+        self.n_iter_ = np.array([int(self.n_iter_)], dtype=np.int32)  # saved as a number
+
     def _extra_state(self) -> dict[str, Any]:
         return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
 
@@ -537,7 +591,8 @@ _PARAMETERS_DOC = """
         fits the unpenalised maximum-likelihood model (which does not exist for separable data:
         the weights then grow until ``max_iter``).
     C : float, default=1.0
-        Inverse regularisation strength, > 0.
+        Inverse regularisation strength, > 0; ``numpy.inf`` fits without a penalty (the same
+        as ``penalty=None``).
     fit_intercept : bool, default=True
         Learn an (unpenalised) intercept per output.
     class_weight : dict, "balanced" or None, default=None
@@ -546,7 +601,8 @@ _PARAMETERS_DOC = """
     solver : {"lbfgs", "gd", "sgd", "minibatch", "adam"}, default="lbfgs"
         See the module docstring. All minimise the same objective.
     max_iter : int, default=100
-        Iterations for ``"lbfgs"`` and ``"gd"``, epochs for the stochastic solvers.
+        Iterations for ``"lbfgs"`` and ``"gd"``, epochs for the stochastic solvers; 0 leaves
+        the starting point (zeros) and warns that the fit did not converge.
     tol : float or None, default=1e-4
         ``"lbfgs"``, ``"gd"``: stop when ``max |∂J/∂θ| <= tol``. Stochastic solvers: stop when
         the epoch's training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs in a
@@ -572,8 +628,10 @@ _PARAMETERS_DOC = """
         otherwise a ValueError, as scikit-learn refuses a warm start it cannot honour).
     random_state : int, numpy Generator or None, default=None
         Seeds the shuffling.
-    verbose : int, default=0
-        Print progress to stderr.
+    verbose : int or "progress", default=0
+        Print progress: per iteration to stderr (``"lbfgs"``, ``"gd"``), per epoch
+        scikit-learn's ``Iteration n, loss = ...`` line to stdout (stochastic solvers), or
+        with ``"progress"`` a progress bar on stderr.
 """
 
 _ATTRIBUTES_DOC = """
@@ -582,8 +640,9 @@ _ATTRIBUTES_DOC = """
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape ({shape})
     intercept_ : ndarray of shape ({short})
-    n_iter_ : int
-        Iterations (``"lbfgs"``, ``"gd"``) or epochs run by the last fit.
+    n_iter_ : ndarray of shape (1,)
+        Iterations (``"lbfgs"``, ``"gd"``) or epochs run by the last fit, in an array of one
+        entry (one optimisation problem) as scikit-learn's.
     loss_curve_ : list of float
         The objective ``J`` after each iteration (``"lbfgs"``, ``"gd"``), or the average over
         each epoch's batches of the batch objective (stochastic solvers).
@@ -625,9 +684,9 @@ class LogisticRegression(_LinearClassifier):
         )
         + r"""
     Differences from ``sklearn.linear_model.LogisticRegression``: no ``l1``/``elasticnet``
-    penalty, no ``dual``, ``intercept_scaling``, ``n_jobs`` or ``l1_ratio``; ``n_iter_`` is an
-    int; the multiclass model is one-vs-rest (use :class:`SoftmaxRegression` for multinomial);
-    more solvers.
+    penalty, no ``dual``, ``intercept_scaling``, ``n_jobs`` or ``l1_ratio``; the multiclass
+    model is one-vs-rest (scikit-learn's is multinomial: use :class:`SoftmaxRegression`);
+    :meth:`sparsify` changes only how ``coef_`` is shown; more solvers.
 
     Examples
     --------

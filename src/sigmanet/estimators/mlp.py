@@ -9,6 +9,7 @@ validation-loss curves, callbacks, ``transform`` to hidden activations, and floa
 
 from __future__ import annotations
 
+import math
 import numbers
 from collections.abc import Sequence
 from typing import Any
@@ -26,6 +27,7 @@ from sigmanet import initializers as _initializers
 from sigmanet import losses as _losses
 from sigmanet._threads import blas_threads_for
 from sigmanet.estimators._base import (
+    STOCHASTIC_SOLVERS,
     BaseNetworkEstimator,
     _fraction,
     _one_of,
@@ -34,6 +36,16 @@ from sigmanet.estimators._base import (
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
+
+
+def _stochastic_solver(estimator: Any) -> bool:
+    """``partial_fit`` exists only for the stochastic solvers, as in scikit-learn."""
+    if estimator.solver not in STOCHASTIC_SOLVERS:
+        raise AttributeError(
+            f"partial_fit is only available for stochastic solvers; solver={estimator.solver!r} "
+            "is not one."
+        )
+    return True
 
 
 class _MLPMixin(BaseNetworkEstimator):
@@ -109,7 +121,7 @@ class _MLPMixin(BaseNetworkEstimator):
         self._check_common_params()
         self._hidden_spec()
         _positive("maxout_pieces", self.maxout_pieces, integer=True)
-        _one_of("weight_init", self.weight_init, ["auto", *_initializers.names()])
+        _one_of("weight_init", self.weight_init, ["sklearn", "auto", *_initializers.names()])
         blas_threads_for(self.blas_threads, 1, 1)  # a clear error before any work
 
     def _extra_state(self) -> dict[str, Any]:
@@ -145,8 +157,10 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     learning_rate_init, power_t, max_iter, shuffle, random_state, tol, verbose, warm_start,
     momentum, nesterovs_momentum, early_stopping, validation_fraction, beta_1, beta_2, epsilon,
     n_iter_no_change, max_fun
-        As in scikit-learn's ``MLPClassifier``. ``verbose`` shows a progress bar. A warm start
-        (and ``partial_fit``) continues from the fitted weights only if the layers
+        As in scikit-learn's ``MLPClassifier`` (``n_iter_no_change`` may be ``numpy.inf``).
+        ``verbose``: True (or an int > 0) prints scikit-learn's ``Iteration n, loss = ...``
+        line per epoch on stdout; ``"progress"`` shows a progress bar on stderr instead. A
+        warm start (and ``partial_fit``) continues from the fitted weights only if the layers
         (``hidden_layer_sizes``, ``activation``, ``dropout``, ``maxout_pieces``) are unchanged
         since the last fit, and otherwise raises ValueError, as scikit-learn does for a warm
         start it cannot honour (its MLP does not check the layers and keeps the old weights).
@@ -157,10 +171,12 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     loss : {"log_loss", "hinge"}, default="log_loss"
     maxout_pieces : int, default=2
         Affine pieces per unit of ``"maxout"`` layers.
-    weight_init : str, default="glorot_uniform"
-        Initializer of the hidden layers' weights (a name of
-        :func:`sigmanet.initializers.names`), or ``"auto"``: He for the ReLU family, LeCun
-        normal for SELU, Glorot otherwise. Biases start at zero.
+    weight_init : str, default="sklearn"
+        ``"sklearn"``: scikit-learn's initialisation, every weight and bias from
+        U(-a, a) with ``a = sqrt(6 / (fan_in + fan_out))`` (``sqrt(2 / ...)`` with
+        ``activation="logistic"``). Or the initializer of the hidden layers' weights (a name
+        of :func:`sigmanet.initializers.names`), or ``"auto"``: He for the ReLU family, LeCun
+        normal for SELU, Glorot otherwise; biases then start at zero.
     blas_threads : "auto", int or None, default="auto"
         BLAS threads while fitting. ``"auto"`` uses one when a step's largest matrix product
         is small (batch rows × the largest weight matrix under six million multiply-adds),
@@ -218,7 +234,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         class_weight: Any = None,
         loss: str = "log_loss",
         maxout_pieces: int = 2,
-        weight_init: str = "glorot_uniform",
+        weight_init: str = "sklearn",
         blas_threads: Any = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -286,10 +302,12 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         """
         return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (every label that will ever be seen) is required on the first call.
+        Only for the stochastic solvers (the attribute does not exist with ``"lbfgs"``).
         """
         if not self._is_fitted():
             if classes is None and type_of_target(y) != "multilabel-indicator":
@@ -309,6 +327,16 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         cw = self.class_weight
         if cw is not None and cw != "balanced" and not isinstance(cw, dict):
             raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
+
+    def _check_warm_start_targets(self, y: np.ndarray) -> None:
+        if self.warm_start and not self._multilabel and y.ndim == 1:
+            classes = unique_labels(y)
+            if set(classes.tolist()) != set(self.classes_.tolist()):
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has {classes}. "
+                    "Set warm_start=False to fit anew."
+                )
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y = np.asarray(y)
@@ -408,8 +436,17 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         return _activations.softmax(z, axis=1)
 
     @available_if(_has_proba)
-    def predict_log_proba(self, X: Any) -> np.ndarray:
-        """log of :meth:`predict_proba`, computed stably from the logits (never log(0))."""
+    def predict_log_proba(self, X: Any, *, from_logits: bool = False) -> np.ndarray:
+        """The log of :meth:`predict_proba`, shape (n_samples, n_classes).
+
+        By default ``log(predict_proba(X))``, as scikit-learn computes it: a probability that
+        rounds to 0 or 1 gives ``-inf`` or 0. With ``from_logits=True`` it is computed from the
+        logits (log-sigmoid, log-softmax) instead, finite and exact where the probabilities
+        saturate (a logit of 50 gives ``log(1 - σ(50)) = -50``, not ``log(0)``).
+        """
+        if not from_logits:
+            with np.errstate(divide="ignore"):
+                return np.log(self.predict_proba(X))
         z = self._forward(X)
         if self._multilabel:
             return _activations.log_sigmoid(z)
@@ -443,7 +480,12 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
     The output layer is linear (identity); the loss is the squared error
     ``½ Σ (ŷ - y)²`` (gradient ``ŷ - y``) or the Huber loss. Parameters are those of
     :class:`MLPClassifier` (without ``class_weight``), with ``loss`` one of
-    ``"squared_error"`` or ``"huber"`` and ``huber_delta`` the Huber threshold.
+    ``"squared_error"``, ``"huber"`` (``huber_delta`` the threshold) or ``"poisson"``.
+
+    With ``loss="poisson"`` (counts ``y ≥ 0``) the output layer gives the log of the mean,
+    ``z = log μ``, and ``predict`` returns ``μ = exp(z)`` (``out_activation_`` is ``"exp"``);
+    the loss is half the Poisson deviance ``exp(z) - y z + y log y - y`` with the gradient
+    ``exp(z) - y`` (:class:`sigmanet.losses.Poisson`), as scikit-learn's ``loss="poisson"``.
 
     Examples
     --------
@@ -486,7 +528,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         dropout: Any = 0.0,
         huber_delta: float = 1.0,
         maxout_pieces: int = 2,
-        weight_init: str = "glorot_uniform",
+        weight_init: str = "sklearn",
         blas_threads: Any = "auto",
     ) -> None:
         self.loss = loss
@@ -540,17 +582,26 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         """
         return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
-        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Only for the stochastic solvers (the attribute does not exist with ``"lbfgs"``).
+        """
         return self._fit(X, y, sample_weight, incremental=True)
 
     def _check_params(self) -> None:
         super()._check_params()
-        _one_of("loss", self.loss, ("squared_error", "huber"))
+        _one_of("loss", self.loss, ("squared_error", "huber", "poisson"))
         _positive("huber_delta", self.huber_delta)
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson regression "
+                f"(loss='poisson'); the smallest is {float(np.min(y))}."
+            )
         y = y.reshape(-1, 1) if y.ndim == 1 else y
         if not first and y.shape[1] != self.n_outputs_:
             raise ValueError(
@@ -561,19 +612,30 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
     def _output_loss(self) -> Any:
         if self.loss == "huber":
             return _losses.get("huber", delta=self.huber_delta)
+        if self.loss == "poisson":
+            return _losses.get("poisson")
         return _losses.get("squared_error")
 
     def _publish_attributes(self) -> None:
         super()._publish_attributes()
-        self.out_activation_ = "identity"
+        self.out_activation_ = "exp" if self.loss == "poisson" else "identity"
+
+    def _inverse_link(self, z: np.ndarray) -> np.ndarray:
+        """The prediction from the output layer: ``exp(z)`` for the Poisson loss, else ``z``."""
+        if self.loss != "poisson":
+            return z
+        with np.errstate(over="ignore"):  # a mean beyond the float range is inf
+            return np.exp(z, out=z)
 
     def _score_network(self, X: np.ndarray, y: np.ndarray, sample_weight: Any) -> float:
-        prediction = self.network_.predict(X)
+        prediction = self._inverse_link(self.network_.predict(X))
+        if not np.isfinite(prediction).all():  # a diverging fit: no score, as scikit-learn
+            return math.nan
         y = np.asarray(y).reshape(prediction.shape)
         return float(r2_score(y, prediction, sample_weight=sample_weight))
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted values, shape (n_samples,) for one output, else (n_samples, n_outputs)."""
         check_is_fitted(self, "network_")
-        z = self._forward(X)
+        z = self._inverse_link(self._forward(X))
         return z[:, 0] if z.shape[1] == 1 else z
