@@ -1540,3 +1540,21 @@ def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file
     capsys.readouterr()
     assert len(_read_predictions(output.read_text())[1]) == 150
     assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]
+
+
+def test_a_category_only_in_the_validation_rows_is_encoded_not_an_error(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [
+        [["red", "blue"][index % 2], repr(float(x)), "yes" if x > 0 else "no"]
+        for index, x in enumerate(rng.normal(size=20))
+    ]
+    rows[7][0] = "violet"  # one row: in the validation half for some seeds, not for others
+    path = _write_csv(tmp_path / "rare.csv", ["colour", "x", "label"], rows)
+    argv = ["train", str(path), "--target", "label", "--one-hot-categoricals", "--quiet"]
+    argv += ["--max-iter", "2", "--validation-fraction", "0.5"]
+    for seed in range(6):
+        model = tmp_path / f"rare{seed}.st"
+        assert main([*argv, "--random-state", str(seed), "--save", str(model)]) == 0, seed
+        assert _metric(capsys.readouterr().out, "samples") == 10
+        encoder = _step(persistence.load(model), OneHotEncoder)
+        assert [list(c) for c in encoder.categories_] == [["blue", "red", "violet"]]

@@ -400,7 +400,7 @@ class TrainingPlan:
     usable rows and the target of every row."""
 
     features: list[str]
-    categorical: list[str]
+    categorical: dict[str, list[str]]  # categorical column -> its categories in the usable rows
     columns: dict[str, Column]
     rows: np.ndarray
     y: np.ndarray
@@ -478,12 +478,18 @@ def plan_training_data(
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         raise CommandError(f"{table.source}: no rows are left after dropping missing values")
+    categories = {}
     for name in text_columns:
-        if columns[name].missing[rows].all():
+        column = columns[name]
+        present = column.values[rows][~column.missing[rows]]
+        if not present.size:
             raise CommandError(
                 f"{table.source}: categorical column {name!r} has no values; drop it with "
                 f"--drop-columns {name}"
             )
+        # every category of the file, also those only in the validation rows, so that
+        # scoring them is not an error; the encoder's columns of those stay 0 in training
+        categories[name] = sorted(set(present.tolist()))
     for name in numeric:
         if impute in ("mean", "median") and columns[name].missing[rows].all():
             raise CommandError(
@@ -502,7 +508,7 @@ def plan_training_data(
                     f"(up to {np.nanmax(np.abs(values)):g}): their sum is beyond the float "
                     "range; pass --impute median instead of mean"
                 )
-    return TrainingPlan(features, text_columns, columns, rows, y, kind)
+    return TrainingPlan(features, categories, columns, rows, y, kind)
 
 
 def _cells_checked() -> Any:
@@ -545,7 +551,7 @@ def raw_inputs(
 
 
 def build_preprocessing(
-    features: Sequence[str], categorical: Sequence[str], impute: str, standardize: bool
+    features: Sequence[str], categories: dict[str, list[str]], impute: str, standardize: bool
 ) -> Any:
     """The unfitted preprocessing pipeline of ``train``'s options.
 
@@ -553,7 +559,7 @@ def build_preprocessing(
     numeric columns go through ``SimpleImputer(strategy=impute)`` (``--impute mean|median``)
     and :class:`~sigmanet.preprocessing.StableStandardScaler` (``--standardize``); categorical
     columns through ``SimpleImputer(strategy="most_frequent")`` (the same options) and a
-    ``OneHotEncoder`` that refuses categories unseen in training.
+    ``OneHotEncoder`` of the given ``categories`` that refuses any other.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -563,8 +569,8 @@ def build_preprocessing(
     from sigmanet.preprocessing import InputColumns, StableStandardScaler
 
     fill = impute in ("mean", "median")
-    numeric_index = [i for i, name in enumerate(features) if name not in categorical]
-    categorical_index = [i for i, name in enumerate(features) if name in categorical]
+    numeric_index = [i for i, name in enumerate(features) if name not in categories]
+    categorical_index = [i for i, name in enumerate(features) if name in categories]
     parts: list[tuple[str, Any, list[int]]] = []
     if numeric_index:
         steps: list[tuple[str, Any]] = []
@@ -578,7 +584,9 @@ def build_preprocessing(
         if fill:
             # ties go to the smallest category, so the fill value is reproducible
             steps.append(("impute", SimpleImputer(strategy="most_frequent")))
-        steps.append(("one_hot", OneHotEncoder(handle_unknown="error", sparse_output=False)))
+        known = [list(categories[features[index]]) for index in categorical_index]
+        encoder = OneHotEncoder(categories=known, handle_unknown="error", sparse_output=False)
+        steps.append(("one_hot", encoder))
         parts.append(("categorical", Pipeline(steps), categorical_index))
     encode = ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
     return Pipeline([("columns", InputColumns(list(features))), ("encode", encode)])
@@ -1190,7 +1198,7 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     train_rows, val_rows = _split(
         rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
     )
-    categorical = set(plan.categorical)
+    categorical = plan.categorical
     raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
     raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
     y_train, y_val = y_all[train_rows], y_all[val_rows]
