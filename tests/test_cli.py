@@ -1558,3 +1558,23 @@ def test_a_category_only_in_the_validation_rows_is_encoded_not_an_error(tmp_path
         assert _metric(capsys.readouterr().out, "samples") == 10
         encoder = _step(persistence.load(model), OneHotEncoder)
         assert [list(c) for c in encoder.categories_] == [["blue", "red", "violet"]]
+
+
+def test_a_column_whose_only_values_fall_in_the_validation_rows_is_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [[repr(float(x)), "", "yes" if x > 0 else "no"] for x in rng.normal(size=20)]
+    rows[7][1] = "3.5"  # the only value of 'sparse'
+    path = _write_csv(tmp_path / "sparse.csv", ["x", "sparse", "label"], rows)
+    argv = ["train", str(path), "--target", "label", "--impute", "mean", "--quiet"]
+    argv += ["--max-iter", "2", "--validation-fraction", "0.5"]
+    outcomes = set()
+    for seed in range(6):
+        status = main([*argv, "--random-state", str(seed)])
+        captured = capsys.readouterr()
+        if status == 1:
+            assert "'sparse' has no values in the training rows" in captured.err
+            assert "--validation-fraction 0" in captured.err
+        else:
+            assert status == 0 and "Warning" not in captured.err
+        outcomes.add(status)
+    assert outcomes == {0, 1}  # the value was in the training half for some seeds only

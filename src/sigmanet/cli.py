@@ -1198,6 +1198,15 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     train_rows, val_rows = _split(
         rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
     )
+    if args.impute in ("mean", "median"):
+        for name in plan.features:
+            if plan.columns[name].missing[train_rows].all():
+                # the imputer would leave the column out, without a word
+                raise CommandError(
+                    f"{table.source}: column {name!r} has no values in the training rows (its "
+                    "few values fell in the validation split) to fill its missing values from; "
+                    f"drop it with --drop-columns {name}, or pass --validation-fraction 0"
+                )
     categorical = plan.categorical
     raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
     raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
