@@ -1578,3 +1578,30 @@ def test_a_column_whose_only_values_fall_in_the_validation_rows_is_named(tmp_pat
             assert status == 0 and "Warning" not in captured.err
         outcomes.add(status)
     assert outcomes == {0, 1}  # the value was in the training half for some seeds only
+
+
+def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
+    tmp_path, capsys, monkeypatch
+):
+    from matplotlib.figure import Figure
+
+    output = tmp_path / "act.png"
+    output.write_bytes(b"the previous picture")
+    savefig = Figure.savefig
+
+    def half_then_disk_full(self, fname, **kwargs):
+        with open(fname, "wb") as handle:
+            handle.write(PNG_MAGIC)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Figure, "savefig", half_then_disk_full)
+    argv = ["plot", "activations", "--names", "sigmoid", "--output", str(output)]
+    assert main(argv) == 1
+    assert "No space left on device" in _error_line(capsys)
+    assert output.read_bytes() == b"the previous picture"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]
+    monkeypatch.setattr(Figure, "savefig", savefig)
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert output.read_bytes().startswith(PNG_MAGIC)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]

@@ -1550,10 +1550,17 @@ def _output_path(text: str) -> Path:
 def _save(figure: Any, path: Path, stderr: Any) -> None:
     from sigmanet.plotting import save_figure
 
+    # drawn into a temporary file of the same format, renamed into place: an existing picture
+    # is replaced whole or not at all
+    temporary = path.parent / f".{path.stem}.{os.getpid()}.{os.urandom(4).hex()}.tmp{path.suffix}"
     try:
-        save_figure(figure, path)
+        save_figure(figure, temporary)
+        os.replace(temporary, path)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
     print(f"wrote {path}", file=stderr)
 
 
