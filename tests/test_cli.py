@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import pathlib
 import re
 import subprocess
@@ -1516,20 +1517,14 @@ def test_train_and_predict_near_1e300_as_separate_processes_print_no_warning(dat
 def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file(
     data, iris_model, tmp_path, capsys, monkeypatch
 ):
-    import sigmanet.cli
-
     output = tmp_path / "predictions.csv"
     output.write_text("the previous predictions\n")
-    written = []
-    original = sigmanet.cli._format_number
 
-    def disk_full_after_100_values(value):
-        written.append(value)
-        if len(written) > 100:
-            raise OSError(28, "No space left on device")
-        return original(value)
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sigmanet.cli, "_format_number", disk_full_after_100_values)
+    # the new predictions are all written, to a temporary file, when flushing them fails
+    monkeypatch.setattr(os, "fsync", disk_full)
     argv = ["predict", str(iris_model), str(data["iris"]), "--output", str(output), "--force"]
     assert main(argv) == 1
     assert "No space left on device" in _error_line(capsys)
@@ -1583,24 +1578,19 @@ def test_a_column_whose_only_values_fall_in_the_validation_rows_is_named(tmp_pat
 def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
     tmp_path, capsys, monkeypatch
 ):
-    from matplotlib.figure import Figure
-
     output = tmp_path / "act.png"
     output.write_bytes(b"the previous picture")
-    savefig = Figure.savefig
 
-    def half_then_disk_full(self, fname, **kwargs):
-        with open(fname, "wb") as handle:
-            handle.write(PNG_MAGIC)
+    def disk_full(fd):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Figure, "savefig", half_then_disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     argv = ["plot", "activations", "--names", "sigmoid", "--output", str(output)]
     assert main(argv) == 1
     assert "No space left on device" in _error_line(capsys)
     assert output.read_bytes() == b"the previous picture"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]
-    monkeypatch.setattr(Figure, "savefig", savefig)
+    monkeypatch.undo()
     assert main(argv) == 0
     capsys.readouterr()
     assert output.read_bytes().startswith(PNG_MAGIC)

@@ -53,7 +53,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import errno
 import inspect
 import io
 import math
@@ -1109,35 +1108,6 @@ def _refuse_overwriting_inputs(option: str, output: str, inputs: dict[str, str])
             )
 
 
-def _write_whole(path: Path, write: Callable[[Any], None], *, overwrite: bool) -> None:
-    """Write a text file through a temporary file renamed into place.
-
-    ``path`` holds its old content or the whole new one, never a part, even if the process is
-    killed; a failed write removes the temporary file. Without ``overwrite`` an existing
-    ``path`` (even one created meanwhile) is never replaced.
-    """
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    try:
-        with open(temporary, "x", newline="", encoding="utf-8") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if path exists, unlike a rename
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links
-                if os.path.lexists(path):
-                    raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
-                os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-
-
 def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
     try:
         return step.fit(X, *fit_args)
@@ -1348,8 +1318,12 @@ def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         output = Path(args.output)
         if output.exists() and not args.force:
             raise CommandError(f"{output} already exists; pass --force to overwrite it")
+        text = io.StringIO(newline="")
+        write(text)
+        from sigmanet.persistence import write_atomically
+
         try:
-            _write_whole(output, write, overwrite=args.force)
+            write_atomically(output, text.getvalue().encode("utf-8"), overwrite=args.force)
         except FileExistsError as error:
             raise CommandError(f"{output} already exists; pass --force to overwrite it") from error
         except OSError as error:
@@ -1548,19 +1522,19 @@ def _output_path(text: str) -> Path:
 
 
 def _save(figure: Any, path: Path, stderr: Any) -> None:
+    import tempfile
+
+    from sigmanet.persistence import write_atomically
     from sigmanet.plotting import save_figure
 
-    # drawn into a temporary file of the same format, renamed into place: an existing picture
-    # is replaced whole or not at all
-    temporary = path.parent / f".{path.stem}.{os.getpid()}.{os.urandom(4).hex()}.tmp{path.suffix}"
     try:
-        save_figure(figure, temporary)
-        os.replace(temporary, path)
+        # drawn aside, then written as the model files are: an existing picture is replaced
+        # whole or not at all
+        with tempfile.TemporaryDirectory() as scratch:
+            drawn = save_figure(figure, Path(scratch) / f"figure{path.suffix}")
+            write_atomically(path, drawn.read_bytes(), overwrite=True)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
     print(f"wrote {path}", file=stderr)
 
 
