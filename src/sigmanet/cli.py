@@ -18,8 +18,9 @@ naming the columns and the option that handles them:
 * ``--drop-columns a,b`` ignores columns (identifiers, free text);
 * ``--one-hot-categoricals`` encodes each non-numeric column as one 0/1 column per category
   seen in the training rows; a category unseen in training is an error at prediction time.
-  Numeric columns are never one-hot encoded: a column of numbers with a few cells that are not
-  numbers (``4250g``) is an error naming those cells and their lines;
+  Numeric columns are never one-hot encoded: a column whose present cells are mostly (more
+  than half) numbers, with a few that are not (``4250g``), is an error naming those cells and
+  their lines;
 * ``--impute mean|median`` fills a numeric column's missing values with the mean/median of
   its training rows (categorical columns: their most frequent category); ``--impute drop``
   drops rows with a missing value before training; rows whose target is missing are dropped
