@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import pathlib
 import re
 import subprocess
@@ -1516,20 +1517,14 @@ def test_train_and_predict_near_1e300_as_separate_processes_print_no_warning(dat
 def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file(
     data, iris_model, tmp_path, capsys, monkeypatch
 ):
-    import sigmanet.cli
-
     output = tmp_path / "predictions.csv"
     output.write_text("the previous predictions\n")
-    written = []
-    original = sigmanet.cli._format_number
 
-    def disk_full_after_100_values(value):
-        written.append(value)
-        if len(written) > 100:
-            raise OSError(28, "No space left on device")
-        return original(value)
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(sigmanet.cli, "_format_number", disk_full_after_100_values)
+    # the new predictions are all written, to a temporary file, when flushing them fails
+    monkeypatch.setattr(os, "fsync", disk_full)
     argv = ["predict", str(iris_model), str(data["iris"]), "--output", str(output), "--force"]
     assert main(argv) == 1
     assert "No space left on device" in _error_line(capsys)
@@ -1540,3 +1535,63 @@ def test_a_failed_predict_output_leaves_the_old_file_whole_and_no_temporary_file
     capsys.readouterr()
     assert len(_read_predictions(output.read_text())[1]) == 150
     assert sorted(path.name for path in tmp_path.iterdir()) == ["predictions.csv"]
+
+
+def test_a_category_only_in_the_validation_rows_is_encoded_not_an_error(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [
+        [["red", "blue"][index % 2], repr(float(x)), "yes" if x > 0 else "no"]
+        for index, x in enumerate(rng.normal(size=20))
+    ]
+    rows[7][0] = "violet"  # one row: in the validation half for some seeds, not for others
+    path = _write_csv(tmp_path / "rare.csv", ["colour", "x", "label"], rows)
+    argv = ["train", str(path), "--target", "label", "--one-hot-categoricals", "--quiet"]
+    argv += ["--max-iter", "2", "--validation-fraction", "0.5"]
+    for seed in range(6):
+        model = tmp_path / f"rare{seed}.st"
+        assert main([*argv, "--random-state", str(seed), "--save", str(model)]) == 0, seed
+        assert _metric(capsys.readouterr().out, "samples") == 10
+        encoder = _step(persistence.load(model), OneHotEncoder)
+        assert [list(c) for c in encoder.categories_] == [["blue", "red", "violet"]]
+
+
+def test_a_column_whose_only_values_fall_in_the_validation_rows_is_named(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    rows = [[repr(float(x)), "", "yes" if x > 0 else "no"] for x in rng.normal(size=20)]
+    rows[7][1] = "3.5"  # the only value of 'sparse'
+    path = _write_csv(tmp_path / "sparse.csv", ["x", "sparse", "label"], rows)
+    argv = ["train", str(path), "--target", "label", "--impute", "mean", "--quiet"]
+    argv += ["--max-iter", "2", "--validation-fraction", "0.5"]
+    outcomes = set()
+    for seed in range(6):
+        status = main([*argv, "--random-state", str(seed)])
+        captured = capsys.readouterr()
+        if status == 1:
+            assert "'sparse' has no values in the training rows" in captured.err
+            assert "--validation-fraction 0" in captured.err
+        else:
+            assert status == 0 and "Warning" not in captured.err
+        outcomes.add(status)
+    assert outcomes == {0, 1}  # the value was in the training half for some seeds only
+
+
+def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
+    tmp_path, capsys, monkeypatch
+):
+    output = tmp_path / "act.png"
+    output.write_bytes(b"the previous picture")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    argv = ["plot", "activations", "--names", "sigmoid", "--output", str(output)]
+    assert main(argv) == 1
+    assert "No space left on device" in _error_line(capsys)
+    assert output.read_bytes() == b"the previous picture"
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]
+    monkeypatch.undo()
+    assert main(argv) == 0
+    capsys.readouterr()
+    assert output.read_bytes().startswith(PNG_MAGIC)
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]

@@ -18,8 +18,9 @@ naming the columns and the option that handles them:
 * ``--drop-columns a,b`` ignores columns (identifiers, free text);
 * ``--one-hot-categoricals`` encodes each non-numeric column as one 0/1 column per category
   seen in the training rows; a category unseen in training is an error at prediction time.
-  Numeric columns are never one-hot encoded: a column of numbers with a few cells that are not
-  numbers (``4250g``) is an error naming those cells and their lines;
+  Numeric columns are never one-hot encoded: a column whose present cells are mostly (more
+  than half) numbers, with a few that are not (``4250g``), is an error naming those cells and
+  their lines;
 * ``--impute mean|median`` fills a numeric column's missing values with the mean/median of
   its training rows (categorical columns: their most frequent category); ``--impute drop``
   drops rows with a missing value before training; rows whose target is missing are dropped
@@ -53,7 +54,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import csv
-import errno
 import inspect
 import io
 import math
@@ -400,7 +400,7 @@ class TrainingPlan:
     usable rows and the target of every row."""
 
     features: list[str]
-    categorical: list[str]
+    categorical: dict[str, list[str]]  # categorical column -> its categories in the usable rows
     columns: dict[str, Column]
     rows: np.ndarray
     y: np.ndarray
@@ -478,12 +478,18 @@ def plan_training_data(
     rows = np.flatnonzero(keep)
     if rows.size == 0:
         raise CommandError(f"{table.source}: no rows are left after dropping missing values")
+    categories = {}
     for name in text_columns:
-        if columns[name].missing[rows].all():
+        column = columns[name]
+        present = column.values[rows][~column.missing[rows]]
+        if not present.size:
             raise CommandError(
                 f"{table.source}: categorical column {name!r} has no values; drop it with "
                 f"--drop-columns {name}"
             )
+        # every category of the file, also those only in the validation rows, so that
+        # scoring them is not an error; the encoder's columns of those stay 0 in training
+        categories[name] = sorted(set(present.tolist()))
     for name in numeric:
         if impute in ("mean", "median") and columns[name].missing[rows].all():
             raise CommandError(
@@ -502,7 +508,7 @@ def plan_training_data(
                     f"(up to {np.nanmax(np.abs(values)):g}): their sum is beyond the float "
                     "range; pass --impute median instead of mean"
                 )
-    return TrainingPlan(features, text_columns, columns, rows, y, kind)
+    return TrainingPlan(features, categories, columns, rows, y, kind)
 
 
 def _cells_checked() -> Any:
@@ -545,7 +551,7 @@ def raw_inputs(
 
 
 def build_preprocessing(
-    features: Sequence[str], categorical: Sequence[str], impute: str, standardize: bool
+    features: Sequence[str], categories: dict[str, list[str]], impute: str, standardize: bool
 ) -> Any:
     """The unfitted preprocessing pipeline of ``train``'s options.
 
@@ -553,7 +559,7 @@ def build_preprocessing(
     numeric columns go through ``SimpleImputer(strategy=impute)`` (``--impute mean|median``)
     and :class:`~sigmanet.preprocessing.StableStandardScaler` (``--standardize``); categorical
     columns through ``SimpleImputer(strategy="most_frequent")`` (the same options) and a
-    ``OneHotEncoder`` that refuses categories unseen in training.
+    ``OneHotEncoder`` of the given ``categories`` that refuses any other.
     """
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
@@ -563,8 +569,8 @@ def build_preprocessing(
     from sigmanet.preprocessing import InputColumns, StableStandardScaler
 
     fill = impute in ("mean", "median")
-    numeric_index = [i for i, name in enumerate(features) if name not in categorical]
-    categorical_index = [i for i, name in enumerate(features) if name in categorical]
+    numeric_index = [i for i, name in enumerate(features) if name not in categories]
+    categorical_index = [i for i, name in enumerate(features) if name in categories]
     parts: list[tuple[str, Any, list[int]]] = []
     if numeric_index:
         steps: list[tuple[str, Any]] = []
@@ -578,7 +584,9 @@ def build_preprocessing(
         if fill:
             # ties go to the smallest category, so the fill value is reproducible
             steps.append(("impute", SimpleImputer(strategy="most_frequent")))
-        steps.append(("one_hot", OneHotEncoder(handle_unknown="error", sparse_output=False)))
+        known = [list(categories[features[index]]) for index in categorical_index]
+        encoder = OneHotEncoder(categories=known, handle_unknown="error", sparse_output=False)
+        steps.append(("one_hot", encoder))
         parts.append(("categorical", Pipeline(steps), categorical_index))
     encode = ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
     return Pipeline([("columns", InputColumns(list(features))), ("encode", encode)])
@@ -1101,35 +1109,6 @@ def _refuse_overwriting_inputs(option: str, output: str, inputs: dict[str, str])
             )
 
 
-def _write_whole(path: Path, write: Callable[[Any], None], *, overwrite: bool) -> None:
-    """Write a text file through a temporary file renamed into place.
-
-    ``path`` holds its old content or the whole new one, never a part, even if the process is
-    killed; a failed write removes the temporary file. Without ``overwrite`` an existing
-    ``path`` (even one created meanwhile) is never replaced.
-    """
-    temporary = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
-    try:
-        with open(temporary, "x", newline="", encoding="utf-8") as handle:
-            write(handle)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            try:
-                os.link(temporary, path)  # fails if path exists, unlike a rename
-            except FileExistsError:
-                raise
-            except OSError:  # a file system without hard links
-                if os.path.lexists(path):
-                    raise FileExistsError(errno.EEXIST, "File exists", str(path)) from None
-                os.replace(temporary, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-
-
 def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
     try:
         return step.fit(X, *fit_args)
@@ -1190,7 +1169,16 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     train_rows, val_rows = _split(
         rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
     )
-    categorical = set(plan.categorical)
+    if args.impute in ("mean", "median"):
+        for name in plan.features:
+            if plan.columns[name].missing[train_rows].all():
+                # the imputer would leave the column out, without a word
+                raise CommandError(
+                    f"{table.source}: column {name!r} has no values in the training rows (its "
+                    "few values fell in the validation split) to fill its missing values from; "
+                    f"drop it with --drop-columns {name}, or pass --validation-fraction 0"
+                )
+    categorical = plan.categorical
     raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
     raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
     y_train, y_val = y_all[train_rows], y_all[val_rows]
@@ -1334,8 +1322,12 @@ def cmd_predict(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         output = Path(args.output)
         if output.exists() and not args.force:
             raise CommandError(f"{output} already exists; pass --force to overwrite it")
+        text = io.StringIO(newline="")
+        write(text)
+        from sigmanet.persistence import write_atomically
+
         try:
-            _write_whole(output, write, overwrite=args.force)
+            write_atomically(output, text.getvalue().encode("utf-8"), overwrite=args.force)
         except FileExistsError as error:
             raise CommandError(f"{output} already exists; pass --force to overwrite it") from error
         except OSError as error:
@@ -1534,10 +1526,17 @@ def _output_path(text: str) -> Path:
 
 
 def _save(figure: Any, path: Path, stderr: Any) -> None:
+    import tempfile
+
+    from sigmanet.persistence import write_atomically
     from sigmanet.plotting import save_figure
 
     try:
-        save_figure(figure, path)
+        # drawn aside, then written as the model files are: an existing picture is replaced
+        # whole or not at all
+        with tempfile.TemporaryDirectory() as scratch:
+            drawn = save_figure(figure, Path(scratch) / f"figure{path.suffix}")
+            write_atomically(path, drawn.read_bytes(), overwrite=True)
     except OSError as error:
         raise CommandError(f"cannot write {path}: {error.strerror or error}") from error
     print(f"wrote {path}", file=stderr)

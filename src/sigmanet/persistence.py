@@ -132,6 +132,7 @@ __all__ = [
     "register_step",
     "save",
     "supported_steps",
+    "write_atomically",
 ]
 
 #: The version of the file layout this sigmanet writes; it reads this version and older ones.
@@ -1579,20 +1580,59 @@ def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = Fals
         step, lists the supported classes.
     """
     path = _as_path(path)
+    _check_destination(path, overwrite)
+    data = _serialize(estimator)
+    return write_atomically(path, data, overwrite=overwrite)
+
+
+def _check_destination(path: pathlib.Path, overwrite: Any) -> None:
     if not isinstance(overwrite, bool):
         raise TypeError(f"overwrite must be a bool; got {type(overwrite).__name__}.")
     if path.is_dir():
         raise IsADirectoryError(f"{str(path)!r} is a directory; give a file name to save to.")
     if not overwrite and os.path.lexists(path):
         raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True to replace it.")
-    directory = path.parent
-    if not directory.is_dir():
+    if not path.parent.is_dir():
         raise FileNotFoundError(
-            f"cannot save to {str(path)!r}: directory {str(directory)!r} does not exist."
+            f"cannot save to {str(path)!r}: directory {str(path.parent)!r} does not exist."
         )
 
-    data = _serialize(estimator)
 
+def write_atomically(
+    path: str | os.PathLike[str], data: bytes, *, overwrite: bool = False
+) -> pathlib.Path:
+    """Write ``data`` to ``path`` whole or not at all: how :func:`save` writes a model file.
+
+    ``data`` goes to ``.NAME.PID.RANDOM.sigmanet-tmp`` beside ``path``, is flushed to disk,
+    then renamed into place in one step, so ``path`` holds its old content or all of
+    ``data``, even if the process is killed. A failed write removes its temporary file; a
+    write also removes the temporary files that killed writes to the same ``path`` left
+    behind (those whose process no longer runs). The command line writes its predictions and
+    pictures through it too.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+    data : bytes
+    overwrite : bool, default=False
+        Replace an existing file. Without it an existing file is never touched, even one
+        created by another process while this one was writing.
+
+    Returns
+    -------
+    pathlib.Path
+        ``path``.
+
+    Raises
+    ------
+    FileExistsError
+        If ``path`` exists and ``overwrite`` is False.
+    IsADirectoryError, FileNotFoundError
+        If ``path`` is a directory, or its directory does not exist.
+    """
+    path = _as_path(path)
+    _check_destination(path, overwrite)
+    directory = path.parent
     _remove_stale_temporaries(directory, path.name)
     temporary = directory / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}{_TEMPORARY_SUFFIX}"
     fd = os.open(
