@@ -96,6 +96,50 @@ def test_same_seed_gives_the_same_loss_curve_and_shuffling_changes_it():
     assert curves[0] != curves[2]
 
 
+class _OrderRecorder:
+    """The squared error, recording the targets of every batch it is asked about."""
+
+    def __init__(self):
+        self.targets = []
+        self._loss = losses.get("squared_error")
+
+    def value_and_gradient(self, y, output, sample_weight=None, out=None):
+        self.targets.append(y[:, 0].copy())
+        return self._loss.value_and_gradient(y, output, sample_weight, out=out)
+
+
+def _epoch_orders(seed, shuffle=True, epochs=4, n=12):
+    # the target of sample i is i, so the targets a batch sees name its samples
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    y = np.arange(n, dtype=float)[:, None]
+    loss = _OrderRecorder()
+    net = _logistic()
+    train(
+        net,
+        loss,
+        GradientDescent(learning_rate=1e-9),
+        X,
+        y,
+        epochs=epochs,
+        batch_size=5,
+        shuffle=shuffle,
+        random_state=seed,
+    )
+    seen = np.concatenate(loss.targets).astype(int)
+    return seen.reshape(epochs, n)
+
+
+def test_samples_are_reshuffled_every_epoch_reproducibly_for_a_seed():
+    orders = _epoch_orders(seed=7)
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(12))  # each sample once
+    assert len({tuple(order) for order in orders}) == len(orders)  # a new order every epoch
+    np.testing.assert_array_equal(_epoch_orders(seed=7), orders)  # the same for the same seed
+    assert not np.array_equal(_epoch_orders(seed=8), orders)
+    unshuffled = _epoch_orders(seed=7, shuffle=False)
+    np.testing.assert_array_equal(unshuffled, np.tile(np.arange(12), (4, 1)))
+
+
 def test_history_records_validation_loss_and_learning_rate():
     X, y = _separable()
     net = _logistic()
@@ -141,6 +185,33 @@ def test_epoch_loss_is_the_weighted_mean_of_batch_losses_from_values_at_hand():
     np.testing.assert_allclose(history.loss[0], expected)
     # with a negligible step the epoch loss is the loss of the initial weights
     np.testing.assert_allclose(history.loss[0], BCE.value(y, net.forward(X)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_weighted_mini_batch_epoch_loss_is_the_weighted_mean_over_all_samples(shuffle):
+    # Batches of 4, 4 and 2 rows whose weights sum to 4.5, 25 and 0.2: the epoch loss is
+    # Σ w_i ℓ_i / Σ w_i over the whole data, not the batch means weighted by their row counts.
+    # With a negligible step it is the weighted loss of the initial weights, computed here
+    # without the loop.
+    X, y = _separable(n=10)
+    weight = np.array([0.5, 1.0, 2.0, 1.0, 10.0, 5.0, 6.0, 4.0, 0.1, 0.1])
+    net = _logistic()
+    z = net.forward(X)
+    per_sample = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    expected = float(np.sum(weight * per_sample[:, 0]) / np.sum(weight))
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=1e-12),
+        X,
+        y,
+        epochs=2,
+        batch_size=4,
+        shuffle=shuffle,
+        random_state=0,
+        sample_weight=weight,
+    )
+    np.testing.assert_allclose(history.loss, [expected, expected], rtol=1e-9)
 
 
 def test_sample_weight_integer_weights_equal_repeated_rows_in_full_batch_descent():

@@ -315,6 +315,19 @@ def test_integer_sample_weight_equals_repeated_rows(solver, batch_size, multicla
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
 
 
+def test_weighted_mini_batch_loss_curve_is_the_weighted_log_loss(multiclass_data):
+    # With a negligible step the one epoch's loss is the weighted log loss of the network it
+    # ends with, which scikit-learn's log_loss computes independently of the fit loop.
+    from sklearn.metrics import log_loss
+
+    X, y = multiclass_data
+    weight = np.random.default_rng(3).uniform(0.1, 10.0, size=len(y))
+    clf = _classifier(solver="sgd", batch_size=16, alpha=0.0, learning_rate_init=1e-12, max_iter=1)
+    clf.fit(X, y, sample_weight=weight)
+    expected = log_loss(y, clf.predict_proba(X), sample_weight=weight)
+    np.testing.assert_allclose(clf.loss_curve_, [expected], rtol=1e-9)
+
+
 def test_regressor_sample_weight_equals_repeated_rows(regression_data):
     X, y = regression_data
     counts = np.random.default_rng(2).integers(1, 3, size=len(y))
@@ -469,6 +482,40 @@ def test_early_stopping_restores_the_best_weights(estimator, multiclass_data, re
     last = recorder.epoch_parameters[-1]
     assert any(not np.array_equal(a, b) for a, b in zip(final, last, strict=True))
     assert all(np.isfinite(v) for v in model.validation_loss_curve_)
+
+
+def _sklearn_early_stopping_epoch(scores, tol, n_iter_no_change):
+    """The epoch (1-based) at which scikit-learn's MLP stops on these validation scores, or None.
+
+    Its rule: a score below ``best + tol`` does not count as an improvement; the fit stops when
+    more than ``n_iter_no_change`` epochs in a row did not improve.
+    """
+    best, count = -math.inf, 0
+    for epoch, score in enumerate(scores, start=1):
+        count = count + 1 if score < best + tol else 0
+        best = max(best, score)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+def test_early_stopping_applies_tol_to_the_validation_score_as_scikit_learn(regression_data):
+    # The validation R² rises every epoch, but by less than tol after a while: with tol the fit
+    # stops where scikit-learn's rule stops it; without tol it would run all max_iter epochs.
+    X, y = regression_data
+    model = _regressor(
+        solver="sgd",
+        early_stopping=True,
+        tol=0.01,
+        n_iter_no_change=3,
+        max_iter=60,
+        validation_fraction=0.25,
+    ).fit(X, y)
+    scores = model.validation_scores_
+    assert all(b > a for a, b in itertools.pairwise(scores))  # never worse
+    assert _sklearn_early_stopping_epoch(scores, tol=0.0, n_iter_no_change=3) is None
+    assert model.n_iter_ == _sklearn_early_stopping_epoch(scores, tol=0.01, n_iter_no_change=3)
+    assert model.n_iter_ < 60
 
 
 def test_without_early_stopping_there_are_no_validation_scores(binary_data):
