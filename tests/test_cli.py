@@ -7,6 +7,7 @@ import io
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -1595,3 +1596,45 @@ def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
     capsys.readouterr()
     assert output.read_bytes().startswith(PNG_MAGIC)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]
+
+
+# -- signals and pipes: exit as a well-behaved Unix tool does ----------------------------------
+
+
+def test_a_closed_output_pipe_ends_predict_quietly_with_sigpipes_status(iris_model, tmp_path):
+    # 20,000 rows of predictions are far more than a pipe holds, so predict is still writing
+    # when its reader, like `head -1`, has read one line and gone.
+    iris = load_iris()
+    rows = [list(map(repr, row.tolist())) for row in np.tile(iris.data, (134, 1))]
+    big = _write_csv(tmp_path / "big.csv", iris.feature_names, rows)
+    with subprocess.Popen(
+        [sys.executable, "-m", "sigmanet", "predict", str(iris_model), str(big), "--proba"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as producer:
+        first = producer.stdout.readline()
+        producer.stdout.close()
+        status = producer.wait(timeout=120)
+        err = producer.stderr.read().decode()
+    assert first.decode().startswith("prediction,proba_")
+    assert err == ""  # no traceback, no "Exception ignored" at exit
+    assert status == 141  # 128 + SIGPIPE, what a shell reports for `cat` in the same place
+
+
+def test_ctrl_c_ends_a_command_with_status_130_and_one_line(tmp_path):
+    # The command blocks reading a named pipe; once the test has opened the pipe's other end,
+    # the command is inside main(), so the interrupt cannot land in interpreter start-up.
+    fifo = tmp_path / "data.csv"
+    os.mkfifo(fifo)
+    command = [sys.executable, "-m", "sigmanet", "predict", str(tmp_path / "m.st"), str(fifo)]
+    with (
+        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process,
+        open(fifo, "w", encoding="utf-8") as writer,  # returns once the command opened it
+    ):
+        writer.write("a,b\n")
+        writer.flush()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=120)
+    assert process.returncode == 130
+    assert err.decode().splitlines() == ["sigmanet: interrupted"]
+    assert out == b""
