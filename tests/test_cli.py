@@ -1154,10 +1154,6 @@ def test_plot_boundary_of_a_standardised_model_uses_the_data_units(
 
 
 def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
-    from sigmanet.estimators import ESTIMATORS
-
-    if "LogisticRegression" not in ESTIMATORS:
-        pytest.skip("sigmanet.LogisticRegression is not in this tree yet")
     model = tmp_path / "logistic.st"
     assert (
         main(

@@ -266,6 +266,35 @@ def imbalanced_data():
     return X, y
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_balanced_class_weight_is_n_over_k_times_the_class_count(solver, imbalanced_data):
+    # "balanced" weighs class c by n / (k · n_c), scikit-learn's compute_class_weight: the fit
+    # equals one with those weights given per sample, and scales nothing else.
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = imbalanced_data
+    per_class = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    np.testing.assert_allclose(per_class, [300 / (2 * 270), 300 / (2 * 30)])
+    params = {"solver": solver, "max_iter": 10, "batch_size": 32}
+    balanced = _classifier(class_weight="balanced", **params).fit(X, y)
+    by_sample = _classifier(**params).fit(X, y, sample_weight=per_class[y])
+    for a, b in zip(
+        balanced.coefs_ + balanced.intercepts_,
+        by_sample.coefs_ + by_sample.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(balanced.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
+    # with sample weights, the class totals are weighted: each class again sums to n / k
+    weight = np.random.default_rng(4).uniform(0.5, 2.0, size=len(y))
+    totals = np.bincount(y, weights=weight)
+    combined = weight * totals.sum() / (2 * totals[y])
+    both = _classifier(class_weight="balanced", **params).fit(X, y, sample_weight=weight)
+    reference = _classifier(**params).fit(X, y, sample_weight=combined)
+    for a, b in zip(both.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_balanced_class_weight_shifts_predictions_to_the_minority(imbalanced_data):
     X, y = imbalanced_data
     plain = _classifier(solver="lbfgs", max_iter=200).fit(X, y)
@@ -627,7 +656,12 @@ def test_partial_fit_classes_may_be_absent_from_a_batch(multiclass_data):
     clf.partial_fit(X[y == 0], y[y == 0], classes=np.array([0, 1, 2]))
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.predict_proba(X).shape == (len(y), 3)
+    before = clf.predict_proba(X[y == 2])[:, 2].mean()
     clf.partial_fit(X[y == 2], y[y == 2], classes=[0, 1, 2])
+    # a batch of class 2 alone trains class 2's output, which the first call never saw
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 2  # n_iter_: this call's epochs
+    assert clf.predict_proba(X[y == 2])[:, 2].mean() > before
 
 
 def test_partial_fit_rejects_unseen_classes_and_changed_classes(multiclass_data):
