@@ -1617,20 +1617,50 @@ def test_a_closed_output_pipe_ends_predict_quietly_with_sigpipes_status(iris_mod
     assert status == 141  # 128 + SIGPIPE, what a shell reports for `cat` in the same place
 
 
-def test_ctrl_c_ends_a_command_with_status_130_and_one_line(tmp_path):
-    # The command blocks reading a named pipe; once the test has opened the pipe's other end,
-    # the command is inside main(), so the interrupt cannot land in interpreter start-up.
-    fifo = tmp_path / "data.csv"
-    os.mkfifo(fifo)
-    command = [sys.executable, "-m", "sigmanet", "predict", str(tmp_path / "m.st"), str(fifo)]
-    with (
-        subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as process,
-        open(fifo, "w", encoding="utf-8") as writer,  # returns once the command opened it
-    ):
-        writer.write("a,b\n")
-        writer.flush()
+def test_ctrl_c_during_training_ends_with_status_130_one_line_and_nothing_saved(tmp_path):
+    # Ctrl-C once the command has said that training starts (so the interrupt lands inside
+    # main(), not in interpreter start-up); the fit asked for far more epochs than it gets.
+    iris = load_iris()
+    rows = [
+        [*map(repr, row.tolist()), label]
+        for row, label in zip(np.tile(iris.data, (100, 1)), np.tile(iris.target, 100), strict=True)
+    ]
+    big = _write_csv(tmp_path / "big.csv", [*iris.feature_names, "species"], rows)
+    saved = tmp_path / "model.st"
+    command = [sys.executable, "-u", "-m", "sigmanet", "train", str(big), "--target", "species"]
+    command += ["--max-iter", "100000", "--quiet", "--save", str(saved)]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # a shell starts background jobs with SIGINT ignored, which Python would keep
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as process:
+        first = process.stdout.readline().decode()
         process.send_signal(signal.SIGINT)
-        out, err = process.communicate(timeout=120)
+        _, err = process.communicate(timeout=120)
+    assert first.startswith("training MLPClassifier on 13500 rows")
     assert process.returncode == 130
     assert err.decode().splitlines() == ["sigmanet: interrupted"]
-    assert out == b""
+    assert list(tmp_path.iterdir()) == [big]  # no model, no temporary file
+
+
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [
+        ("mlp-classifier", ["--learning-rate-init", "1e6"]),  # Adam: the loss reaches ~1e16
+        ("logistic", ["--solver", "gd", "--learning-rate-init", "1e6"]),  # a fixed step
+        ("softmax", ["--solver", "sgd", "--learning-rate-init", "1e3", "--standardize"]),
+    ],
+)
+def test_a_finite_divergence_is_one_error_line_with_advice(model, extra, data, tmp_path, capsys):
+    saved = tmp_path / "diverged.st"
+    command = ["train", str(data["cancer"]), "--target", "diagnosis", "--model", model]
+    command += ["--random-state", "0", "--quiet"]
+    command += [*extra, "--save", str(saved)]
+    assert main(command) == 1
+    line = _error_line(capsys)
+    assert "diverged at" in line and "exceeds 10000 times" in line
+    assert "a smaller --learning-rate-init" in line
+    assert ("--standardize" in line) == ("--standardize" not in extra)
+    assert not saved.exists()  # nothing is saved from a diverged fit

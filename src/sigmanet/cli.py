@@ -1228,7 +1228,10 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         try:
             model.fit(X_train, y_train, **fit_kwargs)
         except DivergenceError as error:
-            raise CommandError(str(error)) from error
+            hint = "a smaller --learning-rate-init" + (
+                "" if args.standardize else ", or --standardize"
+            )
+            raise CommandError(f"{error} On the command line: {hint}.") from error
         except ValueError as error:
             raise CommandError(f"training failed: {error}") from error
     _emit_warnings(caught, stderr)
