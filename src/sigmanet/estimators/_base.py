@@ -404,7 +404,8 @@ class BaseNetworkEstimator(BaseEstimator):
                     X, y, targets, weight, incremental, callbacks or (), validation_data
                 )
         except DivergenceError:
-            # The parameters hold their last finite values; the fitted attributes describe them.
+            # The parameters are the last the divergence rule passed; the fitted attributes
+            # describe them.
             self._publish_attributes()
             self._record_fitted_params()
             raise
