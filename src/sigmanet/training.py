@@ -277,12 +277,9 @@ class DivergenceRule:
                 if zeros is None or scratch is None:
                     zeros = np.zeros((block_rows, *output.shape[1:]), output.dtype)
                     scratch = np.empty_like(zeros)
-                rows = stop - begin
-                value = loss.value_and_gradient(y[begin:stop], output, w, out=scratch[:rows])[0]
-                start += share * float(value)
-                value = loss.value_and_gradient(y[begin:stop], zeros[:rows], w, out=scratch[:rows])[
-                    0
-                ]
+                rows, targets, grad = stop - begin, y[begin:stop], scratch[: stop - begin]
+                start += share * float(loss.value_and_gradient(targets, output, w, out=grad)[0])
+                value = loss.value_and_gradient(targets, zeros[:rows], w, out=grad)[0]
                 zero_output += share * float(value)
                 total += share
         if total <= 0:
