@@ -7,6 +7,7 @@ import io
 import os
 import pathlib
 import re
+import signal
 import subprocess
 import sys
 import xml.etree.ElementTree as ElementTree
@@ -1153,10 +1154,6 @@ def test_plot_boundary_of_a_standardised_model_uses_the_data_units(
 
 
 def test_linear_models_train_from_the_command_line(data, tmp_path, capsys):
-    from sigmanet.estimators import ESTIMATORS
-
-    if "LogisticRegression" not in ESTIMATORS:
-        pytest.skip("sigmanet.LogisticRegression is not in this tree yet")
     model = tmp_path / "logistic.st"
     assert (
         main(
@@ -1595,3 +1592,75 @@ def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
     capsys.readouterr()
     assert output.read_bytes().startswith(PNG_MAGIC)
     assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]
+
+
+# -- signals and pipes: exit as a well-behaved Unix tool does ----------------------------------
+
+
+def test_a_closed_output_pipe_ends_predict_quietly_with_sigpipes_status(iris_model, tmp_path):
+    # 20,000 rows of predictions are far more than a pipe holds, so predict is still writing
+    # when its reader, like `head -1`, has read one line and gone.
+    iris = load_iris()
+    rows = [list(map(repr, row.tolist())) for row in np.tile(iris.data, (134, 1))]
+    big = _write_csv(tmp_path / "big.csv", iris.feature_names, rows)
+    with subprocess.Popen(
+        [sys.executable, "-m", "sigmanet", "predict", str(iris_model), str(big), "--proba"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as producer:
+        first = producer.stdout.readline()
+        producer.stdout.close()
+        status = producer.wait(timeout=120)
+        err = producer.stderr.read().decode()
+    assert first.decode().startswith("prediction,proba_")
+    assert err == ""  # no traceback, no "Exception ignored" at exit
+    assert status == 141  # 128 + SIGPIPE, what a shell reports for `cat` in the same place
+
+
+def test_ctrl_c_during_training_ends_with_status_130_one_line_and_nothing_saved(tmp_path):
+    # Ctrl-C once the command has said that training starts (so the interrupt lands inside
+    # main(), not in interpreter start-up); the fit asked for far more epochs than it gets.
+    iris = load_iris()
+    rows = [
+        [*map(repr, row.tolist()), label]
+        for row, label in zip(np.tile(iris.data, (100, 1)), np.tile(iris.target, 100), strict=True)
+    ]
+    big = _write_csv(tmp_path / "big.csv", [*iris.feature_names, "species"], rows)
+    saved = tmp_path / "model.st"
+    command = [sys.executable, "-u", "-m", "sigmanet", "train", str(big), "--target", "species"]
+    command += ["--max-iter", "100000", "--quiet", "--save", str(saved)]
+    with subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        # a shell starts background jobs with SIGINT ignored, which Python would keep
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    ) as process:
+        first = process.stdout.readline().decode()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=120)
+    assert first.startswith("training MLPClassifier on 13500 rows")
+    assert process.returncode == 130
+    assert err.decode().splitlines() == ["sigmanet: interrupted"]
+    assert list(tmp_path.iterdir()) == [big]  # no model, no temporary file
+
+
+@pytest.mark.parametrize(
+    ("model", "extra"),
+    [
+        ("mlp-classifier", ["--learning-rate-init", "1e6"]),  # Adam: the loss reaches ~1e16
+        ("logistic", ["--solver", "gd", "--learning-rate-init", "1e6"]),  # a fixed step
+        ("softmax", ["--solver", "sgd", "--learning-rate-init", "1e3", "--standardize"]),
+    ],
+)
+def test_a_finite_divergence_is_one_error_line_with_advice(model, extra, data, tmp_path, capsys):
+    saved = tmp_path / "diverged.st"
+    command = ["train", str(data["cancer"]), "--target", "diagnosis", "--model", model]
+    command += ["--random-state", "0", "--quiet"]
+    command += [*extra, "--save", str(saved)]
+    assert main(command) == 1
+    line = _error_line(capsys)
+    assert "diverged at" in line and "exceeds 10000 times" in line
+    assert "a smaller --learning-rate-init" in line
+    assert ("--standardize" in line) == ("--standardize" not in extra)
+    assert not saved.exists()  # nothing is saved from a diverged fit

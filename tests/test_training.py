@@ -10,8 +10,15 @@ from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense
 from sigmanet.network import Sequential
 from sigmanet.optimizers import Adam, GradientDescent
-from sigmanet.schedules import Annealed
-from sigmanet.training import Callback, EarlyStopping, LambdaCallback, train, train_lbfgs
+from sigmanet.schedules import Annealed, InverseScaling
+from sigmanet.training import (
+    Callback,
+    DivergenceRule,
+    EarlyStopping,
+    LambdaCallback,
+    train,
+    train_lbfgs,
+)
 
 
 def _separable(n=200, seed=0, dtype=np.float64):
@@ -96,6 +103,60 @@ def test_same_seed_gives_the_same_loss_curve_and_shuffling_changes_it():
     assert curves[0] != curves[2]
 
 
+class _OrderRecorder:
+    """The squared error, recording the targets of every batch it is asked about."""
+
+    def __init__(self):
+        self.targets = []
+        self._loss = losses.get("squared_error")
+
+    def value_and_gradient(self, y, output, sample_weight=None, out=None):
+        self.targets.append(y[:, 0].copy())
+        return self._loss.value_and_gradient(y, output, sample_weight, out=out)
+
+
+class _ClearAtStart(Callback):
+    def __init__(self, recorded):
+        self.recorded = recorded
+
+    def on_train_begin(self, network):
+        self.recorded.clear()
+
+
+def _epoch_orders(seed, shuffle=True, epochs=4, n=12):
+    # the target of sample i is i, so the targets a batch sees name its samples
+    X = np.random.default_rng(0).normal(size=(n, 2))
+    y = np.arange(n, dtype=float)[:, None]
+    loss = _OrderRecorder()
+    net = _logistic()
+    train(
+        net,
+        loss,
+        GradientDescent(learning_rate=1e-9),
+        X,
+        y,
+        epochs=epochs,
+        batch_size=5,
+        shuffle=shuffle,
+        random_state=seed,
+        # what the loop asked before training (the loss at the start) is not a batch
+        callbacks=[_ClearAtStart(loss.targets)],
+    )
+    seen = np.concatenate(loss.targets).astype(int)
+    return seen.reshape(epochs, n)
+
+
+def test_samples_are_reshuffled_every_epoch_reproducibly_for_a_seed():
+    orders = _epoch_orders(seed=7)
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(12))  # each sample once
+    assert len({tuple(order) for order in orders}) == len(orders)  # a new order every epoch
+    np.testing.assert_array_equal(_epoch_orders(seed=7), orders)  # the same for the same seed
+    assert not np.array_equal(_epoch_orders(seed=8), orders)
+    unshuffled = _epoch_orders(seed=7, shuffle=False)
+    np.testing.assert_array_equal(unshuffled, np.tile(np.arange(12), (4, 1)))
+
+
 def test_history_records_validation_loss_and_learning_rate():
     X, y = _separable()
     net = _logistic()
@@ -141,6 +202,33 @@ def test_epoch_loss_is_the_weighted_mean_of_batch_losses_from_values_at_hand():
     np.testing.assert_allclose(history.loss[0], expected)
     # with a negligible step the epoch loss is the loss of the initial weights
     np.testing.assert_allclose(history.loss[0], BCE.value(y, net.forward(X)), rtol=1e-9)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+def test_weighted_mini_batch_epoch_loss_is_the_weighted_mean_over_all_samples(shuffle):
+    # Batches of 4, 4 and 2 rows whose weights sum to 4.5, 25 and 0.2: the epoch loss is
+    # Σ w_i ℓ_i / Σ w_i over the whole data, not the batch means weighted by their row counts.
+    # With a negligible step it is the weighted loss of the initial weights, computed here
+    # without the loop.
+    X, y = _separable(n=10)
+    weight = np.array([0.5, 1.0, 2.0, 1.0, 10.0, 5.0, 6.0, 4.0, 0.1, 0.1])
+    net = _logistic()
+    z = net.forward(X)
+    per_sample = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    expected = float(np.sum(weight * per_sample[:, 0]) / np.sum(weight))
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=1e-12),
+        X,
+        y,
+        epochs=2,
+        batch_size=4,
+        shuffle=shuffle,
+        random_state=0,
+        sample_weight=weight,
+    )
+    np.testing.assert_allclose(history.loss, [expected, expected], rtol=1e-9)
 
 
 def test_sample_weight_integer_weights_equal_repeated_rows_in_full_batch_descent():
@@ -269,7 +357,9 @@ def test_divergence_stops_at_once_naming_epoch_and_batch_and_keeps_finite_parame
     X = rng.normal(size=(64, 3)) * 100
     y = rng.normal(size=(64, 1)) * 100
     net = Sequential([Dense(8), Activation("relu"), Dense(1)]).build(3, random_state=0)
-    with pytest.raises(DivergenceError, match=r"at epoch \d+, batch \d+") as info:
+    start = [p.copy() for p in net.parameters()]
+    seen = []
+    with pytest.raises(DivergenceError, match=r"at epoch 1, batch 5: the loss became inf") as info:
         train(
             net,
             losses.get("squared_error"),
@@ -279,9 +369,21 @@ def test_divergence_stops_at_once_naming_epoch_and_batch_and_keeps_finite_parame
             epochs=50,
             batch_size=8,
             random_state=0,
+            callbacks=[
+                LambdaCallback(
+                    on_batch_end=lambda n, logs: seen.append(
+                        (logs["epoch"], logs["batch"], logs["loss"])
+                    )
+                )
+            ],
         )
-    assert info.value.epoch >= 0 and info.value.batch >= 0
-    assert all(np.isfinite(p).all() for p in net.parameters())
+    # the batch after the last one that finished, which had a finite (if huge) loss
+    assert (info.value.epoch, info.value.batch) == (0, 4)
+    assert [(epoch, batch) for epoch, batch, _ in seen] == [(0, 0), (0, 1), (0, 2), (0, 3)]
+    assert all(np.isfinite(loss) for _, _, loss in seen) and seen[-1][2] > 1e200
+    # no epoch passed the divergence rule: the parameters are those at the start
+    for p, expected in zip(net.parameters(), start, strict=True):
+        np.testing.assert_array_equal(p, expected)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -330,11 +432,14 @@ def test_a_steady_state_epoch_allocates_no_arrays_per_batch():
     measure(1)  # warm-up: buffers, optimizer state
     one = measure(1)
     five = measure(5)
-    # Per-call set-up (the shuffled copy of X: 256 KiB) is the same for both; 64 batches per
-    # epoch each allocating even one (32, 64) float32 array would add 8 KiB apiece to a peak
-    # that grows with the number of live temporaries, and a leak would grow with epochs.
+    # Per-call set-up (the shuffled copy of X: 256 KiB; measuring the loss at the start for
+    # the divergence rule, a batch at a time: two (32, 64) float32 arrays; a copy of the
+    # parameters) is the same for both; 64 batches per epoch each allocating even one
+    # (32, 64) float32 array would add 8 KiB apiece to a peak that grows with the number of
+    # live temporaries, and a leak would grow with epochs.
     assert five - one < 4096, (one, five)
-    assert one < X.nbytes + y.nbytes + 64 * 1024
+    parameters = net.flat_parameters().nbytes  # the last sane epoch's, for divergence
+    assert one < X.nbytes + y.nbytes + 64 * 1024 + 2 * 32 * 64 * 4 + parameters
 
 
 def test_bad_arguments_are_clear_errors():
@@ -434,7 +539,7 @@ def test_an_overflowing_gradient_is_reported_as_divergence():
     X = np.full((4, 2), 1e15, dtype=np.float32)
     y = np.full((4, 1), -1e15, dtype=np.float32)
     net = Sequential([Dense(1)]).build(2, random_state=0, dtype=np.float32)
-    with pytest.raises(DivergenceError, match=r"overflows.*epoch 1, batch 1"):
+    with pytest.raises(DivergenceError, match=r"epoch 1, batch 1: a gradient overflowed"):
         train(net, losses.get("squared_error"), Adam(), X, y, epochs=1, batch_size=4)
     assert all(np.isfinite(p).all() for p in net.parameters())
 
@@ -589,3 +694,144 @@ def test_an_optimizer_that_overrides_step_is_called_at_every_step():
     X, y = _separable(64)
     train(_logistic(), BCE, Counting(learning_rate=0.1), X, y, epochs=2, batch_size=16)
     assert Counting.calls == 8
+
+
+# -- divergence: a loss that explodes but stays finite ------------------------------------------
+
+
+class _EpochParameters(Callback):
+    """The parameters at the start and at the end of every epoch that completed."""
+
+    def __init__(self):
+        self.params = []
+        self.losses = []
+
+    def on_train_begin(self, network):
+        self.params.append([p.copy() for p in network.parameters()])
+
+    def on_epoch_end(self, network, logs):
+        self.params.append([p.copy() for p in network.parameters()])
+        self.losses.append(logs["loss"])
+
+
+def _squared_error(net, X, y):
+    W, b = net.layers[0].params["W"], net.layers[0].params["b"]
+    return 0.5 * float(np.mean(np.sum((X @ W + b - y) ** 2, axis=1)))
+
+
+def test_a_finite_but_exploding_loss_is_divergence_and_the_last_sane_parameters_are_kept():
+    # Batch gradient descent on least squares with a step above 2 / λ_max: the error is
+    # multiplied by about -2.5 each step, so the loss grows ~6x per epoch and stays finite for
+    # hundreds of epochs. The rule stops it at the first epoch beyond 1e4 times the reference.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 2))
+    y = (X @ np.array([1.0, -2.0]) + 0.1 * rng.normal(size=50))[:, None]
+    net = _logistic()
+    reference = max(_squared_error(net, X, y), 0.5 * float(np.mean(y**2)))
+    recorder = _EpochParameters()
+    with pytest.raises(DivergenceError, match=r"exceeds 10000 times") as info:
+        train(
+            net,
+            losses.get("squared_error"),
+            GradientDescent(learning_rate=3.5),
+            X,
+            y,
+            epochs=200,
+            batch_size="full",
+            callbacks=[recorder],
+        )
+    error = info.value
+    assert error.epoch == len(recorder.losses) >= 3 and error.batch == 0
+    # each full-batch epoch's loss is that of the parameters it starts from, checked here
+    # without the loop: every passed epoch was within the bound, the failing one beyond it
+    starts = recorder.params  # start of epoch 0, 1, ..., error.epoch
+    start_losses = []
+    for params in starts:
+        probe = _logistic()
+        for p, value in zip(probe.parameters(), params, strict=True):
+            p[...] = value
+        start_losses.append(_squared_error(probe, X, y))
+    np.testing.assert_allclose(recorder.losses, start_losses[:-1], rtol=1e-12)
+    assert max(start_losses[:-1]) <= 1e4 * reference < start_losses[-1] < 1e8 * reference
+    # kept: the start of the last epoch that passed, finite
+    for kept, expected in zip(net.parameters(), starts[error.epoch - 1], strict=True):
+        assert np.isfinite(kept).all()
+        np.testing.assert_array_equal(kept, expected)
+    assert error.history.loss == recorder.losses
+    assert f"at the start of epoch {error.epoch}, the last epoch whose loss passed" in str(error)
+    assert "Lower the learning rate, or standardise the inputs" in str(error)
+
+
+def test_a_first_epoch_already_ruined_is_divergence_with_the_start_kept():
+    # Adam's steps are bounded by η, so at η = 1e6 its loss jumps at once and then grows by
+    # ~η per step, never geometrically: measured against its first epoch it would never look
+    # like divergence. Random labels: no weights fit them, so the loss cannot fall to zero.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = rng.integers(0, 2, size=(200, 1)).astype(float)
+    net = _logistic()
+    start = [p.copy() for p in net.parameters()]
+    with pytest.raises(
+        DivergenceError, match=r"at epoch 1, batch 7: the epoch's mean loss"
+    ) as info:
+        train(net, BCE, Adam(learning_rate=1e6), X, y, epochs=50, batch_size=32, random_state=0)
+    assert "at the start of this run" in str(info.value)
+    for kept, expected in zip(net.parameters(), start, strict=True):
+        np.testing.assert_array_equal(kept, expected)
+
+
+@pytest.mark.parametrize(("scale", "learning_rate"), [(10.0, 1.0), (10.0, 10.0), (100.0, 1.0)])
+def test_a_noisy_first_epoch_of_healthy_training_is_not_divergence(scale, learning_rate):
+    # Stochastic descent on unscaled, noisy data with a large decaying step: the first epoch is
+    # 5 to 500 times worse than the start, and training still ends far below it.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 2))
+    y = (X[:, 0] + X[:, 1] + rng.normal(size=300) > 0).astype(float)[:, None]
+    X *= scale
+    net = _logistic()
+    start = float(BCE.value(y, net.forward(X)))
+    history = train(
+        net,
+        BCE,
+        GradientDescent(learning_rate=learning_rate),
+        X,
+        y,
+        epochs=40,
+        batch_size=1,
+        random_state=0,
+        schedule=InverseScaling(learning_rate=learning_rate, power_t=0.5),
+    )
+    assert history.epochs == 40
+    assert max(history.loss) > 4 * start  # noisy indeed
+    assert history.loss[-1] < history.loss[0] / 10
+
+
+def test_the_reference_is_the_larger_of_the_loss_at_the_start_and_of_the_zero_output():
+    X, y = _separable()
+    net = _logistic()
+    train(net, BCE, GradientDescent(learning_rate=1.0), X, y, epochs=200, batch_size="full")
+    start = float(BCE.value(y, net.forward(X)))
+    assert start < 0.01  # a near-perfect (warm) start
+    rule = DivergenceRule.at_start(net, BCE, X, y, None)
+    assert rule.reference == pytest.approx(np.log(2), rel=1e-12)  # the zero output's loss
+    assert not rule.diverged(1e4 * start)  # far worse than the start is not yet divergence
+    assert rule.limit == 1e4 * rule.reference
+    assert not rule.diverged(rule.limit)
+    assert rule.diverged(1.0001 * rule.limit)
+    assert rule.diverged(np.inf) and rule.diverged(np.nan)
+    history = train(net, BCE, GradientDescent(learning_rate=0.1), X, y, epochs=1)
+    assert history.divergence_reference == rule.reference
+    # squared error: ½ mean ‖y‖², or the start when that is larger (weighted means both)
+    Y = np.c_[np.linspace(-3, 3, 200), np.ones(200)]
+    W = np.random.default_rng(1).uniform(1.0, 2.0, size=200)
+    wide = Sequential([Dense(2)]).build(2, random_state=0)
+    wide.layers[0].params["b"][...] = 100.0
+    rule = DivergenceRule.at_start(wide, losses.get("squared_error"), X, Y, W)
+    start = 0.5 * np.average(np.sum((wide.forward(X) - Y) ** 2, axis=1), weights=W)
+    assert start > 0.5 * np.average(np.sum(Y**2, axis=1), weights=W)
+    assert rule.reference == pytest.approx(start, rel=1e-12)
+    wide.layers[0].params["b"][...] = 0.0
+    wide.layers[0].params["W"][...] = 0.0
+    rule = DivergenceRule.at_start(wide, losses.get("squared_error"), X, Y, W)
+    expected = 0.5 * np.average(np.sum(Y**2, axis=1), weights=W)
+    assert rule.reference == pytest.approx(expected, rel=1e-12)

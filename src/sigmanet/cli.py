@@ -1228,7 +1228,10 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         try:
             model.fit(X_train, y_train, **fit_kwargs)
         except DivergenceError as error:
-            raise CommandError(str(error)) from error
+            hint = "a smaller --learning-rate-init" + (
+                "" if args.standardize else ", or --standardize"
+            )
+            raise CommandError(f"{error} On the command line: {hint}.") from error
         except ValueError as error:
             raise CommandError(f"training failed: {error}") from error
     _emit_warnings(caught, stderr)
@@ -2177,6 +2180,10 @@ def _playground_run(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     return run(args, stdout, stderr)
 
 
+#: Exit statuses of a process ended by SIGINT (Ctrl-C) and SIGPIPE, as shells report them.
+EXIT_INTERRUPTED = 128 + 2
+EXIT_BROKEN_PIPE = 128 + 13
+
 _COMMANDS: dict[str, Callable[[argparse.Namespace, Any, Any], int]] = {
     "train": cmd_train,
     "predict": cmd_predict,
@@ -2193,7 +2200,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``sigmanet`` command with ``argv`` (default ``sys.argv[1:]``); return its status.
 
     0 on success, 1 for a data or model error, 2 for a usage error. Errors are printed as one
-    line on stderr, ``sigmanet: error: ...``, without a traceback.
+    line on stderr, ``sigmanet: error: ...``, without a traceback. As shells report a process
+    ended by a signal: 130 (128 + SIGINT) after Ctrl-C, and 141 (128 + SIGPIPE), silently, when
+    the reader of stdout has gone (``sigmanet predict ... | head -1``).
     """
     stdout, stderr = sys.stdout, sys.stderr
     parser = build_parser()
@@ -2202,7 +2211,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args = parser.parse_args(None if argv is None else list(argv))
         except SystemExit as exit_:  # --help and --version
             return int(exit_.code or 0) if not isinstance(exit_.code, str) else 2
-        return _COMMANDS[args.command](args, stdout, stderr)
+        status = _COMMANDS[args.command](args, stdout, stderr)
+        stdout.flush()  # a closed pipe is reported here, not as an error at interpreter exit
+        return status
     except UsageError as error:
         print(f"{PROG}: error: {error}", file=stderr)
         return 2
@@ -2211,13 +2222,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=stderr)
-        return 130
+        return EXIT_INTERRUPTED
     except BrokenPipeError:
-        # the reader of stdout went away (e.g. `sigmanet predict ... | head`)
-        with contextlib.suppress(OSError):
+        # The reader of stdout has gone (`sigmanet predict ... | head -1`): the rest is not
+        # wanted. Stop quietly, as cat or grep do when SIGPIPE ends them; what is still
+        # buffered goes to /dev/null, so that Python's flush at exit cannot fail again.
+        with contextlib.suppress(OSError, ValueError):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
-        return 1
+        return EXIT_BROKEN_PIPE
     except Exception as error:
         from sigmanet.exceptions import SigmanetError
 

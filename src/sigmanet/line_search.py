@@ -40,7 +40,7 @@ import numpy as np
 
 from sigmanet.exceptions import DivergenceError
 from sigmanet.network import Sequential
-from sigmanet.training import FullBatchObjective
+from sigmanet.training import DIVERGENCE_ADVICE, DivergenceRule, FullBatchObjective
 
 __all__ = ["LineSearchResult", "train_line_search"]
 
@@ -79,6 +79,12 @@ class LineSearchResult:
     message: str = ""
     step_sizes: list[float] = field(default_factory=list)
     gradient_norm: float = math.nan
+
+
+def _kept(iteration: int) -> str:
+    if iteration == 0:
+        return "those at the start"
+    return f"those of iteration {iteration}, the last that passed the test"
 
 
 def _check_number(name: str, value: Any, *, positive: bool) -> float:
@@ -138,8 +144,9 @@ def train_line_search(
     Raises
     ------
     DivergenceError
-        If the objective is not finite at the start, or a fixed step makes it non-finite (the
-        parameters are then restored to their last finite values).
+        If the objective is not finite at the start, or an iteration's objective breaks the
+        divergence rule of :mod:`sigmanet.training` (only a fixed step can: the line search
+        accepts decreases only); the parameters are then those of the previous iteration.
 
     Notes
     -----
@@ -195,6 +202,7 @@ def train_line_search(
                 epoch=0,
                 batch=0,
             )
+        rule = DivergenceRule.for_objective(objective, value)
         trial_step = 1.0 if step is None else step
         result.message = f"reached max_iter={max_iter}"
         for iteration in range(max_iter):
@@ -210,15 +218,17 @@ def train_line_search(
             if step is not None:
                 set_trial(step)
                 new_value = evaluate()
-                if not math.isfinite(new_value):
+                if rule.diverged(new_value):
                     restore()
+                    evaluate()  # the gradients must describe the restored parameters
                     raise DivergenceError(
-                        f"Gradient descent diverged: the objective became {new_value} at "
-                        f"iteration {iteration + 1} with the fixed step {step}. The parameters "
-                        "keep their last finite values; use a smaller step or the line search "
-                        "(step=None).",
+                        f"Gradient descent diverged at iteration {iteration + 1}: "
+                        f"{rule.reason(new_value, 'the objective')}. The parameters are "
+                        f"{_kept(iteration)}. {DIVERGENCE_ADVICE}",
                         epoch=iteration,
                         batch=0,
+                        history=result,
+                        loss=new_value,
                     )
                 accepted = step
             else:

@@ -10,6 +10,33 @@ Each step is ``w ← w - η ∇w L`` (or the chosen optimizer's rule). Per epoch
 shuffled once, into a buffer, from ``random_state``; the batches are contiguous slices of that
 buffer. In steady state a step allocates no arrays: layers, the loss and the optimizer write
 into buffers they keep.
+
+Divergence
+----------
+This loop and :func:`sigmanet.line_search.train_line_search` apply one rule,
+:class:`DivergenceRule` (:func:`train_lbfgs` needs none after a finite start: L-BFGS accepts only
+steps that decrease the objective). Training has diverged when the loss of an epoch (the
+objective of an iteration, for batch gradient descent)
+
+* is not finite, or
+* exceeds ``DIVERGENCE_FACTOR = 1e4`` times the *reference*
+  ``max(loss at the start, loss of the zero output)``,
+
+and then :class:`~sigmanet.exceptions.DivergenceError` is raised. The parameters are then the
+last that the rule measured and passed: those at the start of the last epoch whose mean loss
+passed (an epoch's mean measures the parameters it starts from and moves through), the last
+iterate that passed for batch gradient descent, or those at the start.
+
+Why this rule: a step size that diverges makes the loss grow geometrically (or, for Adam, whose
+steps are bounded by η, by about η per step) until it overflows, and a finite loss ten thousand
+times the reference means predictions far worse than predicting nothing, so no useful model is
+lost by stopping there. The reference is measured before the first step, not in the first
+epoch, because with a step far too large the first epoch is already ruined. The loss of the
+zero output (``log 2`` per output for the binary cross-entropy from logits, ``log K`` for the
+softmax cross-entropy, ``½ mean ‖y‖²`` for the squared error) keeps a near-perfect start (a
+warm start) from making every later increase look like divergence. In this loop a non-finite
+batch loss stops training at once; the finite test judges whole epochs, whose mean is not at
+the mercy of one noisy batch.
 """
 
 from __future__ import annotations
@@ -30,7 +57,9 @@ from sigmanet.network import Sequential
 from sigmanet.optimizers import Optimizer
 
 __all__ = [
+    "DIVERGENCE_FACTOR",
     "Callback",
+    "DivergenceRule",
     "EarlyStopping",
     "FullBatchObjective",
     "History",
@@ -53,6 +82,7 @@ class History:
     samples_seen: int = 0
     stopped_early: bool = False
     best_epoch: int | None = None
+    divergence_reference: float = math.nan
 
 
 class Callback:
@@ -182,6 +212,106 @@ class EarlyStopping(Callback):
                 np.copyto(p, saved)
 
 
+#: An epoch whose loss exceeds this many times the loss at the start has diverged.
+DIVERGENCE_FACTOR = 1e4
+
+#: Rows of the evenly spaced sample on which :func:`train` measures the loss at the start.
+REFERENCE_ROWS = 4096
+
+DIVERGENCE_ADVICE = (
+    "Lower the learning rate, or standardise the inputs (e.g. with "
+    "sklearn.preprocessing.StandardScaler)."
+)
+
+
+class DivergenceRule:
+    """The divergence test of every solver (see the module docstring).
+
+    A loss ``L`` has diverged when it is not finite or ``L > factor · reference``. A reference
+    that is not a positive finite number (a start that is already non-finite, or a zero loss at
+    both the start and the zero output) leaves only the finiteness test.
+
+    Parameters
+    ----------
+    reference : float
+        ``max(loss at the start, loss of the zero output)``: see :meth:`at_start`.
+    factor : float
+        ``DIVERGENCE_FACTOR`` by default.
+    """
+
+    def __init__(self, reference: float, factor: float = DIVERGENCE_FACTOR) -> None:
+        self.reference = float(reference)
+        self.factor = float(factor)
+        judged = math.isfinite(self.reference) and self.reference > 0
+        self.limit = self.factor * self.reference if judged else math.inf
+
+    @classmethod
+    def at_start(
+        cls,
+        network: Sequential,
+        loss: Any,
+        X: np.ndarray,
+        y: np.ndarray,
+        weight: np.ndarray | None,
+        penalty: float = 0.0,
+        block_rows: int = 256,
+    ) -> DivergenceRule:
+        """The rule whose reference is measured on ``(X, y, weight)`` at the current parameters.
+
+        ``penalty`` is the L2 term ``½ (l2 / m) Σ‖W‖²`` at the start, added to the loss there.
+        The rows go through in blocks of ``block_rows`` (a training batch's size), so that
+        measuring takes no more memory than a training step.
+        """
+        n = X.shape[0]
+        block_rows = max(1, min(int(block_rows), n))
+        start = zero_output = total = 0.0
+        zeros = scratch = None
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            for begin in range(0, n, block_rows):
+                stop = min(begin + block_rows, n)
+                w = None if weight is None else weight[begin:stop]
+                share = float(stop - begin if w is None else np.sum(w, dtype=np.float64))
+                if share <= 0:
+                    continue
+                output = network.predict(X[begin:stop])
+                if zeros is None or scratch is None:
+                    zeros = np.zeros((block_rows, *output.shape[1:]), output.dtype)
+                    scratch = np.empty_like(zeros)
+                rows, targets, grad = stop - begin, y[begin:stop], scratch[: stop - begin]
+                start += share * float(loss.value_and_gradient(targets, output, w, out=grad)[0])
+                value = loss.value_and_gradient(targets, zeros[:rows], w, out=grad)[0]
+                zero_output += share * float(value)
+                total += share
+        if total <= 0:
+            return cls(math.nan)
+        return cls(max(start / total + penalty, zero_output / total))
+
+    @classmethod
+    def for_objective(cls, objective: FullBatchObjective, start: float) -> DivergenceRule:
+        """The rule of a full-batch solver whose objective is ``start`` at the first point."""
+        network = objective.network
+        zeros = np.zeros((objective.X.shape[0], network.output_dim or 1), network.dtype)
+        scratch = np.empty_like(zeros)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            value = objective.loss.value_and_gradient(
+                objective.y, zeros, objective.weight, out=scratch
+            )[0]
+        return cls(max(start, float(value)))
+
+    def diverged(self, value: float) -> bool:
+        """Whether the loss ``value`` has diverged."""
+        return not value <= self.limit  # also true for NaN
+
+    def reason(self, value: float, what: str = "the loss") -> str:
+        """Why ``value`` has diverged, in words."""
+        if not math.isfinite(value):
+            return f"{what} became {value}"
+        return (
+            f"{what}, {value:.3g}, exceeds {self.factor:g} times {self.reference:.3g}, the "
+            "larger of the loss at the start and the loss of a zero output"
+        )
+
+
 def _resolve_batch_size(batch_size: Any, n_samples: int) -> int:
     if batch_size is None or (isinstance(batch_size, str) and batch_size == "full"):
         return n_samples
@@ -225,6 +355,7 @@ def train(
     initial_epoch: int = 0,
     samples_seen: int = 0,
     blas_threads: int | str | None = "auto",
+    divergence_reference: float | None = None,
 ) -> History:
     """Train ``network`` on ``(X, y)`` by gradient descent; return the :class:`History`.
 
@@ -274,14 +405,19 @@ def train(
         is small (batch rows × the largest weight matrix's size under six million), where
         OpenBLAS's threads cost more than they gain (see :mod:`sigmanet._threads`), and leaves
         larger products alone; an int sets the count; None leaves it as it is.
+    divergence_reference : float, optional
+        The reference of the divergence rule (:class:`DivergenceRule`); None measures it at the
+        start, on up to ``REFERENCE_ROWS`` evenly spaced rows. A caller continuing an earlier
+        run (``partial_fit``) passes that run's ``history.divergence_reference``, so that a
+        loss growing slowly over many short runs is still judged against the first start.
 
     Raises
     ------
     DivergenceError
-        At the first non-finite batch loss, naming the epoch and batch. The update that would
-        have followed is not applied, so the parameters keep their last finite values (if the
-        parameters themselves had already become non-finite, the values they had at the start
-        of that epoch are restored).
+        At the first non-finite batch loss, or at the end of an epoch whose loss the divergence
+        rule rejects (module docstring), naming the epoch and batch. The parameters are then
+        those at the start of the last epoch whose loss passed the rule (or at the start).
+        The error's ``history`` holds the epochs before the one that failed.
     """
     X = as_float_input(X, "X")
     y = np.asarray(y)
@@ -317,8 +453,26 @@ def train(
             n_samples = X.shape[0]
         mean_weight = float(np.mean(weight, dtype=np.float64))
     dataset_weight = n_samples * mean_weight  # Σ w over the kept samples
-    y, evaluate = _batch_evaluator(loss, y, network, weight is not None)
     batch = _resolve_batch_size(batch_size, n_samples)
+    weights = network.weight_matrices()
+    if divergence_reference is None:
+        every = -(-n_samples // REFERENCE_ROWS)  # evenly spaced rows, also through sorted data
+        start_penalty = 0.0
+        if l2 > 0:
+            m = batch * mean_weight if l2_scale == "batch" else dataset_weight
+            start_penalty = 0.5 * l2 / m * math.fsum(float(np.vdot(w, w)) for w in weights)
+        rule = DivergenceRule.at_start(
+            network,
+            loss,
+            X[::every],
+            y[::every],
+            None if weight is None else weight[::every],
+            start_penalty,
+            block_rows=batch,
+        )
+    else:
+        rule = DivergenceRule(divergence_reference)
+    y, evaluate = _batch_evaluator(loss, y, network, weight is not None)
     largest_weight = max((w.size for w in network.weight_matrices()), default=0)
     threads = blas_threads_for(blas_threads, batch, largest_weight)
     rng = np.random.default_rng(random_state)
@@ -348,10 +502,14 @@ def train(
     # The optimizer sees one vector: a few NumPy calls per step however many layers there are.
     params = [network.flat_parameters()]
     grads = [network.flat_gradients()]
-    weights = network.weight_matrices()
     weight_grads = network.weight_gradients()
     l2_scratch = [np.empty_like(w) for w in weights] if l2 > 0 else []
+    # The parameters at the start of the current epoch, and at the start of the last epoch
+    # whose mean loss passed the divergence rule: those are what a DivergenceError keeps (an
+    # epoch's mean loss measures the parameters it started from and moved through).
     epoch_start = [p.copy() for p in params]
+    sane = [p.copy() for p in params]
+    sane_epoch: int | None = None
     grad_buffers: dict[int, np.ndarray] = {}
 
     # The first step checks the arrays; the same ones follow, so later steps can skip the
@@ -360,9 +518,26 @@ def train(
     unchecked_update = update
     if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         unchecked_update = optimizer._update
-    history = History(samples_seen=samples_seen)
+    history = History(samples_seen=samples_seen, divergence_reference=rule.reference)
     for callback in callbacks:
         callback.on_train_begin(network)
+
+    def diverged(reason: str, epoch: int, step: int, value: float = math.nan) -> DivergenceError:
+        for p, saved in zip(params, sane, strict=True):
+            np.copyto(p, saved)
+        kept = (
+            "at the start of this run"
+            if sane_epoch is None
+            else f"at the start of epoch {sane_epoch + 1}, the last epoch whose loss passed"
+        )
+        return DivergenceError(
+            f"Training diverged at epoch {epoch + 1}, batch {step + 1}: {reason}. The "
+            f"parameters are those {kept}. {DIVERGENCE_ADVICE}",
+            epoch=epoch,
+            batch=step,
+            history=history,
+            loss=value,
+        )
 
     # Overflow inside a diverging step is reported once, as a DivergenceError naming the epoch
     # and batch, instead of as a RuntimeWarning from deep inside NumPy.
@@ -406,8 +581,7 @@ def train(
                     batch_loss += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in weights)
 
                 if not math.isfinite(batch_loss):
-                    _keep_finite_parameters(params, epoch_start)
-                    raise _diverged(f"the loss became {batch_loss}", epoch, step)
+                    raise diverged(rule.reason(batch_loss), epoch, step, batch_loss)
 
                 network.backward(grad_output)
                 if l2 > 0:
@@ -418,7 +592,7 @@ def train(
                     update(params, grads)
                     update = unchecked_update
                 except GradientOverflowError as error:  # raised before anything was updated
-                    raise _diverged(f"a gradient overflowed ({error})", epoch, step) from error
+                    raise diverged(f"a gradient overflowed ({error})", epoch, step) from error
 
                 total_loss += batch_loss * batch_weight
                 total_weight += batch_weight
@@ -430,6 +604,10 @@ def train(
                         callback.on_batch_end(network, logs)
 
             epoch_loss = total_loss / total_weight if total_weight > 0 else float("nan")
+            if rule.diverged(epoch_loss):
+                reason = rule.reason(epoch_loss, "the epoch's mean loss")
+                raise diverged(reason, epoch, step, epoch_loss)
+            sane, epoch_start, sane_epoch = epoch_start, sane, epoch
             history.loss.append(epoch_loss)
             history.learning_rate.append(float(optimizer.learning_rate))
             history.epochs += 1
@@ -472,22 +650,6 @@ def _batch_evaluator(
         return float(loss.value_and_gradient(y, output, weight, out=out)[0])
 
     return y, evaluate  # any object with value_and_gradient(y, output, sample_weight, out=)
-
-
-def _diverged(reason: str, epoch: int, step: int) -> DivergenceError:
-    return DivergenceError(
-        f"Training diverged: {reason} at epoch {epoch + 1}, batch {step + 1}. Parameters keep "
-        "their last finite values; lower the learning rate or scale the inputs.",
-        epoch=epoch,
-        batch=step,
-    )
-
-
-def _keep_finite_parameters(params: list[np.ndarray], epoch_start: list[np.ndarray]) -> None:
-    if all(np.isfinite(p).all() for p in params):
-        return
-    for p, saved in zip(params, epoch_start, strict=True):
-        np.copyto(p, saved)
 
 
 class FullBatchObjective:
@@ -610,7 +772,10 @@ def train_lbfgs(
     Raises
     ------
     DivergenceError
-        If the objective becomes non-finite at the starting point.
+        If the objective is not finite at the starting point. After a finite start L-BFGS
+        cannot break the divergence rule (module docstring): its line search accepts only
+        iterates that decrease the objective (scipy's sufficient-decrease condition), and
+        treats a non-finite trial value as a failed trial.
     """
     from scipy.optimize import minimize
 

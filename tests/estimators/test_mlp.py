@@ -266,6 +266,35 @@ def imbalanced_data():
     return X, y
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "sgd"])
+def test_balanced_class_weight_is_n_over_k_times_the_class_count(solver, imbalanced_data):
+    # "balanced" weighs class c by n / (k · n_c), scikit-learn's compute_class_weight: the fit
+    # equals one with those weights given per sample, and scales nothing else.
+    from sklearn.utils.class_weight import compute_class_weight
+
+    X, y = imbalanced_data
+    per_class = compute_class_weight("balanced", classes=np.array([0, 1]), y=y)
+    np.testing.assert_allclose(per_class, [300 / (2 * 270), 300 / (2 * 30)])
+    params = {"solver": solver, "max_iter": 10, "batch_size": 32}
+    balanced = _classifier(class_weight="balanced", **params).fit(X, y)
+    by_sample = _classifier(**params).fit(X, y, sample_weight=per_class[y])
+    for a, b in zip(
+        balanced.coefs_ + balanced.intercepts_,
+        by_sample.coefs_ + by_sample.intercepts_,
+        strict=True,
+    ):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(balanced.loss_curve_, by_sample.loss_curve_, rtol=1e-12)
+    # with sample weights, the class totals are weighted: each class again sums to n / k
+    weight = np.random.default_rng(4).uniform(0.5, 2.0, size=len(y))
+    totals = np.bincount(y, weights=weight)
+    combined = weight * totals.sum() / (2 * totals[y])
+    both = _classifier(class_weight="balanced", **params).fit(X, y, sample_weight=weight)
+    reference = _classifier(**params).fit(X, y, sample_weight=combined)
+    for a, b in zip(both.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
 def test_balanced_class_weight_shifts_predictions_to_the_minority(imbalanced_data):
     X, y = imbalanced_data
     plain = _classifier(solver="lbfgs", max_iter=200).fit(X, y)
@@ -313,6 +342,19 @@ def test_integer_sample_weight_equals_repeated_rows(solver, batch_size, multicla
     ):
         np.testing.assert_allclose(a, b, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(weighted.loss_curve_, repeated.loss_curve_, rtol=1e-9)
+
+
+def test_weighted_mini_batch_loss_curve_is_the_weighted_log_loss(multiclass_data):
+    # With a negligible step the one epoch's loss is the weighted log loss of the network it
+    # ends with, which scikit-learn's log_loss computes independently of the fit loop.
+    from sklearn.metrics import log_loss
+
+    X, y = multiclass_data
+    weight = np.random.default_rng(3).uniform(0.1, 10.0, size=len(y))
+    clf = _classifier(solver="sgd", batch_size=16, alpha=0.0, learning_rate_init=1e-12, max_iter=1)
+    clf.fit(X, y, sample_weight=weight)
+    expected = log_loss(y, clf.predict_proba(X), sample_weight=weight)
+    np.testing.assert_allclose(clf.loss_curve_, [expected], rtol=1e-9)
 
 
 def test_regressor_sample_weight_equals_repeated_rows(regression_data):
@@ -471,6 +513,40 @@ def test_early_stopping_restores_the_best_weights(estimator, multiclass_data, re
     assert all(np.isfinite(v) for v in model.validation_loss_curve_)
 
 
+def _sklearn_early_stopping_epoch(scores, tol, n_iter_no_change):
+    """The epoch (1-based) at which scikit-learn's MLP stops on these validation scores, or None.
+
+    Its rule: a score below ``best + tol`` does not count as an improvement; the fit stops when
+    more than ``n_iter_no_change`` epochs in a row did not improve.
+    """
+    best, count = -math.inf, 0
+    for epoch, score in enumerate(scores, start=1):
+        count = count + 1 if score < best + tol else 0
+        best = max(best, score)
+        if count > n_iter_no_change:
+            return epoch
+    return None
+
+
+def test_early_stopping_applies_tol_to_the_validation_score_as_scikit_learn(regression_data):
+    # The validation R² rises every epoch, but by less than tol after a while: with tol the fit
+    # stops where scikit-learn's rule stops it; without tol it would run all max_iter epochs.
+    X, y = regression_data
+    model = _regressor(
+        solver="sgd",
+        early_stopping=True,
+        tol=0.01,
+        n_iter_no_change=3,
+        max_iter=60,
+        validation_fraction=0.25,
+    ).fit(X, y)
+    scores = model.validation_scores_
+    assert all(b > a for a, b in itertools.pairwise(scores))  # never worse
+    assert _sklearn_early_stopping_epoch(scores, tol=0.0, n_iter_no_change=3) is None
+    assert model.n_iter_ == _sklearn_early_stopping_epoch(scores, tol=0.01, n_iter_no_change=3)
+    assert model.n_iter_ < 60
+
+
 def test_without_early_stopping_there_are_no_validation_scores(binary_data):
     clf = _classifier(max_iter=3).fit(*binary_data)
     assert clf.validation_scores_ is None
@@ -580,7 +656,12 @@ def test_partial_fit_classes_may_be_absent_from_a_batch(multiclass_data):
     clf.partial_fit(X[y == 0], y[y == 0], classes=np.array([0, 1, 2]))
     np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
     assert clf.predict_proba(X).shape == (len(y), 3)
+    before = clf.predict_proba(X[y == 2])[:, 2].mean()
     clf.partial_fit(X[y == 2], y[y == 2], classes=[0, 1, 2])
+    # a batch of class 2 alone trains class 2's output, which the first call never saw
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 2  # n_iter_: this call's epochs
+    assert clf.predict_proba(X[y == 2])[:, 2].mean() > before
 
 
 def test_partial_fit_rejects_unseen_classes_and_changed_classes(multiclass_data):
@@ -997,11 +1078,22 @@ def test_hyper_parameters_are_json_and_clone_cleanly():
 
 
 def _assert_diverges(model, X, y):
+    seen = []
+    recorder = type(
+        "BatchLog",
+        (Callback,),
+        {"on_batch_end": lambda self, network, logs: seen.append((logs["epoch"], logs["batch"]))},
+    )()
     with pytest.raises(DivergenceError, match=r"epoch \d+, batch \d+") as info:
-        model.fit(X, y)
-    assert isinstance(info.value.epoch, int) and info.value.epoch >= 0
-    assert isinstance(info.value.batch, int) and info.value.batch >= 0
-    assert f"epoch {info.value.epoch + 1}, batch {info.value.batch + 1}" in str(info.value)
+        model.fit(X, y, callbacks=[recorder])
+    error = info.value
+    last_epoch, last_batch = seen[-1]
+    if "the loss became" in str(error):  # a non-finite batch: the one after the last logged
+        assert (error.epoch, error.batch) in ((last_epoch, last_batch + 1), (last_epoch + 1, 0))
+    else:  # the epoch's mean loss, judged after its last batch
+        assert "the epoch's mean loss" in str(error)
+        assert (error.epoch, error.batch) == (last_epoch, last_batch)
+    assert f"epoch {error.epoch + 1}, batch {error.batch + 1}" in str(error)
     assert all(np.isfinite(p).all() for p in model.network_.parameters())
 
 

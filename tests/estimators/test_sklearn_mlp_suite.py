@@ -3,7 +3,8 @@
 The module is the one installed with scikit-learn (the version pinned in the test extra);
 :func:`sklearn_suite.adopt` runs every test of it with ``MLPClassifier`` and ``MLPRegressor``
 replaced by sigmanet's. Deselected are only the tests that read or set scikit-learn's private
-internals, each with its reason; the run prints the counts.
+internals, and one that asserts what sigmanet changes on purpose, each with its reason; the
+run prints the counts.
 """
 
 from __future__ import annotations
@@ -25,6 +26,11 @@ DESELECTED = {
     "test_adaptive_learning_rate": "reads the private _optimizer.learning_rate",
     "test_n_iter_no_change": "reads the private _no_improvement_count",
     "test_n_iter_no_change_inf": "reads the private _no_improvement_count",
+    "test_mlp_diverging_loss": "asserts that the last validation score is NaN: scikit-learn "
+    "trains on until the loss overflows, sigmanet stops at the first epoch whose finite loss "
+    "breaks its divergence rule; the test's point (no error with early stopping, the best "
+    "weights kept) is test_sklearn_fidelity.py's "
+    "test_divergence_while_early_stopping_ends_with_the_best_weights, on this set-up too",
 }
 
 adopt(

@@ -404,7 +404,8 @@ class BaseNetworkEstimator(BaseEstimator):
                     X, y, targets, weight, incremental, callbacks or (), validation_data
                 )
         except DivergenceError:
-            # The parameters hold their last finite values; the fitted attributes describe them.
+            # The parameters are the last the divergence rule passed; the fitted attributes
+            # describe them.
             self._publish_attributes()
             self._record_fitted_params()
             raise
@@ -485,6 +486,7 @@ class BaseNetworkEstimator(BaseEstimator):
         self.t_ = 0
         self._optimizer: Any = None
         self._schedule: Any = None
+        self._divergence_reference: float | None = None
 
     def _make_optimizer(self) -> Any:
         lr = self.learning_rate_init
@@ -618,14 +620,19 @@ class BaseNetworkEstimator(BaseEstimator):
                 initial_epoch=len(self.loss_curve_),
                 samples_seen=self.t_,
                 blas_threads=self._blas_threads(),
+                # a stream of partial_fit calls is judged against its first start, so that a
+                # loss growing a little at every call is still seen to diverge
+                divergence_reference=self._divergence_reference if incremental else None,
             )
         except DivergenceError as error:
             self.n_iter_ = rule.epochs
             self.t_ += rule.epochs * X.shape[0]
             self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
             if not self.early_stopping:
+                # scikit-learn's words, for a loss that did become non-finite
+                prefix = "" if math.isfinite(error.loss) else f"{_NON_FINITE_MESSAGE} "
                 raise DivergenceError(
-                    f"{_NON_FINITE_MESSAGE} {error}", epoch=error.epoch, batch=error.batch
+                    f"{prefix}{error}", epoch=error.epoch, batch=error.batch, loss=error.loss
                 ) from error
             # as scikit-learn: a diverging fit that scores a validation set ends with the
             # weights of its best validation score, not with an error
@@ -637,6 +644,8 @@ class BaseNetworkEstimator(BaseEstimator):
                 stacklevel=4,
             )
             return
+        if not incremental or self._divergence_reference is None:
+            self._divergence_reference = history.divergence_reference
         # n_iter_ counts the epochs of this call (scikit-learn's meaning on warm starts)
         self.n_iter_ = history.epochs
         self.t_ = history.samples_seen
