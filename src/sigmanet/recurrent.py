@@ -669,31 +669,37 @@ class LSTM(_Recurrent):
         T, n, _ = xs.shape
         H = self.units
         a = self._preactivation_input(xs, suffix)  # (T, n, 4H), becomes the pre-activations
+        b_hh = self.params.get("b_hh" + suffix)
+        if b_hh is not None:
+            a += b_hh  # once for all steps, not once per step
         gates = np.empty_like(a)  # i, f, g, o after their activations
         h = np.empty((T + 1, n, H), dtype=self.dtype)
         c = np.empty((T + 1, n, H), dtype=self.dtype)
-        c_new = np.empty((T, n, H), dtype=self.dtype)  # the step's cell, before any carrying
+        # the step's cell before any carrying over padding; without padding it is c_t itself
+        c_new = c[1:] if m is None else np.empty((T, n, H), dtype=self.dtype)
         tanh_c = np.empty((T, n, H), dtype=self.dtype)
+        recurrent = np.empty((n, 4 * H), dtype=self.dtype)
+        product = np.empty((n, H), dtype=self.dtype)
         h[0], c[0] = start
         W_hh_T = self.params["W_hh" + suffix].T
-        b_hh = self.params.get("b_hh" + suffix)
-        gate_columns = np.r_[0 : 2 * H, 3 * H : 4 * H]
+        sigmoid_blocks = (slice(0, 2 * H), slice(3 * H, 4 * H))  # i, f and o
         for t in range(T):
-            a_t = a[t]
-            a_t += h[t] @ W_hh_T
-            if b_hh is not None:
-                a_t += b_hh
-            g_t = gates[t]
-            g_t[:, gate_columns] = self._gate(a_t[:, gate_columns])
-            g_t[:, 2 * H : 3 * H] = self._f(a_t[:, 2 * H : 3 * H])
+            a_t, g_t = a[t], gates[t]
+            np.matmul(h[t], W_hh_T, out=recurrent)
+            np.add(a_t, recurrent, out=a_t)
+            for block in sigmoid_blocks:
+                self._gate(a_t[:, block], out=g_t[:, block])
+            self._f(a_t[:, 2 * H : 3 * H], out=g_t[:, 2 * H : 3 * H])
             i, f, g, o = g_t[:, :H], g_t[:, H : 2 * H], g_t[:, 2 * H : 3 * H], g_t[:, 3 * H :]
             np.multiply(f, c[t], out=c_new[t])
-            c_new[t] += i * g
+            np.multiply(i, g, out=product)
+            np.add(c_new[t], product, out=c_new[t])
             self._f(c_new[t], out=tanh_c[t])
-            h_new = o * tanh_c[t]
-            m_t = None if m is None else m[t]
-            c[t + 1] = _carry(m_t, c_new[t], c[t])
-            h[t + 1] = _carry(m_t, h_new, h[t])
+            if m is None:
+                np.multiply(o, tanh_c[t], out=h[t + 1])
+            else:
+                c[t + 1] = _carry(m[t], c_new[t], c[t])
+                h[t + 1] = _carry(m[t], o * tanh_c[t], h[t])
         return {"a": a, "gates": gates, "h": h, "c": c, "c_new": c_new, "tanh_c": tanh_c}
 
     def _run_backward(
@@ -712,43 +718,45 @@ class LSTM(_Recurrent):
         da = np.empty_like(a)
         d_gates = np.empty((n, 4 * H), dtype=self.dtype)
         dc_total = np.empty((n, H), dtype=self.dtype)
+        dh_o = np.empty((n, H), dtype=self.dtype)
         dh = np.zeros((n, H), dtype=self.dtype)
         dc = np.zeros((n, H), dtype=self.dtype)
+        dh_next = np.empty((n, H), dtype=self.dtype)
         keep = np.empty_like(dh_out) if self.keep_state_gradients else None
-        gate_columns = np.r_[0 : 2 * H, 3 * H : 4 * H]
+        sigmoid_blocks = (slice(0, 2 * H), slice(3 * H, 4 * H))
         for t in range(T - 1, -1, -1):
-            dh = dh + dh_out[t]
+            np.add(dh, dh_out[t], out=dh)
             if keep is not None:
                 keep[t] = dh
-            g_t = gates[t]
+            g_t, da_t = gates[t], da[t]
             i, f, g, o = g_t[:, :H], g_t[:, H : 2 * H], g_t[:, 2 * H : 3 * H], g_t[:, 3 * H :]
             # δc ← δc + δh ⊙ o ⊙ tanh'(c_t)
-            self._f_backward(c_new[t], tanh_c[t], dh * o, out=dc_total)
-            dc_total += dc
+            np.multiply(dh, o, out=dh_o)
+            self._f_backward(c_new[t], tanh_c[t], dh_o, out=dc_total)
+            np.add(dc_total, dc, out=dc_total)
             np.multiply(dc_total, g, out=d_gates[:, :H])  # δi
             np.multiply(dc_total, c[t], out=d_gates[:, H : 2 * H])  # δf
             np.multiply(dc_total, i, out=d_gates[:, 2 * H : 3 * H])  # δg
             np.multiply(dh, tanh_c[t], out=d_gates[:, 3 * H :])  # δo
-            da_t = da[t]
-            da_t[:, gate_columns] = self._gate_backward(
-                a[t][:, gate_columns],
-                g_t[:, gate_columns],
-                d_gates[:, gate_columns],
-                out=np.empty((n, 3 * H), dtype=self.dtype),
-            )
+            for block in sigmoid_blocks:
+                self._gate_backward(
+                    a[t][:, block], g_t[:, block], d_gates[:, block], out=da_t[:, block]
+                )
             self._f_backward(
                 a[t][:, 2 * H : 3 * H], g, d_gates[:, 2 * H : 3 * H], out=da_t[:, 2 * H : 3 * H]
             )
-            new_dh = da_t @ W_hh
-            new_dc = dc_total * f
-            if m is not None:
+            if m is None:
+                np.matmul(da_t, W_hh, out=dh)
+                np.multiply(dc_total, f, out=dc)
+            else:  # a padded step passes δh and δc on unchanged and contributes nothing
                 real = m[t][:, None]
                 da_t[~m[t]] = 0
-                new_dh = np.where(real, new_dh, dh)
-                new_dc = np.where(real, new_dc, dc)
-            dh, dc = new_dh, new_dc
+                np.matmul(da_t, W_hh, out=dh_next)
+                np.copyto(dh, dh_next, where=real)
+                np.copyto(dc, dc_total * f, where=real)
             if self._cut(t, T):
-                dh, dc = np.zeros_like(dh), np.zeros_like(dc)
+                dh.fill(0)
+                dc.fill(0)
         dx = self._accumulate(suffix, xs, h[:-1], da, da)
         return dx, (dh, dc), keep
 
