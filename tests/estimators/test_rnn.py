@@ -146,3 +146,14 @@ def test_bad_input_is_a_clear_error():
         RNNClassifier("transformer").fit(X, y)
     with pytest.raises(ValueError, match="hidden_size must be an integer > 0"):
         RNNClassifier(hidden_size=0).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    ("solver", "cell", "expected"), [("lbfgs", "gru", 0.99), ("sgd", "rnn", 0.8)]
+)
+def test_full_batch_and_plain_gradient_descent_solvers(solver, cell, expected):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2, 8))
+    y = X[:, 0, -2:].sum(axis=1)  # the sum of the last two points of the first channel
+    reg = RNNRegressor(cell, hidden_size=6, solver=solver, max_iter=60, alpha=1e-3, random_state=0)
+    assert reg.fit(X, y).score(X, y) > expected
