@@ -184,6 +184,11 @@ class _RNNMixin(BaseNetworkEstimator):
     # table of hidden units, so the method is hidden (hasattr is False).
     transform = available_if(lambda self: False)(BaseNetworkEstimator.transform)
 
+    def _publish_attributes(self) -> None:
+        super()._publish_attributes()
+        # as scikit-learn's MLPs count them: the input, each recurrent layer, the output
+        self.n_layers_ = int(self.num_layers) + 2
+
     # -- persistence -------------------------------------------------------------------------
     def _input_width(self, meta: dict[str, Any]) -> int:
         return int(meta["n_channels_"])
