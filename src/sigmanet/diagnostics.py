@@ -536,9 +536,9 @@ def gradients_through_time(
     ):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer; got {value!r}.")
-    seed = np.random.SeedSequence(random_state if isinstance(random_state, int) else None)
-    data_seed, weight_seed = seed.spawn(2)
-    x = np.random.default_rng(data_seed).standard_normal((n_samples, steps, n_features))
+    rng = np.random.default_rng(random_state)
+    x = rng.standard_normal((n_samples, steps, n_features))
+    weight_seed = int(rng.integers(2**32))
     result = {}
     for cell in cells:
         layer = makers[cell](units)

@@ -360,10 +360,12 @@ class _Recurrent(Layer):
 
     def _preactivation_input(self, xs: np.ndarray, suffix: str) -> np.ndarray:
         """``x_t W_ihᵀ + b_ih`` for every step at once: one product of shape (T, n, G·units)."""
-        proj = np.matmul(xs, self.params["W_ih" + suffix].T)
+        T, n, D = xs.shape
+        # one (T·n, D) product: a 3-D matmul would run T small products instead
+        proj = np.matmul(xs.reshape(T * n, D), self.params["W_ih" + suffix].T)
         if self.use_bias:
             proj += self.params["b_ih" + suffix]
-        return proj
+        return proj.reshape(T, n, -1)
 
     def _run(
         self, xs: np.ndarray, m: np.ndarray | None, start: tuple[np.ndarray, ...], suffix: str
@@ -450,9 +452,11 @@ class _Recurrent(Layer):
         np.matmul(flat_in.T, xs.reshape(T * n, D), out=self.grads["W_ih" + suffix])
         np.matmul(flat_hidden.T, h_prev.reshape(T * n, -1), out=self.grads["W_hh" + suffix])
         if self.use_bias:
-            np.sum(flat_in, axis=0, out=self.grads["b_ih" + suffix])
-            np.sum(flat_hidden, axis=0, out=self.grads["b_hh" + suffix])
-        return np.matmul(da_input, self.params["W_ih" + suffix])
+            # Σ over steps and rows as the product 1ᵀ g, as Dense does: BLAS beats np.sum here
+            ones = np.ones(T * n, dtype=self.dtype)
+            np.matmul(ones, flat_in, out=self.grads["b_ih" + suffix])
+            np.matmul(ones, flat_hidden, out=self.grads["b_hh" + suffix])
+        return np.matmul(flat_in, self.params["W_ih" + suffix]).reshape(T, n, D)
 
     def _run_backward(
         self,

@@ -222,6 +222,11 @@ _COMMON_DOC = """
 """
 
 
+def _join_doc(head: str | None, parameters: str) -> str:
+    """A class docstring followed by the parameter section the two estimators share."""
+    return (head or "").rstrip() + "\n\n" + parameters.strip("\n") + "\n"
+
+
 class RNNClassifier(ClassifierMixin, _RNNMixin):
     """Recurrent-network classifier of time series: recurrent layers, then a Dense head.
 
@@ -235,10 +240,8 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
     """
 
     __doc__ = (
-        (__doc__ or "")
-        + _COMMON_DOC
-        + """
-    class_weight : dict, "balanced" or None, default=None
+        _join_doc(__doc__, _COMMON_DOC)
+        + """    class_weight : dict, "balanced" or None, default=None
 
     Attributes
     ----------
@@ -392,7 +395,7 @@ class RNNRegressor(RegressorMixin, _RNNMixin):
     shape (n_cases,) or (n_cases, n_outputs).
     """
 
-    __doc__ = (__doc__ or "") + _COMMON_DOC
+    __doc__ = _join_doc(__doc__, _COMMON_DOC)
 
     def __init__(
         self,
