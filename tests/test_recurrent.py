@@ -340,3 +340,20 @@ def test_gradient_check_of_a_stacked_bidirectional_masked_network(dtype):
     assert {id(w) for w in network.weight_matrices()} >= {
         id(network.layers[0].params["W_hh_reverse"])
     }
+
+
+@pytest.mark.parametrize(("dtype", "atol"), [(np.float64, 4e-16), (np.float32, 2e-7)])
+def test_the_gates_sigmoid_agrees_with_the_registered_one(dtype, atol):
+    """The gates compute σ as ½ + ½ tanh(x/2): within an ulp or two of ½ of sigmoid()."""
+    from sigmanet import activations
+
+    layer = _built(LSTM(8), 5, dtype)
+    x = (np.random.default_rng(9).standard_normal((50, 1, 5)) * 20).astype(dtype)
+    gates = layer.gate_values(x)
+    W, b = layer.params["W_ih"], layer.params["b_ih"] + layer.params["b_hh"]
+    pre = x[:, 0] @ W.T + b  # the first step: h_0 = 0
+    for index, name in [(0, "input"), (1, "forget"), (3, "output")]:
+        expected = activations.sigmoid(pre[:, index * 8 : (index + 1) * 8])
+        assert gates[name].dtype == dtype
+        np.testing.assert_allclose(gates[name][0, :, 0], expected, rtol=0, atol=atol)
+    assert np.ptp(pre) > 40  # the test reaches both saturated tails
