@@ -699,11 +699,11 @@ class LSTM(_Recurrent):
         # Steps run in a units-major layout, arrays of shape (4H, n) and (H, n): each gate is
         # then a contiguous block of rows. Column blocks of (n, 4H) arrays are strided, and
         # NumPy's elementwise loops run several times slower on them.
-        a = self._preactivation_input(xs, suffix)  # (T, n, 4H): x W_ihᵀ + b_ih
-        b_hh = self.params.get("b_hh" + suffix)
-        if b_hh is not None:
-            a += b_hh  # once for all steps, not once per step
-        a = np.ascontiguousarray(a.transpose(0, 2, 1))  # (T, 4H, n), becomes a_t
+        # W_ih x_tᵀ for every step: T products of (4H, D) by (D, n), already units-major
+        a = np.matmul(self.params["W_ih" + suffix], xs.transpose(0, 2, 1))  # (T, 4H, n)
+        if self.use_bias:  # both biases once for all steps, not once per step
+            bias = self.params["b_ih" + suffix] + self.params["b_hh" + suffix]
+            a += bias[:, None]
         gates = np.empty_like(a)  # i, f, g, o after their activations
         h = np.empty((T + 1, H, n), dtype=self.dtype)
         c = np.empty((T + 1, H, n), dtype=self.dtype)
@@ -793,9 +793,15 @@ class LSTM(_Recurrent):
             if self._cut(t, T):
                 dh.fill(0)
                 dc.fill(0)
-        da_rows = np.ascontiguousarray(da.transpose(0, 2, 1))  # (T, n, 4H)
-        h_prev = np.ascontiguousarray(h[:-1].transpose(0, 2, 1))  # (T, n, H)
-        dx = self._accumulate(suffix, xs, h_prev, da_rows, da_rows)
+        # ∂L/∂W_ih = Σ_t δa_t x_t, ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ, ∂L/∂b = Σ_t δa_t 1,
+        # ∂L/∂x_t = (W_ihᵀ δa_t)ᵀ: units-major products, no transposed copy of δa
+        grads = self.grads
+        np.sum(np.matmul(da, xs), axis=0, out=grads["W_ih" + suffix])
+        np.sum(np.matmul(da, h[:-1].transpose(0, 2, 1)), axis=0, out=grads["W_hh" + suffix])
+        if self.use_bias:
+            np.sum(np.matmul(da, np.ones(n, dtype=self.dtype)), axis=0, out=grads["b_ih" + suffix])
+            grads["b_hh" + suffix][...] = grads["b_ih" + suffix]
+        dx = np.matmul(self.params["W_ih" + suffix].T, da).transpose(0, 2, 1)  # (T, n, D)
         kept = None if keep is None else keep.transpose(0, 2, 1)
         return dx, (dh.T.copy(), dc.T.copy()), kept
 
