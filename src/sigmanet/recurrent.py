@@ -35,6 +35,10 @@ uniform per gate for ``W_ih``, orthogonal per gate for ``W_hh`` (Saxe et al. 201
 and the LSTM's forget-gate bias at 1 (Jozefowicz et al. 2015), all from the generator given to
 :meth:`~sigmanet.layers.Layer.build`.
 
+A gate whose activation is the sigmoid computes it as ``σ(x) = ½ + ½ tanh(x/2)``, an identity
+NumPy evaluates with its vectorised tanh, several times faster than the exp-based form; its
+absolute error is within about an ulp of ½ and its values lie in [0, 1].
+
 References
 ----------
 Hochreiter & Schmidhuber (1997), Long short-term memory. Gers, Schmidhuber & Cummins (2000),
@@ -461,7 +465,6 @@ class _Recurrent(Layer):
         h_prev: np.ndarray,
         da_input: np.ndarray,
         da_hidden: np.ndarray,
-        need_dx: bool = True,
     ) -> np.ndarray:
         """Fill the parameter gradients from every step's pre-activation gradients at once.
 
