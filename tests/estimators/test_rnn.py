@@ -157,3 +157,15 @@ def test_full_batch_and_plain_gradient_descent_solvers(solver, cell, expected):
     y = X[:, 0, -2:].sum(axis=1)  # the sum of the last two points of the first channel
     reg = RNNRegressor(cell, hidden_size=6, solver=solver, max_iter=60, alpha=1e-3, random_state=0)
     assert reg.fit(X, y).score(X, y) > expected
+
+
+def test_a_warm_start_after_a_change_of_the_layers_is_refused():
+    X, y = _series(n=20)
+    clf = RNNClassifier(hidden_size=3, max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    clf.set_params(max_iter=3).fit(X, y)  # the same layers: continues
+    assert clf.n_iter_ == 5
+    for change in ({"cell": "gru"}, {"hidden_size": 4}, {"bidirectional": True}, {"truncate": 2}):
+        refused = RNNClassifier(hidden_size=3, max_iter=2, warm_start=True, random_state=0)
+        refused.fit(X, y).set_params(**change)
+        with pytest.raises(ValueError, match="the layers changed since the last fit"):
+            refused.fit(X, y)

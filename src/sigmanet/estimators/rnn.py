@@ -93,6 +93,17 @@ class _RNNMixin(BaseNetworkEstimator):
         if self.clip_norm is not None:
             _positive("clip_norm", self.clip_norm)
 
+    def _architecture(self) -> dict[str, Any]:
+        # truncate and clip_norm are options of the layers too: a warm start keeps the layers
+        return {
+            "cell": self.cell,
+            "hidden_size": int(self.hidden_size),
+            "num_layers": int(self.num_layers),
+            "bidirectional": bool(self.bidirectional),
+            "truncate": self.truncate,
+            "clip_norm": self.clip_norm,
+        }
+
     def _build_layers(self, n_features: int, n_outputs: int) -> list[Layer]:
         cell = CELLS[self.cell]
         layers: list[Layer] = []
