@@ -97,7 +97,8 @@ def test_partial_fit_class_weight_and_validation_data():
     clf = RNNClassifier(hidden_size=4, random_state=0, class_weight="balanced")
     clf.partial_fit(X, y, classes=[0, 1])
     clf.partial_fit(X, y)
-    assert clf.n_iter_ == 2
+    # the MLPs' (and scikit-learn's) counts: n_iter_ the epochs of the last call
+    assert clf.n_iter_ == 1 and len(clf.loss_curve_) == 2
     with pytest.raises(ValueError, match="classes must be passed"):
         RNNClassifier().partial_fit(X, y)
     fitted = RNNClassifier(hidden_size=4, max_iter=3, random_state=0).fit(
@@ -163,9 +164,30 @@ def test_a_warm_start_after_a_change_of_the_layers_is_refused():
     X, y = _series(n=20)
     clf = RNNClassifier(hidden_size=3, max_iter=2, warm_start=True, random_state=0).fit(X, y)
     clf.set_params(max_iter=3).fit(X, y)  # the same layers: continues
-    assert clf.n_iter_ == 5
+    assert clf.n_iter_ == 3 and len(clf.loss_curve_) == 5
     for change in ({"cell": "gru"}, {"hidden_size": 4}, {"bidirectional": True}, {"truncate": 2}):
         refused = RNNClassifier(hidden_size=3, max_iter=2, warm_start=True, random_state=0)
         refused.fit(X, y).set_params(**change)
         with pytest.raises(ValueError, match="the layers changed since the last fit"):
             refused.fit(X, y)
+
+
+def test_the_mlps_rules_of_warm_starts_partial_fit_verbose_and_sparse_input(capsys):
+    from scipy import sparse
+
+    X, y = _series(n=20)
+    clf = RNNClassifier(hidden_size=3, max_iter=2, warm_start=True, random_state=0).fit(X, y)
+    with pytest.raises(ValueError, match="warm_start can only be used where `y` has the same"):
+        clf.fit(X, np.where(y == 1, 2, y))
+    # as the MLPs and scikit-learn: no partial_fit with the full-batch solver
+    for estimator in (RNNClassifier(solver="lbfgs"), RNNRegressor(solver="lbfgs")):
+        assert not hasattr(estimator, "partial_fit")
+    assert hasattr(RNNRegressor(), "partial_fit")
+    # verbose=True prints scikit-learn's line per epoch
+    RNNRegressor(hidden_size=3, max_iter=2, verbose=True, random_state=0).fit(X, y.astype(float))
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split(",")[0] for line in lines] == ["Iteration 1", "Iteration 2"]
+    # the tag says what fit does: a sparse table is refused with scikit-learn's message
+    assert not RNNClassifier().__sklearn_tags__().input_tags.sparse
+    with pytest.raises(TypeError, match="Sparse data was passed"):
+        RNNClassifier(hidden_size=3, max_iter=1).fit(sparse.csr_matrix(X[:, 0]), y)

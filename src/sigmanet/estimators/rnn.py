@@ -11,8 +11,11 @@ They take input the way time-series libraries pass it:
   unequal lengths, as aeon passes them. They are padded at the end, and the padding neither
   changes the state nor receives gradient, so each series is read up to its own last point.
 
-The training machinery (solvers, schedules, early stopping, callbacks, ``class_weight``, the
-progress bar, ``partial_fit``) is the MLPs', with the same meanings.
+The training machinery (solvers, schedules, early stopping, callbacks, ``class_weight``,
+``verbose``, ``partial_fit``, the warm-start rules and the counting of ``n_iter_``) is the MLPs',
+with the same meanings. The recurrent layers start from their own initialisation (see
+:mod:`sigmanet.recurrent`); there is no ``weight_init``. Series are dense: sparse input is
+refused.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ from sklearn.utils.validation import (
 )
 
 from sigmanet.estimators._base import BaseNetworkEstimator, _one_of, _positive
-from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
+from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor, _stochastic_solver
 from sigmanet.layers import Dense, Layer
 from sigmanet.recurrent import GRU, LSTM, SimpleRNN
 
@@ -207,6 +210,9 @@ class _RNNMixin(BaseNetworkEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.three_d_array = True
+        # a series is dense: scipy.sparse has no 3-D arrays, and a sparse table is refused
+        # with scikit-learn's message (the MLPs' sparse input does not carry over)
+        tags.input_tags.sparse = False
         return tags
 
 
@@ -365,12 +371,17 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
         """
         return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None):
-        """One epoch over ``(X, y)`` from the current weights; ``classes`` on the first call."""
+        """One epoch over ``(X, y)`` from the current weights; ``classes`` on the first call.
+
+        Only for the stochastic solvers (the attribute does not exist with ``"lbfgs"``).
+        """
         return MLPClassifier.partial_fit(self, X, y, classes, sample_weight)
 
     # The output layer is the MLP classifier's: the same targets, losses and predictions.
     _encode_targets = MLPClassifier._encode_targets
+    _check_warm_start_targets = MLPClassifier._check_warm_start_targets
     _output_loss = MLPClassifier._output_loss
     _score_network = MLPClassifier._score_network
     _labels = MLPClassifier._labels
@@ -485,14 +496,19 @@ class RNNRegressor(RegressorMixin, _RNNMixin):
         (n_cases, n_outputs); the arguments are those of :meth:`RNNClassifier.fit`."""
         return self._fit(X, y, sample_weight, callbacks=callbacks, validation_data=validation_data)
 
+    @available_if(_stochastic_solver)
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> RNNRegressor:
-        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state."""
+        """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
+
+        Only for the stochastic solvers (the attribute does not exist with ``"lbfgs"``).
+        """
         return self._fit(X, y, sample_weight, incremental=True)
 
     # The output layer is the MLP regressor's.
     _encode_targets = MLPRegressor._encode_targets
     _output_loss = MLPRegressor._output_loss
     _score_network = MLPRegressor._score_network
+    _inverse_link = MLPRegressor._inverse_link
     predict = MLPRegressor.predict
 
     def __sklearn_tags__(self):
