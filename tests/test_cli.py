@@ -1664,3 +1664,36 @@ def test_a_finite_divergence_is_one_error_line_with_advice(model, extra, data, t
     assert "a smaller --learning-rate-init" in line
     assert ("--standardize" in line) == ("--standardize" not in extra)
     assert not saved.exists()  # nothing is saved from a diverged fit
+
+
+# -- recurrent networks ----------------------------------------------------------------------
+
+
+def test_plot_gradients_through_time(tmp_path, capsys):
+    output = tmp_path / "through_time.png"
+    assert main(["plot", "gradients-through-time", "--steps", "60", "--output", str(output)]) == 0
+    assert output.read_bytes().startswith(PNG_MAGIC)
+    rows = dict(re.findall(r"^\s+(rnn|lstm)\s+(.*)$", capsys.readouterr().out, re.MULTILINE))
+    rnn, lstm = ([float(v) for v in rows[cell].split()] for cell in ("rnn", "lstm"))
+    assert rnn[0] == pytest.approx(lstm[0])  # the same gradient at the loss
+    assert lstm[-1] > 100 * rnn[-1]  # 59 steps back the LSTM keeps far more of it
+    assert main(["plot", "gradients-through-time", "--cells", "rnn,cnn", "--output", str(output)])
+    assert "unknown cell(s) ['cnn']" in _error_line(capsys)
+
+
+def test_info_shows_the_recurrent_layers(tmp_path, capsys):
+    from sigmanet import RNNClassifier
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((12, 3, 7)), np.arange(12) % 2
+    model = RNNClassifier("gru", hidden_size=4, bidirectional=True, max_iter=2, random_state=0)
+    with pytest.warns(Warning):  # two epochs do not converge
+        model.fit(X, y)
+    path = persistence.save(model, tmp_path / "gru.safetensors")
+    assert main(["info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "RNNClassifier" in out and "GRU(tanh)" in out and "Dense" in out
+    assert "W_ih (12, 3)" in out and "W_hh (12, 4)" in out
+    assert "[216]" in out  # 2 directions × (12·3 + 12·4 + 12 + 12)
+    assert re.search(r"n_channels_\)\s*│\s*3\b", out)
+    assert re.search(r"cell\s*│\s*'?gru", out)

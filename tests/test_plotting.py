@@ -287,3 +287,25 @@ def test_save_figure_refuses_an_unknown_extension(tmp_path):
     with pytest.raises(ValueError, match=r"\.png, \.svg, \.pdf"):
         save_figure(figure, tmp_path / "picture.jpeg")
     assert not (tmp_path / "picture.jpeg").exists()
+
+
+def test_gradients_through_time_draws_one_line_per_cell(tmp_path):
+    from sigmanet.diagnostics import gradients_through_time
+    from sigmanet.plotting import plot_gradients_through_time
+
+    norms = gradients_through_time(("rnn", "lstm"), steps=30, units=8)
+    figure = plot_gradients_through_time(norms, title="demo")
+    (ax,) = figure.axes
+    assert ax.get_yscale() == "log"
+    lines = {line.get_label(): line for line in ax.lines}
+    assert set(lines) == {"tanh RNN", "LSTM"}
+    # x counts the steps back from the loss; y is the norm at that step
+    np.testing.assert_array_equal(lines["LSTM"].get_xdata(), np.arange(30)[::-1])
+    np.testing.assert_array_equal(lines["LSTM"].get_ydata(), norms["lstm"])
+    save_figure(figure, tmp_path / "through_time.svg")
+    computed = plot_gradients_through_time(cells=("gru",), steps=5, units=3)
+    assert [line.get_label() for line in computed.axes[0].lines] == ["GRU"]
+    with pytest.raises(ValueError, match="non-empty 1-D array"):
+        plot_gradients_through_time({"rnn": np.ones((2, 2))})
+    with pytest.raises(ValueError, match="only used when norms is not given"):
+        plot_gradients_through_time(norms, steps=3)

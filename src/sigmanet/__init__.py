@@ -19,6 +19,7 @@ from sigmanet import (
     losses,
     optimizers,
     preprocessing,
+    recurrent,
     schedules,
 )
 from sigmanet import persistence as _persistence
@@ -26,6 +27,8 @@ from sigmanet.estimators import (
     LogisticRegression,
     MLPClassifier,
     MLPRegressor,
+    RNNClassifier,
+    RNNRegressor,
     SoftmaxRegression,
 )
 from sigmanet.exceptions import DivergenceError, GradientCheckError, ModelFileError, SigmanetError
@@ -55,6 +58,8 @@ __all__ = [
     "MLPClassifier",
     "MLPRegressor",
     "ModelFileError",
+    "RNNClassifier",
+    "RNNRegressor",
     "Sequential",
     "SigmanetError",
     "SoftmaxRegression",
@@ -68,6 +73,7 @@ __all__ = [
     "optimizers",
     "preprocessing",
     "read_metadata",
+    "recurrent",
     "save",
     "schedules",
 ]

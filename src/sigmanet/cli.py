@@ -1432,6 +1432,8 @@ def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     summary.add_column("property")
     summary.add_column("value")
     summary.add_row("inputs (n_features_in_)", _fmt(getattr(estimator, "n_features_in_", None)))
+    if hasattr(estimator, "n_channels_"):
+        summary.add_row("channels per time step (n_channels_)", _fmt(estimator.n_channels_))
     if hasattr(estimator, "classes_"):
         classes = np.asarray(estimator.classes_).tolist()
         shown = ", ".join(map(str, classes[:12])) + (" ..." if len(classes) > 12 else "")
@@ -1445,6 +1447,10 @@ def cmd_info(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     for name in (
         "hidden_layer_sizes",
         "activation",
+        "cell",
+        "hidden_size",
+        "num_layers",
+        "bidirectional",
         "solver",
         "alpha",
         "C",
@@ -1601,6 +1607,8 @@ def cmd_plot(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             feature_names=features,
             name=type(inputs.estimator).__name__,
         )
+    elif args.plot == "gradients-through-time":
+        figure = _through_time_figure(args, stdout)
     else:  # gradient-flow
         figure = _gradient_flow_figure(args, stdout, stderr)
     _save(figure, output, stderr)
@@ -1660,6 +1668,28 @@ def _gradient_flow_figure(args: argparse.Namespace, stdout: Any, stderr: Any) ->
     return plotting.plot_gradient_flow(
         recorders,
         title=f"gradient flow: {args.depth}×{args.width} sigmoid vs relu on {name}",
+    )
+
+
+def _through_time_figure(args: argparse.Namespace, stdout: Any) -> Any:
+    from sigmanet import plotting
+    from sigmanet.diagnostics import gradients_through_time
+
+    try:
+        norms = gradients_through_time(
+            args.cells, steps=args.steps, units=args.units, random_state=args.random_state
+        )
+    except ValueError as error:
+        raise CommandError(f"--cells: {error}") from error
+    console = _console(stdout)
+    console.print(f"‖dL/dh_t‖ with the loss at step {args.steps}, {args.units} units:")
+    marks = sorted({0, min(10, args.steps - 1), min(50, args.steps - 1), args.steps - 1})
+    console.print("  steps back " + "  ".join(f"{back:>8d}" for back in marks))
+    for cell, curve in norms.items():
+        values = "  ".join(f"{curve[args.steps - 1 - back]:8.1e}" for back in marks)
+        console.print(f"  {cell:<10} {values}")
+    return plotting.plot_gradients_through_time(
+        norms, title=f"gradients through time over {args.steps} steps"
     )
 
 
@@ -1880,7 +1910,8 @@ info and plot read back.""",
   sigmanet plot activations --names sigmoid,tanh,relu --output activations.png
   sigmanet plot loss iris.safetensors --output loss.svg
   sigmanet plot boundary model.safetensors two_features.csv --target label --output regions.png
-  sigmanet plot gradient-flow --output gradient_flow.png""",
+  sigmanet plot gradient-flow --output gradient_flow.png
+  sigmanet plot gradients-through-time --output through_time.png""",
     "activations": """example:
   sigmanet plot activations --names sigmoid,tanh --derivatives 0,1 --output activations.svg""",
     "loss": """example:
@@ -1890,6 +1921,9 @@ info and plot read back.""",
     "gradient-flow": """example:
   sigmanet plot gradient-flow --depth 6 --width 32 --epochs 3 --output gradient_flow.png
   sigmanet plot gradient-flow --data cancer.csv --target diagnosis --output flow.svg""",
+    "gradients-through-time": """example:
+  sigmanet plot gradients-through-time --steps 100 --output through_time.png
+  sigmanet plot gradients-through-time --cells rnn,lstm,gru --output through_time.svg""",
     "trace": """example:
   sigmanet trace
   sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5""",
@@ -2108,7 +2142,28 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
         "--epochs", type=_positive_int, default=3, metavar="N", help="epochs (default 3)"
     )
     flow.add_argument("--random-state", type=int, default=0, metavar="SEED")
-    for sub in (activations, loss, boundary, flow):
+    through_time = _add_command(
+        plots,
+        "gradients-through-time",
+        "vanishing gradients through time: tanh RNN vs LSTM",
+        "The norm of dL/dh_t against the steps between h_t and the loss, for a freshly "
+        "initialised tanh RNN and LSTM on the same random sequences.",
+    )
+    through_time.add_argument(
+        "--steps", type=_positive_int, default=100, metavar="T", help="time steps (default 100)"
+    )
+    through_time.add_argument(
+        "--units", type=_positive_int, default=32, metavar="N", help="state width (default 32)"
+    )
+    through_time.add_argument(
+        "--cells",
+        type=_name_list,
+        default=["rnn", "lstm"],
+        metavar="A,B",
+        help="cells among rnn, lstm, gru (default rnn,lstm)",
+    )
+    through_time.add_argument("--random-state", type=int, default=0, metavar="SEED")
+    for sub in (activations, loss, boundary, flow, through_time):
         sub.add_argument(
             "--output", required=True, metavar="FILE", help="image file: .png, .svg or .pdf"
         )

@@ -13,14 +13,18 @@ he_uniform              U(-a, a), a = sqrt(6 / fan_in)            He et al. 2015
 he_normal               N(0, 2 / fan_in)                          He et al. 2015
 lecun_uniform           U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1998
 lecun_normal            N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
+orthogonal              Q of the QR factorisation of a Gaussian   Saxe et al. 2014
 zeros                   0                                         (biases; linear models)
 ======================  =======================================  ===============================
 
-Glorot suits sigmoid/tanh, He suits the ReLU family, LeCun normal suits SELU.
+Glorot suits sigmoid/tanh, He suits the ReLU family, LeCun normal suits SELU. Orthogonal
+matrices suit the recurrent weights of RNNs: every singular value is 1, so repeated
+multiplication through time neither shrinks nor grows the state at the start.
 
 Every initializer takes an optional ``shape``: the array drawn, ``(fan_in, fan_out)`` by
 default. A bias drawn with ``shape=(fan_out,)`` and the fans of its weight matrix gets the
-weights' distribution, as scikit-learn's MLP initialises its intercepts.
+weights' distribution, as scikit-learn's MLP initialises its intercepts (``orthogonal``, which
+only has matrices to give, refuses a shape of fewer than two axes).
 """
 
 from __future__ import annotations
@@ -120,6 +124,37 @@ def lecun_normal(
     return _normal(np.sqrt(1.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
+def orthogonal(
+    fan_in: int,
+    fan_out: int,
+    rng: np.random.Generator,
+    dtype: Any = np.float64,
+    shape: tuple[int, ...] | None = None,
+):
+    """A (semi-)orthogonal matrix: orthonormal columns (or rows, if it has more columns).
+
+    ``Q`` of the QR factorisation of a standard Gaussian matrix, with the signs of ``R``'s
+    diagonal moved into ``Q`` so that ``Q`` is uniformly distributed over the orthogonal
+    matrices (Mezzadri 2007); Saxe et al. (2014) for its use as an initialisation. The fans
+    do not scale it. A ``shape`` of more than two axes is drawn as the matrix
+    ``(prod(shape[:-1]), shape[-1])``; one of fewer axes (a bias) has no orthogonality to
+    give and is refused.
+    """
+    shape = (fan_in, fan_out) if shape is None else tuple(int(n) for n in shape)
+    if len(shape) < 2:
+        raise ValueError(
+            f"the orthogonal initializer draws matrices; got shape={shape}. Initialise biases "
+            "with another initializer (e.g. zeros)."
+        )
+    n_rows, n_cols = int(np.prod(shape[:-1])), shape[-1]
+    rows, cols = max(n_rows, n_cols), min(n_rows, n_cols)
+    q, r = np.linalg.qr(rng.standard_normal(size=(rows, cols)))
+    q *= np.sign(np.diag(r))  # a zero diagonal entry has probability 0
+    if n_rows < n_cols:
+        q = q.T
+    return np.ascontiguousarray(q.reshape(shape), dtype=dtype)
+
+
 def zeros(
     fan_in: int,
     fan_out: int,
@@ -141,6 +176,7 @@ _REGISTRY: dict[str, Initializer] = {
     "he_normal": he_normal,
     "lecun_uniform": lecun_uniform,
     "lecun_normal": lecun_normal,
+    "orthogonal": orthogonal,
     "zeros": zeros,
 }
 

@@ -131,6 +131,10 @@ class Layer:
         """The constructor arguments, JSON-serialisable (for model files)."""
         return {}
 
+    def weight_names(self) -> list[str]:
+        """The keys of ``params`` that are weight matrices, which an L2 penalty acts on."""
+        return []
+
     # -- computation ------------------------------------------------------------------------
     def forward(
         self, x: Any, training: bool = False, *, overwrite_input: bool = False
@@ -248,6 +252,9 @@ class Dense(Layer):
             bias = self.bias_initializer
             config["bias_initializer"] = bias if isinstance(bias, str) else "custom"
         return config
+
+    def weight_names(self) -> list[str]:
+        return ["W"]
 
     def _build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> int:
         init = _initializers.get(self.initializer)
@@ -407,6 +414,9 @@ class Maxout(Layer):
     def get_config(self) -> dict[str, Any]:
         init = self.initializer if isinstance(self.initializer, str) else "custom"
         return {"units": self.units, "pieces": self.pieces, "initializer": init}
+
+    def weight_names(self) -> list[str]:
+        return ["W"]
 
     def _build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> int:
         init = _initializers.get(self.initializer)

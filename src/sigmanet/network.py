@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from sigmanet._arrays import as_float_input, is_sparse
-from sigmanet.layers import Dense, Layer, Maxout
+from sigmanet.layers import Layer
 
 __all__ = ["Sequential"]
 
@@ -204,12 +204,13 @@ class Sequential:
                 yield f"{index}.{name}", value
 
     def weight_matrices(self) -> list[np.ndarray]:
-        """The ``W`` of every Dense and Maxout layer: what an L2 penalty acts on."""
-        return [layer.params["W"] for layer in self.layers if isinstance(layer, Dense | Maxout)]
+        """The weight matrices every layer declares (:meth:`Layer.weight_names`): the ``W`` of
+        Dense and Maxout, the ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
+        return [layer.params[name] for layer in self.layers for name in layer.weight_names()]
 
     def weight_gradients(self) -> list[np.ndarray]:
         """The gradients of :meth:`weight_matrices`, in the same order."""
-        return [layer.grads["W"] for layer in self.layers if isinstance(layer, Dense | Maxout)]
+        return [layer.grads[name] for layer in self.layers for name in layer.weight_names()]
 
     @property
     def n_parameters(self) -> int:

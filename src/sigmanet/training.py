@@ -323,8 +323,11 @@ def _resolve_batch_size(batch_size: Any, n_samples: int) -> int:
 
 
 def _check_lengths(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None, what: str) -> None:
-    if X.ndim != 2:
-        raise ValueError(f"{what} X must be 2-D (n_samples, n_features); got shape {X.shape}.")
+    if X.ndim not in (2, 3):
+        raise ValueError(
+            f"{what} X must be 2-D (n_samples, n_features), or 3-D (n_samples, n_timesteps, "
+            f"n_features) for recurrent networks; got shape {X.shape}."
+        )
     if y.shape[0] != X.shape[0]:
         raise ValueError(
             f"{what} X and y have different numbers of samples: {X.shape[0]} and {y.shape[0]}."
@@ -426,9 +429,9 @@ def train(
     n_samples = X.shape[0]
     if n_samples == 0:
         raise ValueError("Training data is empty: X has 0 samples.")
-    if network.input_dim != X.shape[1]:
+    if network.input_dim != X.shape[-1]:
         raise ValueError(
-            f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
+            f"X has {X.shape[-1]} features, but the network expects {network.input_dim}."
         )
     if int(epochs) != epochs or epochs < 0:
         raise ValueError(f"epochs must be a non-negative integer; got {epochs!r}.")
@@ -687,9 +690,9 @@ class FullBatchObjective:
         _check_lengths(X, y, weight, "Training")
         if X.shape[0] == 0:
             raise ValueError("Training data is empty: X has 0 samples.")
-        if X.shape[1] != network.input_dim:
+        if X.shape[-1] != network.input_dim:
             raise ValueError(
-                f"X has {X.shape[1]} features, but the network expects {network.input_dim}."
+                f"X has {X.shape[-1]} features, but the network expects {network.input_dim}."
             )
         if not (isinstance(l2, numbers.Real) and math.isfinite(l2) and l2 >= 0):
             raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")

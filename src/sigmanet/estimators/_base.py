@@ -390,7 +390,7 @@ class BaseNetworkEstimator(BaseEstimator):
         if first:
             self._rng = np.random.default_rng(self.random_state)
             n_outputs = targets.shape[1] if targets.ndim == 2 else len(self.classes_)
-            self._initialise(X.shape[1], n_outputs, dtype)
+            self._initialise(X.shape[-1], n_outputs, dtype)
         if self.network_.dtype != dtype:
             X = _in_model_dtype(X, self.network_.dtype)
             if targets.dtype.kind == "f":
@@ -586,12 +586,7 @@ class BaseNetworkEstimator(BaseEstimator):
             val_for_loss = (X_val, t_val, w_val)
         elif validation_data is not None:
             X_val, y_val = validation_data[0], np.asarray(validation_data[1])
-            X_val = _in_model_dtype(
-                validate_data(
-                    self, X_val, reset=False, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
-                ),
-                self.network_.dtype,
-            )
+            X_val = self._input(X_val)
             validation = (X_val, y_val, None)
             val_for_loss = (X_val, self._encode_targets(y_val, False), None)
             if self.validation_scores_ is None:
@@ -793,8 +788,7 @@ class BaseNetworkEstimator(BaseEstimator):
             raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
         self._restore_extra_state(meta)
         self._rng = np.random.default_rng(self.random_state)
-        self.n_features_in_ = int(meta["n_features_in_"])
-        self._initialise(self.n_features_in_, int(meta["n_outputs_"]), dtype)
+        self._initialise(self._input_width(meta), int(meta["n_outputs_"]), dtype)
         expected = dict(self.network_.named_parameters())
         if set(arrays) != {f"param.{name}" for name in expected}:
             raise ValueError(
@@ -812,6 +806,9 @@ class BaseNetworkEstimator(BaseEstimator):
         for name in self._STATE_SCALARS:
             if name in meta:
                 setattr(self, name, meta[name])
+        if getattr(self, "n_features_in_", None) is None:
+            # only the sequence models, fitted on 3-D input, have no table width
+            self.__dict__.pop("n_features_in_", None)
         for name in self._STATE_LISTS:
             if name in meta:
                 setattr(self, name, None if meta[name] is None else list(meta[name]))
@@ -822,6 +819,12 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _restore_extra_state(self, meta: dict[str, Any]) -> None:
         return None
+
+    def _input_width(self, meta: dict[str, Any]) -> int:
+        """The network's input width from a model file's metadata."""
+        if meta.get("n_features_in_") is None:
+            raise ValueError("the model file's state has no n_features_in_.")
+        return int(meta["n_features_in_"])
 
 
 def _in_model_dtype(X: Any, dtype: np.dtype[Any]) -> Any:
