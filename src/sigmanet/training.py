@@ -38,6 +38,7 @@ __all__ = [
     "LambdaCallback",
     "block_sums",
     "minimize_lbfgs",
+    "objective_from_sums",
     "train",
     "train_lbfgs",
 ]
@@ -625,8 +626,6 @@ class FullBatchObjective:
         total = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
         self.l2: float = float(l2)
         self.penalty: float = float(l2) / total if total > 0 else 0.0
-        self._weights: list[np.ndarray] = network.weight_matrices()
-        self._weight_grads: list[np.ndarray] = network.weight_gradients()
 
     def __call__(self) -> float:
         """``J`` at the current parameters; ``∂J/∂θ`` is left in ``network.flat_gradients()``."""
@@ -649,19 +648,25 @@ class FullBatchObjective:
         ValueError
             If the rows' total weight ``S`` is not positive.
         """
-        total = float(sums.weight)
-        if not total > 0:
-            raise ValueError(f"The rows' total sample weight must be positive; got {total}.")
-        flat_grads = self.network.flat_gradients()
-        flat_grads[...] = sums.gradient / total
-        value = float(sums.loss) / total
-        penalty = self.l2 / total
-        if penalty > 0:
-            for w, g in zip(self._weights, self._weight_grads, strict=True):
-                g += penalty * w  # a Python-float scalar keeps float32 float32
-            squares = [float(np.vdot(w, w)) for w in self._weights]
-            value += 0.5 * penalty * math.fsum(squares)
-        return value
+        return objective_from_sums(self.network, sums, self.l2)
+
+
+def objective_from_sums(network: Sequential, sums: BlockSums, l2: float = 0.0) -> float:
+    """The full-batch objective ``J`` from the sums over all rows; see
+    :meth:`FullBatchObjective.from_sums`, which this is without rows of its own."""
+    total = float(sums.weight)
+    if not total > 0:
+        raise ValueError(f"The rows' total sample weight must be positive; got {total}.")
+    flat_grads = network.flat_gradients()
+    flat_grads[...] = sums.gradient / total
+    value = float(sums.loss) / total
+    penalty = float(l2) / total
+    if penalty > 0:
+        for w, g in zip(network.weight_matrices(), network.weight_gradients(), strict=True):
+            g += penalty * w  # a Python-float scalar keeps float32 float32
+        squares = [float(np.vdot(w, w)) for w in network.weight_matrices()]
+        value += 0.5 * penalty * math.fsum(squares)
+    return value
 
 
 @dataclass
