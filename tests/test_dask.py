@@ -4,6 +4,8 @@ import sys
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
 
 import sigmanet
 from sigmanet import LogisticRegression, SoftmaxRegression
@@ -119,7 +121,9 @@ def test_what_fit_refuses(client):
     X_d, y_d = da.from_array(X), da.from_array(y)
     with pytest.raises(ValueError, match="solver='lbfgs'"):
         sdask.fit(LogisticRegression(solver="sgd"), X_d, y_d)
-    with pytest.raises(TypeError, match="LogisticRegression and SoftmaxRegression"):
+    with pytest.raises(TypeError, match="got Pipeline"):
+        sdask.fit(make_pipeline(LogisticRegression()), X_d, y_d)
+    with pytest.raises(ValueError, match="solver='lbfgs'"):
         sdask.fit(sigmanet.MLPClassifier(), X_d, y_d)
     with pytest.raises(TypeError, match="must be a Dask array"):
         sdask.fit(LogisticRegression(), X, y_d)
@@ -176,3 +180,44 @@ def test_worker_processes_on_the_loopback_give_the_same_fit():
         )
     assert cluster.status.name == "closed"
     assert _relative(fitted.coef_, in_memory.coef_) < 1e-10
+
+
+@pytest.mark.parametrize(
+    ("model", "target"),
+    [
+        (sigmanet.MLPClassifier(hidden_layer_sizes=(8,), alpha=1e-3), "classes"),
+        (sigmanet.MLPClassifier(hidden_layer_sizes=(6, 4), class_weight="balanced"), "binary"),
+        (sigmanet.MLPRegressor(hidden_layer_sizes=(8,), activation="tanh"), "two outputs"),
+    ],
+)
+def test_an_lbfgs_mlp_fits_as_in_memory(client, model, target):
+    # The same start (random_state) and the same objective. A non-convex fit amplifies the
+    # rounding of a different summation order from one iteration to the next, so the check
+    # runs 25 iterations (over hundreds the two runs can drift to different nearby weights).
+    X, labels = _data(n=1500, d=5, classes=3)
+    y = {
+        "classes": labels,
+        "binary": labels == "a",
+        "two outputs": np.column_stack([np.sin(X[:, 0]), X[:, 1] * X[:, 2]]),
+    }[target]
+    params = {**model.get_params(), "solver": "lbfgs", "max_iter": 25, "random_state": 0}
+    with pytest.warns(ConvergenceWarning, match="L-BFGS did not converge"):
+        in_memory = type(model)(**params).fit(X, y)
+    X_d = da.from_array(X, chunks=(400, 5))
+    y_d = da.from_array(y, chunks=300)
+    with pytest.warns(ConvergenceWarning, match="L-BFGS did not converge"):
+        fitted = sdask.fit(type(model)(**params), X_d, y_d, client=client)
+    assert fitted.n_iter_ == in_memory.n_iter_ == 25
+    got_all = fitted.coefs_ + fitted.intercepts_
+    for got, expected in zip(got_all, in_memory.coefs_ + in_memory.intercepts_, strict=True):
+        assert _relative(got, expected) < 1e-7
+    assert fitted.loss_ == pytest.approx(in_memory.loss_, rel=1e-9)
+    np.testing.assert_array_equal(sdask.predict(fitted, X_d).compute(), fitted.predict(X))
+
+
+def test_an_mlp_with_dropout_is_refused(client):
+    X, y = _data(n=100)
+    with pytest.raises(ValueError, match="dropout=0"):
+        sdask.fit(
+            sigmanet.MLPClassifier(solver="lbfgs", dropout=0.2), da.from_array(X), da.from_array(y)
+        )

@@ -1,6 +1,7 @@
 r"""Exact full-batch training on a Dask cluster, and prediction on Dask arrays block by block.
 
-The full-batch objective of logistic and softmax regression is a sum over rows,
+The full-batch objective of logistic and softmax regression, and of an MLP trained by
+L-BFGS, is a sum over rows,
 
 .. math:: J(θ) = \frac{1}{S}\sum_i w_i\,\ell_i(θ) + \frac{\mathrm{l2}}{2S}\lVert W\rVert^2,
           \qquad S = \sum_i w_i,
@@ -23,7 +24,11 @@ up. :func:`fit` does exactly that, in the pattern of Spark MLlib's ``treeAggrega
 
 The result is an ordinary fitted estimator (``predict``, ``save``, ``load`` unchanged) with the
 coefficients the in-memory fit finds on the same rows: the two differ only in the order the
-floating-point sums are added (about 1e-12 relative in float64 in the tests).
+floating-point sums are added (about 1e-12 relative in float64 in the tests). For an MLP the
+objective is not convex and L-BFGS amplifies that rounding from one iteration to the next:
+the two fits agree to about 1e-12 after 25 iterations, but after hundreds they can end at
+different nearby weights (1e-2 relative was seen after 300), as two in-memory fits on
+differently ordered rows can.
 
 Threads: a worker process started by ``distributed``'s nanny has ``OMP_NUM_THREADS``,
 ``OPENBLAS_NUM_THREADS`` and ``MKL_NUM_THREADS`` set to 1 (its
@@ -38,12 +43,16 @@ Requires the optional extra: ``pip install 'sigmanet[dask]'`` (``dask[distribute
 from __future__ import annotations
 
 import copy
+import functools
 import operator
+import warnings
 from typing import Any
 
 import numpy as np
+from sklearn.exceptions import ConvergenceWarning
 
 from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
+from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
 from sigmanet.exceptions import DivergenceError
 from sigmanet.training import BlockSums, block_sums, minimize_lbfgs, objective_from_sums
 
@@ -52,7 +61,7 @@ __all__ = ["decision_function", "fit", "predict", "predict_proba"]
 #: Rows per forward/backward pass on a worker: 8192 rows of 50 float64 features are 3 MB.
 BLOCK_ROWS = 8192
 
-_SUPPORTED = (LogisticRegression, SoftmaxRegression)
+_SUPPORTED = (LogisticRegression, SoftmaxRegression, MLPClassifier, MLPRegressor)
 
 
 def _dask_array_module() -> Any:
@@ -107,10 +116,10 @@ def _prepare_chunk(
     y: np.ndarray,
     w: np.ndarray | None,
     start: int,
-    classes: np.ndarray,
+    classes: np.ndarray | None,
     table: np.ndarray | None,
     dtype: np.dtype[Any],
-    softmax: bool,
+    encode: Any,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """One chunk as the in-memory fit prepares all rows: X and weights in the model's dtype,
     labels encoded as the model's targets, weights times the class weights."""
@@ -123,26 +132,43 @@ def _prepare_chunk(
         raise ValueError(
             f"X contains NaN or infinity (or values beyond {np.dtype(dtype).name}) in {where}."
         )
-    y = np.asarray(y).ravel()
-    index = np.searchsorted(classes, y)
-    index = np.minimum(index, len(classes) - 1)
-    if not np.array_equal(classes[index], y):
-        raise ValueError(f"y holds labels that are not among the classes found in {where}.")
-    if softmax:
-        targets: np.ndarray = index.astype(np.intp)
-    elif len(classes) == 2:
-        targets = (index == 1).astype(dtype)[:, None]
-    else:
-        targets = np.zeros((len(index), len(classes)), dtype=dtype)
-        targets[np.arange(len(index)), index] = 1
+    y = np.asarray(y)
+    index = None
+    if classes is not None:
+        y = y.ravel()
+        index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
+        if not np.array_equal(classes[index], y):
+            raise ValueError(f"y holds labels that are not among the classes found in {where}.")
+    elif y.dtype.kind not in "fiub" or not np.isfinite(y).all():
+        raise ValueError(f"y must be finite numbers; see {where}.")
+    targets = encode(y)
+    if targets.dtype.kind == "f":
+        targets = targets.astype(dtype, copy=False)
     weight = None
     if w is not None or table is not None:
-        weight = np.ones(len(index), dtype=dtype) if w is None else np.asarray(w, dtype=dtype)
+        weight = np.ones(x.shape[0], dtype=dtype) if w is None else np.asarray(w, dtype=dtype)
         if not np.isfinite(weight).all() or (weight < 0).any():
             raise ValueError(f"sample_weight must be finite and non-negative; see {where}.")
-        if table is not None:
+        if table is not None and index is not None:
             weight = weight * table[index].astype(dtype)
     return x, targets, weight
+
+
+def _encode_linear(y: np.ndarray, classes: np.ndarray, softmax: bool) -> np.ndarray:
+    """Labels as the linear models' targets: class indices (softmax), 0/1 or one-hot."""
+    index = np.searchsorted(classes, y)
+    if softmax:
+        return index.astype(np.intp)
+    if len(classes) == 2:
+        return (index == 1).astype(np.float64)[:, None]
+    one_hot = np.zeros((len(index), len(classes)))
+    one_hot[np.arange(len(index)), index] = 1
+    return one_hot
+
+
+def _encode_with(estimator: Any, y: np.ndarray) -> np.ndarray:
+    """The estimator's own encoding of a chunk's targets, as for a later ``partial_fit``."""
+    return estimator._encode_targets(y, False)
 
 
 def _chunk_sums(
@@ -186,12 +212,17 @@ def fit(
 ) -> Any:
     """Fit ``estimator`` by full-batch L-BFGS on Dask data; the chunks stay on the workers.
 
+    The same objective, start and L-BFGS as the estimator's in-memory ``fit`` on the same rows
+    (an MLP starts from the weights its ``random_state`` draws in memory).
+
     Parameters
     ----------
-    estimator : LogisticRegression or SoftmaxRegression
-        With ``solver="lbfgs"``. Its parameters mean what they mean in memory (``C``,
-        ``penalty``, ``fit_intercept``, ``class_weight``, ``max_iter``, ``tol``); it is fitted
-        afresh (``warm_start`` is not supported here).
+    estimator : LogisticRegression, SoftmaxRegression, MLPClassifier or MLPRegressor
+        With ``solver="lbfgs"`` (and, for an MLP, no dropout). Its parameters mean what they
+        mean in memory (``C``, ``alpha``, ``class_weight``, ``max_iter``, ``tol``, ...); it is
+        fitted afresh (``warm_start`` is not supported here). An MLP classifier takes labels
+        (not a multilabel indicator matrix); an MLP regressor takes y of shape (n_samples,) or
+        (n_samples, n_outputs).
     X : dask array of shape (n_samples, n_features), or a Dask DataFrame
         Rechunked to whole rows if its columns are split. float32 trains in float32, anything
         else in float64.
@@ -219,8 +250,8 @@ def fit(
     da = _dask_array_module()
     if not isinstance(estimator, _SUPPORTED):
         raise TypeError(
-            "sigmanet.dask.fit trains LogisticRegression and SoftmaxRegression; got "
-            f"{type(estimator).__name__}."
+            "sigmanet.dask.fit trains LogisticRegression, SoftmaxRegression, MLPClassifier and "
+            f"MLPRegressor; got {type(estimator).__name__}."
         )
     estimator._check_params()
     if estimator.solver != "lbfgs":
@@ -229,6 +260,12 @@ def fit(
         )
     if estimator.warm_start:
         raise ValueError("sigmanet.dask.fit fits from scratch; set warm_start=False.")
+    mlp = isinstance(estimator, MLPClassifier | MLPRegressor)
+    if mlp and any(rate > 0 for rate in estimator._hidden_spec()[2]):
+        raise ValueError(
+            "sigmanet.dask.fit needs dropout=0: dropout makes every evaluation of the "
+            "full-batch objective random, and each chunk would draw its own masks."
+        )
     if not isinstance(block_rows, int | np.integer) or block_rows < 1:
         raise ValueError(f"block_rows must be a positive int; got {block_rows!r}.")
     client = _client(client)
@@ -238,9 +275,10 @@ def fit(
         raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.")
     _rows_known(X, "X")
     y = _as_dask_array(y, "y", da)
+    regressor = isinstance(estimator, MLPRegressor)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
+    if (y.ndim != 1 and not (regressor and y.ndim == 2)) or y.shape[0] != X.shape[0]:
         raise ValueError(
             f"y must have shape ({X.shape[0]},), one label per row of X; got {y.shape}."
         )
@@ -248,7 +286,7 @@ def fit(
         raise ValueError(f"X is empty: shape {X.shape}.")
     dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
     X = X.rechunk({1: -1})
-    y = y.rechunk((X.chunks[0],))
+    y = y.rechunk((X.chunks[0],) if y.ndim == 1 else (X.chunks[0], -1))
     weight = None
     if sample_weight is not None:
         weight = _as_dask_array(sample_weight, "sample_weight", da)
@@ -258,16 +296,32 @@ def fit(
 
     from sklearn.utils.multiclass import check_classification_targets
 
-    classes = np.asarray(da.unique(y).compute())
-    check_classification_targets(classes)
-    if len(classes) < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but the data "
-            f"contains only one class: {classes[0]!r}."
-        )
-    table = _class_weight_table(estimator.class_weight, classes, y, weight, da)
+    classes: np.ndarray | None = None
+    table = None
+    encoder = copy.deepcopy(estimator)
+    if regressor:
+        n_outputs = 1 if y.ndim == 1 else int(y.shape[1])
+        encoder.n_outputs_ = n_outputs
+        encode: Any = functools.partial(_encode_with, encoder)
+    else:
+        classes = np.asarray(da.unique(y).compute())
+        check_classification_targets(classes)
+        if len(classes) < 2:
+            raise ValueError(
+                "This solver needs samples of at least 2 classes in the data, but the data "
+                f"contains only one class: {classes[0]!r}."
+            )
+        table = _class_weight_table(estimator.class_weight, classes, y, weight, da)
+        if mlp:
+            encoder.classes_ = classes
+            encoder._multilabel = False
+            encode = functools.partial(_encode_with, encoder)
+            n_outputs = 1 if len(classes) <= 2 else len(classes)
+        else:
+            softmax = isinstance(estimator, SoftmaxRegression)
+            encode = functools.partial(_encode_linear, classes=classes, softmax=softmax)
+            n_outputs = estimator._n_outputs_for(len(classes))
 
-    softmax = isinstance(estimator, SoftmaxRegression)
     starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     x_parts = X.to_delayed().ravel().tolist()
     y_parts = y.to_delayed().ravel().tolist()
@@ -277,7 +331,7 @@ def fit(
     prepare = delayed(_prepare_chunk, pure=True)
     parts = client.compute(
         [
-            prepare(xp, yp, wp, start, classes, table, dtype, softmax)
+            prepare(xp, yp, wp, start, classes, table, dtype, encode)
             for xp, yp, wp, start in zip(x_parts, y_parts, w_parts, starts, strict=True)
         ]
     )
@@ -286,7 +340,7 @@ def fit(
         for part in parts:
             part.result()  # a chunk's error (NaN, a negative weight) is raised here, by name
         return _fit_on_parts(
-            estimator, X.shape[1], classes, dtype, client, parts, block_rows, scattered
+            estimator, X.shape[1], classes, n_outputs, dtype, client, parts, block_rows, scattered
         )
     finally:
         client.cancel([*parts, *scattered])
@@ -295,7 +349,8 @@ def fit(
 def _fit_on_parts(
     estimator: Any,
     n_features: int,
-    classes: np.ndarray,
+    classes: np.ndarray | None,
+    n_outputs: int,
     dtype: np.dtype[Any],
     client: Any,
     parts: list[Any],
@@ -303,12 +358,15 @@ def _fit_on_parts(
     scattered: list[Any],
 ) -> Any:
     # the estimator's own set-up for a fresh fit; it is modified only once the data checked out
-    estimator.classes_ = classes
+    if classes is not None:
+        estimator.classes_ = classes
+    if isinstance(estimator, MLPClassifier):
+        estimator._multilabel = False
     estimator._rng = np.random.default_rng(estimator.random_state)
     estimator.n_features_in_ = int(n_features)
     if hasattr(estimator, "feature_names_in_"):
         del estimator.feature_names_in_
-    estimator._initialise(n_features, estimator._n_outputs_for(len(classes)), dtype)
+    estimator._initialise(n_features, n_outputs, dtype)
     network = estimator.network_
     loss = estimator._output_loss()
     l2 = estimator._l2()
@@ -325,22 +383,39 @@ def _fit_on_parts(
         total = _tree_sum(client, sums).result()
         return objective_from_sums(network, total, l2)
 
+    mlp = isinstance(estimator, MLPClassifier | MLPRegressor)
     try:
+        # the limits of the estimator's in-memory L-BFGS fit
         result = minimize_lbfgs(
             network,
             evaluate,
             max_iter=estimator.max_iter,
+            max_fun=estimator.max_fun if mlp else 15000,
             tol=0.0 if estimator.tol is None else float(estimator.tol),
         )
-        curve = result.loss or [evaluate()]
-        estimator._finish(curve, result.n_iter, result.converged, result.message)
+        if mlp:
+            estimator.loss_curve_ = list(result.loss)
+            estimator.n_iter_ = result.n_iter
+            estimator.loss_ = result.loss[-1] if result.loss else float("nan")
+            estimator.best_loss_ = None
+            if not result.converged:
+                warnings.warn(
+                    f"L-BFGS did not converge ({result.message}); increase max_iter or scale "
+                    "the data.",
+                    ConvergenceWarning,
+                    stacklevel=3,
+                )
+        else:
+            curve = result.loss or [evaluate()]
+            estimator._finish(curve, result.n_iter, result.converged, result.message)
     except DivergenceError:
         estimator._publish_attributes()
         estimator._record_fitted_params()
         raise
     estimator._publish_attributes()
     estimator._record_fitted_params()
-    estimator._centre()
+    if not mlp:
+        estimator._centre()
     return estimator
 
 
@@ -387,27 +462,28 @@ def predict(estimator: Any, X: Any) -> Any:
 
     Works for any fitted sigmanet estimator; nothing is computed until the result is.
     """
-    X = _check_fitted_input(estimator, X)
-    sample = estimator.predict(np.zeros((1, X.shape[1]), dtype=X.dtype))
-    return X.map_blocks(
-        _call, estimator, "predict", drop_axis=1, meta=np.empty((0,), dtype=sample.dtype)
-    )
+    return _blockwise(estimator, X, "predict")
 
 
 def predict_proba(estimator: Any, X: Any) -> Any:
     """``estimator.predict_proba`` block by block: a lazy Dask array (n_samples, n_classes)."""
-    return _columns(estimator, X, "predict_proba")
+    return _blockwise(estimator, X, "predict_proba")
 
 
 def decision_function(estimator: Any, X: Any) -> Any:
     """``estimator.decision_function`` block by block: a lazy Dask array."""
+    return _blockwise(estimator, X, "decision_function")
+
+
+def _blockwise(estimator: Any, X: Any, method: str) -> Any:
     X = _check_fitted_input(estimator, X)
-    sample = estimator.decision_function(np.zeros((1, X.shape[1]), dtype=X.dtype))
+    # one row through the method gives the result's dtype and columns without computing X
+    sample = getattr(estimator, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
     if sample.ndim == 1:
         return X.map_blocks(
-            _call, estimator, "decision_function", drop_axis=1, meta=np.empty((0,), sample.dtype)
+            _call, estimator, method, drop_axis=1, meta=np.empty((0,), dtype=sample.dtype)
         )
-    return _columns(estimator, X, "decision_function")
+    return _columns(estimator, X, method)
 
 
 def _columns(estimator: Any, X: Any, method: str) -> Any:
