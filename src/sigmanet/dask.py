@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from sigmanet.estimators._base import _MLP_LBFGS_FTOL
 from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
 from sigmanet.exceptions import DivergenceError
@@ -392,6 +393,7 @@ def _fit_on_parts(
             max_iter=estimator.max_iter,
             max_fun=estimator.max_fun if mlp else 15000,
             tol=0.0 if estimator.tol is None else float(estimator.tol),
+            ftol=_MLP_LBFGS_FTOL if mlp else None,
         )
         if mlp:
             estimator.loss_curve_ = list(result.loss)
@@ -407,7 +409,10 @@ def _fit_on_parts(
                 )
         else:
             curve = result.loss or [evaluate()]
-            estimator._finish(curve, result.n_iter, result.converged, result.message)
+            # scipy takes one step even when asked for none; counted as the in-memory fit does
+            n_iter = min(result.n_iter, int(estimator.max_iter))
+            converged = result.converged and n_iter == result.n_iter
+            estimator._finish(curve, n_iter, converged, result.message)
     except DivergenceError:
         estimator._publish_attributes()
         estimator._record_fitted_params()
