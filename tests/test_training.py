@@ -15,7 +15,9 @@ from sigmanet.training import (
     Callback,
     DivergenceRule,
     EarlyStopping,
+    FullBatchObjective,
     LambdaCallback,
+    block_sums,
     train,
     train_lbfgs,
 )
@@ -835,3 +837,41 @@ def test_the_reference_is_the_larger_of_the_loss_at_the_start_and_of_the_zero_ou
     rule = DivergenceRule.at_start(wide, losses.get("squared_error"), X, Y, W)
     expected = 0.5 * np.average(np.sum(Y**2, axis=1), weights=W)
     assert rule.reference == pytest.approx(expected, rel=1e-12)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_block_sums_of_any_split_give_the_full_batch_objective(dtype, weighted):
+    # The in-memory objective is assembled from sums over rows; sums of disjoint blocks, in
+    # row blocks or in separate calls (as the chunks of a cluster), add up to the same J and ∇J.
+    rng = np.random.default_rng(3)
+    X, y = _separable(n=101, dtype=dtype)
+    weight = rng.uniform(0.0, 2.0, size=101).astype(dtype) if weighted else None
+    if weighted:
+        weight[:7] = 0.0  # a block of zero weight adds nothing
+    net = Sequential([Dense(3), Activation("tanh"), Dense(1)]).build(2, random_state=0, dtype=dtype)
+    objective = FullBatchObjective(net, BCE, X, y, weight, l2=0.5)
+    whole = objective()
+    whole_grad = net.flat_gradients().copy()
+
+    in_blocks = block_sums(net, BCE, X, y, weight, block_rows=7)
+    parts = [
+        block_sums(net, BCE, X[a:b], y[a:b], None if weight is None else weight[a:b])
+        for a, b in [(0, 7), (7, 40), (40, 41), (41, 101)]
+    ]
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for sums in (in_blocks, parts[0] + parts[1] + (parts[2] + parts[3])):
+        assert sums.gradient.dtype == np.float64
+        np.testing.assert_allclose(sums.weight, 101 if weight is None else weight.sum(), rtol)
+        assert objective.from_sums(sums) == pytest.approx(whole, rel=rtol)
+        np.testing.assert_allclose(net.flat_gradients(), whole_grad, rtol=rtol, atol=rtol * 1e-3)
+        assert net.flat_gradients().dtype == dtype
+
+
+def test_from_sums_refuses_rows_without_weight():
+    X, y = _separable(n=10)
+    objective = FullBatchObjective(_logistic(), BCE, X, y)
+    empty = block_sums(objective.network, BCE, X[:0], y[:0])
+    assert empty.weight == 0 and empty.loss == 0 and not empty.gradient.any()
+    with pytest.raises(ValueError, match="total sample weight must be positive"):
+        objective.from_sums(empty)

@@ -82,3 +82,29 @@ def result_dtype(*arrays: np.ndarray) -> np.dtype[Any]:
     if all(a.dtype == np.float32 for a in arrays):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
+
+
+def refuse_dask(value: Any, name: str, instead: str) -> None:
+    """Raise a TypeError if ``value`` is a Dask collection (array, DataFrame, Series).
+
+    NumPy would turn one into an ndarray by computing every chunk into this process, silently
+    doubling its memory; the check looks at the type's module, so it costs nothing and works
+    whether or not Dask is installed.
+
+    Parameters
+    ----------
+    value : object
+        What the caller was given.
+    name : str
+        The argument's name, for the message.
+    instead : str
+        The :mod:`sigmanet.dask` call to use instead, e.g. ``"sigmanet.dask.fit(model, X, y)"``.
+    """
+    module = type(value).__module__ or ""
+    if module == "dask" or module.startswith(("dask.", "dask_expr")):
+        raise TypeError(
+            f"{name} is a Dask {type(value).__name__}; computing it here would pull every "
+            f"chunk into this process. Use {instead} to work on the cluster (install the "
+            "extra: pip install 'sigmanet[dask]'), or call .compute() first if it fits in "
+            "memory."
+        )

@@ -58,12 +58,16 @@ from sigmanet.optimizers import Optimizer
 
 __all__ = [
     "DIVERGENCE_FACTOR",
+    "BlockSums",
     "Callback",
     "DivergenceRule",
     "EarlyStopping",
     "FullBatchObjective",
     "History",
     "LambdaCallback",
+    "block_sums",
+    "minimize_lbfgs",
+    "objective_from_sums",
     "train",
     "train_lbfgs",
 ]
@@ -655,6 +659,81 @@ def _batch_evaluator(
     return y, evaluate  # any object with value_and_gradient(y, output, sample_weight, out=)
 
 
+@dataclass
+class BlockSums:
+    """The data term of the full-batch objective summed over a block of rows.
+
+    For sample weights ``w_i`` (1 without weights) and the per-sample loss ``ℓ_i(θ)``:
+    ``loss = Σ w_i ℓ_i``, ``gradient = Σ w_i ∂ℓ_i/∂θ`` (float64, laid out as
+    ``Sequential.flat_parameters()``) and ``weight = Σ w_i``. Sums of disjoint blocks add up
+    (``a + b``) to the sums of their union, in any order or tree.
+    """
+
+    loss: float
+    gradient: np.ndarray
+    weight: float
+
+    def __add__(self, other: BlockSums) -> BlockSums:
+        return BlockSums(
+            self.loss + other.loss, self.gradient + other.gradient, self.weight + other.weight
+        )
+
+
+def block_sums(
+    network: Sequential,
+    loss: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    weight: np.ndarray | None = None,
+    *,
+    block_rows: int | None = None,
+) -> BlockSums:
+    """:class:`BlockSums` of ``(X, y, weight)`` at the network's current parameters.
+
+    The rows are taken ``block_rows`` at a time (all at once when None), so the arrays a
+    forward and backward pass makes stay the size of one block: a worker evaluates a large
+    chunk in cache-sized pieces, in the network's dtype, without copying the chunk. Each block
+    is one forward and one backward pass; the loss's mean over the block and its gradient are
+    scaled back to sums by the block's weight. A block of zero total weight adds nothing.
+
+    Parameters
+    ----------
+    network : Sequential
+        A built network; its gradients are overwritten.
+    loss : sigmanet.losses.Loss
+        Provides ``value_and_gradient(y, output, sample_weight, out=)``.
+    X, y, weight
+        Rows already checked and in the network's dtype (as :class:`FullBatchObjective` keeps
+        them).
+    block_rows : int, optional
+        Rows per forward/backward pass.
+    """
+    n_samples = X.shape[0]
+    step = n_samples if block_rows is None else max(1, int(block_rows))
+    flat_grads = network.flat_gradients()
+    gradient = np.zeros(flat_grads.shape, dtype=np.float64)
+    scaled = np.empty_like(gradient)
+    total_loss = 0.0
+    total_weight = 0.0
+    grad_output: np.ndarray | None = None
+    for start in range(0, n_samples, max(step, 1)):  # an empty chunk has step 0
+        stop = min(start + step, n_samples)
+        w = None if weight is None else weight[start:stop]
+        mass = float(stop - start) if w is None else float(np.sum(w, dtype=np.float64))
+        if mass == 0:
+            continue
+        output = network.forward(X[start:stop], training=True)
+        if grad_output is None or grad_output.shape != output.shape:
+            grad_output = np.empty_like(output)
+        value, _ = loss.value_and_gradient(y[start:stop], output, w, out=grad_output)
+        network.backward(grad_output)
+        np.multiply(flat_grads, mass, out=scaled, dtype=np.float64)
+        gradient += scaled
+        total_loss += float(value) * mass
+        total_weight += mass
+    return BlockSums(total_loss, gradient, total_weight)
+
+
 class FullBatchObjective:
     """The full-batch objective and its gradient, for the solvers that see all data at once.
 
@@ -663,6 +742,11 @@ class FullBatchObjective:
     scikit-learn's ``C Σ w_i ℓ_i + ½‖w‖²``. Calling the object evaluates ``J`` at the network's
     current parameters and leaves ``∂J/∂θ`` in the network's gradients (one forward and one
     backward pass).
+
+    The value is assembled from sums over rows (:meth:`block_sums`, :meth:`from_sums`), so an
+    objective whose rows live elsewhere (the chunks of a Dask array on a cluster,
+    :mod:`sigmanet.dask`) adds up its blocks' :class:`BlockSums` and calls :meth:`from_sums`:
+    the in-memory fit and the distributed one run the same code.
 
     Parameters
     ----------
@@ -705,24 +789,49 @@ class FullBatchObjective:
             None if weight is None else weight.astype(dtype, copy=False)
         )
         total = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
+        self.l2: float = float(l2)
         self.penalty: float = float(l2) / total if total > 0 else 0.0
-        self._weights: list[np.ndarray] = network.weight_matrices()
-        self._weight_grads: list[np.ndarray] = network.weight_gradients()
-        self._grad_output: np.ndarray | None = None
 
     def __call__(self) -> float:
         """``J`` at the current parameters; ``∂J/∂θ`` is left in ``network.flat_gradients()``."""
-        output = self.network.forward(self.X, training=True)
-        if self._grad_output is None or self._grad_output.shape != output.shape:
-            self._grad_output = np.empty_like(output)
-        value, _ = self.loss.value_and_gradient(self.y, output, self.weight, out=self._grad_output)
-        self.network.backward(self._grad_output)
-        if self.penalty > 0:
-            for w, g in zip(self._weights, self._weight_grads, strict=True):
-                g += self.penalty * w  # a Python-float scalar keeps float32 float32
-            squares = [float(np.vdot(w, w)) for w in self._weights]
-            value += 0.5 * self.penalty * math.fsum(squares)
-        return float(value)
+        return self.from_sums(self.block_sums())
+
+    def block_sums(self) -> BlockSums:
+        """The sums over this objective's rows at the current parameters (:func:`block_sums`)."""
+        return block_sums(self.network, self.loss, self.X, self.y, self.weight)
+
+    def from_sums(self, sums: BlockSums) -> float:
+        """``J`` from the sums over all rows, however they were gathered.
+
+        ``J = Σ w_i ℓ_i / S + (l2 / 2S) Σ‖W‖²`` with ``S = sums.weight``; ``∂J/∂θ =
+        sums.gradient / S + (l2 / S) W`` is written into ``network.flat_gradients()`` (in the
+        network's dtype). One block of all rows gives the in-memory objective; per-chunk sums
+        added together (on a cluster, say) give the same ``J`` up to rounding.
+
+        Raises
+        ------
+        ValueError
+            If the rows' total weight ``S`` is not positive.
+        """
+        return objective_from_sums(self.network, sums, self.l2)
+
+
+def objective_from_sums(network: Sequential, sums: BlockSums, l2: float = 0.0) -> float:
+    """The full-batch objective ``J`` from the sums over all rows; see
+    :meth:`FullBatchObjective.from_sums`, which this is without rows of its own."""
+    total = float(sums.weight)
+    if not total > 0:
+        raise ValueError(f"The rows' total sample weight must be positive; got {total}.")
+    flat_grads = network.flat_gradients()
+    flat_grads[...] = sums.gradient / total
+    value = float(sums.loss) / total
+    penalty = float(l2) / total
+    if penalty > 0:
+        for w, g in zip(network.weight_matrices(), network.weight_gradients(), strict=True):
+            g += penalty * w  # a Python-float scalar keeps float32 float32
+        squares = [float(np.vdot(w, w)) for w in network.weight_matrices()]
+        value += 0.5 * penalty * math.fsum(squares)
+    return value
 
 
 @dataclass
@@ -780,9 +889,28 @@ def train_lbfgs(
         iterates that decrease the objective (scipy's sufficient-decrease condition), and
         treats a non-finite trial value as a failed trial.
     """
+    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2)
+    return minimize_lbfgs(network, evaluate, max_iter=max_iter, max_fun=max_fun, tol=tol, ftol=ftol)
+
+
+def minimize_lbfgs(
+    network: Sequential,
+    evaluate: Callable[[], float],
+    *,
+    max_iter: int = 200,
+    max_fun: int = 15000,
+    tol: float = 1e-4,
+    ftol: float | None = None,
+) -> LbfgsResult:
+    """Minimise ``evaluate`` over the network's parameters by scipy's L-BFGS-B.
+
+    ``evaluate()`` returns the objective at the network's current parameters and leaves its
+    gradient in ``network.flat_gradients()``, as :class:`FullBatchObjective` does; an
+    objective whose sums come from elsewhere (a cluster) plugs in here. The other parameters
+    are :func:`train_lbfgs`'s.
+    """
     from scipy.optimize import minimize
 
-    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2)
     flat_params = network.flat_parameters()
     flat_grads = network.flat_gradients()
     history: list[float] = []

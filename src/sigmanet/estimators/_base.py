@@ -25,7 +25,7 @@ from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
-from sigmanet._arrays import is_sparse
+from sigmanet._arrays import is_sparse, refuse_dask
 from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
@@ -370,6 +370,8 @@ class BaseNetworkEstimator(BaseEstimator):
         callbacks: Sequence[Callback] | None = None,
         validation_data: tuple[Any, ...] | None = None,
     ):
+        for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+            refuse_dask(value, name, "sigmanet.dask.fit(estimator, X, y)")
         self._check_params()
         if incremental and self.solver == "lbfgs":
             raise ValueError(
@@ -700,6 +702,7 @@ class BaseNetworkEstimator(BaseEstimator):
     def _input(self, X: Any) -> np.ndarray:
         """X validated and in the model's dtype (refusing values that dtype cannot hold)."""
         check_is_fitted(self, "network_")
+        refuse_dask(X, "X", "sigmanet.dask.predict(estimator, X) (or predict_proba)")
         X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS)
         return _in_model_dtype(X, self.network_.dtype)
 

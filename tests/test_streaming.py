@@ -1,0 +1,103 @@
+"""sigmanet.streaming: training from a Parquet file in row batches through partial_fit."""
+
+import numpy as np
+import pytest
+
+from sigmanet import LogisticRegression, MLPClassifier, MLPRegressor
+from sigmanet.streaming import fit_parquet
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def _write(path, n=6000, row_group_size=700, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4)) * [1.0, 3.0, 10.0, 0.1] + [0.0, 5.0, -100.0, 2.0]
+    score = X[:, 0] + (X[:, 1] - 5.0) / 3.0
+    y = np.where(score > 0.5, "high", np.where(score < -0.5, "low", "mid"))
+    y[-1] = "rare"  # a class only the last row group holds
+    columns = {f"x{i}": X[:, i] for i in range(4)}
+    columns["count"] = rng.integers(0, 5, size=n)  # an integer feature
+    pq.write_table(pa.table({**columns, "label": y}), path, row_group_size=row_group_size)
+    X_all = np.column_stack([X, columns["count"]])
+    return X_all, y
+
+
+def test_a_classifier_learns_from_the_stream_with_the_whole_file_s_statistics(tmp_path):
+    path = tmp_path / "data.parquet"
+    X, y = _write(path)
+    estimator = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.02, random_state=0)
+    model, report = fit_parquet(
+        estimator, path, "label", epochs=3, batch_rows=500, shuffle_buffer=2000, random_state=1
+    )
+    assert report.rows == 6000 and report.epochs == 3 and report.rows_per_second > 0
+    assert estimator.t_ == 3 * 6000  # every row once per epoch
+    np.testing.assert_array_equal(estimator.classes_, ["high", "low", "mid", "rare"])
+    scaler = model.named_steps["scale"]
+    np.testing.assert_allclose(scaler.mean_, X.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(scaler.var_, X.var(axis=0), rtol=1e-10)
+    assert model.score(X, y) > 0.9
+
+
+def test_the_same_seed_gives_the_same_model_and_a_regressor_without_scaling(tmp_path):
+    path = tmp_path / "data.parquet"
+    _write(path)
+    fits = []
+    for _ in range(2):
+        estimator = MLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+        model, _ = fit_parquet(
+            estimator,
+            path,
+            "x0",
+            features=["x1", "count"],
+            standardize=False,
+            random_state=3,
+            shuffle_buffer=1000,
+        )
+        assert model is estimator
+        fits.append(np.concatenate([w.ravel() for w in estimator.coefs_]))
+    np.testing.assert_array_equal(fits[0], fits[1])
+    other = MLPRegressor(hidden_layer_sizes=(8,), random_state=0)
+    fit_parquet(
+        other,
+        path,
+        "x0",
+        features=["x1", "count"],
+        standardize=False,
+        random_state=4,
+        shuffle_buffer=1000,
+    )
+    assert not np.array_equal(fits[0], np.concatenate([w.ravel() for w in other.coefs_]))
+
+
+def test_without_a_shuffle_buffer_batches_go_straight_in(tmp_path):
+    path = tmp_path / "data.parquet"
+    _write(path, n=1000, row_group_size=300)
+    estimator = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    _, report = fit_parquet(estimator, path, "label", shuffle_buffer=0, batch_rows=100)
+    assert report.calls == 10  # 3 row groups of 300 rows and one of 100, in batches of 100
+    assert estimator.t_ == 1000
+
+
+def test_bad_files_and_arguments_get_errors_that_name_the_problem(tmp_path):
+    path = tmp_path / "data.parquet"
+    X, y = _write(path, n=100, row_group_size=40)
+    model = MLPClassifier()
+    with pytest.raises(ValueError, match="target column 'nope' is not in the file"):
+        fit_parquet(model, path, "nope")
+    with pytest.raises(ValueError, match="feature column 'zz' is not in the file"):
+        fit_parquet(model, path, "label", features=["zz"])
+    with pytest.raises(TypeError, match="LogisticRegression has no partial_fit"):
+        fit_parquet(LogisticRegression(), path, "label")
+    with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
+        fit_parquet(model, path, "label", epochs=0)
+    with pytest.raises(ValueError, match="shuffle_buffer must be an integer >= 0"):
+        fit_parquet(model, path, "label", shuffle_buffer=-1)
+    with pytest.raises(TypeError, match="feature column 'label' has type string"):
+        fit_parquet(MLPRegressor(), path, "x0")
+    X[55, 2] = np.nan
+    columns = {f"x{i}": X[:, i] for i in range(4)}
+    pq.write_table(pa.table({**columns, "label": y}), path, row_group_size=40)
+    with pytest.raises(ValueError, match=r"feature column 'x2' has NaN .* row group 1"):
+        fit_parquet(model, path, "label")
+    assert not hasattr(model, "network_")
