@@ -25,8 +25,9 @@ def test_a_float32_model_refuses_inputs_beyond_float32s_range(name, binary_data)
     # 1e39 has no float32 value: casting it would give inf (and a warning). Computing in float64
     # instead would silently answer with another dtype than the model's.
     X, y = binary_data
-    model = _fitted_float32(name, X, y if name != "MLPRegressor" else y.astype(float))
-    assert model.predict(X[:3]).dtype == (np.float32 if name == "MLPRegressor" else y.dtype)
+    regressor = name.endswith("Regressor")
+    model = _fitted_float32(name, X, y.astype(float) if regressor else y)
+    assert model.predict(X[:3]).dtype == (np.float32 if regressor else y.dtype)
     beyond = X[:3].astype(np.float64)
     beyond[1, 0] = 1e39
     methods = [
@@ -41,7 +42,7 @@ def test_a_float32_model_refuses_inputs_beyond_float32s_range(name, binary_data)
         with pytest.raises(ValueError, match=r"beyond the range of float32.*1e\+39"):
             getattr(model, method)(beyond)
     with pytest.raises(ValueError, match="beyond the range of float32"):
-        model.score(beyond, y[:3] if name != "MLPRegressor" else y[:3].astype(float))
+        model.score(beyond, y[:3].astype(float) if regressor else y[:3])
 
 
 # -- divergence: every solver of every estimator ------------------------------------------------
