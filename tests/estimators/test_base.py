@@ -7,6 +7,7 @@ import itertools
 
 import numpy as np
 import pytest
+from sklearn.base import is_regressor
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from sigmanet.estimators import ESTIMATORS
@@ -25,24 +26,30 @@ def test_a_float32_model_refuses_inputs_beyond_float32s_range(name, binary_data)
     # 1e39 has no float32 value: casting it would give inf (and a warning). Computing in float64
     # instead would silently answer with another dtype than the model's.
     X, y = binary_data
-    regressor = name.endswith("Regressor")
-    model = _fitted_float32(name, X, y.astype(float) if regressor else y)
+    regressor = is_regressor(ESTIMATORS[name]())
+    if regressor:
+        y = y.astype(float)
+    model = _fitted_float32(name, X, y)
     assert model.predict(X[:3]).dtype == (np.float32 if regressor else y.dtype)
     beyond = X[:3].astype(np.float64)
     beyond[1, 0] = 1e39
     methods = [
         method
-        for method in ("predict", "predict_proba", "predict_log_proba", "decision_function")
+        for method in (
+            "predict",
+            "predict_proba",
+            "predict_log_proba",
+            "decision_function",
+            "transform",
+        )
         if hasattr(model, method)
     ]
-    if name.startswith("MLP"):
-        methods.append("transform")
     assert "predict" in methods
     for method in methods:
         with pytest.raises(ValueError, match=r"beyond the range of float32.*1e\+39"):
             getattr(model, method)(beyond)
     with pytest.raises(ValueError, match="beyond the range of float32"):
-        model.score(beyond, y[:3].astype(float) if regressor else y[:3])
+        model.score(beyond, y[:3])
 
 
 # -- divergence: every solver of every estimator ------------------------------------------------
