@@ -56,6 +56,7 @@ import contextlib
 import csv
 import inspect
 import io
+import json
 import math
 import os
 import sys
@@ -1713,18 +1714,88 @@ def _show(out: Any, prefix: str, values: np.ndarray, suffix: str = "") -> None:
     print(f"{prefix}{_arr(values, len(prefix))}{suffix}", file=out)
 
 
+_TRACE_KEYS = (
+    "x",
+    "y",
+    "weights",
+    "biases",
+    "activation",
+    "output_activation",
+    "loss",
+    "learning_rate",
+)
+_TRACE_DEFAULTS = {"activation": "sigmoid", "loss": "squared_error", "learning_rate": 0.5}
+
+
+def _trace_file(path: str) -> dict[str, Any]:
+    """The values of ``trace --params FILE``: a JSON object with keys of :data:`_TRACE_KEYS`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read --params file {path}: {error.strerror or error}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"--params file {path} is not valid JSON (line {error.lineno}, column "
+            f"{error.colno}: {error.msg})."
+        ) from None
+    if not isinstance(document, dict):
+        raise UsageError(f"--params file {path} must hold a JSON object {{...}} of named values.")
+    unknown = sorted(set(document) - set(_TRACE_KEYS))
+    if unknown:
+        raise UsageError(
+            f"--params file {path} has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"valid keys: {', '.join(_TRACE_KEYS)}."
+        )
+    return document
+
+
+def _json_option(name: str) -> Any:
+    """An argparse type: a JSON value, e.g. ``--weights '[[[0.15, 0.25], [0.2, 0.3]]]'``."""
+
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be JSON, e.g. a list of matrices [[[...], ...], ...] "
+                f"({error.msg} at character {error.pos})"
+            ) from None
+
+    return parse
+
+
 def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     from sigmanet.diagnostics import trace_backprop
 
+    # the file, then the options given on the command line over it, then the defaults
+    values: dict[str, Any] = _trace_file(args.params) if args.params else {}
+    for key in _TRACE_KEYS:
+        given = getattr(args, key)
+        if given is not None:
+            values[key] = given
+    for key, default in _TRACE_DEFAULTS.items():
+        values.setdefault(key, default)
+    explicit = "weights" in values
+    if not explicit and "biases" in values:
+        raise UsageError("biases were given without weights: give --weights too.")
+    seed = 0 if args.seed is None else args.seed
     options = {
-        "activation": args.activation,
-        "output_activation": args.output_activation,
-        "loss": args.loss,
-        "learning_rate": args.learning_rate,
+        "activation": values["activation"],
+        "output_activation": values.get("output_activation"),
+        "loss": values["loss"],
+        "learning_rate": values["learning_rate"],
     }
     try:
         trace = trace_backprop(
-            args.x, args.y, layer_sizes=args.sizes, random_state=args.seed, **options
+            values.get("x"),
+            values.get("y"),
+            layer_sizes=args.sizes or (2, 3, 1),
+            weights=values.get("weights"),
+            biases=values.get("biases"),
+            random_state=seed,
+            **options,
         )
         after = trace_backprop(
             trace.x,
@@ -1733,7 +1804,7 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             biases=[step.b_new for step in trace.layers],
             **options,
         )
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise UsageError(str(error)) from error
     out = stdout
     L = len(trace.layers)
@@ -1742,9 +1813,10 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     sigmoid_out = last.activation in ("sigmoid", "logistic")
     g_out = "σ" if sigmoid_out else "g"
     loss_text = "squared error" if trace.loss_name == "squared_error" else "log loss"
+    samples = "one sample" if trace.x.shape[0] == 1 else f"{trace.x.shape[0]} samples"
     print(
-        f"One forward and backward pass of a {sizes} network ({args.activation} hidden, "
-        f"{last.activation} output), one sample, {loss_text}.",
+        f"One forward and backward pass of a {sizes} network ({values['activation']} hidden, "
+        f"{last.activation} output), {samples}, {loss_text}.",
         file=out,
     )
     print(
@@ -1752,12 +1824,19 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         f"{trace.learning_rate:g}",
         file=out,
     )
+    if explicit:
+        print("Weights and biases as given.", file=out)
+    else:
+        print(
+            f"Weights drawn with seed {seed} uniformly in [-1, 1], rounded to 2 decimals; "
+            "biases 0.",
+            file=out,
+        )
     print(
-        f"Weights drawn with seed {args.seed} uniformly in [-1, 1], rounded to 2 decimals; "
-        "biases 0.",
+        "Rows are samples: z = a W + b is the textbook column form W x + b, transposed.",
         file=out,
     )
-    print("Rows are samples: z = a W + b is the seeds' W x + b, transposed.\n", file=out)
+    print("Recorded from the library's own forward and backward pass (Sequential).\n", file=out)
 
     sigmoid_formula = "      σ(z) = 1 / (1 + e^(-z))" if sigmoid_out else ""
     print(f"FORWARD   z[l] = a[l-1] W[l] + b[l]      a[l] = g(z[l]){sigmoid_formula}", file=out)
@@ -1775,7 +1854,13 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     else:
         print(f"  loss    L = -(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
 
-    print("BACKWARD  dz[l] = ∂L/∂z[l]      dW[l] = a[l-1]ᵀ dz[l]      db[l] = dz[l]", file=out)
+    # with m samples dz is per sample and the batch loss their mean: the sums carry 1/m
+    per_m, rows = ("", "") if trace.x.shape[0] == 1 else (" / m", "Σ_rows ")
+    print(
+        f"BACKWARD  dz[l] = ∂ℓ/∂z[l]      dW[l] = a[l-1]ᵀ dz[l]{per_m}      "
+        f"db[l] = {rows}dz[l]{per_m}",
+        file=out,
+    )
     print(f"  layer {L} (output)", file=out)
     if sigmoid_out:
         _show(out, f"{pad}σ'(z[{L}]) = σ(z)(1 - σ(z)) = a[{L}](1 - a[{L}]) = ", last.g_prime)
@@ -1796,11 +1881,11 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             else:
                 _show(out, f"{pad}g'(z[{l}]) = ", step.g_prime)
             _show(out, f"{pad}dz[{l}] = (dz[{l + 1}] W[{l + 1}]ᵀ) ⊙ {g}'(z[{l}]) = ", step.dz)
-        _show(out, f"{pad}dW[{l}] = a[{l - 1}]ᵀ dz[{l}] = ", step.dW)
-        _show(out, f"{pad}db[{l}] = dz[{l}] = ", step.db)
+        _show(out, f"{pad}dW[{l}] = a[{l - 1}]ᵀ dz[{l}]{per_m} = ", step.dW)
+        _show(out, f"{pad}db[{l}] = {rows}dz[{l}]{per_m} = ", step.db)
     _show(
         out,
-        f"  output layer in the seeds' form, Δw_ij = η δ_j x_i = -η dW[{L}] = ",
+        f"  output layer in the delta rule's form, Δw_ij = η δ_j x_i = -η dW[{L}] = ",
         -trace.learning_rate * last.dW,
         "\n",
     )
@@ -1924,9 +2009,17 @@ info and plot read back.""",
     "gradients-through-time": """example:
   sigmanet plot gradients-through-time --steps 100 --output through_time.png
   sigmanet plot gradients-through-time --cells rnn,lstm,gru --output through_time.svg""",
-    "trace": """example:
+    "trace": """examples:
   sigmanet trace
-  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5""",
+  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5
+  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --learning-rate 0.5 \\
+      --weights '[[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]]' \\
+      --biases '[[0.35, 0.35], [0.60, 0.60]]'
+  sigmanet trace --params step.json      # the same values as one JSON object
+
+A --params file holds any of the keys x, y, weights, biases, activation,
+output_activation, loss, learning_rate; options on the command line override it.
+weights[l] is W[l] of shape (inputs, outputs): z = a W + b, rows are samples.""",
     "demo": """example:
   sigmanet demo""",
 }
@@ -2175,27 +2268,42 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
         "One forward and backward pass of a tiny network with every "
         "intermediate value, beside the formulas.",
     )
+    trace.add_argument(
+        "--params",
+        metavar="FILE.json",
+        help="a JSON object with x, y, weights, biases, ... (options override it)",
+    )
     trace.add_argument("--x", type=_float_list, metavar="X1,X2", help="input (default 1,0.5)")
     trace.add_argument("--y", type=_float_list, metavar="Y", help="target (default 1)")
     trace.add_argument(
+        "--weights",
+        type=_json_option("--weights"),
+        metavar="JSON",
+        help="W[1], W[2], ... as a JSON list of (inputs × outputs) matrices",
+    )
+    trace.add_argument(
+        "--biases",
+        type=_json_option("--biases"),
+        metavar="JSON",
+        help="b[1], b[2], ... as a JSON list of vectors (default zeros)",
+    )
+    trace.add_argument(
         "--sizes",
         type=_int_list,
-        default=(2, 3, 1),
         metavar="N,N,N",
-        help="layer widths from input to output (default 2,3,1)",
+        help="layer widths from input to output, for drawn weights (default 2,3,1)",
     )
     trace.add_argument(
         "--activation",
-        default="sigmoid",
         metavar="NAME",
         help="hidden activation (default sigmoid)",
     )
     trace.add_argument(
         "--output-activation", metavar="NAME", help="output activation (default: --activation)"
     )
-    trace.add_argument("--loss", choices=("squared_error", "log_loss"), default="squared_error")
-    trace.add_argument("--learning-rate", type=_positive_float, default=0.5, metavar="ETA")
-    trace.add_argument("--seed", type=int, default=0, help="seed of the weights (default 0)")
+    trace.add_argument("--loss", choices=("squared_error", "log_loss"))
+    trace.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="default 0.5")
+    trace.add_argument("--seed", type=int, help="seed of drawn weights (default 0)")
 
     demo = _add_command(
         commands,

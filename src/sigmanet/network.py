@@ -131,14 +131,22 @@ class Sequential:
         return self._flat_grads
 
     # -- propagation ------------------------------------------------------------------------
-    def forward(self, x: Any, training: bool = False) -> np.ndarray:
+    def forward(
+        self, x: Any, training: bool = False, *, record: list[np.ndarray] | None = None
+    ) -> np.ndarray:
         """Propagate ``x`` of shape ``(n, input_dim)`` (dense, or scipy sparse) through every
-        layer."""
+        layer.
+
+        With ``record`` (a list), a copy of every layer's output is appended to it, first
+        layer first: what :func:`sigmanet.diagnostics.trace_backprop` prints.
+        """
         if self.input_dim is None:
             raise RuntimeError("Sequential is not built: call build(input_dim) first.")
         output = as_float_input(x, "x")
         for layer in self.layers:
             output = layer.forward(output, training=training)
+            if record is not None:
+                record.append(output.copy())
         return output
 
     #: Rows per block in :meth:`predict`: a block's intermediate arrays stay in cache.
@@ -176,14 +184,24 @@ class Sequential:
             output = layer.forward(output, overwrite_input=mine)
         return output
 
-    def backward(self, grad_output: Any, need_input_grad: bool = False) -> np.ndarray | None:
+    def backward(
+        self,
+        grad_output: Any,
+        need_input_grad: bool = False,
+        *,
+        record: list[np.ndarray] | None = None,
+    ) -> np.ndarray | None:
         """Backpropagate ∂L/∂output through every layer, filling each layer's ``grads``.
 
         The first layer's ∂L/∂x is only computed when ``need_input_grad`` is true: training
         never needs it, and for the first Dense layer it costs as much as its weight gradient.
+        With ``record`` (a list), a copy of the gradient each layer receives, ∂L/∂(its
+        output), is appended to it, last layer first; for a Dense layer that is ``dz[l]``.
         """
         grad: np.ndarray | None = np.asarray(grad_output)
         for index in range(len(self.layers) - 1, -1, -1):
+            if record is not None:
+                record.append(np.array(grad, copy=True))
             needed = need_input_grad or index > 0
             grad = self.layers[index].backward(grad, need_input_grad=needed)
         return grad
