@@ -884,6 +884,38 @@ def test_trace_refuses_log_loss_targets_outside_0_1(target, capsys):
     assert "loss after the step" in capsys.readouterr().out
 
 
+def _train_report(data, report, *extra):
+    argv = ["train", str(data["iris"]), "--target", "species", "--hidden-layer-sizes", "6"]
+    argv += ["--max-iter", "15", "--random-state", "0", "--standardize", "--quiet"]
+    argv += ["--report", str(report)]
+    return main([*argv, *extra])
+
+
+def test_train_report_is_written_deterministically_and_never_overwritten(data, tmp_path, capsys):
+    report = tmp_path / "report.html"
+    assert _train_report(data, report) == 0
+    first = report.read_bytes()
+    page = first.decode("utf-8")
+    run = json.loads(page.split('id="sigmanet-run">')[1].split("</script>")[0])
+    assert run["config"]["command"] == "train"
+    assert run["config"]["options"]["target"] == "species"
+    assert run["config"]["options"]["hidden_layer_sizes"] == [6]
+    assert run["model"]["class"] == "MLPClassifier"
+    assert run["metrics"]["evaluated_on"] == "validation data"
+    assert run["history"]["gradient_flow"]["layers"] == ["W1 (4→6)", "W2 (6→3)"]
+    assert "<td>petal length (cm)</td>" in page
+    capsys.readouterr()
+
+    assert _train_report(data, report) == 1
+    assert "already exists; pass --force" in _error_line(capsys)
+    assert report.read_bytes() == first
+    assert _train_report(data, report, "--force") == 0
+    assert report.read_bytes() == first  # the same run gives the same bytes
+    capsys.readouterr()
+    assert _train_report(data, tmp_path / "missing" / "report.html") == 1
+    assert "its directory does not exist" in _error_line(capsys)
+
+
 # Mazur, "A Step by Step Backpropagation Example" (2015): a 2-2-2 sigmoid network with squared
 # error; the figures below are those printed in the post.
 _MAZUR = {

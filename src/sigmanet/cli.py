@@ -1130,6 +1130,8 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         raise CommandError(f"{args.save} already exists; pass --force to overwrite it")
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise CommandError(f"cannot save to {args.save}: its directory does not exist")
+    if args.report:
+        _check_report_path(args.report, args.force)
     estimator = cls(**params)
     classifier = _is_classifier(estimator)
     if args.scale_target and classifier:
@@ -1214,6 +1216,7 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             target_scaler = _fit_step(StableStandardScaler(), y_train.reshape(-1, 1))
             y_val_seen = target_scaler.transform(y_val.reshape(-1, 1)).ravel()
         fit_kwargs["validation_data"] = (X_val, y_val_seen)
+    recorder = _report_recorder(args, signature, fit_kwargs)
     console = _console(stdout)
     console.print(
         f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
@@ -1279,7 +1282,67 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
                 "and is not used any more; delete it",
                 file=stderr,
             )
+    if args.report:
+        _write_train_report(args, model, preprocessing, recorder, X_train, y_train, X_val, y_val)
+        console.print(f"wrote the training report to {args.report}")
     return 0
+
+
+def _check_report_path(path: str, force: bool) -> None:
+    if Path(path).exists() and not force:
+        raise CommandError(f"{path} already exists; pass --force to overwrite it")
+    if not Path(path).resolve().parent.is_dir():
+        raise CommandError(f"cannot write the report {path}: its directory does not exist")
+
+
+def _report_recorder(args: argparse.Namespace, signature: Any, fit_kwargs: dict) -> Any:
+    """A gradient-flow recorder for ``--report``, added to the fit's callbacks if it takes any."""
+    if not args.report or "callbacks" not in signature:
+        return None
+    from sigmanet.diagnostics import GradientFlowRecorder
+
+    recorder = GradientFlowRecorder()
+    fit_kwargs["callbacks"] = [recorder]
+    return recorder
+
+
+def _write_train_report(
+    args: argparse.Namespace,
+    model: Any,
+    preprocessing: Any,
+    recorder: Any,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray,
+) -> None:
+    from sigmanet.report import write_report
+
+    # what the run was, not where its outputs went or how it talked
+    ignored = ("func", "command", "force", "report", "quiet")
+    options = {key: value for key, value in sorted(vars(args).items()) if key not in ignored}
+    held_out = (X_val, y_val) if X_val is not None else (None, None)
+    try:
+        names = [str(name) for name in preprocessing.get_feature_names_out()]
+    except (AttributeError, ValueError):
+        names = None
+    fitted = getattr(model, "regressor_", model)
+    try:
+        write_report(
+            args.report,
+            model,
+            X_train,
+            y_train,
+            X_val=held_out[0],
+            y_val=held_out[1],
+            feature_names=names,
+            title=f"sigmanet train {Path(args.data).name}: {type(fitted).__name__}",
+            config={"command": "train", "options": options},
+            gradient_flow=recorder,
+            overwrite=args.force,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot write the report {args.report}: {error}") from error
 
 
 def _load_for_data(model_path: str) -> tuple[Any, ModelInputs]:
@@ -1981,6 +2044,7 @@ _EXAMPLES = {
       --one-hot-categoricals --impute median --drop-columns id
   sigmanet train balances.csv --target balance --model mlp-regressor --standardize \\
       --scale-target --save balances.safetensors
+  sigmanet train moons.csv --target label --random-state 0 --report report.html
 
 --save writes ONE file: the fitted preprocessing (input columns, imputation, one-hot
 categories, scaling) and the model, as one scikit-learn pipeline that predict, evaluate,
@@ -2111,6 +2175,11 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
     )
     train.add_argument("--save", metavar="MODEL", help="write the trained model to this file")
     train.add_argument("--force", action="store_true", help="overwrite an existing MODEL")
+    train.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a self-contained HTML training report (figures, metrics, the run as JSON)",
+    )
     train.add_argument("--drop-columns", type=_name_list, metavar="A,B", help="columns to ignore")
     train.add_argument(
         "--one-hot-categoricals", action="store_true", help="one-hot encode non-numeric columns"
