@@ -59,7 +59,7 @@ def test_default_trace_is_a_2_3_1_sigmoid_network_with_the_delta_rule():
         assert np.all(np.abs(step.W) <= 1.0)
     out = trace.layers[-1]
     y_hat = trace.output
-    # δ = (y - ŷ) σ'(z) with σ'(z) = ŷ(1 - ŷ), straight from the seed
+    # δ = (y - ŷ) σ'(z) with σ'(z) = ŷ(1 - ŷ), the delta rule
     np.testing.assert_allclose(trace.delta, (trace.y - y_hat) * y_hat * (1 - y_hat), rtol=1e-14)
     np.testing.assert_allclose(out.dz, -trace.delta, rtol=0, atol=0)
     assert trace.loss == pytest.approx(0.5 * float(np.sum((y_hat - trace.y) ** 2)), rel=1e-15)

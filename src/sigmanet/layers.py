@@ -6,7 +6,7 @@ Conventions, for a batch of ``n`` rows:
 * ``x`` has shape ``(n, input_dim)`` and the output ``(n, output_dim)``;
 * ``grad_output`` is ∂L/∂output, where L is the *batch* loss, already averaged over the batch
   (the losses in :mod:`sigmanet.losses` return the gradient of the mean). So a Dense layer's
-  ``grad["W"] = xᵀ · grad_output`` is the seeds' ``dW[l] = dz[l] a[l-1]ᵀ / m`` with the ``1/m``
+  ``grad["W"] = xᵀ · grad_output`` is the textbook ``dW[l] = dz[l] a[l-1]ᵀ / m`` with the ``1/m``
   carried in by ``grad_output``;
 * in training mode, outputs and gradients are written into buffers owned by the layer and
   reused from batch to batch (no allocation in steady state). An array returned by

@@ -1,8 +1,9 @@
 """``Sequential``: layers in a row, with forward and backward propagation through all of them.
 
 For an L-layer network with pre-activations ``z[l] = a[l-1] W[l] + b[l]`` and activations
-``a[l] = g(z[l])`` (``a[0] = x``), backpropagation is the seeds' recursion, vectorised over the
-batch (rows are samples, so the seeds' column-vector formulas appear transposed)::
+``a[l] = g(z[l])`` (``a[0] = x``), backpropagation (Rumelhart, Hinton & Williams 1986) is the
+recursion below, vectorised over the batch (rows are samples, so textbook column-vector
+formulas appear transposed)::
 
     dz[L] = ∂L/∂z[L]                            (e.g. softmax(z) - y, already divided by m)
     dW[l] = a[l-1]ᵀ dz[l]      db[l] = Σ_rows dz[l]

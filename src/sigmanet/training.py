@@ -1,6 +1,6 @@
 """The fit loop: one loop for the three forms of gradient descent.
 
-``batch_size`` chooses the form of the seeds:
+``batch_size`` chooses the form (see the documentation's theory page on gradient descent):
 
 * ``None`` or ``"full"``: batch gradient descent (BGD), every step uses all m samples;
 * ``1``: stochastic gradient descent (SGD), one sample per step in a random order;

@@ -1,4 +1,4 @@
-r"""Logistic and softmax regression: the sigmoid model of the seeds, with scikit-learn's interface.
+r"""Logistic and softmax regression: the sigmoid model, with scikit-learn's interface.
 
 Both are a network with no hidden layer, one :class:`~sigmanet.layers.Dense` layer computing the
 logits ``z = X Wᵀ + b``, trained on the cross-entropy from logits plus an L2 penalty. The
@@ -666,9 +666,10 @@ class LogisticRegression(_LinearClassifier):
     __doc__ = (
         r"""Logistic regression: ``P(y = 1 | x) = σ(x·w + b)``, trained on the log loss.
 
-    The seeds' model. For two classes the loss per sample is the cross-entropy from the logit
+    The model of Cox (1958). For two classes the loss per sample is the cross-entropy of the logit
     ``z = x·w + b``, ``ℓ = max(z, 0) - z y + log1p(e^(-|z|))`` (never ``log(σ(z))`` computed
-    naively), and its gradient the seeds' vectorised form ``∇w = (1/m) Xᵀ(σ(Xw + b) - y)``.
+    naively), and its gradient the vectorised form ``∇w = (1/m) Xᵀ(σ(Xw + b) - y)`` (derived in
+    the documentation's theory page on logistic regression).
 
     With K > 2 classes it fits one sigmoid per class, one-vs-rest: K independent logistic
     regressions of "class k" against the rest, trained jointly on the one-hot targets with the
