@@ -64,7 +64,7 @@ class GradcheckResult:
 
     @property
     def abs_error(self) -> float:
-        """max |analytic - numerical|."""
+        """``max |analytic - numerical|``."""
         if self.analytic.size == 0:
             return 0.0
         return float(np.max(np.abs(self.analytic - self.numerical)))

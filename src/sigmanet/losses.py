@@ -14,18 +14,18 @@ layer's ``backward`` can take it as ``grad_output`` unchanged.
 
 Which ``output`` each loss expects:
 
-====================================  ==================  ==========================================
-loss                                  ``output`` is       per-element value ``ℓ(y, x)``
-====================================  ==================  ==========================================
-``squared_error`` (``mse``)           predictions ŷ       ½ (ŷ - y)²
-``huber``                             predictions ŷ       ½ r² if abs(r) ≤ δ else δ (abs(r) - ½δ)
-``poisson``                           log-means z         exp(z) - y z + y log y - y
-``binary_cross_entropy``              probabilities p     -(z log p + (1 - z) log(1 - p))
-``binary_cross_entropy_with_logits``  logits x            max(x, 0) - x z + log1p(exp(-abs(x)))
-``softmax_cross_entropy_with_logits`` logits x (n, k)     logsumexp(x) - x_y
-``hinge``                             decision values x   max(0, 1 - t x)
-``squared_hinge``                     decision values x   max(0, 1 - t x)²
-====================================  ==================  ==========================================
+=====================================  =================  =======================================
+loss                                   ``output`` is      per-element value ``ℓ(y, x)``
+=====================================  =================  =======================================
+``squared_error`` (``mse``)            predictions ŷ      ½ (ŷ - y)²
+``huber``                              predictions ŷ      ½ r² if abs(r) ≤ δ else δ (abs(r) - ½δ)
+``poisson``                            log-means z        exp(z) - y z + y log y - y
+``binary_cross_entropy``               probabilities p    -(z log p + (1 - z) log(1 - p))
+``binary_cross_entropy_with_logits``   logits x           max(x, 0) - x z + log1p(exp(-abs(x)))
+``softmax_cross_entropy_with_logits``  logits x (n, k)    logsumexp(x) - x_y
+``hinge``                              decision values x  max(0, 1 - t x)
+``squared_hinge``                      decision values x  max(0, 1 - t x)²
+=====================================  =================  =======================================
 
 Cross-entropy for training should always be computed from logits: the ``*_with_logits`` losses
 fuse the sigmoid or softmax with the logarithm, are exact for logits of any size, and have the
