@@ -45,7 +45,7 @@ $(DOCS_STAMP): pyproject.toml
 	touch $(DOCS_STAMP)
 
 docs: $(DOCS_STAMP)
-	rm -rf docs/_build docs/auto_examples
+	rm -rf docs/_build docs/auto_examples docs/sg_execution_times.rst
 	$(DOCS_VENV)/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
