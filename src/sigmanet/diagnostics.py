@@ -174,7 +174,7 @@ class GradientFlowRecorder(Callback):
 class LayerStep:
     """Everything one layer computes in a forward and backward pass.
 
-    Rows are samples (shapes with ``m`` samples); ``l`` is :attr:`index`.
+    Rows are samples (shapes with ``m`` samples); ``l`` is ``index``.
 
     Attributes
     ----------

@@ -143,7 +143,7 @@ class Layer:
 
         With ``overwrite_input`` (inference only), a layer that can compute in place may write
         its output over ``x`` (elementwise activations do), and then keeps nothing for
-        :meth:`backward`. :meth:`sigmanet.network.Sequential.predict` uses it for the arrays
+        :meth:`~Layer.backward`. :meth:`sigmanet.network.Sequential.predict` uses it for the arrays
         it made itself.
         """
         x = self._check_input(x)

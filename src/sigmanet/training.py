@@ -406,7 +406,7 @@ def train(
     blas_threads : "auto", int or None
         BLAS threads while training. ``"auto"`` uses one when a step's largest matrix product
         is small (batch rows × the largest weight matrix's size under six million), where
-        OpenBLAS's threads cost more than they gain (see :mod:`sigmanet._threads`), and leaves
+        OpenBLAS's threads cost more than they gain (see ``sigmanet/_threads.py``), and leaves
         larger products alone; an int sets the count; None leaves it as it is.
     divergence_reference : float, optional
         The reference of the divergence rule (:class:`DivergenceRule`); None measures it at the
