@@ -955,6 +955,20 @@ def test_trace_reads_a_json_file_and_options_override_it(tmp_path, capsys):
     assert "W[2] = [[0.358916" not in out
 
 
+def test_trace_of_several_samples_shows_the_mean(tmp_path, capsys):
+    values = {**_MAZUR, "x": [[0.05, 0.10], [1.0, 2.0]], "y": [[0.01, 0.99], [1.0, 0.0]]}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(values), encoding="utf-8")
+    assert main(["trace", "--params", str(path)]) == 0
+    out = capsys.readouterr().out
+    trace = trace_backprop(
+        values["x"], values["y"], weights=values["weights"], biases=values["biases"]
+    )
+    assert "2 samples" in out
+    assert f"L = (1/m) Σ_rows ½ Σ (ŷ - y)² = {trace.loss:.6g}" in out
+    assert "dW[l] = a[l-1]ᵀ dz[l] / m" in out
+
+
 @pytest.mark.parametrize(
     ("content", "extra", "message"),
     [

@@ -1913,9 +1913,11 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         _show(out, f"{pad}a[{l}] = {step.activation}(z[{l}]) = ", step.a)
     _show(out, f"  output  ŷ = a[{L}] = ", trace.output)
     if trace.loss_name == "squared_error":
-        print(f"  loss    L = ½ Σ (ŷ - y)² = {trace.loss:.6g}\n", file=out)
+        mean = "" if trace.x.shape[0] == 1 else "(1/m) Σ_rows "
+        print(f"  loss    L = {mean}½ Σ (ŷ - y)² = {trace.loss:.6g}\n", file=out)
     else:
-        print(f"  loss    L = -(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
+        mean = "" if trace.x.shape[0] == 1 else "(1/m) Σ_rows "
+        print(f"  loss    L = {mean}-(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
 
     # with m samples dz is per sample and the batch loss their mean: the sums carry 1/m
     per_m, rows = ("", "") if trace.x.shape[0] == 1 else (" / m", "Σ_rows ")
