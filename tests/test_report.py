@@ -123,6 +123,23 @@ def test_report_of_a_regressor_and_of_a_linear_model():
     assert run["model"]["weight_shapes"] == [list(np.shape(clf.coef_))]
 
 
+def test_report_of_a_multilabel_classifier():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 2))
+    Y = np.column_stack([X[:, 0] > 0, X[:, 1] > 0, X.sum(axis=1) > 1]).astype(int)
+    clf = MLPClassifier((8,), max_iter=30, random_state=0).fit(X, Y)
+    page = build_report(clf, X, Y, X_val=X[:20], y_val=Y[:20])
+    run = _embedded_run(page)
+    assert run["data"]["label_counts"] == Y.sum(axis=0).tolist()
+    predicted = clf.predict(X[:20])
+    assert run["metrics"]["subset_accuracy"] == pytest.approx(
+        np.mean(np.all(predicted == Y[:20], axis=1))
+    )
+    assert run["metrics"]["hamming_loss"] == pytest.approx(np.mean(predicted != Y[:20]))
+    # no single confusion matrix or decision regions for independent labels
+    assert "confusion_matrix" not in run["metrics"] and "Decision regions" not in page
+
+
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [

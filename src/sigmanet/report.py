@@ -271,7 +271,17 @@ def _data_section(
         ("features", summary["features"]),
         ("dtype", summary["dtype"]),
     ]
-    if classifier:
+    if classifier and y.ndim == 2:
+        summary["label_counts"] = [int(count) for count in np.sum(y != 0, axis=0)]
+        rows.append(
+            (
+                "labels (training samples with each)",
+                ", ".join(
+                    f"{index}: {count}" for index, count in enumerate(summary["label_counts"])
+                ),
+            )
+        )
+    elif classifier:
         labels, counts = np.unique(y, return_counts=True)
         summary["class_counts"] = {
             str(label): int(count) for label, count in zip(labels, counts, strict=True)
@@ -355,7 +365,15 @@ def _metrics_section(
 
     predicted = np.asarray(estimator.predict(X))
     result: dict[str, Any] = {"evaluated_on": where, "samples": len(y)}
-    if classifier:
+    multilabel = classifier and np.ndim(y) == 2
+    if multilabel:
+        # one yes/no question per label: no single confusion matrix
+        result["subset_accuracy"] = float(metrics.accuracy_score(y, predicted))
+        result["hamming_loss"] = float(metrics.hamming_loss(y, predicted))
+        result["f1_samples"] = float(
+            metrics.f1_score(y, predicted, average="samples", zero_division=0)
+        )
+    elif classifier:
         classes = np.asarray(estimator.classes_)
         result["accuracy"] = float(metrics.accuracy_score(y, predicted))
         if hasattr(estimator, "predict_proba"):
@@ -382,7 +400,7 @@ def _metrics_section(
         if key not in ("confusion_matrix", "classes")
     ]
     body = _table(("metric", "value"), rows, "facts")
-    if classifier:
+    if classifier and not multilabel:
         labels = [str(label) for label in result["classes"]]
         total = max(1, int(np.max(matrix)))
         head = "".join(f"<th>{html.escape(label)}</th>" for label in labels)
@@ -568,7 +586,7 @@ def build_report(
                 ),
             )
         )
-    if classifier and X.shape[1] == 2:
+    if classifier and y.ndim == 1 and X.shape[1] == 2:
         sections.append(("Decision regions", _svg_regions(estimator, X, y, names)))
 
     run = {
