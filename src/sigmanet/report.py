@@ -8,7 +8,7 @@ fetched from anywhere. It shows
 * the model: its class, parameters, layer shapes and parameter count;
 * the loss curve, with the validation loss and score when they were recorded;
 * metrics on the held-out data (or the training data) and, for classifiers, the confusion
-  matrix;
+  matrix (for multi-label classifiers, subset accuracy, Hamming loss and per-sample F1);
 * the gradient flow, when a :class:`~sigmanet.diagnostics.GradientFlowRecorder` watched the
   fit;
 * the decision regions, for a classifier of two features.
@@ -639,6 +639,10 @@ def write_report(
     ------
     FileExistsError
         If ``path`` exists and ``overwrite`` is false.
+    IsADirectoryError
+        If ``path`` is a directory.
+    FileNotFoundError
+        If the directory of ``path`` does not exist.
     """
     path = Path(path)
     if path.is_dir():
