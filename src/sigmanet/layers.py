@@ -96,7 +96,7 @@ class Layer:
         Set by :meth:`build`.
     """
 
-    #: Whether :meth:`forward` takes a scipy sparse ``x`` as it is; other layers densify it
+    #: Whether :meth:`~Layer.forward` takes a scipy sparse ``x`` as it is; other layers densify it
     #: (one batch at a time in training).
     accepts_sparse = False
 
