@@ -223,8 +223,9 @@ class Sequential:
                 yield f"{index}.{name}", value
 
     def weight_matrices(self) -> list[np.ndarray]:
-        """The weight matrices every layer declares (:meth:`Layer.weight_names`): the ``W`` of
-        Dense and Maxout, the ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
+        """The weight matrices every layer declares
+        (:meth:`~sigmanet.layers.Layer.weight_names`): the ``W`` of Dense and Maxout, the
+        ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
         return [layer.params[name] for layer in self.layers for name in layer.weight_names()]
 
     def weight_gradients(self) -> list[np.ndarray]:
