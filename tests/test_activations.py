@@ -1,4 +1,4 @@
-"""Tests for sigmanet.activations: the figures of NUMERICS.md, the registry and input checks."""
+"""Tests for sigmanet.activations: the numerics page's figures, the registry, input checks."""
 
 from __future__ import annotations
 
@@ -476,7 +476,7 @@ def test_softplus_difference_is_identity(x: float) -> None:
 @settings(max_examples=1000, deadline=None)
 @given(st.floats(-30, 30))
 def test_softplus_derivative_is_the_sigmoid(x: float) -> None:
-    # Seed 002: "softplus函数求导的结果正好是sigmoid函数".
+    # The derivative of softplus is exactly the sigmoid (Dugas et al. 2001).
     assert A.softplus_derivative(x) == A.sigmoid(x)
     numerical = central_difference(A.softplus, np.array([x]), 1e-6)[0]
     assert abs(numerical - A.sigmoid(x)) <= 1e-8
@@ -685,12 +685,12 @@ def test_softmax_of_extreme_and_non_finite_rows() -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# The seeds
+# Textbook identities
 # ---------------------------------------------------------------------------------------------
 
 
-def test_seed_sigmoid_derivative_is_s_times_one_minus_s_with_max_quarter() -> None:
-    # Seeds 000 and 002: dσ/dx = σ(1 - σ), at most 0.25 (at 0), so gradients shrink.
+def test_sigmoid_derivative_is_s_times_one_minus_s_with_max_quarter() -> None:
+    # dσ/dx = σ(1 - σ), at most 0.25 (at 0), so gradients shrink (Hochreiter 1991).
     x = np.linspace(-12, 12, 2401)
     s = A.sigmoid(x)
     # s(1 - s) cancels for s near 1; sigmanet's form does not, hence the absolute tolerance.
@@ -703,15 +703,15 @@ def test_seed_sigmoid_derivative_is_s_times_one_minus_s_with_max_quarter() -> No
     assert chain.max() <= 0.25**5
 
 
-def test_seed_sigmoid_is_the_textbook_formula() -> None:
-    # Seed 001's code, 1.0/(1+np.exp(-x)), where it does not overflow.
+def test_sigmoid_is_the_textbook_formula() -> None:
+    # The naive 1.0/(1+np.exp(-x)), where it does not overflow.
     x = np.linspace(-30, 30, 601)
     np.testing.assert_allclose(A.sigmoid(x), 1.0 / (1 + np.exp(-x)), rtol=1e-15)
     np.testing.assert_allclose(A.tanh(x), 2 * A.sigmoid(2 * x) - 1, atol=4 * EPS)
 
 
-def test_seed_generalized_logistic() -> None:
-    # Seed 001: "Logistic函数是一类函数的集合", x0 the midpoint, L the maximum, k the steepness.
+def test_generalized_logistic() -> None:
+    # The logistic family L/(1+e^(-k(x-x0))): x0 the midpoint, L the maximum, k the steepness.
     x = np.linspace(-10, 10, 201)
     np.testing.assert_array_equal(A.generalized_logistic(x), A.sigmoid(x))
     L, k, x0 = 3.0, 2.5, -1.0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import os
 import pathlib
 import re
@@ -818,7 +819,7 @@ def test_plot_gradient_flow_on_a_csv(data, tmp_path, capsys):
 # -- trace and demo -------------------------------------------------------------------------
 
 
-def test_trace_prints_every_step_beside_the_seed_formulas(capsys):
+def test_trace_prints_every_step_beside_the_formulas(capsys):
     assert main(["trace"]) == 0
     out = capsys.readouterr().out
     trace = trace_backprop()
@@ -881,6 +882,118 @@ def test_trace_refuses_log_loss_targets_outside_0_1(target, capsys):
     assert "[0, 1]" in line and "log_loss" in line
     assert main(["trace", "--loss", "log_loss", "--y", "0.25"]) == 0
     assert "loss after the step" in capsys.readouterr().out
+
+
+def _train_report(data, report, *extra):
+    argv = ["train", str(data["iris"]), "--target", "species", "--hidden-layer-sizes", "6"]
+    argv += ["--max-iter", "15", "--random-state", "0", "--standardize", "--quiet"]
+    argv += ["--report", str(report)]
+    return main([*argv, *extra])
+
+
+def test_train_report_is_written_deterministically_and_never_overwritten(data, tmp_path, capsys):
+    report = tmp_path / "report.html"
+    assert _train_report(data, report) == 0
+    first = report.read_bytes()
+    page = first.decode("utf-8")
+    run = json.loads(page.split('id="sigmanet-run">')[1].split("</script>")[0])
+    assert run["config"]["command"] == "train"
+    assert run["config"]["options"]["target"] == "species"
+    assert run["config"]["options"]["hidden_layer_sizes"] == [6]
+    assert run["model"]["class"] == "MLPClassifier"
+    assert run["metrics"]["evaluated_on"] == "validation data"
+    assert run["history"]["gradient_flow"]["layers"] == ["W1 (4→6)", "W2 (6→3)"]
+    assert "<td>petal length (cm)</td>" in page
+    capsys.readouterr()
+
+    assert _train_report(data, report) == 1
+    assert "already exists; pass --force" in _error_line(capsys)
+    assert report.read_bytes() == first
+    assert _train_report(data, report, "--force") == 0
+    assert report.read_bytes() == first  # the same run gives the same bytes
+    capsys.readouterr()
+    assert _train_report(data, tmp_path / "missing" / "report.html") == 1
+    assert "its directory does not exist" in _error_line(capsys)
+
+
+# Mazur, "A Step by Step Backpropagation Example" (2015): a 2-2-2 sigmoid network with squared
+# error; the figures below are those printed in the post.
+_MAZUR = {
+    "x": [0.05, 0.10],
+    "y": [0.01, 0.99],
+    "weights": [[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]],
+    "biases": [[0.35, 0.35], [0.60, 0.60]],
+    "learning_rate": 0.5,
+}
+
+
+def _check_mazur_figures(out: str) -> None:
+    assert "2-2-2 network" in out
+    assert "Weights and biases as given." in out
+    assert "L = ½ Σ (ŷ - y)² = 0.298371" in out
+    update = out[out.index("UPDATE") :]
+    # W[2] row 0 is (w5, w7), W[1] row 0 is (w1, w3); printed to 6 significant digits
+    assert "W[2] = [[0.358916, 0.511301]" in update
+    assert "W[1] = [[0.149781, 0.249751]" in update
+
+
+def test_trace_reproduces_the_published_example_from_options(capsys):
+    argv = ["trace", "--x", "0.05,0.10", "--y", "0.01,0.99", "--learning-rate", "0.5"]
+    argv += ["--weights", json.dumps(_MAZUR["weights"]), "--biases", json.dumps(_MAZUR["biases"])]
+    assert main(argv) == 0
+    _check_mazur_figures(capsys.readouterr().out)
+
+
+def test_trace_reads_a_json_file_and_options_override_it(tmp_path, capsys):
+    path = tmp_path / "step.json"
+    path.write_text(json.dumps(_MAZUR), encoding="utf-8")
+    assert main(["trace", "--params", str(path)]) == 0
+    _check_mazur_figures(capsys.readouterr().out)
+    assert main(["trace", "--params", str(path), "--learning-rate", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert "η (learning rate) = 0.25" in out
+    assert "W[2] = [[0.358916" not in out
+
+
+def test_trace_of_several_samples_shows_the_mean(tmp_path, capsys):
+    values = {**_MAZUR, "x": [[0.05, 0.10], [1.0, 2.0]], "y": [[0.01, 0.99], [1.0, 0.0]]}
+    path = tmp_path / "two.json"
+    path.write_text(json.dumps(values), encoding="utf-8")
+    assert main(["trace", "--params", str(path)]) == 0
+    out = capsys.readouterr().out
+    trace = trace_backprop(
+        values["x"], values["y"], weights=values["weights"], biases=values["biases"]
+    )
+    assert "2 samples" in out
+    assert f"L = (1/m) Σ_rows ½ Σ (ŷ - y)² = {trace.loss:.6g}" in out
+    assert "dW[l] = a[l-1]ᵀ dz[l] / m" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "message"),
+    [
+        ("{", [], "not valid JSON (line 1"),
+        ("[1, 2]", [], "must hold a JSON object"),
+        ('{"wieghts": []}', [], "unknown key(s) 'wieghts'"),
+        ('{"weights": [[[1, 2]]], "biases": [[1]]}', [], "biases[0] must have shape (2,)"),
+        ('{"weights": [[[1, 2]], [[3], [4], [5]]]}', [], "must match"),
+        ('{"weights": "abc"}', [], "weights"),
+        ('{"biases": [[1]]}', [], "without weights"),
+        ("{}", ["--weights", "[[1"], "--weights must be JSON"),
+    ],
+)
+def test_trace_rejects_bad_parameters_with_one_clear_line(
+    tmp_path, capsys, content, extra, message
+):
+    path = tmp_path / "step.json"
+    path.write_text(content, encoding="utf-8")
+    assert main(["trace", "--params", str(path), *extra]) == 2
+    assert message in _error_line(capsys)
+
+
+def test_trace_names_a_missing_params_file(tmp_path, capsys):
+    assert main(["trace", "--params", str(tmp_path / "missing.json")]) == 2
+    assert "cannot read --params file" in _error_line(capsys)
 
 
 def test_demo_trains_on_digits_and_reports_held_out_accuracy(capsys):

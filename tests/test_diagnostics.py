@@ -9,7 +9,7 @@ import pytest
 from sklearn.datasets import load_digits
 from sklearn.preprocessing import StandardScaler
 
-from sigmanet import losses, optimizers
+from sigmanet import activations, losses, optimizers
 from sigmanet.diagnostics import BackpropTrace, GradientFlowRecorder, trace_backprop
 from sigmanet.gradcheck import numerical_gradient
 from sigmanet.layers import Activation, Dense
@@ -19,16 +19,32 @@ from sigmanet.training import LambdaCallback, train
 # -- trace_backprop ---------------------------------------------------------------------------
 
 
-def _network_from_trace(trace: BackpropTrace) -> Sequential:
-    layers = []
-    for step in trace.layers:
-        layers += [Dense(step.W.shape[1]), Activation(step.activation)]
-    net = Sequential(layers).build(trace.x.shape[1], random_state=0)
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
-    for layer, step in zip(dense, trace.layers, strict=True):
-        layer.params["W"][...] = step.W
-        layer.params["b"][...] = step.b
-    return net
+def _numpy_oracle(trace: BackpropTrace) -> dict[str, list[np.ndarray]]:
+    """Backpropagation written out in plain NumPy, independent of the library's layers.
+
+    Forward ``z[l] = a[l-1] W[l] + b[l]``, ``a[l] = g(z[l])``; backward from the output error
+    (``(ŷ - y) ⊙ g'(z[L])`` for squared error, ``ŷ - y`` for a sigmoid with the log loss),
+    ``dz[l] = (dz[l+1] W[l+1]ᵀ) ⊙ g'(z[l])``, ``dW[l] = a[l-1]ᵀ dz[l] / m``.
+    """
+    Ws = [step.W for step in trace.layers]
+    bs = [step.b for step in trace.layers]
+    gs = [activations.get(step.activation) for step in trace.layers]
+    X, Y, m = trace.x, trace.y, trace.x.shape[0]
+    a_prevs, zs, primes = [], [], []
+    a = X
+    for W, b, g in zip(Ws, bs, gs, strict=True):
+        z = a @ W + b
+        a_prevs.append(a)
+        zs.append(z)
+        primes.append(np.asarray(g.derivative(z)))
+        a = np.asarray(g(z))
+    dz = (a - Y) * primes[-1] if trace.loss_name == "squared_error" else a - Y
+    dzs = [dz]
+    for layer in range(len(Ws) - 2, -1, -1):
+        dzs.insert(0, (dzs[0] @ Ws[layer + 1].T) * primes[layer])
+    dWs = [a_prev.T @ d / m for a_prev, d in zip(a_prevs, dzs, strict=True)]
+    dbs = [d.sum(axis=0) / m for d in dzs]
+    return {"z": zs, "output": [a], "dz": dzs, "dW": dWs, "db": dbs}
 
 
 def test_default_trace_is_a_2_3_1_sigmoid_network_with_the_delta_rule():
@@ -43,7 +59,7 @@ def test_default_trace_is_a_2_3_1_sigmoid_network_with_the_delta_rule():
         assert np.all(np.abs(step.W) <= 1.0)
     out = trace.layers[-1]
     y_hat = trace.output
-    # δ = (y - ŷ) σ'(z) with σ'(z) = ŷ(1 - ŷ), straight from the seed
+    # δ = (y - ŷ) σ'(z) with σ'(z) = ŷ(1 - ŷ), the delta rule
     np.testing.assert_allclose(trace.delta, (trace.y - y_hat) * y_hat * (1 - y_hat), rtol=1e-14)
     np.testing.assert_allclose(out.dz, -trace.delta, rtol=0, atol=0)
     assert trace.loss == pytest.approx(0.5 * float(np.sum((y_hat - trace.y) ** 2)), rel=1e-15)
@@ -88,15 +104,30 @@ def test_trace_gradients_match_the_library_network(activation, m):
         output_activation="sigmoid",
         random_state=5,
     )
-    net = _network_from_trace(trace)
-    output = net.forward(trace.x, training=True)
-    np.testing.assert_allclose(output, trace.output, rtol=1e-13)
-    # the library's convention: grad_output already carries the 1/m of the mean loss
-    net.backward((output - trace.y) / m)
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
-    for layer, step in zip(dense, trace.layers, strict=True):
-        np.testing.assert_allclose(layer.grads["W"], step.dW, rtol=1e-12, atol=1e-15)
-        np.testing.assert_allclose(layer.grads["b"], step.db, rtol=1e-12, atol=1e-15)
+    oracle = _numpy_oracle(trace)
+    np.testing.assert_allclose(trace.output, oracle["output"][0], rtol=1e-13)
+    for index, step in enumerate(trace.layers):
+        np.testing.assert_allclose(step.z, oracle["z"][index], rtol=1e-13, atol=1e-15)
+        np.testing.assert_allclose(step.dz, oracle["dz"][index], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(step.dW, oracle["dW"][index], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(step.db, oracle["db"][index], rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(step.W_new, step.W - trace.learning_rate * step.dW, rtol=1e-15)
+
+
+def test_trace_is_recorded_from_the_library_network(monkeypatch):
+    # Break the library's Dense backward: the trace must follow it (it has no copy of its own).
+    original = Dense._backward
+
+    def doubled(self, grad_output, need_input_grad):
+        result = original(self, grad_output, need_input_grad)
+        self.grads["W"] *= 2.0
+        return result
+
+    monkeypatch.setattr(Dense, "_backward", doubled)
+    trace = trace_backprop(random_state=2)
+    oracle = _numpy_oracle(trace)
+    for index, step in enumerate(trace.layers):
+        np.testing.assert_allclose(step.dW, 2.0 * oracle["dW"][index], rtol=1e-12)
 
 
 @pytest.mark.parametrize("loss", ["squared_error", "log_loss"])

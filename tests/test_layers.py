@@ -78,7 +78,7 @@ def test_maxout_gradients_and_routing_to_the_winning_piece(dtype):
 
 
 def test_maxout_with_pieces_w_and_zero_is_relu():
-    # Seed 002: ReLU is the special case of maxout with one piece fixed at zero.
+    # Goodfellow et al. (2013): ReLU is the special case of maxout with one piece fixed at zero.
     layer = _built(Maxout(2, pieces=2), 2)
     layer.params["W"][...] = np.array([[1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]])
     x = np.array([[-1.5, 2.0], [3.0, -0.5]])

@@ -565,12 +565,12 @@ def test_agrees_with_scikit_learn_metrics() -> None:
 
 
 # --------------------------------------------------------------------------------------------
-# the seeds' formulas
+# textbook formulas
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("column", [False, True], ids=["output-1d", "output-column"])
-def test_seed_logistic_regression_gradient(column: bool) -> None:
+def test_logistic_regression_gradient(column: bool) -> None:
     """∇w L = -(1/m) Xᵀ(y - σ(Xw+b)), ∇b L = -(1/m) 1ᵀ(y - σ(z)), L = -(1/m)(yᵀ log σ(z) + ...)."""
     rng = np.random.default_rng(17)
     m, n = 50, 4
@@ -602,7 +602,7 @@ def test_seed_logistic_regression_gradient(column: bool) -> None:
     np.testing.assert_allclose(np.append(X.T @ grad, grad.sum()), numeric, atol=1e-8, rtol=1e-6)
 
 
-def test_seed_delta_rule_through_a_sigmoid() -> None:
+def test_delta_rule_through_a_sigmoid() -> None:
     """∂L/∂z of the squared error behind a sigmoid is -(y - ŷ) σ'(z) / m (δ = (y - ŷ) σ'(z))."""
     rng = np.random.default_rng(18)
     m, k = 6, 2

@@ -1,4 +1,4 @@
-"""Sequential: backpropagation through whole networks, and the seeds' worked examples."""
+"""Sequential: backpropagation through whole networks, and worked examples by hand."""
 
 import math
 
@@ -33,7 +33,7 @@ def test_whole_network_gradient_with_each_activation(name, dtype):
 
 @pytest.mark.parametrize("name", ["sigmoid", "tanh", "gelu", "softplus", "mish", "selu"])
 def test_whole_network_gradient_to_seven_decimals(name):
-    # NUMERICS.md: whole networks also agree at eps=1e-5 to 7 decimals (smooth activations).
+    # The numerics page: whole networks also agree at eps=1e-5 to 7 decimals (smooth activations).
     X, y = _problem(np.float64, seed=3)
     net = Sequential([Dense(5), Activation(name), Dense(3)]).build(3, random_state=2)
     loss = losses.get("softmax_cross_entropy_with_logits")
@@ -52,14 +52,14 @@ def test_network_with_maxout_prelu_and_softmax_output():
 
 
 def test_hand_computed_backpropagation_step_of_a_tiny_sigmoid_network():
-    """One step of the seeds' algorithm, written out with scalars (seeds 000 and 004).
+    """One step of backpropagation, written out with scalars (Rumelhart et al. 1986).
 
     Network 2-2-1, sigmoid everywhere, squared error ½(ŷ - y)², one sample, learning rate η.
-    Output delta (seed 000): δ_out = (ŷ - y) σ'(z_out) (the seed writes δ = (y - ŷ)σ'(z) for
-    the ascent direction); hidden delta (seed 004): δ_h = W_out,h δ_out σ'(z_h);
+    Output delta: δ_out = (ŷ - y) σ'(z_out) (the delta rule writes δ = (y - ŷ)σ'(z) for
+    the ascent direction); hidden delta: δ_h = W_out,h δ_out σ'(z_h);
     weight gradients ∂L/∂w_ij = δ_j x_i; update w ← w - η ∂L/∂w.
     """
-    sig = lambda t: 1.0 / (1.0 + math.exp(-t))  # noqa: E731 (the seed's formula, moderate inputs)
+    sig = lambda t: 1.0 / (1.0 + math.exp(-t))  # noqa: E731 (the textbook formula, moderate inputs)
     x = [0.5, -1.0]
     target = 1.0
     eta = 0.5
@@ -102,8 +102,8 @@ def test_hand_computed_backpropagation_step_of_a_tiny_sigmoid_network():
     np.testing.assert_allclose(net.layers[2].params["b"], [new_b2], rtol=1e-12)
 
 
-def test_logistic_regression_gradient_of_the_seed_equals_backpropagation():
-    """Seed 003: ∇w L = -(1/m) Xᵀ(y - σ(Xw + b)), ∇b L = -(1/m) 1ᵀ(y - σ(Xw + b))."""
+def test_logistic_regression_gradient_equals_backpropagation():
+    """Logistic regression: ∇w L = -(1/m) Xᵀ(y - σ(Xw + b)), ∇b L = -(1/m) 1ᵀ(y - σ(Xw + b))."""
     rng = np.random.default_rng(0)
     m, n = 40, 5
     X = rng.normal(size=(m, n))

@@ -85,7 +85,7 @@ def test_activation_curves_are_the_registered_functions(tmp_path):
             expected = [act, act.derivative, act.second_derivative][order](x)
             np.testing.assert_allclose(line.get_xdata(), x)
             np.testing.assert_allclose(line.get_ydata(), expected)
-    # the seeds' point: σ' peaks at 0.25 at x = 0, and the figure says so
+    # the point of the vanishing gradient: σ' peaks at 0.25 at x = 0, and the figure says so
     texts = [t.get_text() for t in axes[1].texts]
     assert any("σ'(0) = 0.25" in text for text in texts)
     _save_both(figure, tmp_path, "activations")

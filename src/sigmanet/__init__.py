@@ -6,7 +6,7 @@ backpropagation, every form of gradient descent, and scikit-learn estimators.
 Imports point one way only, from the pure numerics to the edges::
 
     activations, losses  ->  layers  ->  network  ->  optimizers, schedules, training
-        ->  estimators, preprocessing  ->  persistence, diagnostics, plotting, cli
+        ->  estimators, preprocessing  ->  persistence, diagnostics, plotting, report, cli
 
 Nothing in the core imports matplotlib, the command line or file formats.
 """

@@ -204,7 +204,7 @@ def _zeros_like(x: np.ndarray) -> np.ndarray:
 
 
 def _sigmoid_prime_from_abs(abs_z: np.ndarray) -> np.ndarray:
-    """σ'(z) = σ(z)σ(-z) = e/(1+e)² with e = exp(-|z|): one exp, no cancellation."""
+    """σ'(z) = σ(z)σ(-z) = e/(1+e)² with e = exp(-abs(z)): one exp, no cancellation."""
     e = np.exp(-abs_z)
     one_plus = 1 + e
     return e / (one_plus * one_plus)
@@ -232,7 +232,7 @@ def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _two_prod(a: Any, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Dekker's exact product: a·b = p + err (for |a·b| well inside the float64 range)."""
+    """Dekker's exact product: a·b = p + err (for abs(a·b) well inside the float64 range)."""
     p = a * b
     a_hi, a_lo = _split(np.asarray(a, dtype=np.float64))
     b_hi, b_lo = _split(b)
@@ -262,7 +262,7 @@ def _gauss(x64: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x_clipped, Φ(x), φ(x))`` in float64, x clipped to [-40, 40] (Φ(-40) = 0 there).
 
     ``ndtr`` rounds the argument of erfc, which costs a relative error up to ~x²·2⁻⁵³
-    (2e-13 near x = -37), and exp(-x²/2) loses as much by rounding x²; beyond |x| = 5 both
+    (2e-13 near x = -37), and exp(-x²/2) loses as much by rounding x²; beyond abs(x) = 5 both
     are redone as Φ(-a) = ½·erfcx(a/√2)·exp(-a²/2) with a² split exactly.
     """
     xc = np.clip(x64, -_GAUSS_TAIL_END, _GAUSS_TAIL_END)
@@ -333,7 +333,7 @@ def sigmoid(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
 
     Notes
     -----
-    Computed by ``scipy.special.expit``, which evaluates e^(-|x|) only, so it never overflows
+    Computed by ``scipy.special.expit``, which evaluates e^(-abs(x)) only, so it never overflows
     (the naive ``1/(1+exp(-x))`` overflows for x < -709 in float64, x < -88 in float32).
     """
     x = _input(x)
@@ -357,7 +357,7 @@ def sigmoid_derivative(x: ArrayLike) -> np.ndarray:
 
     Notes
     -----
-    Evaluated as e/(1+e)² with e = exp(-|x|): no cancellation in 1 - σ(x) for large x.
+    Evaluated as e/(1+e)² with e = exp(-abs(x)): no cancellation in 1 - σ(x) for large x.
     """
     x = _input(x)
     return _emit(_sigmoid_prime_from_abs(np.abs(x)), x.dtype, None)
@@ -499,7 +499,7 @@ def log_sigmoid(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
 
     Notes
     -----
-    ``scipy.special.log_expit``: min(0, x) - log1p(e^(-|x|)), never log(σ(x)), which would
+    ``scipy.special.log_expit``: min(0, x) - log1p(e^(-abs(x))), never log(σ(x)), which would
     give -inf once σ(x) underflows.
     """
     x = _input(x)
@@ -582,7 +582,7 @@ def tanh_derivative(x: ArrayLike) -> np.ndarray:
 
     Notes
     -----
-    Evaluated as 4e/(1+e)² with e = exp(-2|x|), accurate in the tails where 1 - tanh² is not.
+    Evaluated as 4e/(1+e)² with e = exp(-2 abs(x)), accurate in the tails where 1 - tanh² is not.
     """
     x = _input(x)
     return _emit(_sech_squared(x), x.dtype, None)
@@ -1017,7 +1017,7 @@ def gelu(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
 
     Notes
     -----
-    In the tail x < -5, Φ(x) = ½·erfcx(|x|/√2)·exp(-x²/2) with x² split exactly, which keeps
+    In the tail x < -5, Φ(x) = ½·erfcx(abs(x)/√2)·exp(-x²/2) with x² split exactly, which keeps
     full relative accuracy down to x ≈ -37.5 (``ndtr`` and ``erfc`` lose up to 2e-13 there).
     """
     x = _input(x)
@@ -1081,7 +1081,7 @@ def _gelu_tanh_compensated(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _gelu_tanh_parts(x64: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(x_clipped, σ(v), σ(-v))`` in float64 for v = 2√(2/π)(x + 0.044715x³).
 
-    Plain float64 for |x| ≤ 4, where |v| ≤ 11 bounds the error amplification; beyond,
+    Plain float64 for abs(x) ≤ 4, where abs(v) ≤ 11 bounds the error amplification; beyond,
     v is recomputed in double-double.
     """
     xc = np.clip(x64, -_SATURATION, _SATURATION)
@@ -1243,7 +1243,7 @@ def _mish_parts(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """``(tanh(softplus(x)), sech²(softplus(x)), σ(x), σ(-x))`` without cancellation.
 
-    With e = exp(-|x|): tanh(log(1+e^x)) = n/(n+2), n = e^x(e^x+2), rewritten for x > 0 by
+    With e = exp(-abs(x)): tanh(log(1+e^x)) = n/(n+2), n = e^x(e^x+2), rewritten for x > 0 by
     dividing through by e^(2x); every term is positive, so nothing cancels, and
     sech² = 1 - tanh² = 4(1+e)²·g/den² with g = e² for x > 0 and 1 for x ≤ 0.
     """
@@ -1279,7 +1279,7 @@ def mish(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
     Notes
     -----
     tanh(softplus(x)) is evaluated as a ratio of positive terms in e^x, so nothing
-    overflows or cancels at large |x|.
+    overflows or cancels at large abs(x).
     """
     x = _input(x)
     _check_out(out, x.shape)
@@ -1365,7 +1365,7 @@ def softplus(x: ArrayLike, beta: float = 1.0, *, out: np.ndarray | None = None) 
 
     Notes
     -----
-    Computed as max(x, 0) + log1p(e^(-|βx|))/β: the exponential never overflows and the
+    Computed as max(x, 0) + log1p(e^(-abs(βx)))/β: the exponential never overflows and the
     naive log(1 + e^(βx)) loses everything below e^(βx) ≈ 1e-16.
     """
     beta = _positive_param(beta, "beta", "softplus")
@@ -1416,7 +1416,7 @@ def softplus_second_derivative(x: ArrayLike, beta: float = 1.0) -> np.ndarray:
 
 
 def softsign(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
-    """Softsign, f(x) = x / (1 + |x|).
+    """Softsign, f(x) = x / (1 + abs(x)).
 
     Parameters
     ----------
@@ -1437,7 +1437,7 @@ def softsign(x: ArrayLike, *, out: np.ndarray | None = None) -> np.ndarray:
 
 
 def softsign_derivative(x: ArrayLike) -> np.ndarray:
-    """Derivative of softsign, f'(x) = 1 / (1 + |x|)².
+    """Derivative of softsign, f'(x) = 1 / (1 + abs(x))².
 
     Parameters
     ----------
@@ -1449,7 +1449,7 @@ def softsign_derivative(x: ArrayLike) -> np.ndarray:
 
     Notes
     -----
-    Squaring 1/(1 + |x|) rather than dividing by (1 + |x|)² avoids overflow for |x| > 1e154.
+    Squaring 1/(1 + abs(x)) rather than dividing by (1 + abs(x))² avoids overflow beyond 1e154.
     """
     x = _input(x)
     r = 1 / (1 + np.abs(x))
@@ -1457,7 +1457,7 @@ def softsign_derivative(x: ArrayLike) -> np.ndarray:
 
 
 def softsign_second_derivative(x: ArrayLike) -> np.ndarray:
-    """Second derivative of softsign, f''(x) = -2·sign(x) / (1 + |x|)³.
+    """Second derivative of softsign, f''(x) = -2·sign(x) / (1 + abs(x))³.
 
     Parameters
     ----------

@@ -56,6 +56,7 @@ import contextlib
 import csv
 import inspect
 import io
+import json
 import math
 import os
 import sys
@@ -1129,6 +1130,8 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         raise CommandError(f"{args.save} already exists; pass --force to overwrite it")
     if args.save and not Path(args.save).resolve().parent.is_dir():
         raise CommandError(f"cannot save to {args.save}: its directory does not exist")
+    if args.report:
+        _check_report_path(args.report, args.force)
     estimator = cls(**params)
     classifier = _is_classifier(estimator)
     if args.scale_target and classifier:
@@ -1213,6 +1216,7 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             target_scaler = _fit_step(StableStandardScaler(), y_train.reshape(-1, 1))
             y_val_seen = target_scaler.transform(y_val.reshape(-1, 1)).ravel()
         fit_kwargs["validation_data"] = (X_val, y_val_seen)
+    recorder = _report_recorder(args, signature, fit_kwargs)
     console = _console(stdout)
     console.print(
         f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
@@ -1278,7 +1282,67 @@ def cmd_train(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
                 "and is not used any more; delete it",
                 file=stderr,
             )
+    if args.report:
+        _write_train_report(args, model, preprocessing, recorder, X_train, y_train, X_val, y_val)
+        console.print(f"wrote the training report to {args.report}")
     return 0
+
+
+def _check_report_path(path: str, force: bool) -> None:
+    if Path(path).exists() and not force:
+        raise CommandError(f"{path} already exists; pass --force to overwrite it")
+    if not Path(path).resolve().parent.is_dir():
+        raise CommandError(f"cannot write the report {path}: its directory does not exist")
+
+
+def _report_recorder(args: argparse.Namespace, signature: Any, fit_kwargs: dict) -> Any:
+    """A gradient-flow recorder for ``--report``, added to the fit's callbacks if it takes any."""
+    if not args.report or "callbacks" not in signature:
+        return None
+    from sigmanet.diagnostics import GradientFlowRecorder
+
+    recorder = GradientFlowRecorder()
+    fit_kwargs["callbacks"] = [recorder]
+    return recorder
+
+
+def _write_train_report(
+    args: argparse.Namespace,
+    model: Any,
+    preprocessing: Any,
+    recorder: Any,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray,
+) -> None:
+    from sigmanet.report import write_report
+
+    # what the run was, not where its outputs went or how it talked
+    ignored = ("func", "command", "force", "report", "quiet")
+    options = {key: value for key, value in sorted(vars(args).items()) if key not in ignored}
+    held_out = (X_val, y_val) if X_val is not None else (None, None)
+    try:
+        names = [str(name) for name in preprocessing.get_feature_names_out()]
+    except (AttributeError, ValueError):
+        names = None
+    fitted = getattr(model, "regressor_", model)
+    try:
+        write_report(
+            args.report,
+            model,
+            X_train,
+            y_train,
+            X_val=held_out[0],
+            y_val=held_out[1],
+            feature_names=names,
+            title=f"sigmanet train {Path(args.data).name}: {type(fitted).__name__}",
+            config={"command": "train", "options": options},
+            gradient_flow=recorder,
+            overwrite=args.force,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot write the report {args.report}: {error}") from error
 
 
 def _load_for_data(model_path: str) -> tuple[Any, ModelInputs]:
@@ -1713,18 +1777,88 @@ def _show(out: Any, prefix: str, values: np.ndarray, suffix: str = "") -> None:
     print(f"{prefix}{_arr(values, len(prefix))}{suffix}", file=out)
 
 
+_TRACE_KEYS = (
+    "x",
+    "y",
+    "weights",
+    "biases",
+    "activation",
+    "output_activation",
+    "loss",
+    "learning_rate",
+)
+_TRACE_DEFAULTS = {"activation": "sigmoid", "loss": "squared_error", "learning_rate": 0.5}
+
+
+def _trace_file(path: str) -> dict[str, Any]:
+    """The values of ``trace --params FILE``: a JSON object with keys of :data:`_TRACE_KEYS`."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"cannot read --params file {path}: {error.strerror or error}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise UsageError(
+            f"--params file {path} is not valid JSON (line {error.lineno}, column "
+            f"{error.colno}: {error.msg})."
+        ) from None
+    if not isinstance(document, dict):
+        raise UsageError(f"--params file {path} must hold a JSON object {{...}} of named values.")
+    unknown = sorted(set(document) - set(_TRACE_KEYS))
+    if unknown:
+        raise UsageError(
+            f"--params file {path} has unknown key(s) {', '.join(map(repr, unknown))}; "
+            f"valid keys: {', '.join(_TRACE_KEYS)}."
+        )
+    return document
+
+
+def _json_option(name: str) -> Any:
+    """An argparse type: a JSON value, e.g. ``--weights '[[[0.15, 0.25], [0.2, 0.3]]]'``."""
+
+    def parse(text: str) -> Any:
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise argparse.ArgumentTypeError(
+                f"{name} must be JSON, e.g. a list of matrices [[[...], ...], ...] "
+                f"({error.msg} at character {error.pos})"
+            ) from None
+
+    return parse
+
+
 def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     from sigmanet.diagnostics import trace_backprop
 
+    # the file, then the options given on the command line over it, then the defaults
+    values: dict[str, Any] = _trace_file(args.params) if args.params else {}
+    for key in _TRACE_KEYS:
+        given = getattr(args, key)
+        if given is not None:
+            values[key] = given
+    for key, default in _TRACE_DEFAULTS.items():
+        values.setdefault(key, default)
+    explicit = "weights" in values
+    if not explicit and "biases" in values:
+        raise UsageError("biases were given without weights: give --weights too.")
+    seed = 0 if args.seed is None else args.seed
     options = {
-        "activation": args.activation,
-        "output_activation": args.output_activation,
-        "loss": args.loss,
-        "learning_rate": args.learning_rate,
+        "activation": values["activation"],
+        "output_activation": values.get("output_activation"),
+        "loss": values["loss"],
+        "learning_rate": values["learning_rate"],
     }
     try:
         trace = trace_backprop(
-            args.x, args.y, layer_sizes=args.sizes, random_state=args.seed, **options
+            values.get("x"),
+            values.get("y"),
+            layer_sizes=args.sizes or (2, 3, 1),
+            weights=values.get("weights"),
+            biases=values.get("biases"),
+            random_state=seed,
+            **options,
         )
         after = trace_backprop(
             trace.x,
@@ -1733,7 +1867,7 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             biases=[step.b_new for step in trace.layers],
             **options,
         )
-    except ValueError as error:
+    except (TypeError, ValueError) as error:
         raise UsageError(str(error)) from error
     out = stdout
     L = len(trace.layers)
@@ -1742,9 +1876,10 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
     sigmoid_out = last.activation in ("sigmoid", "logistic")
     g_out = "σ" if sigmoid_out else "g"
     loss_text = "squared error" if trace.loss_name == "squared_error" else "log loss"
+    samples = "one sample" if trace.x.shape[0] == 1 else f"{trace.x.shape[0]} samples"
     print(
-        f"One forward and backward pass of a {sizes} network ({args.activation} hidden, "
-        f"{last.activation} output), one sample, {loss_text}.",
+        f"One forward and backward pass of a {sizes} network ({values['activation']} hidden, "
+        f"{last.activation} output), {samples}, {loss_text}.",
         file=out,
     )
     print(
@@ -1752,12 +1887,19 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         f"{trace.learning_rate:g}",
         file=out,
     )
+    if explicit:
+        print("Weights and biases as given.", file=out)
+    else:
+        print(
+            f"Weights drawn with seed {seed} uniformly in [-1, 1], rounded to 2 decimals; "
+            "biases 0.",
+            file=out,
+        )
     print(
-        f"Weights drawn with seed {args.seed} uniformly in [-1, 1], rounded to 2 decimals; "
-        "biases 0.",
+        "Rows are samples: z = a W + b is the textbook column form W x + b, transposed.",
         file=out,
     )
-    print("Rows are samples: z = a W + b is the seeds' W x + b, transposed.\n", file=out)
+    print("Recorded from the library's own forward and backward pass (Sequential).\n", file=out)
 
     sigmoid_formula = "      σ(z) = 1 / (1 + e^(-z))" if sigmoid_out else ""
     print(f"FORWARD   z[l] = a[l-1] W[l] + b[l]      a[l] = g(z[l]){sigmoid_formula}", file=out)
@@ -1771,11 +1913,19 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
         _show(out, f"{pad}a[{l}] = {step.activation}(z[{l}]) = ", step.a)
     _show(out, f"  output  ŷ = a[{L}] = ", trace.output)
     if trace.loss_name == "squared_error":
-        print(f"  loss    L = ½ Σ (ŷ - y)² = {trace.loss:.6g}\n", file=out)
+        mean = "" if trace.x.shape[0] == 1 else "(1/m) Σ_rows "
+        print(f"  loss    L = {mean}½ Σ (ŷ - y)² = {trace.loss:.6g}\n", file=out)
     else:
-        print(f"  loss    L = -(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
+        mean = "" if trace.x.shape[0] == 1 else "(1/m) Σ_rows "
+        print(f"  loss    L = {mean}-(y log ŷ + (1 - y) log(1 - ŷ)) = {trace.loss:.6g}\n", file=out)
 
-    print("BACKWARD  dz[l] = ∂L/∂z[l]      dW[l] = a[l-1]ᵀ dz[l]      db[l] = dz[l]", file=out)
+    # with m samples dz is per sample and the batch loss their mean: the sums carry 1/m
+    per_m, rows = ("", "") if trace.x.shape[0] == 1 else (" / m", "Σ_rows ")
+    print(
+        f"BACKWARD  dz[l] = ∂ℓ/∂z[l]      dW[l] = a[l-1]ᵀ dz[l]{per_m}      "
+        f"db[l] = {rows}dz[l]{per_m}",
+        file=out,
+    )
     print(f"  layer {L} (output)", file=out)
     if sigmoid_out:
         _show(out, f"{pad}σ'(z[{L}]) = σ(z)(1 - σ(z)) = a[{L}](1 - a[{L}]) = ", last.g_prime)
@@ -1796,11 +1946,11 @@ def cmd_trace(args: argparse.Namespace, stdout: Any, stderr: Any) -> int:
             else:
                 _show(out, f"{pad}g'(z[{l}]) = ", step.g_prime)
             _show(out, f"{pad}dz[{l}] = (dz[{l + 1}] W[{l + 1}]ᵀ) ⊙ {g}'(z[{l}]) = ", step.dz)
-        _show(out, f"{pad}dW[{l}] = a[{l - 1}]ᵀ dz[{l}] = ", step.dW)
-        _show(out, f"{pad}db[{l}] = dz[{l}] = ", step.db)
+        _show(out, f"{pad}dW[{l}] = a[{l - 1}]ᵀ dz[{l}]{per_m} = ", step.dW)
+        _show(out, f"{pad}db[{l}] = {rows}dz[{l}]{per_m} = ", step.db)
     _show(
         out,
-        f"  output layer in the seeds' form, Δw_ij = η δ_j x_i = -η dW[{L}] = ",
+        f"  output layer in the delta rule's form, Δw_ij = η δ_j x_i = -η dW[{L}] = ",
         -trace.learning_rate * last.dW,
         "\n",
     )
@@ -1896,6 +2046,7 @@ _EXAMPLES = {
       --one-hot-categoricals --impute median --drop-columns id
   sigmanet train balances.csv --target balance --model mlp-regressor --standardize \\
       --scale-target --save balances.safetensors
+  sigmanet train moons.csv --target label --random-state 0 --report report.html
 
 --save writes ONE file: the fitted preprocessing (input columns, imputation, one-hot
 categories, scaling) and the model, as one scikit-learn pipeline that predict, evaluate,
@@ -1924,9 +2075,17 @@ info and plot read back.""",
     "gradients-through-time": """example:
   sigmanet plot gradients-through-time --steps 100 --output through_time.png
   sigmanet plot gradients-through-time --cells rnn,lstm,gru --output through_time.svg""",
-    "trace": """example:
+    "trace": """examples:
   sigmanet trace
-  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5""",
+  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --sizes 2,2,2 --learning-rate 0.5
+  sigmanet trace --x 0.05,0.10 --y 0.01,0.99 --learning-rate 0.5 \\
+      --weights '[[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]]' \\
+      --biases '[[0.35, 0.35], [0.60, 0.60]]'
+  sigmanet trace --params step.json      # the same values as one JSON object
+
+A --params file holds any of the keys x, y, weights, biases, activation,
+output_activation, loss, learning_rate; options on the command line override it.
+weights[l] is W[l] of shape (inputs, outputs): z = a W + b, rows are samples.""",
     "demo": """example:
   sigmanet demo""",
 }
@@ -2018,6 +2177,11 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
     )
     train.add_argument("--save", metavar="MODEL", help="write the trained model to this file")
     train.add_argument("--force", action="store_true", help="overwrite an existing MODEL")
+    train.add_argument(
+        "--report",
+        metavar="FILE.html",
+        help="write a self-contained HTML training report (figures, metrics, the run as JSON)",
+    )
     train.add_argument("--drop-columns", type=_name_list, metavar="A,B", help="columns to ignore")
     train.add_argument(
         "--one-hot-categoricals", action="store_true", help="one-hot encode non-numeric columns"
@@ -2175,27 +2339,42 @@ Run 'sigmanet COMMAND --help' for a command's options.""",
         "One forward and backward pass of a tiny network with every "
         "intermediate value, beside the formulas.",
     )
+    trace.add_argument(
+        "--params",
+        metavar="FILE.json",
+        help="a JSON object with x, y, weights, biases, ... (options override it)",
+    )
     trace.add_argument("--x", type=_float_list, metavar="X1,X2", help="input (default 1,0.5)")
     trace.add_argument("--y", type=_float_list, metavar="Y", help="target (default 1)")
     trace.add_argument(
+        "--weights",
+        type=_json_option("--weights"),
+        metavar="JSON",
+        help="W[1], W[2], ... as a JSON list of (inputs × outputs) matrices",
+    )
+    trace.add_argument(
+        "--biases",
+        type=_json_option("--biases"),
+        metavar="JSON",
+        help="b[1], b[2], ... as a JSON list of vectors (default zeros)",
+    )
+    trace.add_argument(
         "--sizes",
         type=_int_list,
-        default=(2, 3, 1),
         metavar="N,N,N",
-        help="layer widths from input to output (default 2,3,1)",
+        help="layer widths from input to output, for drawn weights (default 2,3,1)",
     )
     trace.add_argument(
         "--activation",
-        default="sigmoid",
         metavar="NAME",
         help="hidden activation (default sigmoid)",
     )
     trace.add_argument(
         "--output-activation", metavar="NAME", help="output activation (default: --activation)"
     )
-    trace.add_argument("--loss", choices=("squared_error", "log_loss"), default="squared_error")
-    trace.add_argument("--learning-rate", type=_positive_float, default=0.5, metavar="ETA")
-    trace.add_argument("--seed", type=int, default=0, help="seed of the weights (default 0)")
+    trace.add_argument("--loss", choices=("squared_error", "log_loss"))
+    trace.add_argument("--learning-rate", type=_positive_float, metavar="ETA", help="default 0.5")
+    trace.add_argument("--seed", type=int, help="seed of drawn weights (default 0)")
 
     demo = _add_command(
         commands,

@@ -12,23 +12,26 @@ Two tools for seeing what backpropagation does:
   from the loss far sooner in a tanh RNN than in an LSTM, whose additive cell carries it; and a
   ReLU RNN whose recurrent matrix has spectral radius above 1 has a state that grows without
   bound, while tanh keeps every unit in (-1, 1).
-* :func:`trace_backprop`, one forward and one backward pass of a tiny network, written out
-  with the seeds' formulas so every intermediate (``z``, ``a``, ``dz``, ``dW``, ``db``) can be
-  printed and checked by hand. ``sigmanet trace`` prints it.
+* :func:`trace_backprop`, one forward and one backward pass of a tiny network, recorded from
+  :class:`sigmanet.network.Sequential` itself (the backpropagation the library trains with),
+  so every intermediate (``z``, ``a``, ``dz``, ``dW``, ``db``) can be printed and checked by
+  hand against a textbook's worked example. ``sigmanet trace`` prints it.
 """
 
 from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
 
+from sigmanet import losses as _losses
 from sigmanet._arrays import as_float_array
-from sigmanet.layers import Dense, Maxout
+from sigmanet.layers import Activation, Dense, Maxout
 from sigmanet.network import Sequential
+from sigmanet.optimizers import GradientDescent
 from sigmanet.training import Callback, History
 
 __all__ = [
@@ -69,10 +72,21 @@ class GradientFlowRecorder(Callback):
 
     Examples
     --------
-    >>> from sigmanet import MLPClassifier                       # doctest: +SKIP
-    >>> recorder = GradientFlowRecorder()                         # doctest: +SKIP
-    >>> MLPClassifier((32,) * 6, activation="sigmoid").fit(X, y, callbacks=[recorder])
-    >>> recorder.history[:, 0] / recorder.history[:, -1]          # doctest: +SKIP
+    Five sigmoid layers: the first layer's gradient is about a thousandth of the last's.
+
+    >>> import numpy as np
+    >>> from sigmanet import MLPClassifier
+    >>> rng = np.random.default_rng(0)
+    >>> X = rng.normal(size=(200, 8))
+    >>> y = (X[:, 0] > 0).astype(int)
+    >>> recorder = GradientFlowRecorder()
+    >>> clf = MLPClassifier((16,) * 5, activation="sigmoid", max_iter=3, tol=10.0,
+    ...                     n_iter_no_change=1, random_state=0)  # a few epochs suffice
+    >>> clf = clf.fit(X, y, callbacks=[recorder])
+    >>> recorder.history.shape                  # (epochs, weight matrices)
+    (3, 6)
+    >>> bool(np.all(recorder.ratio() < 0.01))   # first layer / last layer
+    True
     """
 
     def __init__(self, accumulate: bool = False) -> None:
@@ -160,7 +174,7 @@ class GradientFlowRecorder(Callback):
 class LayerStep:
     """Everything one layer computes in a forward and backward pass.
 
-    Rows are samples (shapes with ``m`` samples); ``l`` is :attr:`index`.
+    Rows are samples (shapes with ``m`` samples); ``l`` is ``index``.
 
     Attributes
     ----------
@@ -234,9 +248,9 @@ class BackpropTrace:
 
     @property
     def delta(self) -> np.ndarray:
-        """The seeds' output error ``δ = (y - ŷ) σ'(z)``, i.e. ``-dz[L]``.
+        """The output error of the delta rule, ``δ = (y - ŷ) σ'(z)``, i.e. ``-dz[L]``.
 
-        With it the seeds' update is ``Δw_ij = η δ_j x_i`` (``x_i`` being the input of the
+        With it the update is ``Δw_ij = η δ_j x_i`` (``x_i`` being the input of the
         output layer), the same step as ``-η ∂L/∂W``.
         """
         return -self.layers[-1].dz
@@ -286,18 +300,24 @@ def trace_backprop(
 
         z[l] = a[l-1] W[l] + b[l]        a[l] = g(z[l])
 
-    Backward (the seeds' delta rule): with squared error ``ℓ = ½ Σ (ŷ - y)²`` the output
-    error is ``δ = (y - ŷ) σ'(z[L])``, so ``dz[L] = ∂ℓ/∂z[L] = (ŷ - y) ⊙ g'(z[L]) = -δ``
-    (with ``loss="log_loss"`` and a sigmoid output the fused form ``dz[L] = ŷ - y``); then::
+    Backward, the delta rule of Rumelhart, Hinton & Williams (1986): with squared error
+    ``ℓ = ½ Σ (ŷ - y)²`` the output error is ``δ = (y - ŷ) σ'(z[L])``, so
+    ``dz[L] = ∂ℓ/∂z[L] = (ŷ - y) ⊙ g'(z[L]) = -δ`` (with ``loss="log_loss"`` and a sigmoid
+    output the fused form ``dz[L] = ŷ - y``); then::
 
         dz[l] = (dz[l+1] W[l+1]ᵀ) ⊙ g'(z[l])
         dW[l] = a[l-1]ᵀ dz[l] / m        db[l] = Σ_rows dz[l] / m
 
-    and one gradient-descent step ``W ← W - η dW`` (the seeds' ``Δw_ij = η δ_j x_i``).
+    and one gradient-descent step ``W ← W - η dW`` (the update ``Δw_ij = η δ_j x_i``).
 
-    This is written out with NumPy on purpose, independently of :mod:`sigmanet.layers`, so
-    it can be read line by line; the tests check it against :class:`sigmanet.network.
-    Sequential` and against central differences.
+    Nothing here is a second copy of backpropagation: the network is a
+    :class:`~sigmanet.network.Sequential` of :class:`~sigmanet.layers.Dense` and
+    :class:`~sigmanet.layers.Activation` layers, the values are recorded from its
+    ``forward`` and ``backward`` (their ``record`` argument), the loss and its gradient come
+    from :mod:`sigmanet.losses`, and the step is taken by
+    :class:`~sigmanet.optimizers.GradientDescent`. The tests check the result against a
+    plain NumPy oracle, against central differences and against the worked example of
+    Mazur (2015).
 
     Parameters
     ----------
@@ -326,6 +346,29 @@ def trace_backprop(
     Returns
     -------
     BackpropTrace
+
+    References
+    ----------
+    Rumelhart, D. E., Hinton, G. E. & Williams, R. J. (1986). Learning representations by
+    back-propagating errors. *Nature* 323, 533–536.
+
+    Mazur, M. (2015). A Step by Step Backpropagation Example. The 2-2-2 sigmoid network
+    reproduced in the examples below.
+
+    Examples
+    --------
+    The worked example: inputs 0.05 and 0.10, targets 0.01 and 0.99, learning rate 0.5.
+
+    >>> trace = trace_backprop(
+    ...     [0.05, 0.10], [0.01, 0.99],
+    ...     weights=[[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]],
+    ...     biases=[[0.35, 0.35], [0.60, 0.60]], learning_rate=0.5)
+    >>> round(trace.loss, 9)
+    0.298371109
+    >>> round(float(trace.layers[1].W_new[0, 0]), 8)   # w5
+    0.35891648
+    >>> round(float(trace.layers[0].W_new[0, 0]), 8)   # w1
+    0.14978072
     """
     from sigmanet import activations as _activations
 
@@ -404,60 +447,67 @@ def trace_backprop(
     names = [activation] * (len(Ws) - 1) + [output_activation]
     funcs = [_activations.get(name) for name in names]
 
-    # forward
-    a_prevs, zs, acts, primes = [], [], [], []
-    a = X
-    for W, b, g in zip(Ws, bs, funcs, strict=True):
-        z = a @ W + b
-        a_prevs.append(a)
-        zs.append(z)
-        a = np.asarray(g(z), dtype=np.float64)
-        acts.append(a)
-        primes.append(np.asarray(g.derivative(z), dtype=np.float64))
-    output = a
+    # The network the library trains: Dense and Activation layers in a Sequential. With the
+    # log loss the sigmoid is fused into the loss (cross-entropy from logits), as in training.
+    layers: list[Any] = []
+    for index, W in enumerate(Ws):
+        layers.append(Dense(W.shape[1]))
+        if index < len(Ws) - 1 or loss == "squared_error":
+            layers.append(Activation(names[index]))
+    net = Sequential(layers).build(sizes[0], random_state=0)
+    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    for layer, W, b in zip(dense, Ws, bs, strict=True):
+        layer.params["W"][...] = W
+        layer.params["b"][...] = b
+    positions = [net.layers.index(layer) for layer in dense]
 
-    # loss and the output layer's dz
+    outputs: list[np.ndarray] = []
+    last = net.forward(X, training=True, record=outputs)
     if loss == "squared_error":
-        value = float(np.sum(0.5 * (output - Y) ** 2) / m)
-        dz = (output - Y) * primes[-1]
+        criterion = _losses.get("squared_error")
+        output = last
     else:
-        z_out = zs[-1]
-        # log(1 + e^z) - y z, the stable binary cross-entropy of a logit
-        value = float(np.sum(np.logaddexp(0.0, z_out) - Y * z_out) / m)
-        dz = output - Y
-
-    # backward
-    dzs: list[np.ndarray] = [np.empty(0)] * len(Ws)
-    dzs[-1] = dz
-    for layer in range(len(Ws) - 2, -1, -1):
-        dzs[layer] = (dzs[layer + 1] @ Ws[layer + 1].T) * primes[layer]
+        criterion = _losses.get("binary_cross_entropy_with_logits")
+        output = np.asarray(_activations.sigmoid(last), dtype=np.float64)
+    value, grad_output = criterion.value_and_gradient(Y, last)
+    received: list[np.ndarray] = []
+    net.backward(grad_output, need_input_grad=True, record=received)
+    received.reverse()  # recorded last layer first
 
     steps = []
-    for layer, (W, b) in enumerate(zip(Ws, bs, strict=True)):
-        dW = a_prevs[layer].T @ dzs[layer] / m
-        db = dzs[layer].sum(axis=0) / m
+    for layer_index, (layer, at) in enumerate(zip(dense, positions, strict=True)):
+        z = outputs[at]
+        a = output if layer_index == len(dense) - 1 else outputs[at + 1]
+        a_prev = X if at == 0 else outputs[at - 1]
         steps.append(
             LayerStep(
-                index=layer + 1,
-                activation=names[layer],
-                W=W,
-                b=b,
-                a_prev=a_prevs[layer],
-                z=zs[layer],
-                a=acts[layer],
-                g_prime=primes[layer],
-                dz=dzs[layer],
-                dW=dW,
-                db=db,
-                W_new=W - learning_rate * dW,
-                b_new=b - learning_rate * db,
+                index=layer_index + 1,
+                activation=names[layer_index],
+                W=Ws[layer_index],
+                b=bs[layer_index],
+                a_prev=a_prev,
+                z=z,
+                a=a,
+                g_prime=np.asarray(funcs[layer_index].derivative(z), dtype=np.float64),
+                # the loss's gradient is that of the mean over the m rows; per sample is m times
+                dz=received[at] * m,
+                dW=layer.grads["W"].copy(),
+                db=layer.grads["b"].copy(),
+                W_new=np.empty(0),
+                b_new=np.empty(0),
             )
         )
+    # the step W ← W - η dW, by the optimizer the training loop uses
+    GradientDescent(learning_rate).step(net.parameters(), net.gradients())
+    steps = [
+        replace(step, W_new=layer.params["W"].copy(), b_new=layer.params["b"].copy())
+        for step, layer in zip(steps, dense, strict=True)
+    ]
     return BackpropTrace(
         x=X,
         y=Y,
         output=output,
-        loss=value,
+        loss=float(value),
         loss_name=loss,
         learning_rate=learning_rate,
         layers=tuple(steps),

@@ -46,7 +46,7 @@ class GradientOverflowError(SigmanetError, FloatingPointError):
 
     Raised by the adaptive optimizers (Adam, AdamW, RMSProp, Adagrad) before anything is
     modified, instead of letting an infinite second moment silently freeze the coordinate.
-    :func:`sigmanet.training.train` reports it as a :class:`DivergenceError`.
+    :func:`sigmanet.training.train` reports it as a :class:`~sigmanet.exceptions.DivergenceError`.
     """
 
 

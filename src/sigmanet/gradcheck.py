@@ -64,7 +64,7 @@ class GradcheckResult:
 
     @property
     def abs_error(self) -> float:
-        """max |analytic - numerical|."""
+        """``max |analytic - numerical|``."""
         if self.analytic.size == 0:
             return 0.0
         return float(np.max(np.abs(self.analytic - self.numerical)))
@@ -80,7 +80,8 @@ class GradcheckResult:
         )
 
     def raise_if_failed(self) -> GradcheckResult:
-        """Raise :class:`GradientCheckError` describing the worst element, or return self."""
+        """Raise :class:`~sigmanet.exceptions.GradientCheckError` about the worst element, or
+        return self."""
         if not self.passed:
             diff = np.abs(self.analytic - self.numerical) - self.rtol * np.abs(self.numerical)
             worst = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()

@@ -3,9 +3,9 @@
 Each initializer draws a ``(fan_in, fan_out)`` matrix whose variance keeps the signal's scale
 through a layer. With ``fan_in`` inputs and ``fan_out`` outputs:
 
-======================  =======================================  ===============================
-name                    distribution                             reference
-======================  =======================================  ===============================
+======================  ========================================  ============================
+name                    distribution                              reference
+======================  ========================================  ============================
 glorot_uniform          U(-a, a), a = sqrt(6 / (fan_in+fan_out))  Glorot & Bengio 2010
 glorot_uniform_sigmoid  U(-a, a), a = sqrt(2 / (fan_in+fan_out))  scikit-learn's MLP, logistic
 glorot_normal           N(0, 2 / (fan_in + fan_out))              Glorot & Bengio 2010
@@ -15,7 +15,7 @@ lecun_uniform           U(-a, a), a = sqrt(3 / fan_in)            LeCun et al. 1
 lecun_normal            N(0, 1 / fan_in)                          LeCun et al. 1998 (for SELU)
 orthogonal              Q of the QR factorisation of a Gaussian   Saxe et al. 2014
 zeros                   0                                         (biases; linear models)
-======================  =======================================  ===============================
+======================  ========================================  ============================
 
 Glorot suits sigmoid/tanh, He suits the ReLU family, LeCun normal suits SELU. Orthogonal
 matrices suit the recurrent weights of RNNs: every singular value is 1, so repeated

@@ -6,7 +6,7 @@ Conventions, for a batch of ``n`` rows:
 * ``x`` has shape ``(n, input_dim)`` and the output ``(n, output_dim)``;
 * ``grad_output`` is ∂L/∂output, where L is the *batch* loss, already averaged over the batch
   (the losses in :mod:`sigmanet.losses` return the gradient of the mean). So a Dense layer's
-  ``grad["W"] = xᵀ · grad_output`` is the seeds' ``dW[l] = dz[l] a[l-1]ᵀ / m`` with the ``1/m``
+  ``grad["W"] = xᵀ · grad_output`` is the textbook ``dW[l] = dz[l] a[l-1]ᵀ / m`` with the ``1/m``
   carried in by ``grad_output``;
 * in training mode, outputs and gradients are written into buffers owned by the layer and
   reused from batch to batch (no allocation in steady state). An array returned by
@@ -96,7 +96,7 @@ class Layer:
         Set by :meth:`build`.
     """
 
-    #: Whether :meth:`forward` takes a scipy sparse ``x`` as it is; other layers densify it
+    #: Whether :meth:`~Layer.forward` takes a scipy sparse ``x`` as it is; other layers densify it
     #: (one batch at a time in training).
     accepts_sparse = False
 
@@ -143,7 +143,7 @@ class Layer:
 
         With ``overwrite_input`` (inference only), a layer that can compute in place may write
         its output over ``x`` (elementwise activations do), and then keeps nothing for
-        :meth:`backward`. :meth:`sigmanet.network.Sequential.predict` uses it for the arrays
+        :meth:`~Layer.backward`. :meth:`sigmanet.network.Sequential.predict` uses it for the arrays
         it made itself.
         """
         x = self._check_input(x)

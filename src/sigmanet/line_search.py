@@ -1,6 +1,6 @@
 r"""Batch gradient descent with a backtracking (Armijo) line search.
 
-This is the seeds' update, taken over the whole training set at every step::
+This is the gradient-descent update, taken over the whole training set at every step::
 
     w ← w - η ∇w J(w, b)        b ← b - η ∇b J(w, b)
 

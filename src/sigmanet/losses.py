@@ -9,23 +9,23 @@ the **weighted mean** over samples,
 
 with ``w_i = 1`` when no ``sample_weight`` is given (the plain mean). The gradient returned is the
 gradient of that ``L`` with respect to ``output``: ``∂L/∂output_ij = (w_i / Σ w) ∂ℓ_ij/∂output_ij``.
-It therefore carries the seeds' ``1/m`` already, has the shape and dtype of ``output``, and a
+It therefore carries the ``1/m`` of the mean already, has the shape and dtype of ``output``, and a
 layer's ``backward`` can take it as ``grad_output`` unchanged.
 
 Which ``output`` each loss expects:
 
-====================================  ==================  ==========================================
-loss                                  ``output`` is       per-element value ``ℓ(y, x)``
-====================================  ==================  ==========================================
-``squared_error`` (``mse``)           predictions ŷ       ½ (ŷ - y)²
-``huber``                             predictions ŷ       ½ r² if abs(r) ≤ δ else δ (abs(r) - ½δ)
-``poisson``                           log-means z         exp(z) - y z + y log y - y
-``binary_cross_entropy``              probabilities p     -(z log p + (1 - z) log(1 - p))
-``binary_cross_entropy_with_logits``  logits x            max(x, 0) - x z + log1p(exp(-abs(x)))
-``softmax_cross_entropy_with_logits`` logits x (n, k)     logsumexp(x) - x_y
-``hinge``                             decision values x   max(0, 1 - t x)
-``squared_hinge``                     decision values x   max(0, 1 - t x)²
-====================================  ==================  ==========================================
+=====================================  =================  =======================================
+loss                                   ``output`` is      per-element value ``ℓ(y, x)``
+=====================================  =================  =======================================
+``squared_error`` (``mse``)            predictions ŷ      ½ (ŷ - y)²
+``huber``                              predictions ŷ      ½ r² if abs(r) ≤ δ else δ (abs(r) - ½δ)
+``poisson``                            log-means z        exp(z) - y z + y log y - y
+``binary_cross_entropy``               probabilities p    -(z log p + (1 - z) log(1 - p))
+``binary_cross_entropy_with_logits``   logits x           max(x, 0) - x z + log1p(exp(-abs(x)))
+``softmax_cross_entropy_with_logits``  logits x (n, k)    logsumexp(x) - x_y
+``hinge``                              decision values x  max(0, 1 - t x)
+``squared_hinge``                      decision values x  max(0, 1 - t x)²
+=====================================  =================  =======================================
 
 Cross-entropy for training should always be computed from logits: the ``*_with_logits`` losses
 fuse the sigmoid or softmax with the logarithm, are exact for logits of any size, and have the
@@ -456,10 +456,10 @@ class _Evaluator:
 
 
 class SquaredError(Loss):
-    r"""Squared error, ``ℓ = ½ Σ_j (ŷ_j - y_j)²`` per sample; the MSE of the seeds.
+    r"""Squared error, ``ℓ = ½ Σ_j (ŷ_j - y_j)²`` per sample; the MSE of the delta rule.
 
     The gradient with respect to the prediction is ``ŷ - y``. Put behind a sigmoid
-    (``ŷ = σ(z)``) the chain rule gives the seeds' delta rule,
+    (``ŷ = σ(z)``) the chain rule gives the delta rule of Rumelhart, Hinton & Williams (1986),
     ``∂ℓ/∂z = -(y - ŷ) σ'(z)`` (so ``δ = (y - ŷ) σ'(z)`` is minus this gradient).
 
     The ½ makes the gradient the plain residual; the value is half of scikit-learn's
@@ -696,7 +696,7 @@ class BinaryCrossEntropyWithLogits(Loss):
                  = \max(x, 0) - x z + \operatorname{log1p}(e^{-|x|}),
               \qquad \frac{\partial \ell}{\partial x} = \sigma(x) - z.
 
-    This is the seeds' logistic-regression loss, ``-(1/m)(yᵀ log σ(z) + (1-y)ᵀ log(1-σ(z)))``,
+    This is logistic regression's loss, ``-(1/m)(yᵀ log σ(z) + (1-y)ᵀ log(1-σ(z)))``,
     whose weight gradient ``-(1/m) Xᵀ(y - σ(Xw+b))`` is ``Xᵀ`` times this gradient.
 
     Stability: ``e^{-|x|}`` never overflows and is computed once, for both the ``log1p`` term
@@ -1417,7 +1417,7 @@ def binary_cross_entropy_with_logits(
 ) -> float:
     """Mean of ``max(x,0) - x z + log1p(exp(-abs(x)))``; see :class:`BinaryCrossEntropyWithLogits`.
 
-    The seeds' logistic-regression loss ``-(1/m)(yᵀ log σ(z) + (1-y)ᵀ log(1-σ(z)))``.
+    Logistic regression's loss ``-(1/m)(yᵀ log σ(z) + (1-y)ᵀ log(1-σ(z)))``.
     """
     return BinaryCrossEntropyWithLogits(pos_weight=pos_weight).value(y_true, logits, sample_weight)
 

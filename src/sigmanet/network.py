@@ -1,8 +1,9 @@
 """``Sequential``: layers in a row, with forward and backward propagation through all of them.
 
 For an L-layer network with pre-activations ``z[l] = a[l-1] W[l] + b[l]`` and activations
-``a[l] = g(z[l])`` (``a[0] = x``), backpropagation is the seeds' recursion, vectorised over the
-batch (rows are samples, so the seeds' column-vector formulas appear transposed)::
+``a[l] = g(z[l])`` (``a[0] = x``), backpropagation (Rumelhart, Hinton & Williams 1986) is the
+recursion below, vectorised over the batch (rows are samples, so textbook column-vector
+formulas appear transposed)::
 
     dz[L] = ∂L/∂z[L]                            (e.g. softmax(z) - y, already divided by m)
     dW[l] = a[l-1]ᵀ dz[l]      db[l] = Σ_rows dz[l]
@@ -131,14 +132,22 @@ class Sequential:
         return self._flat_grads
 
     # -- propagation ------------------------------------------------------------------------
-    def forward(self, x: Any, training: bool = False) -> np.ndarray:
+    def forward(
+        self, x: Any, training: bool = False, *, record: list[np.ndarray] | None = None
+    ) -> np.ndarray:
         """Propagate ``x`` of shape ``(n, input_dim)`` (dense, or scipy sparse) through every
-        layer."""
+        layer.
+
+        With ``record`` (a list), a copy of every layer's output is appended to it, first
+        layer first: what :func:`sigmanet.diagnostics.trace_backprop` prints.
+        """
         if self.input_dim is None:
             raise RuntimeError("Sequential is not built: call build(input_dim) first.")
         output = as_float_input(x, "x")
         for layer in self.layers:
             output = layer.forward(output, training=training)
+            if record is not None:
+                record.append(output.copy())
         return output
 
     #: Rows per block in :meth:`predict`: a block's intermediate arrays stay in cache.
@@ -176,14 +185,24 @@ class Sequential:
             output = layer.forward(output, overwrite_input=mine)
         return output
 
-    def backward(self, grad_output: Any, need_input_grad: bool = False) -> np.ndarray | None:
+    def backward(
+        self,
+        grad_output: Any,
+        need_input_grad: bool = False,
+        *,
+        record: list[np.ndarray] | None = None,
+    ) -> np.ndarray | None:
         """Backpropagate ∂L/∂output through every layer, filling each layer's ``grads``.
 
         The first layer's ∂L/∂x is only computed when ``need_input_grad`` is true: training
         never needs it, and for the first Dense layer it costs as much as its weight gradient.
+        With ``record`` (a list), a copy of the gradient each layer receives, ∂L/∂(its
+        output), is appended to it, last layer first; for a Dense layer that is ``dz[l]``.
         """
         grad: np.ndarray | None = np.asarray(grad_output)
         for index in range(len(self.layers) - 1, -1, -1):
+            if record is not None:
+                record.append(np.array(grad, copy=True))
             needed = need_input_grad or index > 0
             grad = self.layers[index].backward(grad, need_input_grad=needed)
         return grad
@@ -204,8 +223,9 @@ class Sequential:
                 yield f"{index}.{name}", value
 
     def weight_matrices(self) -> list[np.ndarray]:
-        """The weight matrices every layer declares (:meth:`Layer.weight_names`): the ``W`` of
-        Dense and Maxout, the ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
+        """The weight matrices every layer declares
+        (:meth:`~sigmanet.layers.Layer.weight_names`): the ``W`` of Dense and Maxout, the
+        ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
         return [layer.params[name] for layer in self.layers for name in layer.weight_names()]
 
     def weight_gradients(self) -> list[np.ndarray]:

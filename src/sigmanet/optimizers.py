@@ -8,16 +8,16 @@ accumulators) and applies one update per call of :meth:`Optimizer.step`::
         ...                                   # forward, backward fill `grads`
         optimizer.step(params, grads)         # params[i] <- update(params[i], grads[i])
 
-=============== ================================================ ==========================
-name            update (g = ∂L/∂w, η = learning_rate)           reference
-=============== ================================================ ==========================
-sgd / gd        w ← w - η g; with momentum μ: v ← μ v - η g,     Rumelhart et al. 1986;
-                w ← w + v; Nesterov: w ← w + μ v - η g            Sutskever et al. 2013
-adam            bias-corrected first and second moments          Kingma & Ba 2015
-adamw           Adam plus decoupled weight decay w ← w - η λ w   Loshchilov & Hutter 2019
-rmsprop         w ← w - η g / (√v + ε), v a running mean of g²   Hinton, lecture 6e, 2012
-adagrad         w ← w - η g / (√G + ε), G the running sum of g²  Duchi et al. 2011
-=============== ================================================ ==========================
+========  ===============================================  ========================
+name      update (g = ∂L/∂w, η = learning_rate)            reference
+========  ===============================================  ========================
+sgd / gd  w ← w - η g; with momentum μ: v ← μ v - η g,     Rumelhart et al. 1986;
+          w ← w + v; Nesterov: w ← w + μ v - η g           Sutskever et al. 2013
+adam      bias-corrected first and second moments          Kingma & Ba 2015
+adamw     Adam plus decoupled weight decay w ← w - η λ w   Loshchilov & Hutter 2019
+rmsprop   w ← w - η g / (√v + ε), v a running mean of g²   Hinton, lecture 6e, 2012
+adagrad   w ← w - η g / (√G + ε), G the running sum of g²  Duchi et al. 2011
+========  ===============================================  ========================
 
 Performance: state buffers are created on the first :meth:`~Optimizer.step`, one per parameter
 and of the parameter's dtype (float32 stays float32), together with private scratch buffers.
@@ -26,7 +26,7 @@ read, never modified. Scalars are kept as Python floats so that NumPy never prom
 computation to float64.
 
 Numerics: NaN in a gradient gives NaN in that parameter, without warnings. The adaptive
-methods square the gradient, which is where a single finite gradient overflows first (|g|
+methods square the gradient, which is where a single finite gradient overflows first (abs(g)
 above about 1.8e19 in float32, 1.3e154 in float64); they compute g² for all parameters before
 changing anything and raise :class:`GradientOverflowError` if it overflows, rather than let an
 infinite second moment freeze the coordinate for good. Any other overflow means the parameters

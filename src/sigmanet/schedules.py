@@ -260,7 +260,7 @@ class Adaptive(Schedule):
     ``loss <= best_loss - tol`` (a NaN loss never improves). After ``patience`` consecutive
     epochs without improvement, ``η ← max(factor · η, min_learning_rate)`` and the count
     restarts. If a reduction is due while η is already at ``min_learning_rate``,
-    :attr:`exhausted` becomes True: the signal on which scikit-learn stops training.
+    ``exhausted`` becomes True: the signal on which scikit-learn stops training.
 
     Differences from scikit-learn, which are choices of parameters rather than of rule:
     scikit-learn's MLP reduces η when its ``n_iter_no_change`` (default 10) is *exceeded*,

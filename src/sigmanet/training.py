@@ -1,6 +1,6 @@
 """The fit loop: one loop for the three forms of gradient descent.
 
-``batch_size`` chooses the form of the seeds:
+``batch_size`` chooses the form (see the documentation's theory page on gradient descent):
 
 * ``None`` or ``"full"``: batch gradient descent (BGD), every step uses all m samples;
 * ``1``: stochastic gradient descent (SGD), one sample per step in a random order;
@@ -410,7 +410,7 @@ def train(
     blas_threads : "auto", int or None
         BLAS threads while training. ``"auto"`` uses one when a step's largest matrix product
         is small (batch rows × the largest weight matrix's size under six million), where
-        OpenBLAS's threads cost more than they gain (see :mod:`sigmanet._threads`), and leaves
+        OpenBLAS's threads cost more than they gain (see ``sigmanet/_threads.py``), and leaves
         larger products alone; an int sets the count; None leaves it as it is.
     divergence_reference : float, optional
         The reference of the divergence rule (:class:`DivergenceRule`); None measures it at the

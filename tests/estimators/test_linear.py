@@ -49,18 +49,18 @@ def separable():
 
 
 # --------------------------------------------------------------------------------------------
-# The model: the seeds' formulas
+# The model: the textbook formulas
 # --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("C", [0.1, 1.0, 10.0])
-def test_fitted_model_satisfies_the_seeds_gradient_condition(binary_data, C):
+def test_fitted_model_satisfies_the_gradient_condition(binary_data, C):
     """At the optimum, -(1/m) Xᵀ(y - σ(Xw + b)) + w/(C m) = 0 and -(1/m) 1ᵀ(y - σ(Xw + b)) = 0."""
     X, y = binary_data
     model = LogisticRegression(C=C, tol=1e-10, max_iter=1000).fit(X, y)
     w, b = model.coef_[0], model.intercept_[0]
     m = X.shape[0]
-    h = 1.0 / (1.0 + np.exp(-(X @ w + b)))  # the seeds' σ, safe here: |Xw + b| is small
+    h = 1.0 / (1.0 + np.exp(-(X @ w + b)))  # the textbook σ, safe here: |Xw + b| is small
     grad_w = -(X.T @ (y - h)) / m + w / (C * m)
     grad_b = -np.sum(y - h) / m
     assert np.max(np.abs(grad_w)) < 1e-8
@@ -317,7 +317,7 @@ def test_loss_curves_decrease_for_deterministic_solvers(iris):
 
 def test_sgd_default_is_the_annealed_step():
     """η = 4/(1 + epoch + i) + 0.01: with one epoch over two samples the two steps are 4.01 and
-    2.01, and the update is the seeds' w ← w - η (σ(z) - y) x."""
+    2.01, and the update is w ← w - η (σ(z) - y) x (Harrington 2012, ch. 5)."""
     X = np.array([[1.0, 0.0], [0.0, 1.0]])
     y = np.array([1, 0])
     model = LogisticRegression(solver="sgd", penalty=None, shuffle=False, max_iter=1, tol=None)

@@ -214,13 +214,13 @@ def _logistic_network(n_features: int, dtype=np.float64) -> Sequential:
 
 
 def _seed_gradient(X, y, w, b, l2):
-    """The seeds' vectorised gradient of the mean log loss plus (l2 / 2m) ‖w‖²."""
+    """The vectorised gradient of the mean log loss plus (l2 / 2m) ‖w‖²."""
     m = X.shape[0]
     residual = y - expit(X @ w + b)
     return -(X.T @ residual) / m + l2 * w / m, -residual.sum() / m
 
 
-def test_fixed_step_is_the_seeds_update():
+def test_fixed_step_is_the_gradient_descent_update():
     """w ← w - η ∇w J and b ← b - η ∇b J, with ∇w J = -(1/m) Xᵀ(y - σ(Xw + b)) + (l2/m) w."""
     rng = np.random.default_rng(1)
     X = rng.normal(size=(30, 3))

@@ -185,7 +185,7 @@ def test_the_solvers_are_really_different(multiclass_data):
 @pytest.mark.parametrize("schedule", SCHEDULES)
 def test_every_learning_rate_schedule_trains(schedule, multiclass_data):
     X, y = multiclass_data
-    # "annealed" is the seed's stochastic step 4/(1+epoch+i)+0.01: one sample at a time, no
+    # "annealed" is the stochastic step 4/(1+epoch+i)+0.01: one sample at a time, no
     # momentum, as in "Machine Learning in Action"; it ignores learning_rate_init.
     extra = {"batch_size": 1, "momentum": 0.0} if schedule == "annealed" else {"batch_size": 16}
     clf = _classifier(

@@ -1,4 +1,4 @@
-r"""Logistic and softmax regression: the sigmoid model of the seeds, with scikit-learn's interface.
+r"""Logistic and softmax regression: the sigmoid model, with scikit-learn's interface.
 
 Both are a network with no hidden layer, one :class:`~sigmanet.layers.Dense` layer computing the
 logits ``z = X Wᵀ + b``, trained on the cross-entropy from logits plus an L2 penalty. The
@@ -11,8 +11,8 @@ in ``sklearn.linear_model.LogisticRegression`` (smaller is stronger regularisati
 intercepts are not penalised. Every solver minimises this same ``J``:
 
 ===============  ==============================================================================
-``"lbfgs"``      scipy's L-BFGS-B with the analytic gradient (:func:`~sigmanet.training.
-                 train_lbfgs`), the default.
+``"lbfgs"``      scipy's L-BFGS-B with the analytic gradient
+                 (:func:`~sigmanet.training.train_lbfgs`), the default.
 ``"gd"``         batch gradient descent, ``θ ← θ - η ∇J``, with η from a backtracking (Armijo)
                  line search or fixed (:func:`~sigmanet.line_search.train_line_search`).
 ``"sgd"``        stochastic gradient descent, one sample per step, by default with the annealed
@@ -294,7 +294,7 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         return np.exp(self.predict_log_proba(X))
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
-        """log of :meth:`predict_proba`, computed from the logits without forming log(0)."""
+        """log of ``predict_proba``, computed from the logits without forming log(0)."""
         return self._log_proba(self._forward(X))
 
     def _log_proba(self, z: np.ndarray) -> np.ndarray:
@@ -639,7 +639,9 @@ _ATTRIBUTES_DOC = """
     ----------
     classes_ : ndarray of shape (n_classes,)
     coef_ : ndarray of shape ({shape})
+        The weights ``w`` of the logits ``X w + b``.
     intercept_ : ndarray of shape ({short})
+        The intercepts ``b``.
     n_iter_ : ndarray of shape (1,)
         Iterations (``"lbfgs"``, ``"gd"``) or epochs run by the last fit, in an array of one
         entry (one optimisation problem) as scikit-learn's.
@@ -666,15 +668,16 @@ class LogisticRegression(_LinearClassifier):
     __doc__ = (
         r"""Logistic regression: ``P(y = 1 | x) = σ(x·w + b)``, trained on the log loss.
 
-    The seeds' model. For two classes the loss per sample is the cross-entropy from the logit
+    The model of Cox (1958). For two classes the loss per sample is the cross-entropy of the logit
     ``z = x·w + b``, ``ℓ = max(z, 0) - z y + log1p(e^(-|z|))`` (never ``log(σ(z))`` computed
-    naively), and its gradient the seeds' vectorised form ``∇w = (1/m) Xᵀ(σ(Xw + b) - y)``.
+    naively), and its gradient the vectorised form ``∇w = (1/m) Xᵀ(σ(Xw + b) - y)`` (derived in
+    the documentation's theory page on logistic regression).
 
     With K > 2 classes it fits one sigmoid per class, one-vs-rest: K independent logistic
     regressions of "class k" against the rest, trained jointly on the one-hot targets with the
     binary cross-entropy summed over the K outputs (the problems decouple, so this is exactly
     one-vs-rest with the same ``C`` per problem, as ``OneVsRestClassifier(LogisticRegression())``
-    in scikit-learn). :meth:`predict_proba` normalises the K sigmoids per row as scikit-learn's
+    in scikit-learn). ``predict_proba`` normalises the K sigmoids per row as scikit-learn's
     one-vs-rest does. For the multinomial model, see :class:`SoftmaxRegression`.
     """
         + _PARAMETERS_DOC
@@ -740,7 +743,7 @@ class SoftmaxRegression(_LinearClassifier):
 
     Two classes also get two outputs (K = 2), so ``coef_[0] = -coef_[1]``; the model equals
     :class:`LogisticRegression` with ``2 C`` and ``coef = coef_[1] - coef_[0]``, and
-    :meth:`decision_function` returns the log-odds ``z₁ - z₀``, shape (n_samples,), as
+    ``decision_function`` returns the log-odds ``z₁ - z₀``, shape (n_samples,), as
     scikit-learn does for binary problems.
     """
         + _PARAMETERS_DOC

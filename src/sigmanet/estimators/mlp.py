@@ -198,8 +198,8 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     >>> from sklearn.datasets import load_iris
     >>> from sigmanet import MLPClassifier
     >>> X, y = load_iris(return_X_y=True)
-    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), activation="tanh", max_iter=300,
-    ...                     random_state=0).fit(X, y)
+    >>> clf = MLPClassifier(hidden_layer_sizes=(16,), activation="tanh", learning_rate_init=0.01,
+    ...                     max_iter=500, random_state=0).fit(X, y)
     >>> clf.score(X, y) > 0.9
     True
     """

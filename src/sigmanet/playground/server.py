@@ -402,8 +402,9 @@ class Playground:
 
     Examples
     --------
-    >>> with Playground() as playground:                       # doctest: +SKIP
-    ...     print(playground.url)
+    >>> with Playground() as playground:    # serves until the block ends
+    ...     playground.url.startswith("http://127.0.0.1:")
+    True
     """
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, config: Config | None = None):

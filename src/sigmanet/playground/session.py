@@ -247,7 +247,7 @@ class Session:
     def set_upload(
         self, points: np.ndarray, labels: np.ndarray, is_train: np.ndarray | None = None
     ) -> None:
-        """Use an uploaded data set (validated by :func:`datasets.parse_csv`) and its split."""
+        """Use an uploaded data set (validated by ``datasets.parse_csv``) and its split."""
         self.upload = (points, labels, is_train)
         self.playing = False
         self.config = replace(self.config, dataset="upload")
@@ -305,7 +305,8 @@ class Session:
         """One update on the next batch, keeping every intermediate for the page.
 
         The batch goes forward and backward through the network's own layers, in the order
-        and with the arguments :meth:`Sequential.forward` and :meth:`Sequential.backward`
+        and with the arguments :meth:`~sigmanet.network.Sequential.forward` and
+        :meth:`~sigmanet.network.Sequential.backward`
         use, so ``dW`` and ``db`` are exactly the gradients those give; then the optimizer
         updates the parameters as :func:`sigmanet.training.train` does (L2 term included).
         Returns False (and pauses) if the step diverged.
