@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet import engine as _engine
 from sigmanet._arrays import as_float_array, as_float_input, is_sparse
 from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
@@ -83,6 +84,7 @@ class History:
     stopped_early: bool = False
     best_epoch: int | None = None
     divergence_reference: float = math.nan
+    engine: str = "numpy"
 
 
 class Callback:
@@ -359,6 +361,7 @@ def train(
     samples_seen: int = 0,
     blas_threads: int | str | None = "auto",
     divergence_reference: float | None = None,
+    engine: str = "auto",
 ) -> History:
     """Train ``network`` on ``(X, y)`` by gradient descent; return the :class:`History`.
 
@@ -413,6 +416,11 @@ def train(
         start, on up to ``REFERENCE_ROWS`` evenly spaced rows. A caller continuing an earlier
         run (``partial_fit``) passes that run's ``history.divergence_reference``, so that a
         loss growing slowly over many short runs is still judged against the first start.
+    engine : {"auto", "compiled", "numpy"}
+        ``"auto"`` runs each epoch as one compiled call (:mod:`sigmanet.engine`) when the
+        configuration allows it and numba is installed, and the NumPy loop otherwise;
+        ``"compiled"`` insists (a ValueError says why it cannot); ``"numpy"`` never compiles.
+        Both give the same results; ``history.engine`` says which ran.
 
     Raises
     ------
@@ -439,6 +447,7 @@ def train(
         raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
     if l2_scale not in ("batch", "dataset"):
         raise ValueError(f"l2_scale must be 'batch' or 'dataset'; got {l2_scale!r}.")
+    _engine.check_engine(engine)
     dtype = network.dtype
     if X.dtype != dtype:
         X = X.astype(dtype)
@@ -522,6 +531,22 @@ def train(
     if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         unchecked_update = optimizer._update
     history = History(samples_seen=samples_seen, divergence_reference=rule.reference)
+    kernel = _engine.epoch_kernel(
+        engine,
+        network,
+        loss,
+        optimizer,
+        y,
+        weight,
+        batch=batch,
+        l2=l2,
+        l2_per_batch=l2_scale == "batch",
+        dataset_weight=dataset_weight,
+        mean_weight=mean_weight,
+        batch_callbacks=any(_hears_batches(callback) for callback in callbacks),
+        sparse=sparse_X,
+    )
+    history.engine = "numpy" if kernel is None else "compiled"
     for callback in callbacks:
         callback.on_train_begin(network)
 
@@ -560,7 +585,13 @@ def train(
 
             total_loss = 0.0
             total_weight = 0.0
-            for step, start in enumerate(range(0, n_samples, batch)):
+            first_step = 0
+            if kernel is not None:  # the NumPy loop below continues where it stopped, if it did
+                first_step, total_loss, total_weight = kernel.run(
+                    epoch, X_epoch, y_epoch, w_epoch, optimizer, schedule, history
+                )
+            step = first_step - 1  # the last step taken, for the epoch's divergence report
+            for step, start in enumerate(range(first_step * batch, n_samples, batch), first_step):
                 stop = min(start + batch, n_samples)
                 m = stop - start
                 X_batch = X_epoch[start:stop]
@@ -638,6 +669,13 @@ def train(
     for callback in callbacks:
         callback.on_train_end(network, history)
     return history
+
+
+def _hears_batches(callback: Any) -> bool:
+    """Whether ``callback`` does something after every batch (the compiled epoch cannot)."""
+    if isinstance(callback, LambdaCallback):
+        return callback._batch is not None
+    return type(callback).on_batch_end is not Callback.on_batch_end
 
 
 def _batch_evaluator(

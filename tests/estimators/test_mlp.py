@@ -1169,3 +1169,23 @@ def test_blas_threads_are_checked_before_any_work(bad):
     X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
     with pytest.raises(ValueError, match="blas_threads must be 'auto', None or a positive"):
         MLPClassifier(blas_threads=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_the_engine_is_a_parameter_and_the_one_used_is_an_attribute(cls, multiclass_data):
+    pytest.importorskip("numba")
+    X, y = multiclass_data
+    common = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, "batch_size": 16}
+    reference = cls(engine="numpy", **common).fit(X, y)
+    compiled = cls(**common).fit(X, y)
+    lbfgs = cls(solver="lbfgs", engine="compiled", **common).fit(X, y)
+    with_dropout = cls(dropout=0.1, **common).fit(X, y)
+    assert (reference.engine_, compiled.engine_) == ("numpy", "compiled")
+    assert (lbfgs.engine_, with_dropout.engine_) == ("numpy", "numpy")
+    np.testing.assert_allclose(compiled.loss_curve_, reference.loss_curve_, rtol=1e-12)
+    for a, b in zip(compiled.coefs_, reference.coefs_, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-11, atol=1e-14)
+    with pytest.raises(ValueError, match="engine='compiled' cannot train"):
+        cls(dropout=0.1, engine="compiled", **common).fit(X, y)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        cls(engine="gpu", **common).fit(X, y)

@@ -618,6 +618,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 # a stream of partial_fit calls is judged against its first start, so that a
                 # loss growing a little at every call is still seen to diverge
                 divergence_reference=self._divergence_reference if incremental else None,
+                engine=getattr(self, "engine", "auto"),  # the MLPs' parameter
             )
         except DivergenceError as error:
             self.n_iter_ = rule.epochs
@@ -641,6 +642,7 @@ class BaseNetworkEstimator(BaseEstimator):
             return
         if not incremental or self._divergence_reference is None:
             self._divergence_reference = history.divergence_reference
+        self.engine_ = history.engine
         # n_iter_ counts the epochs of this call (scikit-learn's meaning on warm starts)
         self.n_iter_ = history.epochs
         self.t_ = history.samples_seen
@@ -674,6 +676,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 tol=self.tol,
                 ftol=_MLP_LBFGS_FTOL,
             )
+        self.engine_ = "numpy"
         self.loss_curve_ = list(result.loss)
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss[-1] if result.loss else math.nan
@@ -774,6 +777,8 @@ class BaseNetworkEstimator(BaseEstimator):
             meta[name] = None if value is None else [float(v) for v in value]
         if hasattr(self, "feature_names_in_"):
             meta["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
+        if hasattr(self, "engine_"):
+            meta["engine_"] = str(self.engine_)
         meta.update(self._extra_state())
         return arrays, meta
 
@@ -814,6 +819,10 @@ class BaseNetworkEstimator(BaseEstimator):
                 setattr(self, name, None if meta[name] is None else list(meta[name]))
         if meta.get("feature_names_in_") is not None:
             self.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+        if meta.get("engine_") is not None:
+            if meta["engine_"] not in ("compiled", "numpy"):
+                raise ValueError(f"engine_ must be 'compiled' or 'numpy'; got {meta['engine_']!r}.")
+            self.engine_ = meta["engine_"]
         self._publish_attributes()
         self._record_fitted_params()
 
