@@ -15,13 +15,11 @@ import numpy as np
 import pytest
 
 from sigmanet import losses, optimizers, schedules
-from sigmanet.engine import ACTIVATIONS, coverage
+from sigmanet.engine import ACTIVATIONS, FAST_ACTIVATIONS, coverage, forward
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU
 from sigmanet.network import Sequential
-from sigmanet.training import Callback, LambdaCallback, train
-
-pytest.importorskip("numba")
+from sigmanet.training import Callback, FullBatchObjective, LambdaCallback, train
 
 SOFTMAX = "softmax_cross_entropy_with_logits"
 BINARY = "binary_cross_entropy_with_logits"
@@ -395,3 +393,48 @@ def test_the_kernel_allocates_per_call_never_per_step():
         NUMBA_NRT_STATS="1",
     )
     assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("loss", "hidden", "weighted"),
+    [
+        (BINARY, (), False),
+        (BINARY, (), True),
+        (SOFTMAX, (), False),
+        (SOFTMAX, (8,), True),
+        (SQUARED, (8,), False),
+    ],
+)
+def test_the_full_batch_objective_agrees_with_numpy(dtype, loss, hidden, weighted):
+    X, y, k = _problem(loss, dtype, n=500)
+    weight = np.random.default_rng(2).random(500).astype(dtype) if weighted else None
+    results = []
+    for engine in ("numpy", "compiled"):
+        layers = [layer for width in hidden for layer in (Dense(width), Activation("relu"))]
+        net = Sequential([*layers, Dense(k)]).build(7, random_state=4, dtype=dtype)
+        objective = FullBatchObjective(net, losses.get(loss), X, y, weight, l2=0.2, engine=engine)
+        assert objective.engine == engine
+        results.append((objective(), net.flat_gradients().copy()))
+    (value, grad), (compiled_value, compiled_grad) = results
+    rtol = 1e-13 if dtype == np.float64 else 1e-5
+    assert compiled_value == pytest.approx(value, rel=rtol)
+    assert np.max(np.abs(compiled_grad - grad)) <= rtol * np.max(np.abs(grad))
+    assert compiled_grad.dtype == dtype
+
+
+@pytest.mark.parametrize("activation", FAST_ACTIVATIONS)
+def test_predictions_through_the_kernel_equal_numpy(activation):
+    for dtype in (np.float64, np.float32):
+        net = Sequential([Dense(9), Activation(activation), Dense(3)]).build(
+            7, random_state=0, dtype=dtype
+        )
+        X = np.random.default_rng(1).normal(size=(2500, 7)).astype(dtype)  # three blocks
+        X[5, 0] = np.nan
+        out = forward(net, X)
+        assert out is not None and out.dtype == dtype
+        expected = net.predict(X)
+        np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+        rtol = 1e-13 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+        assert forward(net, X, engine="numpy") is None

@@ -709,6 +709,10 @@ class FullBatchObjective:
         dtype once, here.
     l2 : float
         Penalty strength (biases are not penalised).
+    engine : {"auto", "compiled", "numpy"}
+        Whether loss and gradient come from the compiled kernel (:mod:`sigmanet.engine`; one
+        forward pass, one fused loop for loss and residual, one backward pass) or from the
+        network's NumPy layers, as for :func:`train`. ``self.engine`` says which is used.
     """
 
     def __init__(
@@ -719,6 +723,7 @@ class FullBatchObjective:
         y: Any,
         sample_weight: Any = None,
         l2: float = 0.0,
+        engine: str = "auto",
     ) -> None:
         if not isinstance(network, Sequential) or network.input_dim is None:
             raise TypeError("network must be a built sigmanet.network.Sequential.")
@@ -747,19 +752,36 @@ class FullBatchObjective:
         self._weights: list[np.ndarray] = network.weight_matrices()
         self._weight_grads: list[np.ndarray] = network.weight_gradients()
         self._grad_output: np.ndarray | None = None
+        self._kernel: _engine.FullBatchKernel | None = None
+        if _engine.check_engine(engine) != "numpy":
+            self._kernel = _engine.full_batch_kernel(
+                network, loss, self.X, self.y, self.weight, engine
+            )
+            if self._kernel is None and engine == "compiled":
+                raise ValueError(
+                    "engine='compiled' cannot compute this objective (see "
+                    "sigmanet.engine.network_coverage and loss_coverage); use engine='auto'."
+                )
+        self.engine: str = "numpy" if self._kernel is None else "compiled"
 
     def __call__(self) -> float:
         """``J`` at the current parameters; ``∂J/∂θ`` is left in ``network.flat_gradients()``."""
-        output = self.network.forward(self.X, training=True)
-        if self._grad_output is None or self._grad_output.shape != output.shape:
-            self._grad_output = np.empty_like(output)
-        value, _ = self.loss.value_and_gradient(self.y, output, self.weight, out=self._grad_output)
-        self.network.backward(self._grad_output)
+        value = math.nan if self._kernel is None else self._kernel()
+        if not math.isfinite(value):  # the NumPy path, with its repairs of infinite logits
+            value = self._numpy_loss_and_gradient()
         if self.penalty > 0:
             for w, g in zip(self._weights, self._weight_grads, strict=True):
                 g += self.penalty * w  # a Python-float scalar keeps float32 float32
             squares = [float(np.vdot(w, w)) for w in self._weights]
             value += 0.5 * self.penalty * math.fsum(squares)
+        return float(value)
+
+    def _numpy_loss_and_gradient(self) -> float:
+        output = self.network.forward(self.X, training=True)
+        if self._grad_output is None or self._grad_output.shape != output.shape:
+            self._grad_output = np.empty_like(output)
+        value, _ = self.loss.value_and_gradient(self.y, output, self.weight, out=self._grad_output)
+        self.network.backward(self._grad_output)
         return float(value)
 
 
@@ -772,6 +794,7 @@ class LbfgsResult:
     n_fun: int
     converged: bool
     message: str
+    engine: str = "numpy"
 
 
 def train_lbfgs(
@@ -786,6 +809,7 @@ def train_lbfgs(
     max_fun: int = 15000,
     tol: float = 1e-4,
     ftol: float | None = None,
+    engine: str = "auto",
 ) -> LbfgsResult:
     """Fit all parameters at once by L-BFGS on the full-batch objective.
 
@@ -809,6 +833,8 @@ def train_lbfgs(
     ftol : float, optional
         Stop when the relative reduction of the objective falls below this
         (default ``64 · machine epsilon``, as scikit-learn's logistic regression).
+    engine : {"auto", "compiled", "numpy"}
+        Where the objective's gradient comes from (see :class:`FullBatchObjective`).
 
     Raises
     ------
@@ -820,7 +846,7 @@ def train_lbfgs(
     """
     from scipy.optimize import minimize
 
-    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2)
+    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2, engine=engine)
     flat_params = network.flat_parameters()
     flat_grads = network.flat_gradients()
     history: list[float] = []
@@ -861,4 +887,5 @@ def train_lbfgs(
         n_fun=int(result.nfev),
         converged=bool(result.success),
         message=str(result.message),
+        engine=evaluate.engine,
     )

@@ -21,6 +21,8 @@ ACTIVATION_CODES = {
 SOFTMAX_CE, BINARY_CE, SQUARED_ERROR = range(3)
 # Optimizers.
 SGD, ADAM, ADAMW, RMSPROP, ADAGRAD = range(5)
+# What a kernel call does.
+EPOCH, FULL_BATCH, FORWARD = range(3)
 # Why an epoch call returned.
 DONE, NOT_FINITE, GRADIENT_OVERFLOW = range(3)
 # Columns of the per-layer table: widths, where W and b start in the flat parameters (b: -1

@@ -46,32 +46,8 @@ class EpochKernel:
         self.mean_weight = float(mean_weight)
         self.weighted = weight is not None
 
-        layers = codes["layers"]
-        base = self.params.__array_interface__["data"][0]
-        size = dtype.itemsize
-        meta = np.zeros((len(layers), _codes.N_COLUMNS), dtype=np.int64)
-        alphas = np.zeros((len(layers), 2), dtype=dtype)
-        at = 0
-        for row, (dense, name, params) in enumerate(layers):
-            W = dense.params["W"]
-            b = dense.params.get("b")
-            meta[row, _codes.FAN_IN], meta[row, _codes.FAN_OUT] = W.shape
-            meta[row, _codes.W_AT] = (W.__array_interface__["data"][0] - base) // size
-            meta[row, _codes.B_AT] = (
-                -1 if b is None else (b.__array_interface__["data"][0] - base) // size
-            )
-            meta[row, _codes.ACT] = _codes.NONE if name is None else _codes.ACTIVATION_CODES[name]
-            alpha = params.get("alpha", 0.0)
-            alphas[row] = (alpha, 1.0 - alpha)
-            region = self.batch * W.shape[1]
-            for column in (_codes.Z_AT, _codes.A_AT, _codes.D_AT, _codes.G_AT):
-                meta[row, column] = at
-                at += region
-        self.meta = meta
-        self.alphas = alphas
-        self.work = np.zeros(at, dtype=dtype)
+        self.meta, self.alphas, self.work = layer_tables(self.params, codes["layers"], self.batch)
         self.per_sample = np.zeros(self.batch, dtype=dtype)
-        self.constants = np.array(_codes.CONSTANTS, dtype=dtype)
         self.no_index = np.zeros(0, dtype=np.intp)
         self.no_rows = np.zeros((0, 0), dtype=dtype)
         self.no_weight = np.zeros(0, dtype=dtype)
@@ -105,8 +81,6 @@ class EpochKernel:
         and Σ batch weight. The optimizer's step count and learning rate and the history's
         step and sample counts are advanced as the NumPy path advances them.
         """
-        from sigmanet.engine._kernels import run_epoch
-
         rates = self.rates
         if schedule is None:
             rates.fill(optimizer.learning_rate)
@@ -124,31 +98,30 @@ class EpochKernel:
         else:
             y_index, y_rows = self.no_index, np.ascontiguousarray(y)
         w = self.no_weight if weight is None else np.ascontiguousarray(weight)
-        _, steps, loss_sum, weight_sum = run_epoch(
+        _, steps, loss_sum, weight_sum = call_kernel(
+            _codes.EPOCH,
             X,
-            y_index,
-            y_rows,
-            w,
-            self.batch,
-            self.params,
-            self.grads,
-            self.meta,
-            self.alphas,
-            self.loss_code,
-            self.constants,
-            self.l2,
-            self.l2_per_batch,
-            self.dataset_weight,
-            self.mean_weight,
-            rates,
-            self.optimizer_code,
-            self.hyper,
-            self.hyper64,
-            optimizer.iterations,
-            self.state[0],
-            self.state[1],
-            self.work,
-            self.per_sample,
+            y_index=y_index,
+            y_rows=y_rows,
+            weight=w,
+            batch=self.batch,
+            params=self.params,
+            grads=self.grads,
+            meta=self.meta,
+            alphas=self.alphas,
+            loss_code=self.loss_code,
+            l2=self.l2,
+            l2_per_batch=self.l2_per_batch,
+            dataset_weight=self.dataset_weight,
+            mean_weight=self.mean_weight,
+            rates=rates,
+            optimizer_code=self.optimizer_code,
+            hyper=self.hyper,
+            hyper64=self.hyper64,
+            iterations=optimizer.iterations,
+            state=self.state,
+            work=self.work,
+            per_sample=self.per_sample,
         )
         optimizer.iterations += steps
         if schedule is not None and steps:
@@ -156,6 +129,111 @@ class EpochKernel:
         history.steps += steps
         history.samples_seen += min(steps * self.batch, self.n_samples)
         return int(steps), float(loss_sum), float(weight_sum)
+
+
+def call_kernel(
+    mode: int,
+    X: np.ndarray,
+    *,
+    params: np.ndarray,
+    meta: np.ndarray,
+    alphas: np.ndarray,
+    work: np.ndarray,
+    y_index: np.ndarray | None = None,
+    y_rows: np.ndarray | None = None,
+    weight: np.ndarray | None = None,
+    batch: int = 1,
+    grads: np.ndarray | None = None,
+    loss_code: int = 0,
+    l2: float = 0.0,
+    l2_per_batch: bool = True,
+    dataset_weight: float = 1.0,
+    mean_weight: float = 0.0,
+    rates: np.ndarray | None = None,
+    optimizer_code: int = 0,
+    hyper: np.ndarray | None = None,
+    hyper64: np.ndarray | None = None,
+    iterations: int = 0,
+    state: list[np.ndarray] | None = None,
+    per_sample: np.ndarray | None = None,
+    out: np.ndarray | None = None,
+) -> tuple[int, int, float, float]:
+    """Call the one compiled entry point; what a mode does not use is an empty array.
+
+    Every argument keeps one type whatever the mode, so each dtype compiles once.
+    """
+    from sigmanet.engine._kernels import kernel
+
+    dtype = params.dtype
+    empty = np.zeros(0, dtype=dtype)
+    empty_rows = np.zeros((0, 0), dtype=dtype)
+    state = state or [empty, empty]
+    status, steps, value, weight_sum = kernel(
+        mode,
+        X,
+        np.zeros(0, dtype=np.intp) if y_index is None else y_index,
+        empty_rows if y_rows is None else y_rows,
+        empty if weight is None else weight,
+        int(batch),
+        params,
+        empty if grads is None else grads,
+        meta,
+        alphas,
+        int(loss_code),
+        np.array(_codes.CONSTANTS, dtype=dtype),
+        float(l2),
+        bool(l2_per_batch),
+        float(dataset_weight),
+        float(mean_weight),
+        np.zeros(0) if rates is None else rates,
+        int(optimizer_code),
+        empty if hyper is None else hyper,
+        np.zeros(0) if hyper64 is None else hyper64,
+        int(iterations),
+        state[0],
+        state[1],
+        work,
+        empty if per_sample is None else per_sample,
+        empty_rows if out is None else out,
+    )
+    return int(status), int(steps), float(value), float(weight_sum)
+
+
+def layer_tables(
+    params: np.ndarray,
+    layers: list[tuple[Any, str | None, dict[str, float]]],
+    rows: int,
+    training: bool = True,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The kernel's per-layer table, the activations' parameters, and its work buffer.
+
+    ``layers`` holds ``(dense, activation name or None, activation parameters)`` per Dense
+    layer; each gets four work regions of ``rows × fan_out`` (see ``_codes``), or only the
+    forward pass's two when not ``training``.
+    """
+    dtype = params.dtype
+    base = params.__array_interface__["data"][0]
+    size = dtype.itemsize
+    meta = np.zeros((len(layers), _codes.N_COLUMNS), dtype=np.int64)
+    alphas = np.zeros((len(layers), 2), dtype=dtype)
+    at = 0
+    for row, (dense, name, activation_params) in enumerate(layers):
+        W = dense.params["W"]
+        b = dense.params.get("b")
+        meta[row, _codes.FAN_IN], meta[row, _codes.FAN_OUT] = W.shape
+        meta[row, _codes.W_AT] = (W.__array_interface__["data"][0] - base) // size
+        meta[row, _codes.B_AT] = (
+            -1 if b is None else (b.__array_interface__["data"][0] - base) // size
+        )
+        meta[row, _codes.ACT] = _codes.NONE if name is None else _codes.ACTIVATION_CODES[name]
+        alpha = activation_params.get("alpha", 0.0)
+        alphas[row] = (alpha, 1.0 - alpha)
+        region = rows * W.shape[1]
+        columns = (_codes.Z_AT, _codes.A_AT, _codes.D_AT, _codes.G_AT)
+        for column in columns if training else columns[:2]:
+            meta[row, column] = at
+            at += region
+    return meta, alphas, np.zeros(at, dtype=dtype)
 
 
 def _hyper_parameters(optimizer: Any, dtype: np.dtype[Any]) -> tuple[np.ndarray, np.ndarray]:

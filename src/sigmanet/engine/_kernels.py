@@ -32,8 +32,10 @@ from sigmanet.engine._codes import (
     D_AT,
     DONE,
     ELU,
+    EPOCH,
     FAN_IN,
     FAN_OUT,
+    FULL_BATCH,
     G_AT,
     GELU,
     GRADIENT_OVERFLOW,
@@ -47,7 +49,6 @@ from sigmanet.engine._codes import (
     SELU,
     SGD,
     SIGMOID,
-    SILU,
     SOFTMAX_CE,
     TANH,
     W_AT,
@@ -107,100 +108,158 @@ def _gauss(x):
 
 
 @_compiled
+def _value(code, x, alpha, c):
+    """f(x) for one element, in the arrays' dtype (the constants of ``c`` carry it)."""
+    zero, one, six = c[0], c[1], c[3]
+    if code == IDENTITY:
+        return x
+    if code == RELU:
+        return x if (x > zero or x != x) else zero  # max(x, 0) keeping NaN, as np.maximum
+    if code == LEAKY_RELU:
+        positive = x if (x > zero or x != x) else zero
+        negative = x if (x < zero or x != x) else zero
+        return positive + negative * alpha
+    if code == RELU6:
+        if x != x:
+            return x
+        return zero if x < zero else (six if x > six else x)
+    if code in (ELU, SELU):
+        low = x if (x < zero or x != x) else zero
+        if code == ELU:
+            return x if x > zero else np.expm1(low) * alpha
+        return x * c[5] if x > zero else np.expm1(low) * c[4]
+    if code == SIGMOID:
+        return one / (one + np.exp(-x))
+    if code == TANH:
+        return np.tanh(x)
+    if code == GELU:
+        x64 = np.float64(x)
+        _, cdf, _ = _gauss(x64)
+        factor = x64 if (x64 > -_GAUSS_TAIL_END or x64 != x64) else -_GAUSS_TAIL_END
+        return _cast(factor * cdf, c)
+    # SILU
+    if x < c[6]:  # x < -40: x·e^x in float64 (σ(x) is e^x there)
+        x64 = max(np.float64(x), -_SATURATION)
+        return _cast(x64 * math.exp(x64), c)
+    clipped = x if (x > c[7] or x != x) else c[7]
+    return clipped * (one / (one + np.exp(-x)))
+
+
+@_compiled
 def _activate(code, alpha, Z, A, c):
     """A ← f(Z) elementwise; ``c`` holds the constants in the arrays' dtype."""
-    zero, one, six = c[0], c[1], c[3]
     rows, cols = Z.shape
-    for i in range(rows):
-        for j in range(cols):
-            x = Z[i, j]
-            if code == IDENTITY:
-                A[i, j] = x
-            elif code == RELU:
-                # max(x, 0) keeping NaN, as np.maximum does
+    zero, six = c[0], c[3]
+    # The cheap activations get loops of their own, free of the dispatch, so that they
+    # vectorise; the others spend their time in exp, erf or tanh anyway.
+    if code == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
                 A[i, j] = x if (x > zero or x != x) else zero
-            elif code == LEAKY_RELU:
+        return
+    if code == LEAKY_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
                 positive = x if (x > zero or x != x) else zero
                 negative = x if (x < zero or x != x) else zero
                 A[i, j] = positive + negative * alpha
-            elif code == RELU6:
-                if x != x:
-                    A[i, j] = x
-                elif x < zero:
-                    A[i, j] = zero
-                elif x > six:
-                    A[i, j] = six
-                else:
-                    A[i, j] = x
-            elif code in (ELU, SELU):
-                low = x if (x < zero or x != x) else zero
-                if code == ELU:
-                    A[i, j] = x if x > zero else np.expm1(low) * alpha
-                else:
-                    A[i, j] = x * c[5] if x > zero else np.expm1(low) * c[4]
-            elif code == SIGMOID:
-                A[i, j] = one / (one + np.exp(-x))
-            elif code == TANH:
-                A[i, j] = np.tanh(x)
-            elif code == GELU:
-                x64 = np.float64(x)
-                _, cdf, _ = _gauss(x64)
-                factor = x64 if (x64 > -_GAUSS_TAIL_END or x64 != x64) else -_GAUSS_TAIL_END
-                A[i, j] = factor * cdf
-            elif code == SILU:
-                if x < c[6]:  # x < -40: x·e^x in float64 (σ(x) is e^x there)
-                    x64 = max(np.float64(x), -_SATURATION)
-                    A[i, j] = x64 * math.exp(x64)
-                else:
-                    clipped = x if (x > c[7] or x != x) else c[7]
-                    A[i, j] = clipped * (one / (one + np.exp(-x)))
+        return
+    if code == RELU6:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                A[i, j] = x if x != x else (zero if x < zero else (six if x > six else x))
+        return
+    if code == IDENTITY:
+        for i in range(rows):
+            for j in range(cols):
+                A[i, j] = Z[i, j]
+        return
+    for i in range(rows):
+        for j in range(cols):
+            A[i, j] = _value(code, Z[i, j], alpha, c)
+
+
+@_compiled
+def _gradient(code, x, y, d, alpha, one_minus_alpha, c):
+    """d · f'(x) for one element, f' formed as the NumPy path forms it (y = f(x))."""
+    zero, one, six = c[0], c[1], c[3]
+    if code in (IDENTITY, NONE):
+        return d
+    if code == RELU:
+        # (x > 0) as a number: 0 at NaN, so the gradient passes NaN only from d
+        return (one if x > zero else zero) * d
+    if code == LEAKY_RELU:
+        h = one if x > zero else zero
+        return (h * one_minus_alpha + alpha) * d
+    if code == RELU6:
+        slope = x if x != x else (one if (x > zero and x < six) else zero)
+        return slope * d
+    if code in (ELU, SELU):
+        low = x if (x < zero or x != x) else zero
+        if code == ELU:
+            slope = one if x > zero else np.exp(low) * alpha
+        else:
+            slope = c[5] if x > zero else np.exp(low) * c[4]
+        return slope * d
+    if code == SIGMOID:
+        return ((one - y) * y) * d
+    if code == TANH:
+        return (one - y * y) * d
+    x64 = np.float64(x)
+    if code == GELU:
+        xc, cdf, pdf = _gauss(x64)
+        return _cast(cdf + xc * pdf, c) * d  # f' rounded to the dtype, the product in it
+    # SILU
+    xc = min(max(x64, -_SATURATION), _SATURATION) if x64 == x64 else x64
+    return _cast(_expit64(x64) * (1.0 + xc * _expit64(-x64)), c) * d
 
 
 @_compiled
 def _activation_backward(code, alpha, one_minus_alpha, Z, A, D, G, c):
-    """G ← D ⊙ f'(Z), f' formed as the NumPy path forms it (from A where it uses the output).
-
-    ``NONE`` (a Dense layer followed by no activation) passes D through, as identity does.
-    """
-    zero, one, six = c[0], c[1], c[3]
+    """G ← D ⊙ f'(Z). ``NONE`` (a Dense layer with no activation) passes D through."""
     rows, cols = Z.shape
+    zero, one, six = c[0], c[1], c[3]
+    if code == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                G[i, j] = (one if Z[i, j] > zero else zero) * D[i, j]
+        return
+    if code in (NONE, IDENTITY):
+        for i in range(rows):
+            for j in range(cols):
+                G[i, j] = D[i, j]
+        return
+    if code == LEAKY_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                h = one if Z[i, j] > zero else zero
+                G[i, j] = (h * one_minus_alpha + alpha) * D[i, j]
+        return
+    if code == RELU6:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                slope = x if x != x else (one if (x > zero and x < six) else zero)
+                G[i, j] = slope * D[i, j]
+        return
+    if code == SIGMOID:
+        for i in range(rows):
+            for j in range(cols):
+                y = A[i, j]
+                G[i, j] = ((one - y) * y) * D[i, j]
+        return
+    if code == TANH:
+        for i in range(rows):
+            for j in range(cols):
+                y = A[i, j]
+                G[i, j] = (one - y * y) * D[i, j]
+        return
     for i in range(rows):
         for j in range(cols):
-            x = Z[i, j]
-            d = D[i, j]
-            if code in (IDENTITY, NONE):
-                G[i, j] = d
-            elif code == RELU:
-                # (x > 0) as a number: 0 at NaN, so the gradient passes NaN only from d
-                G[i, j] = (one if x > zero else zero) * d
-            elif code == LEAKY_RELU:
-                h = one if x > zero else zero
-                G[i, j] = (h * one_minus_alpha + alpha) * d
-            elif code == RELU6:
-                slope = x if x != x else one if x > zero and x < six else zero
-                G[i, j] = slope * d
-            elif code in (ELU, SELU):
-                low = x if (x < zero or x != x) else zero
-                if code == ELU:
-                    slope = one if x > zero else np.exp(low) * alpha
-                else:
-                    slope = c[5] if x > zero else np.exp(low) * c[4]
-                G[i, j] = slope * d
-            elif code == SIGMOID:
-                y = A[i, j]
-                G[i, j] = ((one - y) * y) * d
-            elif code == TANH:
-                y = A[i, j]
-                G[i, j] = (one - y * y) * d
-            elif code == GELU:
-                xc, cdf, pdf = _gauss(np.float64(x))
-                G[i, j] = cdf + xc * pdf  # f' rounded to the dtype, then the product in it
-                G[i, j] = G[i, j] * d
-            elif code == SILU:
-                x64 = np.float64(x)
-                xc = min(max(x64, -_SATURATION), _SATURATION) if x64 == x64 else x64
-                G[i, j] = _expit64(x64) * (1.0 + xc * _expit64(-x64))
-                G[i, j] = G[i, j] * d
+            G[i, j] = _gradient(code, Z[i, j], A[i, j], D[i, j], alpha, one_minus_alpha, c)
 
 
 @_compiled
@@ -355,7 +414,139 @@ def _update(code, lr, t, p, g, s1, s2, h, h64, c):
 
 
 @_compiled
-def run_epoch(
+def _forward_rows(X, start, stop, params, meta, alphas, c, work):
+    """Forward rows ``start:stop`` of ``X`` through every layer; return the output view."""
+    m = stop - start
+    inputs = X[start:stop]
+    for layer in range(meta.shape[0]):
+        fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
+        W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+            (fan_in, fan_out)
+        )
+        Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
+        np.dot(inputs, W, Z)
+        if meta[layer, B_AT] >= 0:
+            b = params[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
+            for i in range(m):
+                for j in range(fan_out):
+                    Z[i, j] = Z[i, j] + b[j]
+        if meta[layer, ACT] != NONE:
+            A = work[meta[layer, A_AT] : meta[layer, A_AT] + m * fan_out].reshape((m, fan_out))
+            _activate(meta[layer, ACT], alphas[layer, 0], Z, A, c)
+            inputs = A
+        else:
+            inputs = Z
+    return inputs
+
+
+@_compiled
+def _loss_rows(O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weight):
+    """The batch loss of the outputs ``O`` (rows ``start:``) and ∂loss/∂O into ``D``.
+
+    Returns ``(value, batch_weight)``; ``value`` is not finite when the NumPy path must take
+    the batch. ``mean_weight > 0`` rescales a weighted batch's gradient to the unbiased
+    estimate of the stochastic loop; 0 leaves it as the full-batch objective wants it.
+    """
+    m, k = O.shape
+    if loss_code == SOFTMAX_CE:
+        _softmax_cross_entropy(O, y_index, start, D, losses, c)
+    elif loss_code == BINARY_CE:
+        _binary_cross_entropy(O, Y, start, D, losses, c)
+    else:
+        _squared_error(O, Y, start, D, losses, c)
+    if weight.shape[0] > 0:
+        w = weight[start : start + m]
+        batch_weight_t = c[0]
+        largest = 0.0
+        for i in range(m):
+            batch_weight_t += w[i]
+            largest = max(largest, np.float64(w[i]))
+        batch_weight = np.float64(batch_weight_t)
+        normaliser = 0.0
+        for i in range(m):
+            normaliser += np.float64(w[i]) / largest
+        value = 0.0
+        for i in range(m):
+            share = (np.float64(w[i]) / largest) / normaliser
+            value += np.float64(losses[i]) * share
+            scale = _cast(share, c)
+            for j in range(k):
+                D[i, j] = D[i, j] * scale
+        if mean_weight > 0 and batch_weight != m * mean_weight:
+            scale = _cast(batch_weight / (m * mean_weight), c)
+            for i in range(m):
+                for j in range(k):
+                    D[i, j] = D[i, j] * scale
+        return value, batch_weight
+    total = 0.0
+    for i in range(m):
+        total += np.float64(losses[i])
+    if not math.isfinite(total):
+        return total, np.float64(m)
+    scale = _cast(1.0 / m, c)
+    for i in range(m):
+        for j in range(k):
+            D[i, j] = D[i, j] * scale
+    return total / m, np.float64(m)
+
+
+@_compiled
+def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D):
+    """Backpropagate ∂loss/∂output ``D`` of rows ``start:stop``, filling ``grads``."""
+    m = stop - start
+    last = meta.shape[0] - 1
+    k = meta[last, FAN_OUT]
+    if meta[last, ACT] != NONE:
+        Z = work[meta[last, Z_AT] : meta[last, Z_AT] + m * k].reshape((m, k))
+        A = work[meta[last, A_AT] : meta[last, A_AT] + m * k].reshape((m, k))
+        G = work[meta[last, G_AT] : meta[last, G_AT] + m * k].reshape((m, k))
+        _activation_backward(meta[last, ACT], alphas[last, 0], alphas[last, 1], Z, A, D, G, c)
+    for layer in range(last, -1, -1):
+        fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
+        G = work[meta[layer, G_AT] : meta[layer, G_AT] + m * fan_out].reshape((m, fan_out))
+        if layer > 0:
+            below = layer - 1
+            at = meta[below, A_AT] if meta[below, ACT] != NONE else meta[below, Z_AT]
+            inputs = work[at : at + m * fan_in].reshape((m, fan_in))
+        else:
+            inputs = X[start:stop]
+        dW = grads[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+            (fan_in, fan_out)
+        )
+        np.dot(inputs.T, G, dW)
+        if meta[layer, B_AT] >= 0:
+            db = grads[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
+            for j in range(fan_out):
+                db[j] = c[0]
+            for i in range(m):
+                for j in range(fan_out):
+                    db[j] += G[i, j]
+        if layer > 0:
+            W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+                (fan_in, fan_out)
+            )
+            below = layer - 1
+            D_below = work[meta[below, D_AT] : meta[below, D_AT] + m * fan_in].reshape((m, fan_in))
+            np.dot(G, W.T, D_below)
+            Z = work[meta[below, Z_AT] : meta[below, Z_AT] + m * fan_in].reshape((m, fan_in))
+            A = work[meta[below, A_AT] : meta[below, A_AT] + m * fan_in].reshape((m, fan_in))
+            G_below = work[meta[below, G_AT] : meta[below, G_AT] + m * fan_in].reshape((m, fan_in))
+            _activation_backward(
+                meta[below, ACT], alphas[below, 0], alphas[below, 1], Z, A, D_below, G_below, c
+            )
+
+
+@_compiled
+def _gradient_region(meta, work, m):
+    """Where ∂loss/∂output goes: the last layer's G, or its D when an activation follows."""
+    last = meta.shape[0] - 1
+    k = meta[last, FAN_OUT]
+    at = meta[last, G_AT] if meta[last, ACT] == NONE else meta[last, D_AT]
+    return work[at : at + m * k].reshape((m, k))
+
+
+@_compiled
+def _run_epoch(
     X,
     y_index,
     Y,
@@ -388,10 +579,7 @@ def run_epoch(
     """
     n = X.shape[0]
     n_layers = meta.shape[0]
-    weighted = weight.shape[0] > 0
     adaptive = opt_code != SGD
-    last = n_layers - 1
-    k = meta[last, FAN_OUT]
     n_steps = (n + batch - 1) // batch
     loss_sum = 0.0
     weight_sum = 0.0
@@ -399,75 +587,11 @@ def run_epoch(
         start = step * batch
         stop = min(start + batch, n)
         m = stop - start
-
-        # forward
-        inputs = X[start:stop]
-        for layer in range(n_layers):
-            fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
-            W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
-                (fan_in, fan_out)
-            )
-            Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
-            np.dot(inputs, W, Z)
-            if meta[layer, B_AT] >= 0:
-                b = params[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
-                for i in range(m):
-                    for j in range(fan_out):
-                        Z[i, j] = Z[i, j] + b[j]
-            if meta[layer, ACT] != NONE:
-                A = work[meta[layer, A_AT] : meta[layer, A_AT] + m * fan_out].reshape((m, fan_out))
-                _activate(meta[layer, ACT], alphas[layer, 0], Z, A, c)
-                inputs = A
-            else:
-                inputs = Z
-
-        # loss: the gradient with respect to the output goes into D (the last layer's G
-        # region, or a scratch region when an activation follows the last Dense layer)
-        O = inputs
-        d_at = meta[last, G_AT] if meta[last, ACT] == NONE else meta[last, D_AT]
-        D = work[d_at : d_at + m * k].reshape((m, k))
-        losses = per_sample[:m]
-        if loss_code == SOFTMAX_CE:
-            _softmax_cross_entropy(O, y_index, start, D, losses, c)
-        elif loss_code == BINARY_CE:
-            _binary_cross_entropy(O, Y, start, D, losses, c)
-        else:
-            _squared_error(O, Y, start, D, losses, c)
-        if weighted:
-            w = weight[start:stop]
-            batch_weight_t = c[0]
-            largest = 0.0
-            for i in range(m):
-                batch_weight_t += w[i]
-                largest = max(largest, np.float64(w[i]))
-            batch_weight = np.float64(batch_weight_t)
-            normaliser = 0.0
-            for i in range(m):
-                normaliser += np.float64(w[i]) / largest
-            value = 0.0
-            for i in range(m):
-                share = (np.float64(w[i]) / largest) / normaliser
-                value += np.float64(losses[i]) * share
-                scale = _cast(share, c)
-                for j in range(k):
-                    D[i, j] = D[i, j] * scale
-            if batch_weight != m * mean_weight:
-                scale = _cast(batch_weight / (m * mean_weight), c)
-                for i in range(m):
-                    for j in range(k):
-                        D[i, j] = D[i, j] * scale
-        else:
-            batch_weight = np.float64(m)
-            total = 0.0
-            for i in range(m):
-                total += np.float64(losses[i])
-            if not math.isfinite(total):
-                return NOT_FINITE, step, loss_sum, weight_sum
-            value = total / m
-            scale = _cast(1.0 / m, c)
-            for i in range(m):
-                for j in range(k):
-                    D[i, j] = D[i, j] * scale
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        D = _gradient_region(meta, work, m)
+        value, batch_weight = _loss_rows(
+            O, y_index, Y, weight, start, loss_code, D, per_sample[:m], c, mean_weight
+        )
         if not math.isfinite(value):
             return NOT_FINITE, step, loss_sum, weight_sum
         penalty = 0.0
@@ -481,57 +605,13 @@ def run_epoch(
             value += 0.5 * penalty * squares
             if not math.isfinite(value):
                 return NOT_FINITE, step, loss_sum, weight_sum
-
-        # backward
-        if meta[last, ACT] != NONE:
-            Z = work[meta[last, Z_AT] : meta[last, Z_AT] + m * k].reshape((m, k))
-            A = work[meta[last, A_AT] : meta[last, A_AT] + m * k].reshape((m, k))
-            G = work[meta[last, G_AT] : meta[last, G_AT] + m * k].reshape((m, k))
-            _activation_backward(meta[last, ACT], alphas[last, 0], alphas[last, 1], Z, A, D, G, c)
-        for layer in range(last, -1, -1):
-            fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
-            G = work[meta[layer, G_AT] : meta[layer, G_AT] + m * fan_out].reshape((m, fan_out))
-            if layer > 0:
-                below = layer - 1
-                at = meta[below, A_AT] if meta[below, ACT] != NONE else meta[below, Z_AT]
-                inputs = work[at : at + m * fan_in].reshape((m, fan_in))
-            else:
-                inputs = X[start:stop]
-            dW = grads[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
-                (fan_in, fan_out)
-            )
-            np.dot(inputs.T, G, dW)
-            if meta[layer, B_AT] >= 0:
-                db = grads[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
-                for j in range(fan_out):
-                    db[j] = c[0]
-                for i in range(m):
-                    for j in range(fan_out):
-                        db[j] += G[i, j]
-            if layer > 0:
-                W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
-                    (fan_in, fan_out)
-                )
-                below = layer - 1
-                d_at = meta[below, D_AT]  # ∂L/∂a of the layer below
-                D_below = work[d_at : d_at + m * fan_in].reshape((m, fan_in))
-                np.dot(G, W.T, D_below)
-                Z = work[meta[below, Z_AT] : meta[below, Z_AT] + m * fan_in].reshape((m, fan_in))
-                A = work[meta[below, A_AT] : meta[below, A_AT] + m * fan_in].reshape((m, fan_in))
-                G_below = work[meta[below, G_AT] : meta[below, G_AT] + m * fan_in].reshape(
-                    (m, fan_in)
-                )
-                _activation_backward(
-                    meta[below, ACT], alphas[below, 0], alphas[below, 1], Z, A, D_below, G_below, c
-                )
+        _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
         if l2 > 0:
             scale = _cast(penalty, c)
             for layer in range(n_layers):
                 begin = meta[layer, W_AT]
                 for i in range(begin, begin + meta[layer, FAN_IN] * meta[layer, FAN_OUT]):
                     grads[i] = grads[i] + params[i] * scale
-
-        # update
         if adaptive and _square_overflows(grads):
             return GRADIENT_OVERFLOW, step, loss_sum, weight_sum
         t = np.float64(iterations + step + 1)
@@ -539,3 +619,102 @@ def run_epoch(
         loss_sum += value * batch_weight
         weight_sum += batch_weight
     return DONE, n_steps, loss_sum, weight_sum
+
+
+@_compiled
+def _full_batch_gradient(
+    X, y_index, Y, weight, params, grads, meta, alphas, loss_code, c, work, per_sample
+):
+    """The loss of all rows (weighted mean) and its gradient into ``grads``, no penalty.
+
+    A value that is not finite means: nothing reliable was computed, use the NumPy path.
+    """
+    n = X.shape[0]
+    O = _forward_rows(X, 0, n, params, meta, alphas, c, work)
+    D = _gradient_region(meta, work, n)
+    value, _ = _loss_rows(O, y_index, Y, weight, 0, loss_code, D, per_sample, c, 0.0)
+    if math.isfinite(value):
+        _backward_rows(X, 0, n, params, grads, meta, alphas, c, work, D)
+    return value
+
+
+@_compiled
+def _forward(X, params, meta, alphas, c, work, out, block):
+    """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
+    n = X.shape[0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        out[start:stop] = O
+
+
+@_compiled
+def kernel(
+    mode,
+    X,
+    y_index,
+    Y,
+    weight,
+    batch,
+    params,
+    grads,
+    meta,
+    alphas,
+    loss_code,
+    c,
+    l2,
+    l2_per_batch,
+    dataset_weight,
+    mean_weight,
+    rates,
+    opt_code,
+    hyper,
+    hyper64,
+    iterations,
+    s1,
+    s2,
+    work,
+    per_sample,
+    out,
+):
+    """The one entry point: a training epoch, the full-batch gradient, or the forward pass.
+
+    One function, so that a dtype compiles once for all three (compiling is what costs: the
+    three share nearly all their code, and each entry point would optimise all of it again).
+    Returns ``(status, steps, value, weight_sum)``: for ``EPOCH`` see :func:`_run_epoch`;
+    ``FULL_BATCH`` gives the loss in ``value``; ``FORWARD`` writes the output into ``out``.
+    """
+    if mode == EPOCH:
+        return _run_epoch(
+            X,
+            y_index,
+            Y,
+            weight,
+            batch,
+            params,
+            grads,
+            meta,
+            alphas,
+            loss_code,
+            c,
+            l2,
+            l2_per_batch,
+            dataset_weight,
+            mean_weight,
+            rates,
+            opt_code,
+            hyper,
+            hyper64,
+            iterations,
+            s1,
+            s2,
+            work,
+            per_sample,
+        )
+    if mode == FULL_BATCH:
+        value = _full_batch_gradient(
+            X, y_index, Y, weight, params, grads, meta, alphas, loss_code, c, work, per_sample
+        )
+        return DONE, 0, value, 0.0
+    _forward(X, params, meta, alphas, c, work, out, batch)
+    return DONE, 0, 0.0, 0.0

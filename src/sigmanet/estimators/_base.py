@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from sigmanet import activations as _activations
+from sigmanet import engine as _engine
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
@@ -675,8 +676,9 @@ class BaseNetworkEstimator(BaseEstimator):
                 max_fun=self.max_fun,
                 tol=self.tol,
                 ftol=_MLP_LBFGS_FTOL,
+                engine=getattr(self, "engine", "auto"),
             )
-        self.engine_ = "numpy"
+        self.engine_ = result.engine
         self.loss_curve_ = list(result.loss)
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss[-1] if result.loss else math.nan
@@ -708,7 +710,8 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _forward(self, X: Any) -> np.ndarray:
         X = self._input(X)  # checks that the model is fitted first
-        return self.network_.predict(X)
+        output = _engine.forward(self.network_, X, getattr(self, "engine", "auto"))
+        return self.network_.predict(X) if output is None else output
 
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """The activations of a hidden layer (the last one by default).

@@ -188,7 +188,8 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         How the stochastic solvers run an epoch: ``"auto"`` as one compiled call
         (:mod:`sigmanet.engine`, numba) when the network, loss and solver allow it and numba is
         installed, else the NumPy loop; ``"compiled"`` insists (a ValueError says why it
-        cannot); ``"numpy"`` always uses the NumPy loop. Both give the same results.
+        cannot); ``"numpy"`` always uses the NumPy loop. Both give the same results. L-BFGS's
+        gradients and the predictions go through the same kernels where they can.
 
     Attributes
     ----------
@@ -200,7 +201,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     best_loss_, best_validation_score_, loss_, n_iter_, t_, n_layers_, n_outputs_,
     out_activation_, n_features_in_, feature_names_in_, dtype_, network_
     engine_ : {"compiled", "numpy"}
-        The engine the last fit ran on (L-BFGS always runs on NumPy).
+        The engine the last fit ran on (for L-BFGS: where its gradients came from).
 
     Examples
     --------
