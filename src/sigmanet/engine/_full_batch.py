@@ -9,13 +9,17 @@ import numpy as np
 from sigmanet.engine import _codes
 from sigmanet.engine._epoch import call_kernel, layer_tables
 
+#: Rows per block of the full-batch gradient: a block of X and its activations stay in cache.
+FULL_BATCH_BLOCK_ROWS = 1024
+
 
 class FullBatchKernel:
     """``Σ w_i ℓ_i / Σ w_i`` over all rows and its gradient, in one compiled call.
 
-    One forward pass (a matrix product per layer, bias and activation fused), one loop for
-    the loss and its residual, one backward pass; the gradient lands in the network's flat
-    gradients, as :class:`sigmanet.training.FullBatchObjective` expects (it adds the penalty).
+    One pass over blocks of rows: each goes forward (a matrix product per layer, bias and
+    activation fused), through one loop for the loss and its residual, and backward while it
+    is in cache. The gradient lands in the network's flat gradients, as
+    :class:`sigmanet.training.FullBatchObjective` expects (it adds the penalty).
     """
 
     def __init__(
@@ -32,7 +36,9 @@ class FullBatchKernel:
         self.grads = network.flat_gradients()
         self.X = np.ascontiguousarray(X)
         n = self.X.shape[0]
-        self.meta, self.alphas, self.work = layer_tables(self.params, layers, n)
+        self.block = min(n, FULL_BATCH_BLOCK_ROWS)
+        self.meta, self.alphas, self.work = layer_tables(self.params, layers, self.block)
+        self.scratch = np.zeros_like(self.grads)
         self.loss_code = loss_code
         if loss_code == _codes.SOFTMAX_CE:
             self.y_index = np.ascontiguousarray(y, dtype=np.intp)
@@ -41,7 +47,7 @@ class FullBatchKernel:
             self.y_index = np.zeros(0, dtype=np.intp)
             self.y_rows = np.ascontiguousarray(y)
         self.weight = np.zeros(0, dtype) if weight is None else np.ascontiguousarray(weight)
-        self.per_sample = np.zeros(n, dtype=dtype)
+        self.per_sample = np.zeros(self.block, dtype=dtype)
 
     def __call__(self) -> float:
         """The loss at the current parameters (gradient in the network's); NaN or inf means
@@ -59,6 +65,8 @@ class FullBatchKernel:
             loss_code=self.loss_code,
             work=self.work,
             per_sample=self.per_sample,
+            batch=self.block,
+            state=[self.scratch, self.scratch],
         )
         return value
 

@@ -440,12 +440,16 @@ def _forward_rows(X, start, stop, params, meta, alphas, c, work):
 
 
 @_compiled
-def _loss_rows(O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weight):
-    """The batch loss of the outputs ``O`` (rows ``start:``) and ∂loss/∂O into ``D``.
+def _loss_rows(
+    O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weight, rows, largest, normaliser
+):
+    """The loss of the outputs ``O`` (rows ``start:``) and its gradient with respect to them
+    into ``D``, as a share of a mean over ``rows`` rows (the batch's, or the data's).
 
     Returns ``(value, batch_weight)``; ``value`` is not finite when the NumPy path must take
-    the batch. ``mean_weight > 0`` rescales a weighted batch's gradient to the unbiased
-    estimate of the stochastic loop; 0 leaves it as the full-batch objective wants it.
+    over. Weighted, each row's share is ``(w_i / largest) / normaliser``; a ``normaliser`` of 0
+    means: form both from these rows. ``mean_weight > 0`` rescales a weighted batch's
+    gradient to the unbiased estimate of the stochastic loop.
     """
     m, k = O.shape
     if loss_code == SOFTMAX_CE:
@@ -457,14 +461,15 @@ def _loss_rows(O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weigh
     if weight.shape[0] > 0:
         w = weight[start : start + m]
         batch_weight_t = c[0]
-        largest = 0.0
         for i in range(m):
             batch_weight_t += w[i]
-            largest = max(largest, np.float64(w[i]))
         batch_weight = np.float64(batch_weight_t)
-        normaliser = 0.0
-        for i in range(m):
-            normaliser += np.float64(w[i]) / largest
+        if normaliser <= 0:
+            largest = 0.0
+            for i in range(m):
+                largest = max(largest, np.float64(w[i]))
+            for i in range(m):
+                normaliser += np.float64(w[i]) / largest
         value = 0.0
         for i in range(m):
             share = (np.float64(w[i]) / largest) / normaliser
@@ -483,11 +488,11 @@ def _loss_rows(O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weigh
         total += np.float64(losses[i])
     if not math.isfinite(total):
         return total, np.float64(m)
-    scale = _cast(1.0 / m, c)
+    scale = _cast(1.0 / rows, c)
     for i in range(m):
         for j in range(k):
             D[i, j] = D[i, j] * scale
-    return total / m, np.float64(m)
+    return total / rows, np.float64(m)
 
 
 @_compiled
@@ -590,7 +595,7 @@ def _run_epoch(
         O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
         D = _gradient_region(meta, work, m)
         value, batch_weight = _loss_rows(
-            O, y_index, Y, weight, start, loss_code, D, per_sample[:m], c, mean_weight
+            O, y_index, Y, weight, start, loss_code, D, per_sample[:m], c, mean_weight, m, 0.0, 0.0
         )
         if not math.isfinite(value):
             return NOT_FINITE, step, loss_sum, weight_sum
@@ -623,18 +628,66 @@ def _run_epoch(
 
 @_compiled
 def _full_batch_gradient(
-    X, y_index, Y, weight, params, grads, meta, alphas, loss_code, c, work, per_sample
+    X,
+    y_index,
+    Y,
+    weight,
+    params,
+    grads,
+    meta,
+    alphas,
+    loss_code,
+    c,
+    work,
+    per_sample,
+    block,
+    scratch,
 ):
     """The loss of all rows (weighted mean) and its gradient into ``grads``, no penalty.
 
-    A value that is not finite means: nothing reliable was computed, use the NumPy path.
+    ``block`` rows at a time: each block goes forward, into the loss and backward while it
+    is in cache, so X is read from memory once; the blocks' gradients are summed (through
+    ``scratch``, of the gradients' size). A value that is not finite means: nothing reliable
+    was computed, use the NumPy path.
     """
     n = X.shape[0]
-    O = _forward_rows(X, 0, n, params, meta, alphas, c, work)
-    D = _gradient_region(meta, work, n)
-    value, _ = _loss_rows(O, y_index, Y, weight, 0, loss_code, D, per_sample, c, 0.0)
-    if math.isfinite(value):
-        _backward_rows(X, 0, n, params, grads, meta, alphas, c, work, D)
+    largest = 0.0
+    normaliser = 0.0
+    if weight.shape[0] > 0:  # the shares of the whole objective, before the first block
+        for i in range(n):
+            largest = max(largest, np.float64(weight[i]))
+        for i in range(n):
+            normaliser += np.float64(weight[i]) / largest
+    value = 0.0
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        m = stop - start
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        D = _gradient_region(meta, work, m)
+        part, _ = _loss_rows(
+            O,
+            y_index,
+            Y,
+            weight,
+            start,
+            loss_code,
+            D,
+            per_sample[:m],
+            c,
+            0.0,
+            n,
+            largest,
+            normaliser,
+        )
+        if not math.isfinite(part):
+            return part
+        value += part
+        if start == 0:
+            _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
+        else:
+            _backward_rows(X, start, stop, params, scratch, meta, alphas, c, work, D)
+            for i in range(grads.shape[0]):
+                grads[i] = grads[i] + scratch[i]
     return value
 
 
@@ -712,8 +765,22 @@ def kernel(
             per_sample,
         )
     if mode == FULL_BATCH:
+        # s1 serves as the scratch of the gradients' size, the block size comes as batch
         value = _full_batch_gradient(
-            X, y_index, Y, weight, params, grads, meta, alphas, loss_code, c, work, per_sample
+            X,
+            y_index,
+            Y,
+            weight,
+            params,
+            grads,
+            meta,
+            alphas,
+            loss_code,
+            c,
+            work,
+            per_sample,
+            batch,
+            s1,
         )
         return DONE, 0, value, 0.0
     _forward(X, params, meta, alphas, c, work, out, batch)
