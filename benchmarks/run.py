@@ -8,19 +8,29 @@ is asserted: these are measurements, printed as one table.
 Workloads
 ---------
 1. MLP classifier 100 → 256 → 128 → 10, ReLU, Adam (lr 1e-3), 20,000 samples, float32,
-   5 epochs, batch sizes 32 and 256, shuffling, no early stopping. Besides scikit-learn and
-   PyTorch, ``plain_numpy_mlp.py`` runs the same training as one plain NumPy loop.
-2. The matrix-multiply throughput workload 1 achieves (6 × weights × samples × epochs
-   floating-point operations over the fit time) beside NumPy's own matmul throughput on the same
-   layer shapes, measured here.
+   5 epochs, batch sizes 32 and 256, shuffling, no early stopping. sigmanet runs twice, on its
+   compiled engine (``engine="auto"``, numba) and on its NumPy path (``engine="numpy"``);
+   besides scikit-learn and PyTorch, ``plain_numpy_mlp.py`` runs the same training as one plain
+   NumPy loop. The candidates run interleaved (one round of each, ``--repeat`` rounds) and the
+   table gives medians with the range over the rounds.
+2. The matmul floor: the time of the 8 matrix products a step needs (forward 3, weight
+   gradients 3, input gradients 2) and nothing else, NumPy on one thread, over the same epochs;
+   no implementation on the same BLAS beats it. Reported as a fraction of each fit's time.
+   Also the cold compile time of the engine (an empty on-disk cache) and its warm first call,
+   each in a fresh process.
 3. Binary logistic regression, 200,000 × 100, float32 and float64, L-BFGS, against
    scikit-learn's ``LogisticRegression`` to the same final loss; and one full-batch gradient
    evaluation beside the time to read X once (the fastest single pass over X).
 4. ``predict_proba`` throughput of a trained MLP.
 5. Peak memory during ``fit`` beside the size of the data, per epoch (tracemalloc).
 
+Every candidate runs on one BLAS thread (every BLAS pool in the process, and PyTorch's own
+threads): with two, timings on a loaded 2-core machine swing by 5–20×. ``--threads N`` changes
+that for the whole run.
+
 Options: ``--quick`` runs smaller sizes (a smoke test of the script itself); ``--repeat N``
-takes the best of N timings (default 3; 1 with ``--quick``).
+takes N rounds (default 3; 1 with ``--quick``): the best of N for workloads 3 and 4, the median
+for workload 1.
 """
 
 from __future__ import annotations
@@ -28,7 +38,11 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import statistics
+import subprocess
 import sys
+import tempfile
+import textwrap
 import time
 import tracemalloc
 import warnings
@@ -107,8 +121,8 @@ def fit_sklearn_mlp(X, y, batch_size):
     return model
 
 
-def fit_sigmanet_mlp(X, y, batch_size):
-    model = sigmanet.MLPClassifier(**mlp_params(batch_size))
+def fit_sigmanet_mlp(X, y, batch_size, engine="auto"):
+    model = sigmanet.MLPClassifier(**mlp_params(batch_size), engine=engine)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
@@ -158,8 +172,12 @@ def fit_torch_mlp(X, y, batch_size):
     return losses_per_epoch[-1], accuracy
 
 
-def numpy_matmul_time(batch_size: int, n_samples: int, dtype: Any, repeat: int) -> float:
-    """Time of the matrix products one epoch of workload 1 needs, done by bare NumPy."""
+def matmul_floor(batch_size: int, n_samples: int, dtype: Any) -> Callable[[], None]:
+    """The matrix products of workload 1's epochs, done by bare NumPy: a function to time.
+
+    Per step: three forward products, three weight gradients, and the input gradients of the
+    two upper layers (the first layer's input gradient is never needed).
+    """
     rng = np.random.default_rng(0)
     widths = [100, *HIDDEN, 10]
     shapes = list(pairwise(widths))
@@ -174,65 +192,158 @@ def numpy_matmul_time(batch_size: int, n_samples: int, dtype: Any, repeat: int) 
         )
         for i, o in shapes
     ]
-    steps = n_samples // batch_size
+    steps = -(-n_samples // batch_size)
 
-    def epoch() -> None:
-        for _ in range(steps):
-            for x, w, g, z, dw, dx in mats:
-                np.matmul(x, w, out=z)  # forward
-                np.matmul(x.T, g, out=dw)  # weight gradient
-                np.matmul(g, w.T, out=dx)  # input gradient
+    def epochs() -> None:
+        for _ in range(EPOCHS):
+            for _ in range(steps):
+                for layer, (x, w, g, z, dw, dx) in enumerate(mats):
+                    np.matmul(x, w, out=z)  # forward
+                    np.matmul(x.T, g, out=dw)  # weight gradient
+                    if layer:
+                        np.matmul(g, w.T, out=dx)  # input gradient
 
-    seconds, _ = best_time(epoch, repeat)
-    return seconds * n_samples / (steps * batch_size)
+    return epochs
+
+
+def interleaved(candidates: dict[str, Callable[[], Any]], repeat: int):
+    """Run every candidate once per round, ``repeat`` rounds: {name: (times, last result)}."""
+    times: dict[str, list[float]] = {name: [] for name in candidates}
+    results: dict[str, Any] = {}
+    for _ in range(repeat):
+        for name, fn in candidates.items():
+            start = time.perf_counter()
+            results[name] = fn()
+            times[name].append(time.perf_counter() - start)
+    return {name: (times[name], results[name]) for name in candidates}
+
+
+def spread(times: list[float]) -> str:
+    return f"median of {len(times)}, range {min(times):.2f}-{max(times):.2f}"
 
 
 def workload_mlp(n_samples: int, repeat: int) -> None:
     X, y = classification_data(n_samples, 100, 10)
     n_weights = sum(i * o for i, o in zip([100, *HIDDEN], [*HIDDEN, 10], strict=True))
     print(f"\n[1, 2] MLP 100-256-128-10 relu adam, {n_samples} samples float32, {EPOCHS} epochs")
+    fit_sigmanet_mlp(X[:256], y[:256], 32)  # loads (or compiles) the engine outside the timing
     for batch_size in (32, 256):
         name = f"1. MLP fit, batch {batch_size}"
-        t_sn, sn = best_time(lambda b=batch_size: fit_sigmanet_mlp(X, y, b), repeat)
-        t_sk, sk = best_time(lambda b=batch_size: fit_sklearn_mlp(X, y, b), repeat)
-        row(
-            name,
-            "sigmanet time (s)",
-            f"{t_sn:.2f}",
-            f"loss {sn.loss_curve_[-1]:.4f} acc {sn.score(X, y):.4f}",
-        )
-        row(
-            name,
-            "scikit-learn time (s)",
-            f"{t_sk:.2f}",
-            f"loss {sk.loss_curve_[-1]:.4f} acc {sk.score(X, y):.4f}",
-        )
-        row(name, "speed-up vs scikit-learn", f"{t_sk / t_sn:.2f}x")
-        t_plain, (plain_loss, plain_acc) = best_time(
-            lambda b=batch_size: plain_numpy_mlp.fit(X, y, HIDDEN, b, EPOCHS), repeat
-        )
-        row(
-            name,
-            "plain NumPy loop (s)",
-            f"{t_plain:.2f}",
-            f"loss {plain_loss:.4f} acc {plain_acc:.4f}; benchmarks/plain_numpy_mlp.py",
-        )
-        row(name, "plain NumPy loop vs scikit-learn", f"{t_sk / t_plain:.2f}x")
+        candidates: dict[str, Callable[[], Any]] = {
+            "compiled": lambda b=batch_size: fit_sigmanet_mlp(X, y, b),
+            "numpy": lambda b=batch_size: fit_sigmanet_mlp(X, y, b, engine="numpy"),
+            "sklearn": lambda b=batch_size: fit_sklearn_mlp(X, y, b),
+            "plain": lambda b=batch_size: plain_numpy_mlp.fit(X, y, HIDDEN, b, EPOCHS),
+            "floor": matmul_floor(batch_size, n_samples, np.float32),
+        }
         if torch is not None:
-            t_pt, (pt_loss, pt_acc) = best_time(lambda b=batch_size: fit_torch_mlp(X, y, b), repeat)
-            row(
-                name,
+            candidates["torch"] = lambda b=batch_size: fit_torch_mlp(X, y, b)
+        runs = interleaved(candidates, repeat)
+        median = {key: statistics.median(times) for key, (times, _) in runs.items()}
+        compiled, numpy_path = runs["compiled"][1], runs["numpy"][1]
+        sk = runs["sklearn"][1]
+        assert compiled.engine_ == "compiled" and numpy_path.engine_ == "numpy"
+
+        def fitted(key: str, label: str, note: str, name=name, median=median, runs=runs) -> None:
+            row(name, label, f"{median[key]:.2f}", f"{note}; {spread(runs[key][0])}")
+
+        for key, label, model in (
+            ("compiled", "sigmanet compiled engine (s)", compiled),
+            ("numpy", "sigmanet NumPy path (s)", numpy_path),
+            ("sklearn", "scikit-learn (s)", sk),
+        ):
+            fitted(key, label, f"loss {model.loss_curve_[-1]:.4f} acc {model.score(X, y):.4f}")
+        plain_loss, plain_acc = runs["plain"][1]
+        fitted("plain", "plain NumPy loop (s)", f"loss {plain_loss:.4f} acc {plain_acc:.4f}")
+        if torch is not None:
+            pt_loss, pt_acc = runs["torch"][1]
+            fitted(
+                "torch",
                 f"PyTorch {torch.__version__} CPU eager (s)",
-                f"{t_pt:.2f}",
                 f"loss {pt_loss:.4f} acc {pt_acc:.4f}",
             )
-            row(name, "speed-up vs PyTorch", f"{t_pt / t_sn:.2f}x")
+        row(
+            name,
+            "matmul floor (s)",
+            f"{median['floor']:.2f}",
+            f"8 products a step, NumPy; {spread(runs['floor'][0])}",
+        )
+        row(
+            name,
+            "compiled engine vs scikit-learn",
+            f"{median['sklearn'] / median['compiled']:.2f}x",
+        )
+        row(name, "NumPy path vs scikit-learn", f"{median['sklearn'] / median['numpy']:.2f}x")
+        row(name, "plain NumPy loop vs scikit-learn", f"{median['sklearn'] / median['plain']:.2f}x")
+        if torch is not None:
+            row(name, "compiled engine vs PyTorch", f"{median['torch'] / median['compiled']:.2f}x")
+        for key, label in (
+            ("compiled", "compiled engine"),
+            ("numpy", "NumPy path"),
+            ("sklearn", "scikit-learn"),
+            ("plain", "plain NumPy loop"),
+        ):
+            row(name, f"floor / {label} time", f"{median['floor'] / median[key]:.0%}")
+        row(
+            name,
+            "compiled vs NumPy path, final loss",
+            f"{compiled.loss_curve_[-1]:.10f}",
+            f"NumPy path {numpy_path.loss_curve_[-1]:.10f}",
+        )
         flops = 6.0 * n_weights * n_samples * EPOCHS
-        t_np = numpy_matmul_time(batch_size, n_samples, np.float32, repeat) * EPOCHS
         name2 = f"2. matmul throughput, batch {batch_size}"
-        row(name2, "sigmanet fit (GFLOP/s)", f"{flops / t_sn / 1e9:.1f}")
-        row(name2, "NumPy matmul, same shapes (GFLOP/s)", f"{flops / t_np / 1e9:.1f}")
-        row(name2, "fraction of NumPy's throughput", f"{t_np / t_sn:.0%}")
+        row(name2, "compiled engine (GFLOP/s)", f"{flops / median['compiled'] / 1e9:.1f}")
+        row(name2, "matmul floor (GFLOP/s)", f"{flops / median['floor'] / 1e9:.1f}")
+
+
+COMPILE_PROBE = """
+import time
+t0 = time.perf_counter()
+import numpy as np
+import sigmanet
+t1 = time.perf_counter()
+X = np.random.default_rng(0).standard_normal((256, 100)).astype({dtype})
+y = np.arange(256) % 10
+model = sigmanet.MLPClassifier((256, 128), max_iter=1, batch_size=32, engine="compiled",
+                               random_state=0)
+import warnings
+warnings.simplefilter("ignore")
+start = time.perf_counter(); model.fit(X, y); first = time.perf_counter() - start
+start = time.perf_counter(); model.fit(X, y); second = time.perf_counter() - start
+print(t1 - t0, first, second)
+"""
+
+
+def workload_compile() -> None:
+    """Cold compile (empty cache) and warm first call, each in a fresh process, per dtype."""
+    print("\n[2] compile time of the engine (fresh processes)")
+    for dtype in ("np.float32", "np.float64"):
+        with tempfile.TemporaryDirectory() as cache:
+            env = {**os.environ, "NUMBA_CACHE_DIR": cache}
+            figures = []
+            for _ in range(2):  # the first run compiles into the empty cache, the second loads
+                out = subprocess.run(
+                    [sys.executable, "-c", textwrap.dedent(COMPILE_PROBE.format(dtype=dtype))],
+                    capture_output=True,
+                    text=True,
+                    env=env,
+                    check=True,
+                )
+                figures.append([float(v) for v in out.stdout.split()])
+        (_, cold, again), (imported, warm, _) = figures
+        label = f"2. engine compile, {dtype[3:]}"
+        row(
+            label,
+            "first fit, cold cache (s)",
+            f"{cold:.2f}",
+            f"a 1-epoch fit then takes {again:.3f} s",
+        )
+        row(
+            label,
+            "first fit, warm cache (s)",
+            f"{warm:.2f}",
+            f"import sigmanet {imported:.2f} s (compiles nothing)",
+        )
 
 
 # -- workload 3: logistic regression ---------------------------------------------------------------
@@ -362,8 +473,16 @@ def workload_memory(n_samples: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, one repetition")
-    parser.add_argument("--repeat", type=int, default=None, help="best of N timings")
+    parser.add_argument("--repeat", type=int, default=None, help="rounds of timings")
+    parser.add_argument("--threads", type=int, default=1, help="BLAS (and PyTorch) threads")
+    parser.add_argument("--skip-compile", action="store_true", help="skip the compile timing")
     args = parser.parse_args(argv)
+    import scipy.linalg.cython_blas  # noqa: F401  (scipy's BLAS, the engine's, is limited too)
+    from threadpoolctl import threadpool_limits
+
+    limits = threadpool_limits(limits=args.threads, user_api="blas")
+    if torch is not None:
+        torch.set_num_threads(args.threads)
     repeat = args.repeat or (1 if args.quick else 3)
     scale = 10 if args.quick else 1
     try:
@@ -387,12 +506,15 @@ def main(argv: list[str] | None = None) -> int:
         f"BLAS: {blas}"
     )
     workload_mlp(20_000 // scale, repeat)
+    if not args.skip_compile:
+        workload_compile()
     workload_logistic(200_000 // scale, repeat)
     workload_predict(50_000 // scale, repeat)
     workload_memory(20_000 // scale)
     print("\n| workload | measure | value | note |\n|---|---|---|---|")
     for workload, measure, value, note in ROWS:
         print(f"| {workload} | {measure} | {value} | {note} |")
+    limits.restore_original_limits()
     return 0
 
 

@@ -424,6 +424,7 @@ def test_a_steady_state_epoch_allocates_no_arrays_per_batch():
                 batch_size=32,
                 random_state=0,
                 initial_epoch=state["epoch"],
+                engine="numpy",  # the compiled engine is measured in tests/test_engine.py
             )
             _, peak = tracemalloc.get_traced_memory()
         finally:
@@ -675,7 +676,15 @@ def test_the_fast_evaluators_change_no_result(dtype, name):
         net = Sequential([Dense(16), Activation("relu"), Dense(4)])
         net.build(6, random_state=0, dtype=dtype)
         history = train(
-            net, each, Adam(learning_rate=0.01), X, y, epochs=3, batch_size=32, random_state=0
+            net,
+            each,
+            Adam(learning_rate=0.01),
+            X,
+            y,
+            epochs=3,
+            batch_size=32,
+            random_state=0,
+            engine="numpy",  # the NumPy path's evaluators; the compiled engine has its own tests
         )
         results.append((history.loss, net.flat_parameters().copy()))
     (fast_curve, fast_params), (checked_curve, checked_params) = results

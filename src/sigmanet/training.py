@@ -49,6 +49,7 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet import engine as _engine
 from sigmanet._arrays import as_float_array, as_float_input, is_sparse
 from sigmanet._threads import blas_threads_for, limit_blas_threads
 from sigmanet.exceptions import DivergenceError, GradientOverflowError
@@ -87,6 +88,7 @@ class History:
     stopped_early: bool = False
     best_epoch: int | None = None
     divergence_reference: float = math.nan
+    engine: str = "numpy"
 
 
 class Callback:
@@ -363,6 +365,7 @@ def train(
     samples_seen: int = 0,
     blas_threads: int | str | None = "auto",
     divergence_reference: float | None = None,
+    engine: str = "auto",
 ) -> History:
     """Train ``network`` on ``(X, y)`` by gradient descent; return the :class:`History`.
 
@@ -417,6 +420,11 @@ def train(
         start, on up to ``REFERENCE_ROWS`` evenly spaced rows. A caller continuing an earlier
         run (``partial_fit``) passes that run's ``history.divergence_reference``, so that a
         loss growing slowly over many short runs is still judged against the first start.
+    engine : {"auto", "compiled", "numpy"}
+        ``"auto"`` runs each epoch as one compiled call (:mod:`sigmanet.engine`) when the
+        configuration allows it and numba is installed, and the NumPy loop otherwise;
+        ``"compiled"`` insists (a ValueError says why it cannot); ``"numpy"`` never compiles.
+        Both give the same results; ``history.engine`` says which ran.
 
     Raises
     ------
@@ -443,6 +451,7 @@ def train(
         raise ValueError(f"l2 must be a finite number >= 0; got {l2!r}.")
     if l2_scale not in ("batch", "dataset"):
         raise ValueError(f"l2_scale must be 'batch' or 'dataset'; got {l2_scale!r}.")
+    _engine.check_engine(engine)
     dtype = network.dtype
     if X.dtype != dtype:
         X = X.astype(dtype)
@@ -526,6 +535,22 @@ def train(
     if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
         unchecked_update = optimizer._update
     history = History(samples_seen=samples_seen, divergence_reference=rule.reference)
+    kernel = _engine.epoch_kernel(
+        engine,
+        network,
+        loss,
+        optimizer,
+        y,
+        weight,
+        batch=batch,
+        l2=l2,
+        l2_per_batch=l2_scale == "batch",
+        dataset_weight=dataset_weight,
+        mean_weight=mean_weight,
+        batch_callbacks=any(_hears_batches(callback) for callback in callbacks),
+        sparse=sparse_X,
+    )
+    history.engine = "numpy" if kernel is None else "compiled"
     for callback in callbacks:
         callback.on_train_begin(network)
 
@@ -564,7 +589,13 @@ def train(
 
             total_loss = 0.0
             total_weight = 0.0
-            for step, start in enumerate(range(0, n_samples, batch)):
+            first_step = 0
+            if kernel is not None:  # the NumPy loop below continues where it stopped, if it did
+                first_step, total_loss, total_weight = kernel.run(
+                    epoch, X_epoch, y_epoch, w_epoch, optimizer, schedule, history
+                )
+            step = first_step - 1  # the last step taken, for the epoch's divergence report
+            for step, start in enumerate(range(first_step * batch, n_samples, batch), first_step):
                 stop = min(start + batch, n_samples)
                 m = stop - start
                 X_batch = X_epoch[start:stop]
@@ -642,6 +673,13 @@ def train(
     for callback in callbacks:
         callback.on_train_end(network, history)
     return history
+
+
+def _hears_batches(callback: Any) -> bool:
+    """Whether ``callback`` does something after every batch (the compiled epoch cannot)."""
+    if isinstance(callback, LambdaCallback):
+        return callback._batch is not None
+    return type(callback).on_batch_end is not Callback.on_batch_end
 
 
 def _batch_evaluator(
@@ -755,6 +793,10 @@ class FullBatchObjective:
         dtype once, here.
     l2 : float
         Penalty strength (biases are not penalised).
+    engine : {"auto", "compiled", "numpy"}
+        Whether loss and gradient come from the compiled kernel (:mod:`sigmanet.engine`; one
+        forward pass, one fused loop for loss and residual, one backward pass) or from the
+        network's NumPy layers, as for :func:`train`. ``self.engine`` says which is used.
     """
 
     def __init__(
@@ -765,6 +807,7 @@ class FullBatchObjective:
         y: Any,
         sample_weight: Any = None,
         l2: float = 0.0,
+        engine: str = "auto",
     ) -> None:
         if not isinstance(network, Sequential) or network.input_dim is None:
             raise TypeError("network must be a built sigmanet.network.Sequential.")
@@ -791,9 +834,25 @@ class FullBatchObjective:
         total = float(X.shape[0] if weight is None else np.sum(weight, dtype=np.float64))
         self.l2: float = float(l2)
         self.penalty: float = float(l2) / total if total > 0 else 0.0
+        self._kernel: _engine.FullBatchKernel | None = None
+        if _engine.check_engine(engine) != "numpy":
+            self._kernel = _engine.full_batch_kernel(
+                network, loss, self.X, self.y, self.weight, engine
+            )
+            if self._kernel is None and engine == "compiled":
+                raise ValueError(
+                    "engine='compiled' cannot compute this objective (see "
+                    "sigmanet.engine.network_coverage and loss_coverage); use engine='auto'."
+                )
+        self.engine: str = "numpy" if self._kernel is None else "compiled"
 
     def __call__(self) -> float:
         """``J`` at the current parameters; ``∂J/∂θ`` is left in ``network.flat_gradients()``."""
+        if self._kernel is not None:
+            value = self._kernel()  # the mean loss; its gradient is in flat_gradients()
+            if math.isfinite(value):
+                return _add_l2_penalty(self.network, value, self.penalty)
+        # The NumPy path, with the loss's repairs of infinite logits.
         return self.from_sums(self.block_sums())
 
     def block_sums(self) -> BlockSums:
@@ -822,16 +881,18 @@ def objective_from_sums(network: Sequential, sums: BlockSums, l2: float = 0.0) -
     total = float(sums.weight)
     if not total > 0:
         raise ValueError(f"The rows' total sample weight must be positive; got {total}.")
-    flat_grads = network.flat_gradients()
-    flat_grads[...] = sums.gradient / total
-    value = float(sums.loss) / total
-    penalty = float(l2) / total
+    network.flat_gradients()[...] = sums.gradient / total
+    return _add_l2_penalty(network, float(sums.loss) / total, float(l2) / total)
+
+
+def _add_l2_penalty(network: Sequential, value: float, penalty: float) -> float:
+    """``value + ½ penalty Σ‖W‖²``, with ``penalty · W`` added to the weight gradients."""
     if penalty > 0:
         for w, g in zip(network.weight_matrices(), network.weight_gradients(), strict=True):
             g += penalty * w  # a Python-float scalar keeps float32 float32
         squares = [float(np.vdot(w, w)) for w in network.weight_matrices()]
         value += 0.5 * penalty * math.fsum(squares)
-    return value
+    return float(value)
 
 
 @dataclass
@@ -843,6 +904,7 @@ class LbfgsResult:
     n_fun: int
     converged: bool
     message: str
+    engine: str = "numpy"
 
 
 def train_lbfgs(
@@ -857,6 +919,7 @@ def train_lbfgs(
     max_fun: int = 15000,
     tol: float = 1e-4,
     ftol: float | None = None,
+    engine: str = "auto",
 ) -> LbfgsResult:
     """Fit all parameters at once by L-BFGS on the full-batch objective.
 
@@ -880,6 +943,8 @@ def train_lbfgs(
     ftol : float, optional
         Stop when the relative reduction of the objective falls below this
         (default ``64 · machine epsilon``, as scikit-learn's logistic regression).
+    engine : {"auto", "compiled", "numpy"}
+        Where the objective's gradient comes from (see :class:`FullBatchObjective`).
 
     Raises
     ------
@@ -889,7 +954,7 @@ def train_lbfgs(
         iterates that decrease the objective (scipy's sufficient-decrease condition), and
         treats a non-finite trial value as a failed trial.
     """
-    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2)
+    evaluate = FullBatchObjective(network, loss, X, y, sample_weight, l2, engine=engine)
     return minimize_lbfgs(network, evaluate, max_iter=max_iter, max_fun=max_fun, tol=tol, ftol=ftol)
 
 
@@ -951,4 +1016,7 @@ def minimize_lbfgs(
         n_fun=int(result.nfev),
         converged=bool(result.success),
         message=str(result.message),
+        engine=getattr(
+            evaluate, "engine", "numpy"
+        ),  # an objective of sums gathered elsewhere: NumPy
     )

@@ -1169,3 +1169,27 @@ def test_blas_threads_are_checked_before_any_work(bad):
     X, y = np.ones((4, 2)), np.array([0, 1, 0, 1])
     with pytest.raises(ValueError, match="blas_threads must be 'auto', None or a positive"):
         MLPClassifier(blas_threads=bad).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", [MLPClassifier, MLPRegressor])
+def test_the_engine_is_a_parameter_and_the_one_used_is_an_attribute(cls, multiclass_data):
+    X, y = multiclass_data
+    common = {"hidden_layer_sizes": (8,), "max_iter": 5, "random_state": 0, "batch_size": 16}
+    reference = cls(engine="numpy", **common).fit(X, y)
+    compiled = cls(**common).fit(X, y)
+    lbfgs = cls(solver="lbfgs", engine="compiled", **common).fit(X, y)
+    lbfgs_numpy = cls(solver="lbfgs", engine="numpy", **common).fit(X, y)
+    with_dropout = cls(dropout=0.1, **common).fit(X, y)
+    with_tanh = cls(activation="tanh", **common).fit(X, y)  # faster on NumPy: "auto" keeps it
+    assert (reference.engine_, compiled.engine_) == ("numpy", "compiled")
+    assert (lbfgs.engine_, lbfgs_numpy.engine_) == ("compiled", "numpy")
+    assert (with_dropout.engine_, with_tanh.engine_) == ("numpy", "numpy")
+    for fast, slow in ((compiled, reference), (lbfgs, lbfgs_numpy)):
+        np.testing.assert_allclose(fast.loss_curve_, slow.loss_curve_, rtol=1e-12)
+        for a, b in zip(fast.coefs_, slow.coefs_, strict=True):
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(fast.predict(X), slow.predict(X), rtol=1e-10, atol=1e-13)
+    with pytest.raises(ValueError, match="engine='compiled' cannot train"):
+        cls(dropout=0.1, engine="compiled", **common).fit(X, y)
+    with pytest.raises(ValueError, match="engine must be one of"):
+        cls(engine="gpu", **common).fit(X, y)

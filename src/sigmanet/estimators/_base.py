@@ -22,6 +22,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from sigmanet import activations as _activations
+from sigmanet import engine as _engine
 from sigmanet import initializers as _initializers
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
@@ -620,6 +621,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 # a stream of partial_fit calls is judged against its first start, so that a
                 # loss growing a little at every call is still seen to diverge
                 divergence_reference=self._divergence_reference if incremental else None,
+                engine=getattr(self, "engine", "auto"),  # the MLPs' parameter
             )
         except DivergenceError as error:
             self.n_iter_ = rule.epochs
@@ -643,6 +645,7 @@ class BaseNetworkEstimator(BaseEstimator):
             return
         if not incremental or self._divergence_reference is None:
             self._divergence_reference = history.divergence_reference
+        self.engine_ = history.engine
         # n_iter_ counts the epochs of this call (scikit-learn's meaning on warm starts)
         self.n_iter_ = history.epochs
         self.t_ = history.samples_seen
@@ -675,7 +678,9 @@ class BaseNetworkEstimator(BaseEstimator):
                 max_fun=self.max_fun,
                 tol=self.tol,
                 ftol=_MLP_LBFGS_FTOL,
+                engine=getattr(self, "engine", "auto"),
             )
+        self.engine_ = result.engine
         self.loss_curve_ = list(result.loss)
         self.n_iter_ = result.n_iter
         self.loss_ = result.loss[-1] if result.loss else math.nan
@@ -708,7 +713,8 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _forward(self, X: Any) -> np.ndarray:
         X = self._input(X)  # checks that the model is fitted first
-        return self.network_.predict(X)
+        output = _engine.forward(self.network_, X, getattr(self, "engine", "auto"))
+        return self.network_.predict(X) if output is None else output
 
     def transform(self, X: Any, layer: int = -1) -> np.ndarray:
         """The activations of a hidden layer (the last one by default).
@@ -777,6 +783,8 @@ class BaseNetworkEstimator(BaseEstimator):
             meta[name] = None if value is None else [float(v) for v in value]
         if hasattr(self, "feature_names_in_"):
             meta["feature_names_in_"] = [str(v) for v in self.feature_names_in_]
+        if hasattr(self, "engine_"):
+            meta["engine_"] = str(self.engine_)
         meta.update(self._extra_state())
         return arrays, meta
 
@@ -817,6 +825,10 @@ class BaseNetworkEstimator(BaseEstimator):
                 setattr(self, name, None if meta[name] is None else list(meta[name]))
         if meta.get("feature_names_in_") is not None:
             self.feature_names_in_ = np.asarray(meta["feature_names_in_"], dtype=object)
+        if meta.get("engine_") is not None:
+            if meta["engine_"] not in ("compiled", "numpy"):
+                raise ValueError(f"engine_ must be 'compiled' or 'numpy'; got {meta['engine_']!r}.")
+            self.engine_ = meta["engine_"]
         self._publish_attributes()
         self._record_fitted_params()
 

@@ -23,6 +23,7 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sigmanet import activations as _activations
+from sigmanet import engine as _engine
 from sigmanet import initializers as _initializers
 from sigmanet import losses as _losses
 from sigmanet._threads import blas_threads_for
@@ -123,6 +124,7 @@ class _MLPMixin(BaseNetworkEstimator):
         _positive("maxout_pieces", self.maxout_pieces, integer=True)
         _one_of("weight_init", self.weight_init, ["sklearn", "auto", *_initializers.names()])
         blas_threads_for(self.blas_threads, 1, 1)  # a clear error before any work
+        _engine.check_engine(self.engine)
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -182,6 +184,12 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         is small (batch rows × the largest weight matrix under six million multiply-adds),
         where OpenBLAS's threads slow a step down, and leaves larger ones alone; an int sets
         the count for the fit; None leaves the threads as they are.
+    engine : {"auto", "compiled", "numpy"}, default="auto"
+        How the stochastic solvers run an epoch: ``"auto"`` as one compiled call
+        (:mod:`sigmanet.engine`, numba) when the network, loss and solver allow it and numba is
+        installed, else the NumPy loop; ``"compiled"`` insists (a ValueError says why it
+        cannot); ``"numpy"`` always uses the NumPy loop. Both give the same results. L-BFGS's
+        gradients and the predictions go through the same kernels where they can.
 
     Attributes
     ----------
@@ -192,6 +200,8 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         Per epoch (``validation_*`` with ``early_stopping``).
     best_loss_, best_validation_score_, loss_, n_iter_, t_, n_layers_, n_outputs_,
     out_activation_, n_features_in_, feature_names_in_, dtype_, network_
+    engine_ : {"compiled", "numpy"}
+        The engine the last fit ran on (for L-BFGS: where its gradients came from).
 
     Examples
     --------
@@ -236,6 +246,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         maxout_pieces: int = 2,
         weight_init: str = "sklearn",
         blas_threads: Any = "auto",
+        engine: str = "auto",
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -266,6 +277,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         self.maxout_pieces = maxout_pieces
         self.weight_init = weight_init
         self.blas_threads = blas_threads
+        self.engine = engine
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -530,6 +542,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         maxout_pieces: int = 2,
         weight_init: str = "sklearn",
         blas_threads: Any = "auto",
+        engine: str = "auto",
     ) -> None:
         self.loss = loss
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -560,6 +573,7 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         self.maxout_pieces = maxout_pieces
         self.weight_init = weight_init
         self.blas_threads = blas_threads
+        self.engine = engine
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

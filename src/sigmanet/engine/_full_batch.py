@@ -1,0 +1,104 @@
+"""The full-batch objective and inference through the compiled kernels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from sigmanet.engine import _codes
+from sigmanet.engine._epoch import call_kernel, layer_tables
+
+#: Rows per block of the full-batch gradient: a block of X and its activations stay in cache.
+FULL_BATCH_BLOCK_ROWS = 1024
+
+
+class FullBatchKernel:
+    """``Σ w_i ℓ_i / Σ w_i`` over all rows and its gradient, in one compiled call.
+
+    One pass over blocks of rows: each goes forward (a matrix product per layer, bias and
+    activation fused), through one loop for the loss and its residual, and backward while it
+    is in cache. The gradient lands in the network's flat gradients, as
+    :class:`sigmanet.training.FullBatchObjective` expects (it adds the penalty).
+    """
+
+    def __init__(
+        self,
+        network: Any,
+        layers: list[Any],
+        loss_code: int,
+        X: np.ndarray,
+        y: np.ndarray,
+        weight: np.ndarray | None,
+    ) -> None:
+        dtype = network.dtype
+        self.params = network.flat_parameters()
+        self.grads = network.flat_gradients()
+        self.X = np.ascontiguousarray(X)
+        n = self.X.shape[0]
+        self.block = min(n, FULL_BATCH_BLOCK_ROWS)
+        self.meta, self.alphas, self.work = layer_tables(self.params, layers, self.block)
+        self.scratch = np.zeros_like(self.grads)
+        self.loss_code = loss_code
+        if loss_code == _codes.SOFTMAX_CE:
+            self.y_index = np.ascontiguousarray(y, dtype=np.intp)
+            self.y_rows = np.zeros((0, 0), dtype=dtype)
+        else:
+            self.y_index = np.zeros(0, dtype=np.intp)
+            self.y_rows = np.ascontiguousarray(y)
+        self.weight = np.zeros(0, dtype) if weight is None else np.ascontiguousarray(weight)
+        self.per_sample = np.zeros(self.block, dtype=dtype)
+
+    def __call__(self) -> float:
+        """The loss at the current parameters (gradient in the network's); NaN or inf means
+        the NumPy path must evaluate this point (it repairs infinite logits)."""
+        _, _, value, _ = call_kernel(
+            _codes.FULL_BATCH,
+            self.X,
+            y_index=self.y_index,
+            y_rows=self.y_rows,
+            weight=self.weight,
+            params=self.params,
+            grads=self.grads,
+            meta=self.meta,
+            alphas=self.alphas,
+            loss_code=self.loss_code,
+            work=self.work,
+            per_sample=self.per_sample,
+            batch=self.block,
+            state=[self.scratch, self.scratch],
+        )
+        return value
+
+
+#: Rows per block in :func:`forward`: a block's intermediate arrays stay in cache.
+BLOCK_ROWS = 1024
+
+
+def forward(network: Any, X: np.ndarray, engine: str = "auto") -> np.ndarray | None:
+    """The network's output for ``X`` (float, the network's dtype), or None when the compiled
+    kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``."""
+    from sigmanet.engine import available, network_coverage
+
+    if engine == "numpy" or not isinstance(X, np.ndarray):  # a sparse X stays on NumPy's path
+        return None
+    if X.ndim != 2 or X.shape[0] == 0 or X.dtype != network.dtype:
+        return None
+    reason, layers = network_coverage(network, engine)
+    if reason is not None or not available():
+        return None
+    params = network.flat_parameters()
+    rows = min(BLOCK_ROWS, X.shape[0])
+    meta, alphas, work = layer_tables(params, layers, rows, training=False)
+    out = np.empty((X.shape[0], network.output_dim), dtype=network.dtype)
+    call_kernel(
+        _codes.FORWARD,
+        np.ascontiguousarray(X),
+        params=params,
+        meta=meta,
+        alphas=alphas,
+        work=work,
+        batch=rows,
+        out=out,
+    )
+    return out

@@ -1,0 +1,787 @@
+"""The compiled kernels (numba): a whole training epoch of a Dense stack, in one call.
+
+Importing this module imports numba; :mod:`sigmanet.engine` imports it only when a fit asks
+for the compiled engine, so ``import sigmanet`` compiles nothing. Every function is compiled
+on first use for the dtypes it meets and kept in numba's on-disk cache (``cache=True``).
+
+Each step repeats the arithmetic of the NumPy path (:mod:`sigmanet.layers`,
+:mod:`sigmanet.losses`, :mod:`sigmanet.optimizers`) in the same order and in the same dtype:
+constants come from an array of the parameters' dtype, so a float32 step stays float32 (a
+float64 literal would promote it). The matrix products go through ``np.dot`` (BLAS); what lies
+between them (bias, activation, loss, optimizer) is fused into loops over the elements.
+
+A step that meets something unusual (a non-finite batch loss, a gradient whose square
+overflows) is not taken: the kernel returns its index with nothing of that step applied, and
+the NumPy path takes over from there, so divergence is reported exactly as it is there.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from sigmanet.engine._codes import (
+    A_AT,
+    ACT,
+    ADAM,
+    ADAMW,
+    B_AT,
+    BINARY_CE,
+    D_AT,
+    DONE,
+    ELU,
+    EPOCH,
+    FAN_IN,
+    FAN_OUT,
+    FULL_BATCH,
+    G_AT,
+    GELU,
+    GRADIENT_OVERFLOW,
+    IDENTITY,
+    LEAKY_RELU,
+    NONE,
+    NOT_FINITE,
+    RELU,
+    RELU6,
+    RMSPROP,
+    SELU,
+    SGD,
+    SIGMOID,
+    SOFTMAX_CE,
+    TANH,
+    W_AT,
+    Z_AT,
+)
+
+_INV_SQRT2 = 0.7071067811865476
+_INV_SQRT_2PI = 0.3989422804014327
+_SPLITTER = 134217729.0
+_GAUSS_TAIL_END = 40.0
+_SATURATION = 1000.0
+
+# error_model="numpy": division without exception checks, which is what lets loops vectorise
+_compiled = njit(cache=True, error_model="numpy", nogil=True)
+
+
+@_compiled
+def _expit64(z):
+    # σ(z) = e^z exactly once 1 + e^z rounds to 1 (z < -40): keeps subnormal results.
+    if z < -40.0:
+        return math.exp(z)
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@_compiled
+def _exp_neg_half_square(a):
+    # exp(-a²/2) with a split into a 26-bit head (exact square) and the remainder.
+    c = _SPLITTER * a
+    hi = c - (c - a)
+    lo = a - hi
+    return math.exp(-0.5 * (hi * hi)) * math.exp(-(hi * lo + 0.5 * (lo * lo)))
+
+
+@_compiled
+def _gauss(x):
+    """(x clipped to [-40, 40], Φ(x), φ(x)) in float64; NaN stays NaN."""
+    xc = x
+    if x < -_GAUSS_TAIL_END:
+        xc = -_GAUSS_TAIL_END
+    elif x > _GAUSS_TAIL_END:
+        xc = _GAUSS_TAIL_END
+    a = abs(xc)
+    if a > 5.0:
+        gauss = _exp_neg_half_square(a)
+        upper = 0.5 * math.erfc(a * _INV_SQRT2)
+        cdf = upper if xc < 0.0 else 1.0 - upper
+        return xc, cdf, gauss * _INV_SQRT_2PI
+    # Φ as the normal CDF of Cephes: erf near 0, erfc elsewhere (no cancellation in the tails)
+    t = xc * _INV_SQRT2
+    if abs(t) < _INV_SQRT2:
+        cdf = 0.5 + 0.5 * math.erf(t)
+    else:
+        cdf = 0.5 * math.erfc(abs(t))
+        if t > 0.0:
+            cdf = 1.0 - cdf
+    return xc, cdf, math.exp(-0.5 * (xc * xc)) * _INV_SQRT_2PI
+
+
+@_compiled
+def _value(code, x, alpha, c):
+    """f(x) for one element, in the arrays' dtype (the constants of ``c`` carry it)."""
+    zero, one, six = c[0], c[1], c[3]
+    if code == IDENTITY:
+        return x
+    if code == RELU:
+        return x if (x > zero or x != x) else zero  # max(x, 0) keeping NaN, as np.maximum
+    if code == LEAKY_RELU:
+        positive = x if (x > zero or x != x) else zero
+        negative = x if (x < zero or x != x) else zero
+        return positive + negative * alpha
+    if code == RELU6:
+        if x != x:
+            return x
+        return zero if x < zero else (six if x > six else x)
+    if code in (ELU, SELU):
+        low = x if (x < zero or x != x) else zero
+        if code == ELU:
+            return x if x > zero else np.expm1(low) * alpha
+        return x * c[5] if x > zero else np.expm1(low) * c[4]
+    if code == SIGMOID:
+        return one / (one + np.exp(-x))
+    if code == TANH:
+        return np.tanh(x)
+    if code == GELU:
+        x64 = np.float64(x)
+        _, cdf, _ = _gauss(x64)
+        factor = x64 if (x64 > -_GAUSS_TAIL_END or x64 != x64) else -_GAUSS_TAIL_END
+        return _cast(factor * cdf, c)
+    # SILU
+    if x < c[6]:  # x < -40: x·e^x in float64 (σ(x) is e^x there)
+        x64 = max(np.float64(x), -_SATURATION)
+        return _cast(x64 * math.exp(x64), c)
+    clipped = x if (x > c[7] or x != x) else c[7]
+    return clipped * (one / (one + np.exp(-x)))
+
+
+@_compiled
+def _activate(code, alpha, Z, A, c):
+    """A ← f(Z) elementwise; ``c`` holds the constants in the arrays' dtype."""
+    rows, cols = Z.shape
+    zero, six = c[0], c[3]
+    # The cheap activations get loops of their own, free of the dispatch, so that they
+    # vectorise; the others spend their time in exp, erf or tanh anyway.
+    if code == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                A[i, j] = x if (x > zero or x != x) else zero
+        return
+    if code == LEAKY_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                positive = x if (x > zero or x != x) else zero
+                negative = x if (x < zero or x != x) else zero
+                A[i, j] = positive + negative * alpha
+        return
+    if code == RELU6:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                A[i, j] = x if x != x else (zero if x < zero else (six if x > six else x))
+        return
+    if code == IDENTITY:
+        for i in range(rows):
+            for j in range(cols):
+                A[i, j] = Z[i, j]
+        return
+    for i in range(rows):
+        for j in range(cols):
+            A[i, j] = _value(code, Z[i, j], alpha, c)
+
+
+@_compiled
+def _gradient(code, x, y, d, alpha, one_minus_alpha, c):
+    """d · f'(x) for one element, f' formed as the NumPy path forms it (y = f(x))."""
+    zero, one, six = c[0], c[1], c[3]
+    if code in (IDENTITY, NONE):
+        return d
+    if code == RELU:
+        # (x > 0) as a number: 0 at NaN, so the gradient passes NaN only from d
+        return (one if x > zero else zero) * d
+    if code == LEAKY_RELU:
+        h = one if x > zero else zero
+        return (h * one_minus_alpha + alpha) * d
+    if code == RELU6:
+        slope = x if x != x else (one if (x > zero and x < six) else zero)
+        return slope * d
+    if code in (ELU, SELU):
+        low = x if (x < zero or x != x) else zero
+        if code == ELU:
+            slope = one if x > zero else np.exp(low) * alpha
+        else:
+            slope = c[5] if x > zero else np.exp(low) * c[4]
+        return slope * d
+    if code == SIGMOID:
+        return ((one - y) * y) * d
+    if code == TANH:
+        return (one - y * y) * d
+    x64 = np.float64(x)
+    if code == GELU:
+        xc, cdf, pdf = _gauss(x64)
+        return _cast(cdf + xc * pdf, c) * d  # f' rounded to the dtype, the product in it
+    # SILU
+    xc = min(max(x64, -_SATURATION), _SATURATION) if x64 == x64 else x64
+    return _cast(_expit64(x64) * (1.0 + xc * _expit64(-x64)), c) * d
+
+
+@_compiled
+def _activation_backward(code, alpha, one_minus_alpha, Z, A, D, G, c):
+    """G ← D ⊙ f'(Z). ``NONE`` (a Dense layer with no activation) passes D through."""
+    rows, cols = Z.shape
+    zero, one, six = c[0], c[1], c[3]
+    if code == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                G[i, j] = (one if Z[i, j] > zero else zero) * D[i, j]
+        return
+    if code in (NONE, IDENTITY):
+        for i in range(rows):
+            for j in range(cols):
+                G[i, j] = D[i, j]
+        return
+    if code == LEAKY_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                h = one if Z[i, j] > zero else zero
+                G[i, j] = (h * one_minus_alpha + alpha) * D[i, j]
+        return
+    if code == RELU6:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j]
+                slope = x if x != x else (one if (x > zero and x < six) else zero)
+                G[i, j] = slope * D[i, j]
+        return
+    if code == SIGMOID:
+        for i in range(rows):
+            for j in range(cols):
+                y = A[i, j]
+                G[i, j] = ((one - y) * y) * D[i, j]
+        return
+    if code == TANH:
+        for i in range(rows):
+            for j in range(cols):
+                y = A[i, j]
+                G[i, j] = (one - y * y) * D[i, j]
+        return
+    for i in range(rows):
+        for j in range(cols):
+            G[i, j] = _gradient(code, Z[i, j], A[i, j], D[i, j], alpha, one_minus_alpha, c)
+
+
+@_compiled
+def _softmax_cross_entropy(O, y, start, D, per_sample, c):
+    """Per-sample loss into ``per_sample``, the unscaled gradient softmax - onehot into ``D``."""
+    zero, one = c[0], c[1]
+    rows, k = O.shape
+    for i in range(rows):
+        target = y[start + i]
+        largest = 0
+        top = O[i, 0]
+        for j in range(1, k):
+            v = O[i, j]
+            if v > top or (v != v and top == top):
+                largest = j
+                top = v
+        for j in range(k):
+            D[i, j] = O[i, j] - top
+        cross = D[i, target]
+        rest = zero
+        for j in range(k):
+            if j == largest:
+                D[i, j] = zero
+            else:
+                D[i, j] = np.exp(D[i, j])
+                rest += D[i, j]
+        hit = target == largest
+        D[i, largest] = -rest if hit else one
+        denominator = rest + one
+        for j in range(k):
+            D[i, j] = D[i, j] / denominator
+        if not hit:
+            D[i, target] = D[i, target] - one
+        per_sample[i] = np.log1p(rest) - cross
+
+
+@_compiled
+def _binary_cross_entropy(O, Y, start, D, per_sample, c):
+    zero, one = c[0], c[1]
+    rows, k = O.shape
+    for i in range(rows):
+        total = zero
+        for j in range(k):
+            x = O[i, j]
+            z = Y[start + i, j]
+            e = np.exp(-abs(x))
+            positive = x > zero
+            coefficient = (one if positive else zero) - z
+            g = e / (e + one)
+            if positive:
+                g = -g
+            D[i, j] = g + coefficient
+            total += coefficient * x + np.log1p(e)
+        per_sample[i] = total
+
+
+@_compiled
+def _squared_error(O, Y, start, D, per_sample, c):
+    zero, half = c[0], c[2]
+    rows, k = O.shape
+    for i in range(rows):
+        total = zero
+        for j in range(k):
+            residual = O[i, j] - Y[start + i, j]
+            D[i, j] = residual
+            total += (residual * residual) * half
+        per_sample[i] = total
+
+
+@_compiled
+def _cast(value, c):
+    """``value`` rounded to the dtype of ``c`` (as NumPy casts a Python scalar), through its
+    last slot, kept free for this."""
+    c[-1] = value
+    return c[-1]
+
+
+@_compiled
+def _square_overflows(g):
+    # A finite gradient whose square is infinite: the adaptive methods refuse the step.
+    for i in range(g.shape[0]):
+        v = g[i]
+        if abs(v) < np.inf and v * v == np.inf:
+            return True
+    return False
+
+
+@_compiled
+def _update(code, lr, t, p, g, s1, s2, h, h64, c):
+    """One optimizer step over the flat vectors, in the NumPy optimizers' order of operations.
+
+    ``h`` holds the hyper-parameters in the arrays' dtype, ``h64`` the float64 ones.
+    """
+    n = p.shape[0]
+    if code == SGD:
+        rate = _cast(lr, c)
+        mu = h[0]
+        if h[0] == 0:
+            for i in range(n):
+                p[i] = p[i] - g[i] * rate
+        elif h[1] != 0:  # Nesterov
+            for i in range(n):
+                scaled = g[i] * rate
+                v = s1[i] * mu - scaled
+                s1[i] = v
+                p[i] = p[i] + (v * mu - scaled)
+        else:
+            for i in range(n):
+                v = s1[i] * mu - g[i] * rate
+                s1[i] = v
+                p[i] = p[i] + v
+    elif code in (ADAM, ADAMW):
+        b1, b2 = h[0], h[1]
+        one_minus_b1, one_minus_b2, eps = h[2], h[3], h[4]
+        if code == ADAMW and h64[2] != 0:
+            keep = _cast(1.0 - lr * h64[2], c)
+            for i in range(n):
+                p[i] = p[i] * keep
+        # (η·√(1-β₂ᵗ)) / (1-β₁ᵗ) in float64, as the NumPy optimizer forms it
+        step_rate = lr * math.sqrt(1.0 - math.pow(h64[1], t)) / (1.0 - math.pow(h64[0], t))
+        negative_rate = _cast(-step_rate, c)
+        for i in range(n):
+            gi = g[i]
+            m = s1[i] * b1 + gi * one_minus_b1
+            s1[i] = m
+            v = s2[i] * b2 + (gi * gi) * one_minus_b2
+            s2[i] = v
+            p[i] = p[i] + (m * negative_rate) / (np.sqrt(v) + eps)
+    elif code == RMSPROP:
+        rho, one_minus_rho, eps, mu = h[0], h[1], h[2], h[3]
+        rate = _cast(lr, c)
+        for i in range(n):
+            gi = g[i]
+            v = s1[i] * rho + (gi * gi) * one_minus_rho
+            s1[i] = v
+            work = gi / (np.sqrt(v) + eps)
+            if mu > 0:
+                b = s2[i] * mu + work
+                s2[i] = b
+                work = b * rate
+            else:
+                work = work * rate
+            p[i] = p[i] - work
+    else:  # ADAGRAD
+        eps = h[0]
+        rate = _cast(lr, c)
+        for i in range(n):
+            gi = g[i]
+            a = s1[i] + gi * gi
+            s1[i] = a
+            p[i] = p[i] - (gi / (np.sqrt(a) + eps)) * rate
+
+
+@_compiled
+def _forward_rows(X, start, stop, params, meta, alphas, c, work):
+    """Forward rows ``start:stop`` of ``X`` through every layer; return the output view."""
+    m = stop - start
+    inputs = X[start:stop]
+    for layer in range(meta.shape[0]):
+        fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
+        W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+            (fan_in, fan_out)
+        )
+        Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
+        np.dot(inputs, W, Z)
+        if meta[layer, B_AT] >= 0:
+            b = params[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
+            for i in range(m):
+                for j in range(fan_out):
+                    Z[i, j] = Z[i, j] + b[j]
+        if meta[layer, ACT] != NONE:
+            A = work[meta[layer, A_AT] : meta[layer, A_AT] + m * fan_out].reshape((m, fan_out))
+            _activate(meta[layer, ACT], alphas[layer, 0], Z, A, c)
+            inputs = A
+        else:
+            inputs = Z
+    return inputs
+
+
+@_compiled
+def _loss_rows(
+    O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weight, rows, largest, normaliser
+):
+    """The loss of the outputs ``O`` (rows ``start:``) and its gradient with respect to them
+    into ``D``, as a share of a mean over ``rows`` rows (the batch's, or the data's).
+
+    Returns ``(value, batch_weight)``; ``value`` is not finite when the NumPy path must take
+    over. Weighted, each row's share is ``(w_i / largest) / normaliser``; a ``normaliser`` of 0
+    means: form both from these rows. ``mean_weight > 0`` rescales a weighted batch's
+    gradient to the unbiased estimate of the stochastic loop.
+    """
+    m, k = O.shape
+    if loss_code == SOFTMAX_CE:
+        _softmax_cross_entropy(O, y_index, start, D, losses, c)
+    elif loss_code == BINARY_CE:
+        _binary_cross_entropy(O, Y, start, D, losses, c)
+    else:
+        _squared_error(O, Y, start, D, losses, c)
+    if weight.shape[0] > 0:
+        w = weight[start : start + m]
+        batch_weight_t = c[0]
+        for i in range(m):
+            batch_weight_t += w[i]
+        batch_weight = np.float64(batch_weight_t)
+        if normaliser <= 0:
+            largest = 0.0
+            for i in range(m):
+                largest = max(largest, np.float64(w[i]))
+            for i in range(m):
+                normaliser += np.float64(w[i]) / largest
+        value = 0.0
+        for i in range(m):
+            share = (np.float64(w[i]) / largest) / normaliser
+            value += np.float64(losses[i]) * share
+            scale = _cast(share, c)
+            for j in range(k):
+                D[i, j] = D[i, j] * scale
+        if mean_weight > 0 and batch_weight != m * mean_weight:
+            scale = _cast(batch_weight / (m * mean_weight), c)
+            for i in range(m):
+                for j in range(k):
+                    D[i, j] = D[i, j] * scale
+        return value, batch_weight
+    total = 0.0
+    for i in range(m):
+        total += np.float64(losses[i])
+    if not math.isfinite(total):
+        return total, np.float64(m)
+    scale = _cast(1.0 / rows, c)
+    for i in range(m):
+        for j in range(k):
+            D[i, j] = D[i, j] * scale
+    return total / rows, np.float64(m)
+
+
+@_compiled
+def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D):
+    """Backpropagate ∂loss/∂output ``D`` of rows ``start:stop``, filling ``grads``."""
+    m = stop - start
+    last = meta.shape[0] - 1
+    k = meta[last, FAN_OUT]
+    if meta[last, ACT] != NONE:
+        Z = work[meta[last, Z_AT] : meta[last, Z_AT] + m * k].reshape((m, k))
+        A = work[meta[last, A_AT] : meta[last, A_AT] + m * k].reshape((m, k))
+        G = work[meta[last, G_AT] : meta[last, G_AT] + m * k].reshape((m, k))
+        _activation_backward(meta[last, ACT], alphas[last, 0], alphas[last, 1], Z, A, D, G, c)
+    for layer in range(last, -1, -1):
+        fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
+        G = work[meta[layer, G_AT] : meta[layer, G_AT] + m * fan_out].reshape((m, fan_out))
+        if layer > 0:
+            below = layer - 1
+            at = meta[below, A_AT] if meta[below, ACT] != NONE else meta[below, Z_AT]
+            inputs = work[at : at + m * fan_in].reshape((m, fan_in))
+        else:
+            inputs = X[start:stop]
+        dW = grads[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+            (fan_in, fan_out)
+        )
+        np.dot(inputs.T, G, dW)
+        if meta[layer, B_AT] >= 0:
+            db = grads[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
+            for j in range(fan_out):
+                db[j] = c[0]
+            for i in range(m):
+                for j in range(fan_out):
+                    db[j] += G[i, j]
+        if layer > 0:
+            W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+                (fan_in, fan_out)
+            )
+            below = layer - 1
+            D_below = work[meta[below, D_AT] : meta[below, D_AT] + m * fan_in].reshape((m, fan_in))
+            np.dot(G, W.T, D_below)
+            Z = work[meta[below, Z_AT] : meta[below, Z_AT] + m * fan_in].reshape((m, fan_in))
+            A = work[meta[below, A_AT] : meta[below, A_AT] + m * fan_in].reshape((m, fan_in))
+            G_below = work[meta[below, G_AT] : meta[below, G_AT] + m * fan_in].reshape((m, fan_in))
+            _activation_backward(
+                meta[below, ACT], alphas[below, 0], alphas[below, 1], Z, A, D_below, G_below, c
+            )
+
+
+@_compiled
+def _gradient_region(meta, work, m):
+    """Where ∂loss/∂output goes: the last layer's G, or its D when an activation follows."""
+    last = meta.shape[0] - 1
+    k = meta[last, FAN_OUT]
+    at = meta[last, G_AT] if meta[last, ACT] == NONE else meta[last, D_AT]
+    return work[at : at + m * k].reshape((m, k))
+
+
+@_compiled
+def _run_epoch(
+    X,
+    y_index,
+    Y,
+    weight,
+    batch,
+    params,
+    grads,
+    meta,
+    alphas,
+    loss_code,
+    c,
+    l2,
+    l2_per_batch,
+    dataset_weight,
+    mean_weight,
+    rates,
+    opt_code,
+    hyper,
+    hyper64,
+    iterations,
+    s1,
+    s2,
+    work,
+    per_sample,
+):
+    """Train one epoch over the (already shuffled) rows of ``X``; see the module docstring.
+
+    Returns ``(status, steps, loss_sum, weight_sum)``: the steps taken, Σ batch loss · batch
+    weight and Σ batch weight over them, and why it stopped (``DONE`` after the last batch).
+    """
+    n = X.shape[0]
+    n_layers = meta.shape[0]
+    adaptive = opt_code != SGD
+    n_steps = (n + batch - 1) // batch
+    loss_sum = 0.0
+    weight_sum = 0.0
+    for step in range(n_steps):
+        start = step * batch
+        stop = min(start + batch, n)
+        m = stop - start
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        D = _gradient_region(meta, work, m)
+        value, batch_weight = _loss_rows(
+            O, y_index, Y, weight, start, loss_code, D, per_sample[:m], c, mean_weight, m, 0.0, 0.0
+        )
+        if not math.isfinite(value):
+            return NOT_FINITE, step, loss_sum, weight_sum
+        penalty = 0.0
+        if l2 > 0:
+            penalty = l2 / (batch_weight if l2_per_batch else dataset_weight)
+            squares = 0.0
+            for layer in range(n_layers):
+                size = meta[layer, FAN_IN] * meta[layer, FAN_OUT]
+                flat = params[meta[layer, W_AT] : meta[layer, W_AT] + size]
+                squares += np.float64(np.dot(flat, flat))
+            value += 0.5 * penalty * squares
+            if not math.isfinite(value):
+                return NOT_FINITE, step, loss_sum, weight_sum
+        _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
+        if l2 > 0:
+            scale = _cast(penalty, c)
+            for layer in range(n_layers):
+                begin = meta[layer, W_AT]
+                for i in range(begin, begin + meta[layer, FAN_IN] * meta[layer, FAN_OUT]):
+                    grads[i] = grads[i] + params[i] * scale
+        if adaptive and _square_overflows(grads):
+            return GRADIENT_OVERFLOW, step, loss_sum, weight_sum
+        t = np.float64(iterations + step + 1)
+        _update(opt_code, rates[step], t, params, grads, s1, s2, hyper, hyper64, c)
+        loss_sum += value * batch_weight
+        weight_sum += batch_weight
+    return DONE, n_steps, loss_sum, weight_sum
+
+
+@_compiled
+def _full_batch_gradient(
+    X,
+    y_index,
+    Y,
+    weight,
+    params,
+    grads,
+    meta,
+    alphas,
+    loss_code,
+    c,
+    work,
+    per_sample,
+    block,
+    scratch,
+):
+    """The loss of all rows (weighted mean) and its gradient into ``grads``, no penalty.
+
+    ``block`` rows at a time: each block goes forward, into the loss and backward while it
+    is in cache, so X is read from memory once; the blocks' gradients are summed (through
+    ``scratch``, of the gradients' size). A value that is not finite means: nothing reliable
+    was computed, use the NumPy path.
+    """
+    n = X.shape[0]
+    largest = 0.0
+    normaliser = 0.0
+    if weight.shape[0] > 0:  # the shares of the whole objective, before the first block
+        for i in range(n):
+            largest = max(largest, np.float64(weight[i]))
+        for i in range(n):
+            normaliser += np.float64(weight[i]) / largest
+    value = 0.0
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        m = stop - start
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        D = _gradient_region(meta, work, m)
+        part, _ = _loss_rows(
+            O,
+            y_index,
+            Y,
+            weight,
+            start,
+            loss_code,
+            D,
+            per_sample[:m],
+            c,
+            0.0,
+            n,
+            largest,
+            normaliser,
+        )
+        if not math.isfinite(part):
+            return part
+        value += part
+        if start == 0:
+            _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
+        else:
+            _backward_rows(X, start, stop, params, scratch, meta, alphas, c, work, D)
+            for i in range(grads.shape[0]):
+                grads[i] = grads[i] + scratch[i]
+    return value
+
+
+@_compiled
+def _forward(X, params, meta, alphas, c, work, out, block):
+    """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
+    n = X.shape[0]
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        out[start:stop] = O
+
+
+@_compiled
+def kernel(
+    mode,
+    X,
+    y_index,
+    Y,
+    weight,
+    batch,
+    params,
+    grads,
+    meta,
+    alphas,
+    loss_code,
+    c,
+    l2,
+    l2_per_batch,
+    dataset_weight,
+    mean_weight,
+    rates,
+    opt_code,
+    hyper,
+    hyper64,
+    iterations,
+    s1,
+    s2,
+    work,
+    per_sample,
+    out,
+):
+    """The one entry point: a training epoch, the full-batch gradient, or the forward pass.
+
+    One function, so that a dtype compiles once for all three (compiling is what costs: the
+    three share nearly all their code, and each entry point would optimise all of it again).
+    Returns ``(status, steps, value, weight_sum)``: for ``EPOCH`` see :func:`_run_epoch`;
+    ``FULL_BATCH`` gives the loss in ``value``; ``FORWARD`` writes the output into ``out``.
+    """
+    if mode == EPOCH:
+        return _run_epoch(
+            X,
+            y_index,
+            Y,
+            weight,
+            batch,
+            params,
+            grads,
+            meta,
+            alphas,
+            loss_code,
+            c,
+            l2,
+            l2_per_batch,
+            dataset_weight,
+            mean_weight,
+            rates,
+            opt_code,
+            hyper,
+            hyper64,
+            iterations,
+            s1,
+            s2,
+            work,
+            per_sample,
+        )
+    if mode == FULL_BATCH:
+        # s1 serves as the scratch of the gradients' size, the block size comes as batch
+        value = _full_batch_gradient(
+            X,
+            y_index,
+            Y,
+            weight,
+            params,
+            grads,
+            meta,
+            alphas,
+            loss_code,
+            c,
+            work,
+            per_sample,
+            batch,
+            s1,
+        )
+        return DONE, 0, value, 0.0
+    _forward(X, params, meta, alphas, c, work, out, batch)
+    return DONE, 0, 0.0, 0.0

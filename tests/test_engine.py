@@ -1,0 +1,440 @@
+"""The compiled engine against the NumPy path: same results, same NaN/inf behaviour, same API.
+
+The kernel is compiled once per dtype (float32, float64) for the whole session and cached on
+disk; every configuration below reuses those two compilations.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+from sigmanet import losses, optimizers, schedules
+from sigmanet.engine import ACTIVATIONS, FAST_ACTIVATIONS, coverage, forward
+from sigmanet.exceptions import DivergenceError
+from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU
+from sigmanet.network import Sequential
+from sigmanet.training import Callback, FullBatchObjective, LambdaCallback, train
+
+SOFTMAX = "softmax_cross_entropy_with_logits"
+BINARY = "binary_cross_entropy_with_logits"
+SQUARED = "squared_error"
+
+
+def _problem(loss_name, dtype, n=200, n_features=7, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, n_features)).astype(dtype)
+    if loss_name == SOFTMAX:
+        return X, rng.integers(0, 4, size=n), 4
+    if loss_name == BINARY:
+        return X, (rng.random((n, 2)) > 0.5).astype(dtype), 2
+    return X, rng.normal(size=(n, 3)).astype(dtype), 3
+
+
+def _fit(
+    engine,
+    *,
+    activation="relu",
+    loss=SOFTMAX,
+    optimizer=None,
+    dtype=np.float64,
+    epochs=3,
+    weighted=False,
+    l2=0.0,
+    schedule=None,
+    X=None,
+    y=None,
+    batch_size=32,
+    hidden=(16, 8),
+    callbacks=(),
+):
+    X0, y0, k = _problem(loss, dtype)
+    X = X0 if X is None else X
+    y = y0 if y is None else y
+    layers = []
+    for width in hidden:
+        layers += [Dense(width), Activation(activation)]
+    net = Sequential([*layers, Dense(k)]).build(X.shape[1], random_state=1, dtype=dtype)
+    weight = None
+    if weighted:
+        weight = np.random.default_rng(5).random(X.shape[0]).astype(dtype)
+    history = train(
+        net,
+        losses.get(loss),
+        optimizer() if optimizer else optimizers.Adam(1e-2),
+        X,
+        y,
+        epochs=epochs,
+        batch_size=batch_size,
+        random_state=3,
+        sample_weight=weight,
+        l2=l2,
+        schedule=schedule() if schedule else None,
+        engine=engine,
+        callbacks=callbacks,
+    )
+    return history, net.flat_parameters().copy()
+
+
+def _assert_same(reference, compiled, rtol):
+    (h_ref, p_ref), (h_com, p_com) = reference, compiled
+    assert h_ref.engine == "numpy" and h_com.engine == "compiled"
+    assert len(h_ref.loss) == len(h_com.loss)
+    np.testing.assert_allclose(h_com.loss, h_ref.loss, rtol=rtol, atol=0)
+    assert np.max(np.abs(p_com - p_ref)) <= rtol * np.max(np.abs(p_ref))
+    assert h_ref.steps == h_com.steps and h_ref.samples_seen == h_com.samples_seen
+    np.testing.assert_array_equal(h_com.learning_rate, h_ref.learning_rate)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+def test_every_activation_agrees_with_numpy_in_float64(activation):
+    kwargs = {"activation": activation}
+    _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+OPTIMIZERS = {
+    "sgd": lambda: optimizers.GradientDescent(0.05),
+    "momentum": lambda: optimizers.GradientDescent(0.05, momentum=0.9),
+    "nesterov": lambda: optimizers.GradientDescent(0.05, momentum=0.9, nesterov=True),
+    "adam": lambda: optimizers.Adam(1e-2),
+    "adamw": lambda: optimizers.AdamW(1e-2, weight_decay=0.1),
+    "rmsprop": lambda: optimizers.RMSProp(1e-3),
+    "rmsprop_momentum": lambda: optimizers.RMSProp(1e-3, momentum=0.5),
+    "adagrad": lambda: optimizers.Adagrad(5e-2, initial_accumulator_value=0.1),
+}
+
+
+@pytest.mark.parametrize("loss", [SOFTMAX, BINARY, SQUARED])
+@pytest.mark.parametrize("optimizer", sorted(OPTIMIZERS))
+def test_every_loss_and_optimizer_agree_with_numpy_in_float64(loss, optimizer):
+    kwargs = {"loss": loss, "optimizer": OPTIMIZERS[optimizer], "activation": "tanh"}
+    _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+@pytest.mark.parametrize("loss", [SOFTMAX, BINARY, SQUARED])
+@pytest.mark.parametrize("l2", [0.0, 0.3])
+def test_sample_weights_and_l2_agree_with_numpy_in_float64(loss, l2):
+    kwargs = {"loss": loss, "weighted": True, "l2": l2, "activation": "gelu"}
+    _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+@pytest.mark.parametrize(
+    "schedule",
+    [
+        lambda: schedules.InverseScaling(learning_rate=0.05, power_t=0.5),
+        lambda: schedules.Annealed(),
+        lambda: schedules.CosineAnnealing(learning_rate=0.05, t_max=3),
+        lambda: schedules.StepDecay(learning_rate=0.05, step_size=1, gamma=0.5),
+    ],
+    ids=["invscaling", "annealed", "cosine", "step"],
+)
+def test_schedules_agree_with_numpy(schedule):
+    kwargs = {"schedule": schedule, "optimizer": OPTIMIZERS["momentum"], "loss": SQUARED}
+    _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+@pytest.mark.parametrize(
+    ("loss", "optimizer", "activation"),
+    [
+        (SOFTMAX, "adam", "relu"),
+        (SOFTMAX, "nesterov", "sigmoid"),
+        (BINARY, "adamw", "silu"),
+        (SQUARED, "rmsprop", "tanh"),
+        (SQUARED, "adagrad", "elu"),
+    ],
+)
+def test_float32_parameters_agree_over_100_steps(loss, optimizer, activation):
+    kwargs = {
+        "loss": loss,
+        "optimizer": OPTIMIZERS[optimizer],
+        "activation": activation,
+        "dtype": np.float32,
+        "epochs": 15,  # 7 batches an epoch: 105 steps
+    }
+    reference, compiled = _fit("numpy", **kwargs), _fit("compiled", **kwargs)
+    assert compiled[0].steps >= 100
+    assert compiled[1].dtype == np.float32
+    _assert_same(reference, compiled, 1e-5)
+
+
+def test_the_compiled_engine_trains_without_the_numpy_steps(monkeypatch):
+    # Equal results alone would not show that the kernel trained: a kernel that handed every
+    # step back would pass them too. Count the NumPy path's forward passes instead.
+    calls = []
+    forward = Sequential.forward
+
+    def counted(self, x, training=False):
+        calls.append(training)
+        return forward(self, x, training)
+
+    monkeypatch.setattr(Sequential, "forward", counted)
+    history, _ = _fit("compiled")
+    assert history.steps == 21 and calls == []
+    X, _, _ = _problem(SOFTMAX, np.float64)
+    X[123, 2] = np.nan  # batch 4 of the first epoch: the NumPy path takes that step only
+    _divergence("compiled", X=X)
+    assert calls == [True]
+
+
+def test_a_batch_that_does_not_divide_the_data_and_one_batch_epochs_agree():
+    for batch_size in (48, 200, 1):
+        kwargs = {"batch_size": batch_size, "epochs": 2}
+        _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+def _divergence(engine, **kwargs):
+    with pytest.raises(DivergenceError) as caught:
+        _fit(engine, **kwargs)
+    return caught.value
+
+
+@pytest.mark.parametrize("activation", ["relu", "leaky_relu", "relu6", "gelu", "silu"])
+def test_nan_in_the_data_stops_both_engines_at_the_same_batch(activation):
+    X, _, _ = _problem(SOFTMAX, np.float64)
+    X[123, 2] = np.nan  # a ReLU that turned NaN into 0 would hide it
+    errors = [_divergence(engine, X=X, activation=activation) for engine in ("numpy", "compiled")]
+    assert str(errors[0]) == str(errors[1])
+    assert (errors[0].epoch, errors[0].batch) == (errors[1].epoch, errors[1].batch)
+
+
+def test_a_diverging_fit_stops_both_engines_at_the_same_batch_with_the_same_parameters():
+    results = []
+    for engine in ("numpy", "compiled"):
+        X, y, k = _problem(SQUARED, np.float64)
+        net = Sequential([Dense(16), Activation("relu"), Dense(k)]).build(7, random_state=1)
+        with pytest.raises(DivergenceError) as caught:
+            train(
+                net,
+                losses.get(SQUARED),
+                optimizers.GradientDescent(5.0, momentum=0.9),
+                X,
+                y * 1e3,
+                epochs=50,
+                batch_size=32,
+                random_state=3,
+                engine=engine,
+            )
+        results.append((str(caught.value), net.flat_parameters().copy()))
+    assert results[0][0] == results[1][0]
+    assert "the loss became" in results[0][0]
+    np.testing.assert_allclose(results[1][1], results[0][1], rtol=1e-10)
+    assert np.isfinite(results[1][1]).all()
+
+
+def test_an_overflowing_gradient_stops_both_engines_with_the_same_error():
+    # float32 logits around 1e19 keep the loss finite, but the squared gradient overflows
+    X, _, _ = _problem(BINARY, np.float32)
+    X[17] *= np.float32(1e22)
+    errors = [
+        _divergence(engine, X=X, loss=BINARY, dtype=np.float32, optimizer=OPTIMIZERS["adam"])
+        for engine in ("numpy", "compiled")
+    ]
+    assert "overflowed" in str(errors[0])
+    assert str(errors[0]) == str(errors[1])
+
+
+class _BatchProbe(Callback):
+    def on_batch_end(self, network, logs):
+        pass
+
+
+@pytest.mark.parametrize(
+    ("layers", "loss", "reason"),
+    [
+        ([Maxout(4), Dense(4)], losses.get(SOFTMAX), "layer 0 (Maxout)"),
+        ([Dense(4), PReLU(), Dense(4)], losses.get(SOFTMAX), "layer 1 (PReLU)"),
+        ([Dense(4), Activation("relu"), Dropout(0.5), Dense(4)], losses.get(SOFTMAX), "Dropout"),
+        ([Dense(4), Activation("mish"), Dense(4)], losses.get(SOFTMAX), "'mish'"),
+        ([Dense(4)], losses.get(SOFTMAX, label_smoothing=0.1), "label smoothing"),
+        ([Dense(4)], losses.get("huber"), "Huber"),
+    ],
+)
+def test_what_the_kernel_does_not_cover_runs_on_numpy_or_is_refused(layers, loss, reason):
+    X, y, _ = _problem(SOFTMAX, np.float64, n=40)
+    if isinstance(loss, losses.Huber):
+        y = np.eye(4)[y]
+    net = Sequential(layers).build(7, random_state=0)
+    history = train(net, loss, optimizers.Adam(), X, y, epochs=1, engine="auto")
+    assert history.engine == "numpy"
+    with pytest.raises(ValueError, match="engine='compiled' cannot train") as caught:
+        train(net, loss, optimizers.Adam(), X, y, epochs=1, engine="compiled")
+    assert reason in str(caught.value)
+
+
+def test_callbacks_that_need_every_batch_keep_the_numpy_path():
+    epochs_seen = []
+    at_epoch_end = LambdaCallback(on_epoch_end=lambda network, logs: epochs_seen.append(logs))
+    history, _ = _fit("auto", callbacks=[at_epoch_end])
+    assert history.engine == "compiled" and len(epochs_seen) == 3
+    for probe in (_BatchProbe(), LambdaCallback(on_batch_end=lambda network, logs: None)):
+        assert _fit("auto", callbacks=[probe])[0].engine == "numpy"
+    net = Sequential([Dense(4)]).build(7)
+    reason, _ = coverage(
+        net, losses.get(SOFTMAX), optimizers.Adam(), np.zeros(3, dtype=int), batch_callbacks=True
+    )
+    assert "on_batch_end" in reason
+
+
+def test_a_bad_engine_name_is_a_clear_error():
+    with pytest.raises(ValueError, match="engine must be one of 'auto', 'compiled', 'numpy'"):
+        _fit("fast")
+
+
+def test_partial_epochs_resume_the_optimizer_state_either_way():
+    # Two calls of one epoch each, the optimizer carried over, equal the NumPy path's.
+    results = []
+    for engine in ("numpy", "compiled"):
+        X, y, k = _problem(SOFTMAX, np.float64)
+        net = Sequential([Dense(8), Activation("relu"), Dense(k)]).build(7, random_state=1)
+        optimizer = optimizers.Adam(1e-2)
+        for epoch in range(2):
+            train(
+                net,
+                losses.get(SOFTMAX),
+                optimizer,
+                X,
+                y,
+                epochs=1,
+                random_state=epoch,
+                initial_epoch=epoch,
+                engine=engine,
+            )
+        results.append((net.flat_parameters().copy(), optimizer.iterations))
+    assert results[0][1] == results[1][1]
+    np.testing.assert_allclose(results[1][0], results[0][0], rtol=1e-12)
+
+
+def test_every_blas_pool_runs_one_thread_during_the_epoch_and_is_restored(blas_thread_counts):
+    before = blas_thread_counts()
+    seen = []
+    probe = LambdaCallback(on_epoch_end=lambda network, logs: seen.append(blas_thread_counts()))
+    history, _ = _fit("compiled", callbacks=[probe])
+    assert history.engine == "compiled"
+    assert seen and all(counts and set(counts) == {1} for counts in seen)
+    assert blas_thread_counts() == before
+
+
+def _python(code: str, **env: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        timeout=600,
+    )
+
+
+def test_importing_sigmanet_does_not_import_numba():
+    result = _python(
+        """
+        import sys
+        import sigmanet
+        assert "numba" not in sys.modules, "numba imported"
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
+def test_without_numba_auto_trains_on_numpy_and_says_so_once():
+    result = _python(
+        """
+        import sys
+        sys.modules["numba"] = None  # as if it were not installed
+        import numpy as np
+        import pytest
+        from sigmanet import MLPClassifier
+        X = np.random.default_rng(0).normal(size=(60, 3))
+        y = (X[:, 0] > 0).astype(int)
+        for _ in range(2):
+            clf = MLPClassifier((4,), max_iter=2, random_state=0).fit(X, y)
+            assert clf.engine_ == "numpy"
+        with pytest.raises(ValueError, match="numba is not installed"):
+            MLPClassifier((4,), max_iter=2, engine="compiled").fit(X, y)
+        """
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("numba is not installed: sigmanet trains on its NumPy path") == 1
+
+
+def test_the_kernel_allocates_per_call_never_per_step():
+    # numba's own allocator (not seen by tracemalloc) counts the arrays it makes; an epoch of
+    # 64 steps and one of 8 steps must make the same number (the call's argument views).
+    result = _python(
+        """
+        import numpy as np
+        from numba.core.runtime import rtsys
+        from sigmanet import losses, optimizers
+        from sigmanet.layers import Activation, Dense
+        from sigmanet.network import Sequential
+        from sigmanet.training import train
+
+        rng = np.random.default_rng(0)
+        X = rng.normal(size=(2048, 32)).astype(np.float32)
+        y = rng.integers(0, 4, size=2048)
+        counts = []
+        for batch in (32, 256):
+            net = Sequential([Dense(64), Activation("gelu"), Dense(4)]).build(
+                32, random_state=0, dtype=np.float32)
+            loss, optimizer = losses.get("softmax_cross_entropy_with_logits"), optimizers.Adam()
+            train(net, loss, optimizer, X, y, epochs=1, batch_size=batch, engine="compiled")
+            before = rtsys.get_allocation_stats().alloc
+            history = train(net, loss, optimizer, X, y, epochs=3, batch_size=batch,
+                            engine="compiled")
+            assert history.steps == 3 * 2048 // batch
+            counts.append(rtsys.get_allocation_stats().alloc - before)
+        print(counts)
+        assert counts[0] == counts[1], counts
+        """,
+        NUMBA_NRT_STATS="1",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("loss", "hidden", "weighted"),
+    [
+        (BINARY, (), False),
+        (BINARY, (), True),
+        (SOFTMAX, (), False),
+        (SOFTMAX, (8,), True),
+        (SQUARED, (8,), False),
+    ],
+)
+def test_the_full_batch_objective_agrees_with_numpy(dtype, loss, hidden, weighted):
+    X, y, k = _problem(loss, dtype, n=500)
+    weight = np.random.default_rng(2).random(500).astype(dtype) if weighted else None
+    results = []
+    for engine in ("numpy", "compiled"):
+        layers = [layer for width in hidden for layer in (Dense(width), Activation("relu"))]
+        net = Sequential([*layers, Dense(k)]).build(7, random_state=4, dtype=dtype)
+        objective = FullBatchObjective(net, losses.get(loss), X, y, weight, l2=0.2, engine=engine)
+        assert objective.engine == engine
+        results.append((objective(), net.flat_gradients().copy()))
+    (value, grad), (compiled_value, compiled_grad) = results
+    rtol = 1e-13 if dtype == np.float64 else 1e-5
+    assert compiled_value == pytest.approx(value, rel=rtol)
+    assert np.max(np.abs(compiled_grad - grad)) <= rtol * np.max(np.abs(grad))
+    assert compiled_grad.dtype == dtype
+
+
+@pytest.mark.parametrize("activation", FAST_ACTIVATIONS)
+def test_predictions_through_the_kernel_equal_numpy(activation):
+    for dtype in (np.float64, np.float32):
+        net = Sequential([Dense(9), Activation(activation), Dense(3)]).build(
+            7, random_state=0, dtype=dtype
+        )
+        X = np.random.default_rng(1).normal(size=(2500, 7)).astype(dtype)  # three blocks
+        X[5, 0] = np.nan
+        out = forward(net, X)
+        assert out is not None and out.dtype == dtype
+        expected = net.predict(X)
+        np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+        rtol = 1e-13 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+        assert forward(net, X, engine="numpy") is None
