@@ -355,6 +355,31 @@ def test_a_diverging_step_pauses_and_keeps_finite_parameters():
     json.dumps(session.frame(), allow_nan=False)
 
 
+def test_every_epoch_is_judged_against_the_runs_first_start(monkeypatch):
+    # Each epoch is its own train() call; the divergence rule must compare every one with the
+    # loss at the start of the run, or a loss growing slowly (a few times per epoch) is never
+    # caught before it overflows.
+    import sigmanet.playground.session as module
+
+    passed = []
+
+    def spy(*args, **kwargs):
+        passed.append(kwargs.get("divergence_reference"))
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr(module, "train", spy)
+    session = Session(Config(hidden=(4,), activations=("tanh",), learning_rate=0.03))
+    for _ in range(4):
+        assert session.train_epoch()
+    first = session.divergence_reference
+    assert first is not None and np.isfinite(first)
+    assert passed == [None, first, first, first]
+    session.reset()
+    assert session.divergence_reference is None
+    session.train_epoch()
+    assert passed[-1] is None
+
+
 def test_reset_after_divergence_clears_the_message():
     session = Session(DIVERGING)
     while session.train_epoch():

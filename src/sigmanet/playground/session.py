@@ -203,6 +203,9 @@ class Session:
         self.epoch = 0
         self.updates = 0
         self.samples_seen = 0
+        # Every epoch is its own train() call; judging each against the run's first start
+        # (not its own) is what lets the divergence rule see a loss that grows slowly.
+        self.divergence_reference: float | None = None
         self.train_losses: list[float] = []
         self.test_losses: list[float] = []
         self.epoch_seconds: float | None = None
@@ -290,10 +293,12 @@ class Session:
                 initial_epoch=self.epoch,
                 samples_seen=self.samples_seen,
                 blas_threads=1,
+                divergence_reference=self.divergence_reference,
             )
         except DivergenceError as error:
             self._diverged(error)
             return False
+        self.divergence_reference = history.divergence_reference
         self.epoch_seconds = self.clock() - start
         self.epoch += 1
         self.updates += history.steps
