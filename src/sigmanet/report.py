@@ -27,12 +27,13 @@ import json
 import math
 import os
 import platform
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from sigmanet.persistence import write_atomically
 
 __all__ = ["build_report", "write_report"]
 
@@ -631,9 +632,10 @@ def write_report(
 ) -> Path:
     """Write :func:`build_report`'s page to ``path`` and return the path.
 
-    The file is written to a temporary file in the same directory and renamed into place, so
-    a reader never sees half a report. An existing file is replaced only with
-    ``overwrite=True``. ``options`` are those of :func:`build_report`.
+    The file is written whole or not at all, as model files are
+    (:func:`sigmanet.persistence.write_atomically`), so a reader never sees half a report. An
+    existing file is replaced only with ``overwrite=True``. ``options`` are those of
+    :func:`build_report`.
 
     Raises
     ------
@@ -644,31 +646,5 @@ def write_report(
     FileNotFoundError
         If the directory of ``path`` does not exist.
     """
-    path = Path(path)
-    if path.is_dir():
-        raise IsADirectoryError(f"{path} is a directory; give a file name for the report.")
-    if not overwrite and os.path.lexists(path):
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"cannot write {path}: directory {path.parent} does not exist.")
     data = build_report(estimator, X, y, **options).encode("utf-8")
-    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(fd, view) :]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        if overwrite:
-            os.replace(temporary, path)
-        else:
-            # a hard link fails if the name was taken meanwhile: nothing is overwritten
-            os.link(temporary, path)
-            temporary.unlink()
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return path
+    return write_atomically(path, data, overwrite=overwrite)
