@@ -37,6 +37,7 @@ OPTIMIZERS: dict[str, tuple[str, dict[str, Any]]] = {
     "momentum": ("sgd", {"momentum": 0.9}),
     "nesterov": ("sgd", {"momentum": 0.9, "nesterov": True}),
     "adam": ("adam", {}),
+    "adamw": ("adamw", {}),
     "rmsprop": ("rmsprop", {}),
     "adagrad": ("adagrad", {}),
 }
