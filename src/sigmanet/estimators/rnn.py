@@ -272,7 +272,7 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
     >>> t = np.linspace(0, 2 * np.pi, 20)
     >>> X = np.stack([np.sin(t + p) for p in np.r_[np.zeros(20), np.full(20, np.pi)]])
     >>> y = np.r_[np.zeros(20), np.ones(20)]
-    >>> clf = RNNClassifier(hidden_size=8, max_iter=50, random_state=0).fit(X, y)
+    >>> clf = RNNClassifier(hidden_size=8, random_state=0).fit(X, y)
     >>> clf.score(X, y)
     1.0
     """
