@@ -685,7 +685,8 @@ class LSTM(_Recurrent):
 
         Each array has shape (directions, n, T, units), in time order for both directions;
         "cell" is the candidate g. Padded steps hold what the cell computed there, which the
-        mask then discarded. Takes the options of :meth:`forward`.
+        mask then discarded. Takes the keyword options of the layer's ``forward``
+        (``mask``, ``lengths``, ``initial_state``).
         """
         return _gate_values(self, x, ("input", "forget", "cell", "output"), forward_options)
 
