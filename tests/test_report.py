@@ -6,8 +6,6 @@ import html
 import json
 import os
 import re
-import shutil
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -19,17 +17,6 @@ from sigmanet.report import RUN_DATA_ID, build_report, write_report
 
 # short fits on purpose: the report, not the model, is under test
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def _moons_fit(seed: int = 0):
@@ -183,51 +170,33 @@ def test_a_failed_report_leaves_nothing_behind(tmp_path):
 # -- in a real browser ----------------------------------------------------------------------
 
 
-def _browser_or_skip() -> str:
-    if Path(CHROMIUM).exists() and shutil.which("chromium") is not None:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            if os.environ.get("CI"):
-                raise
-            pytest.skip("playwright is not installed (pip install -e '.[test]')")
-        return CHROMIUM
-    if os.environ.get("CI"):
-        pytest.fail(f"CI must have Chromium at {CHROMIUM} (.ci/run installs Debian's chromium)")
-    pytest.skip(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
-
-
-def test_report_renders_in_headless_chromium_without_errors_or_network(tmp_path):
-    executable = _browser_or_skip()
-    from playwright.sync_api import sync_playwright
-
+def test_report_renders_in_headless_chromium_without_errors_or_network(tmp_path, browser):
     clf, X, y, recorder = _moons_fit()
     path = write_report(
         tmp_path / "report.html", clf, X, y, X_val=X[:40], y_val=y[:40], gradient_flow=recorder
     )
     errors: list[str] = []
     requests: list[str] = []
-    with sync_playwright() as driver:
-        browser = driver.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            page = browser.new_page()
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("request", lambda request: requests.append(request.url))
-            page.goto(path.as_uri())
-            page.wait_for_load_state("load")
-            title = page.title()
-            headings = page.eval_on_selector_all("h2", "nodes => nodes.map(n => n.textContent)")
-            run = page.evaluate(f"JSON.parse(document.getElementById('{RUN_DATA_ID}').textContent)")
-            boxes = page.eval_on_selector_all(
-                "svg",
-                "nodes => nodes.map(n => { const r = n.getBoundingClientRect();"
-                " return [r.width, r.height]; })",
-            )
-            drawn = page.eval_on_selector_all("svg polyline, svg rect, svg circle", "n => n.length")
-            screenshot = page.screenshot(full_page=True)
-        finally:
-            browser.close()
+    context = browser.new_context()
+    try:
+        page = context.new_page()
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.on("request", lambda request: requests.append(request.url))
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        title = page.title()
+        headings = page.eval_on_selector_all("h2", "nodes => nodes.map(n => n.textContent)")
+        run = page.evaluate(f"JSON.parse(document.getElementById('{RUN_DATA_ID}').textContent)")
+        boxes = page.eval_on_selector_all(
+            "svg",
+            "nodes => nodes.map(n => { const r = n.getBoundingClientRect();"
+            " return [r.width, r.height]; })",
+        )
+        drawn = page.eval_on_selector_all("svg polyline, svg rect, svg circle", "n => n.length")
+        screenshot = page.screenshot(full_page=True)
+    finally:
+        context.close()
     assert errors == []
     assert requests == [path.as_uri()]  # the page itself and nothing else
     assert title == "sigmanet training report: MLPClassifier"

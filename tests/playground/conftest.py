@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -11,18 +10,6 @@ from typing import Any
 import pytest
 
 from sigmanet.playground import Playground
-
-#: Debian's Chromium; Playwright's own browser download needs a network the tests do not have.
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
 
 
 def playground_threads() -> list[threading.Thread]:
@@ -52,32 +39,6 @@ def playground() -> Iterator[Playground]:
 def leftover_threads() -> Callable[[], list[threading.Thread]]:
     """A function listing the playground's threads still alive."""
     return playground_threads
-
-
-def _unavailable(reason: str) -> None:
-    # CI installs Chromium (.ci/run): there a missing browser is a failure, never a skip
-    if os.environ.get("CI"):
-        pytest.fail(f"{reason}; the browser tests must run in CI.")
-    pytest.skip(reason)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium driven by Playwright, shared by a module's tests."""
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _unavailable("playwright is not installed (pip install -e '.[test]')")
-    if not os.access(CHROMIUM, os.X_OK):
-        _unavailable(f"{CHROMIUM} is missing (apt-get install chromium)")
-    with sync_playwright() as driver:
-        chromium = driver.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=60_000
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
