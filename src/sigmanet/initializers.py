@@ -34,7 +34,12 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet.registry import Registry
+
 Initializer = Callable[..., np.ndarray]
+
+#: Every initializer by name (names are case-sensitive, as in the table above).
+REGISTRY: Registry[Initializer] = Registry("initializer", case_sensitive=True)
 
 
 def _uniform(limit: float, shape: tuple[int, ...], rng: np.random.Generator, dtype: Any):
@@ -45,6 +50,7 @@ def _normal(std: float, shape: tuple[int, ...], rng: np.random.Generator, dtype:
     return (rng.standard_normal(size=shape) * std).astype(dtype, copy=False)
 
 
+@REGISTRY.register("glorot_uniform", aliases=("xavier_uniform",))
 def glorot_uniform(
     fan_in: int,
     fan_out: int,
@@ -56,6 +62,7 @@ def glorot_uniform(
     return _uniform(np.sqrt(6.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("glorot_uniform_sigmoid")
 def glorot_uniform_sigmoid(
     fan_in: int,
     fan_out: int,
@@ -69,6 +76,7 @@ def glorot_uniform_sigmoid(
     return _uniform(np.sqrt(2.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("glorot_normal", aliases=("xavier_normal",))
 def glorot_normal(
     fan_in: int,
     fan_out: int,
@@ -80,6 +88,7 @@ def glorot_normal(
     return _normal(np.sqrt(2.0 / (fan_in + fan_out)), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("he_uniform")
 def he_uniform(
     fan_in: int,
     fan_out: int,
@@ -91,6 +100,7 @@ def he_uniform(
     return _uniform(np.sqrt(6.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("he_normal")
 def he_normal(
     fan_in: int,
     fan_out: int,
@@ -102,6 +112,7 @@ def he_normal(
     return _normal(np.sqrt(2.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("lecun_uniform")
 def lecun_uniform(
     fan_in: int,
     fan_out: int,
@@ -113,6 +124,7 @@ def lecun_uniform(
     return _uniform(np.sqrt(3.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("lecun_normal")
 def lecun_normal(
     fan_in: int,
     fan_out: int,
@@ -124,6 +136,7 @@ def lecun_normal(
     return _normal(np.sqrt(1.0 / fan_in), shape or (fan_in, fan_out), rng, dtype)
 
 
+@REGISTRY.register("orthogonal")
 def orthogonal(
     fan_in: int,
     fan_out: int,
@@ -155,6 +168,7 @@ def orthogonal(
     return np.ascontiguousarray(q.reshape(shape), dtype=dtype)
 
 
+@REGISTRY.register("zeros")
 def zeros(
     fan_in: int,
     fan_out: int,
@@ -166,36 +180,19 @@ def zeros(
     return np.zeros(shape or (fan_in, fan_out), dtype=dtype)
 
 
-_REGISTRY: dict[str, Initializer] = {
-    "glorot_uniform": glorot_uniform,
-    "xavier_uniform": glorot_uniform,
-    "glorot_uniform_sigmoid": glorot_uniform_sigmoid,
-    "glorot_normal": glorot_normal,
-    "xavier_normal": glorot_normal,
-    "he_uniform": he_uniform,
-    "he_normal": he_normal,
-    "lecun_uniform": lecun_uniform,
-    "lecun_normal": lecun_normal,
-    "orthogonal": orthogonal,
-    "zeros": zeros,
-}
+REGISTRY.seal()
 
 
 def names() -> list[str]:
     """The registered initializer names, sorted."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names(aliases=True)
 
 
 def get(name: str | Initializer) -> Initializer:
     """Return the initializer called ``name`` (a callable is returned unchanged)."""
     if callable(name):
         return name
-    try:
-        return _REGISTRY[name]
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"Unknown initializer {name!r}. Valid names: {', '.join(names())}."
-        ) from None
+    return REGISTRY.get(name)
 
 
 def default_for(activation_name: str) -> str:

@@ -49,8 +49,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sigmanet._registry import build
 from sigmanet.exceptions import GradientOverflowError
+from sigmanet.registry import Registry
 
 __all__ = [
     "Adagrad",
@@ -95,6 +95,10 @@ def _unit_interval(value: Any, name: str) -> float:
     if not 0.0 <= result < 1.0:
         raise ValueError(f"{name} must be in [0, 1); got {value!r}.")
     return result
+
+
+#: Every optimizer by name: ``REGISTRY.get("adam")`` is :class:`Adam`.
+REGISTRY: Registry[type[Optimizer]] = Registry("optimizer")
 
 
 class Optimizer:
@@ -383,6 +387,7 @@ class Optimizer:
             self._state = buffers
 
 
+@REGISTRY.register("sgd", aliases=("gd",))
 class GradientDescent(Optimizer):
     """Gradient descent, optionally with (Nesterov) momentum.
 
@@ -470,6 +475,7 @@ class GradientDescent(Optimizer):
                 np.add(param, velocity, out=param)
 
 
+@REGISTRY.register("adam")
 class Adam(Optimizer):
     """Adam: adaptive moment estimation (Kingma & Ba 2015), bias-corrected.
 
@@ -562,6 +568,7 @@ class Adam(Optimizer):
             np.add(param, update, out=param)
 
 
+@REGISTRY.register("adamw")
 class AdamW(Adam):
     """Adam with decoupled weight decay (Loshchilov & Hutter 2019).
 
@@ -618,6 +625,7 @@ class AdamW(Adam):
             np.multiply(param, keep, out=param)
 
 
+@REGISTRY.register("rmsprop")
 class RMSProp(Optimizer):
     """RMSProp (Hinton, Coursera lecture 6e, 2012), in PyTorch's form.
 
@@ -700,6 +708,7 @@ class RMSProp(Optimizer):
             np.subtract(param, work, out=param)
 
 
+@REGISTRY.register("adagrad")
 class Adagrad(Optimizer):
     """Adagrad (Duchi, Hazan & Singer 2011), in PyTorch's form.
 
@@ -769,19 +778,12 @@ class Adagrad(Optimizer):
             np.subtract(param, work, out=param)
 
 
-_REGISTRY: dict[str, type[Optimizer]] = {
-    "sgd": GradientDescent,
-    "gd": GradientDescent,
-    "adam": Adam,
-    "adamw": AdamW,
-    "rmsprop": RMSProp,
-    "adagrad": Adagrad,
-}
+REGISTRY.seal()
 
 
 def names() -> list[str]:
     """The names :func:`get` accepts, sorted ("sgd" and "gd" both mean GradientDescent)."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names(aliases=True)
 
 
 def get(name: str | Optimizer, **params: Any) -> Optimizer:
@@ -807,4 +809,4 @@ def get(name: str | Optimizer, **params: Any) -> Optimizer:
         For a parameter the optimizer does not take (the message lists those it does), or a
         ``name`` that is neither a string nor an Optimizer.
     """
-    return build("optimizer", Optimizer, _REGISTRY, name, params)
+    return REGISTRY.build(name, params, base=Optimizer)

@@ -35,7 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from sigmanet._registry import build
+from sigmanet.registry import Registry
 
 __all__ = [
     "Adaptive",
@@ -91,6 +91,11 @@ def _count(value: Any, name: str, minimum: int = 0) -> int:
     if result < minimum:
         raise ValueError(f"{name} must be >= {minimum}; got {value!r}.")
     return result
+
+
+#: Every learning-rate schedule by name: ``REGISTRY.get("cosine")`` is
+#: :class:`CosineAnnealing`.
+REGISTRY: Registry[type[Schedule]] = Registry("learning-rate schedule")
 
 
 class Schedule:
@@ -157,6 +162,7 @@ class Schedule:
         return f"{type(self).__name__}({args})"
 
 
+@REGISTRY.register("constant")
 class Constant(Schedule):
     """η = η₀ at every step.
 
@@ -178,6 +184,7 @@ class Constant(Schedule):
         return {"learning_rate": self.learning_rate}
 
 
+@REGISTRY.register("invscaling")
 class InverseScaling(Schedule):
     """Inverse scaling, scikit-learn's ``learning_rate='invscaling'``.
 
@@ -253,6 +260,7 @@ class InverseScaling(Schedule):
         self._epoch_start = _count(state["epoch_start"], "state['epoch_start']")
 
 
+@REGISTRY.register("adaptive")
 class Adaptive(Schedule):
     """Reduce η when the training loss stops improving, scikit-learn's ``'adaptive'``.
 
@@ -385,6 +393,7 @@ class Adaptive(Schedule):
         self.exhausted = bool(state["exhausted"])
 
 
+@REGISTRY.register("step")
 class StepDecay(Schedule):
     """η = η₀ · γ^⌊epoch / step_size⌋: multiply by γ every ``step_size`` epochs.
 
@@ -416,6 +425,7 @@ class StepDecay(Schedule):
         }
 
 
+@REGISTRY.register("exponential")
 class ExponentialDecay(Schedule):
     """η = η₀ · γ^epoch.
 
@@ -440,6 +450,7 @@ class ExponentialDecay(Schedule):
         return {"learning_rate": self.learning_rate, "gamma": self.gamma}
 
 
+@REGISTRY.register("cosine")
 class CosineAnnealing(Schedule):
     """Cosine annealing without restarts (Loshchilov & Hutter 2017, SGDR).
 
@@ -490,6 +501,7 @@ class CosineAnnealing(Schedule):
         }
 
 
+@REGISTRY.register("annealed")
 class Annealed(Schedule):
     """The annealed step of "Machine Learning in Action" (Harrington 2012), ``stocGradDescent1``.
 
@@ -527,20 +539,12 @@ class Annealed(Schedule):
         return {"a": self.a, "b": self.b, "c": self.c}
 
 
-_REGISTRY: dict[str, type[Schedule]] = {
-    "constant": Constant,
-    "invscaling": InverseScaling,
-    "adaptive": Adaptive,
-    "step": StepDecay,
-    "exponential": ExponentialDecay,
-    "cosine": CosineAnnealing,
-    "annealed": Annealed,
-}
+REGISTRY.seal()
 
 
 def names() -> list[str]:
     """The names :func:`get` accepts, sorted."""
-    return sorted(_REGISTRY)
+    return REGISTRY.names()
 
 
 def get(name: str | Schedule, **params: Any) -> Schedule:
@@ -566,4 +570,4 @@ def get(name: str | Schedule, **params: Any) -> Schedule:
         For a parameter the schedule does not take (the message lists those it does), or a
         ``name`` that is neither a string nor a Schedule.
     """
-    return build("learning-rate schedule", Schedule, _REGISTRY, name, params)
+    return REGISTRY.build(name, params, base=Schedule)
