@@ -1,5 +1,7 @@
 """sigmanet.dask: the distributed full-batch fit equals the in-memory one; lazy prediction."""
 
+import os
+import signal
 import sys
 
 import numpy as np
@@ -159,9 +161,20 @@ def test_the_refusal_needs_no_dask(monkeypatch):
         LogisticRegression().fit(Array(), [0, 1, 0])
 
 
-def test_worker_processes_on_the_loopback_give_the_same_fit():
+def test_worker_processes_on_the_loopback_give_the_same_fit_even_when_one_is_killed(
+    monkeypatch,
+):
+    """Two worker processes on 127.0.0.1: the fit equals the in-memory fit; then the same fit
+    again with one worker SIGKILLed at the third evaluation of the objective.
+
+    The chunks the killed worker held are computed again from the graph on the worker that is
+    left (or on the one its nanny restarts), the parameters are sent again at every
+    evaluation, and the fit ends where the in-memory fit ends.
+    """
     X, y = _data(n=1500, classes=3)
     in_memory = SoftmaxRegression(C=0.7).fit(X, y)
+    killed: list[int] = []
+    calls = 0
     with (
         distributed.LocalCluster(
             n_workers=2,
@@ -174,12 +187,37 @@ def test_worker_processes_on_the_loopback_give_the_same_fit():
     ):
         fitted = sdask.fit(
             SoftmaxRegression(C=0.7),
-            da.from_array(X, chunks=400),
-            da.from_array(y, chunks=400),
+            da.from_array(X, chunks=300),
+            da.from_array(y, chunks=300),
+            client=c,
+        )
+        assert _relative(fitted.coef_, in_memory.coef_) < 1e-10
+
+        minimize = sdask.minimize_lbfgs
+
+        def minimize_killing_a_worker(network, evaluate, **options):
+            def evaluate_and_kill():
+                nonlocal calls
+                calls += 1
+                if calls == 3:
+                    pid = sorted(c.run(os.getpid).items())[0][1]
+                    os.kill(pid, signal.SIGKILL)
+                    killed.append(pid)
+                return evaluate()
+
+            return minimize(network, evaluate_and_kill, **options)
+
+        monkeypatch.setattr(sdask, "minimize_lbfgs", minimize_killing_a_worker)
+        survivor = sdask.fit(
+            SoftmaxRegression(C=0.7),
+            da.from_array(X, chunks=300),
+            da.from_array(y, chunks=300),
             client=c,
         )
     assert cluster.status.name == "closed"
-    assert _relative(fitted.coef_, in_memory.coef_) < 1e-10
+    assert len(killed) == 1 and calls > 3
+    assert _relative(survivor.coef_, in_memory.coef_) < 1e-10
+    np.testing.assert_array_equal(survivor.predict(X), in_memory.predict(X))
 
 
 @pytest.mark.parametrize(

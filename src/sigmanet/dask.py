@@ -189,6 +189,20 @@ def _chunk_sums(
         return block_sums(network, loss, X, targets, weight, block_rows=block_rows)
 
 
+def _same(value: Any) -> Any:
+    return value
+
+
+def _send(client: Any, value: Any) -> Any:
+    """A future holding ``value`` on the cluster, as the result of a task that returns it.
+
+    Not ``client.scatter``: a scattered value lost with a worker cannot be recomputed, and
+    broadcasting one to a worker that has died blocks; the scheduler keeps a task, so a copy
+    lost with a killed worker is computed again where the work goes on.
+    """
+    return client.submit(_same, value, pure=False)
+
+
 def _tree_sum(client: Any, futures: list[Any]) -> Any:
     """Add the futures pairwise on the workers, log2(n) levels deep; one future remains."""
     while len(futures) > 1:
@@ -336,15 +350,15 @@ def fit(
             for xp, yp, wp, start in zip(x_parts, y_parts, w_parts, starts, strict=True)
         ]
     )
-    scattered: list[Any] = []
+    sent: list[Any] = []
     try:
         for part in parts:
             part.result()  # a chunk's error (NaN, a negative weight) is raised here, by name
         return _fit_on_parts(
-            estimator, X.shape[1], classes, n_outputs, dtype, client, parts, block_rows, scattered
+            estimator, X.shape[1], classes, n_outputs, dtype, client, parts, block_rows, sent
         )
     finally:
-        client.cancel([*parts, *scattered])
+        client.cancel([*parts, *sent])
 
 
 def _fit_on_parts(
@@ -356,7 +370,7 @@ def _fit_on_parts(
     client: Any,
     parts: list[Any],
     block_rows: int,
-    scattered: list[Any],
+    sent: list[Any],
 ) -> Any:
     # the estimator's own set-up for a fresh fit; it is modified only once the data checked out
     if classes is not None:
@@ -371,12 +385,12 @@ def _fit_on_parts(
     network = estimator.network_
     loss = estimator._output_loss()
     l2 = estimator._l2()
-    template = client.scatter(network, broadcast=True, hash=False)
-    scattered.append(template)
+    template = _send(client, network)
+    sent.append(template)
     flat_params = network.flat_parameters()
 
     def evaluate() -> float:
-        theta = client.scatter(flat_params.copy(), broadcast=True, hash=False)
+        theta = _send(client, flat_params.copy())
         sums = [
             client.submit(_chunk_sums, template, loss, theta, part, block_rows, pure=False)
             for part in parts
