@@ -979,7 +979,7 @@ def test_trace_of_several_samples_shows_the_mean(tmp_path, capsys):
         ('{"weights": [[[1, 2]], [[3], [4], [5]]]}', [], "must match"),
         ('{"weights": "abc"}', [], "weights"),
         ('{"biases": [[1]]}', [], "without weights"),
-        ("{}", ["--weights", "[[1"], "--weights must be JSON"),
+        ("{}", ["--weights", "[[1"], "'--weights': must be JSON"),
     ],
 )
 def test_trace_rejects_bad_parameters_with_one_clear_line(

@@ -1,0 +1,427 @@
+"""``sigmanet train``: train a model on a data file, report held-out metrics, save it."""
+
+from __future__ import annotations
+
+import inspect
+import math
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+import numpy as np
+
+from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
+from sigmanet.cli._data import (
+    _cells_checked,
+    build_preprocessing,
+    plan_training_data,
+    raw_inputs,
+    read_table,
+)
+from sigmanet.cli._errors import PROG, CommandError, UsageError
+from sigmanet.cli._files import _refuse_overwriting_inputs
+from sigmanet.cli._models import MODELS, _estimator_classes, _is_classifier, sidecar_path
+from sigmanet.cli._output import _console, _emit_warnings, _print_metrics
+from sigmanet.cli._types import BatchSize, FiniteFloat, IntList, NameList
+
+IMPUTE_CHOICES = ("none", "mean", "median", "drop")
+
+
+def _model_options(args: Any, cls: type) -> dict[str, Any]:
+    """Constructor arguments from the command line, refusing options the model lacks."""
+    accepted = set(cls().get_params())
+    given = {
+        "--hidden-layer-sizes": ("hidden_layer_sizes", args.hidden_layer_sizes),
+        "--activation": ("activation", args.activation),
+        "--solver": ("solver", args.solver),
+        "--max-iter": ("max_iter", args.max_iter),
+        "--learning-rate-init": ("learning_rate_init", args.learning_rate_init),
+        "--batch-size": ("batch_size", args.batch_size),
+        "--random-state": ("random_state", args.random_state),
+    }
+    if "learning_rate_init" not in accepted and "learning_rate" in accepted:
+        # the linear models take the step size itself as learning_rate
+        given["--learning-rate-init"] = ("learning_rate", args.learning_rate_init)
+    params: dict[str, Any] = {}
+    for option, (name, value) in given.items():
+        if value is None:
+            continue
+        if name not in accepted:
+            raise UsageError(f"{option} does not apply to --model {args.model}")
+        params[name] = value
+    if args.alpha is not None:
+        if "alpha" in accepted:
+            params["alpha"] = args.alpha
+        elif "C" in accepted and args.alpha > 0:
+            params["C"] = 1.0 / args.alpha  # the same penalty: alpha = 1/C
+        else:
+            raise UsageError(f"--alpha {args.alpha:g} does not apply to --model {args.model}")
+    if "verbose" in accepted:
+        params["verbose"] = False if args.quiet else "progress"
+    return params
+
+
+def _split(
+    rows: np.ndarray, y: np.ndarray, fraction: float, classifier: bool, seed: Any, stderr: Any
+) -> tuple[np.ndarray, np.ndarray]:
+    if fraction == 0:
+        return rows, rows[:0]
+    from sklearn.model_selection import train_test_split
+
+    n_val = math.ceil(fraction * rows.size)
+    if n_val < 1 or rows.size - n_val < 1:
+        raise CommandError(
+            f"cannot hold out {fraction:g} of {rows.size} rows for validation; use more data or "
+            "--validation-fraction 0"
+        )
+    try:
+        train, val = train_test_split(
+            rows, test_size=fraction, random_state=seed, stratify=y[rows] if classifier else None
+        )
+    except ValueError:
+        # stratification needs >= 2 members per class and a split large enough for each class
+        print(
+            f"{PROG}: note: the validation split is not stratified (some classes are too small)",
+            file=stderr,
+        )
+        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+    return np.sort(train), np.sort(val)
+
+
+def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
+    try:
+        return step.fit(X, *fit_args)
+    except ValueError as error:
+        raise CommandError(f"preprocessing failed: {error}") from error
+
+
+def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
+    classes = _estimator_classes()
+    class_name = MODELS[args.model]
+    if class_name not in classes:
+        raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
+    cls = classes[class_name]
+    params = _model_options(args, cls)
+    if args.save:
+        _refuse_overwriting_inputs("--save", args.save, {"training data file": args.data})
+    if args.save and not args.force and Path(args.save).exists():
+        raise CommandError(f"{args.save} already exists; pass --force to overwrite it")
+    if args.save and not Path(args.save).resolve().parent.is_dir():
+        raise CommandError(f"cannot save to {args.save}: its directory does not exist")
+    if args.report:
+        _check_report_path(args.report, args.force)
+    estimator = cls(**params)
+    classifier = _is_classifier(estimator)
+    if args.scale_target and classifier:
+        raise UsageError(f"--scale-target applies to regressors, not to --model {args.model}")
+
+    table = read_table(args.data)
+    plan = plan_training_data(
+        table,
+        args.target,
+        args.drop_columns or [],
+        args.one_hot_categoricals,
+        args.impute,
+        classifier,
+    )
+    rows, y_all = plan.rows, plan.y
+    if classifier and plan.target_kind == "float":
+        fractional = rows[y_all[rows] != np.round(y_all[rows])]
+        row = int(fractional[0]) if fractional.size else int(rows[0])
+        raise CommandError(
+            f"{table.source}: the target {args.target!r} holds numbers that are not whole "
+            f"({table.locations[row]}: {table.data[args.target][row]!r}); --model {args.model} "
+            "is a classifier and needs class labels (integers or text). For a numeric target "
+            "pass --model mlp-regressor"
+        )
+    dropped = table.n_rows - rows.size
+    if dropped:
+        print(f"{PROG}: note: dropped {dropped} row(s) with missing values", file=stderr)
+    if classifier:
+        n_classes = len(np.unique(y_all[rows]))
+        if n_classes < 2:
+            raise CommandError(f"{table.source}: the target {args.target!r} has a single class")
+        if n_classes > max(20, rows.size // 10):
+            print(
+                f"{PROG}: note: the target has {n_classes} distinct values; for a numeric "
+                "target pass --model mlp-regressor",
+                file=stderr,
+            )
+    train_rows, val_rows = _split(
+        rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
+    )
+    if args.impute in ("mean", "median"):
+        for name in plan.features:
+            if plan.columns[name].missing[train_rows].all():
+                # the imputer would leave the column out, without a word
+                raise CommandError(
+                    f"{table.source}: column {name!r} has no values in the training rows (its "
+                    "few values fell in the validation split) to fill its missing values from; "
+                    f"drop it with --drop-columns {name}, or pass --validation-fraction 0"
+                )
+    categorical = plan.categorical
+    raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
+    raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
+    y_train, y_val = y_all[train_rows], y_all[val_rows]
+
+    # The preprocessing is fitted on the training rows alone, then the model on its output;
+    # the pipeline of the two is what is measured below and saved.
+    preprocessing = build_preprocessing(
+        plan.features, plan.categorical, args.impute, args.standardize
+    )
+    with _cells_checked():
+        _fit_step(preprocessing, raw_train)
+        dtype = np.float32 if args.float32 else np.float64
+        X_train = preprocessing.transform(raw_train).astype(dtype)
+        X_val = preprocessing.transform(raw_val).astype(dtype) if val_rows.size else None
+
+    model: Any = estimator
+    fit_kwargs: dict[str, Any] = {}
+    if args.scale_target:
+        from sklearn.compose import TransformedTargetRegressor
+
+        from sigmanet.preprocessing import StableStandardScaler
+
+        model = TransformedTargetRegressor(regressor=estimator, transformer=StableStandardScaler())
+    signature = inspect.signature(estimator.fit).parameters
+    if X_val is not None and "validation_data" in signature:
+        y_val_seen = y_val
+        if args.scale_target:
+            # the regressor learns the standardised target, so its validation target is too;
+            # the target transformer fits the same scaler on the same rows
+            from sigmanet.preprocessing import StableStandardScaler
+
+            target_scaler = _fit_step(StableStandardScaler(), y_train.reshape(-1, 1))
+            y_val_seen = target_scaler.transform(y_val.reshape(-1, 1)).ravel()
+        fit_kwargs["validation_data"] = (X_val, y_val_seen)
+    recorder = _report_recorder(args, signature, fit_kwargs)
+    console = _console(stdout)
+    console.print(
+        f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
+        + (f", validating on {val_rows.size} rows" if val_rows.size else "")
+        + (" (standardised target)" if args.scale_target else "")
+    )
+    from sklearn.pipeline import Pipeline
+
+    from sigmanet.exceptions import DivergenceError
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            model.fit(X_train, y_train, **fit_kwargs)
+        except DivergenceError as error:
+            hint = "a smaller --learning-rate-init" + (
+                "" if args.standardize else ", or --standardize"
+            )
+            raise CommandError(f"{error} On the command line: {hint}.") from error
+        except ValueError as error:
+            raise CommandError(f"training failed: {error}") from error
+    _emit_warnings(caught, stderr)
+    pipeline = Pipeline([("preprocessing", preprocessing), ("model", model)])
+
+    fitted = model.regressor_ if args.scale_target else model
+    loss_curve = list(getattr(fitted, "loss_curve_", None) or [])
+    n_iter = getattr(fitted, "n_iter_", "?")
+    if isinstance(n_iter, np.ndarray):  # the linear models keep scikit-learn's array of one
+        n_iter = int(n_iter.max())
+    summary = f"done: {n_iter} iteration(s)"
+    if loss_curve:
+        summary += f", final training loss {loss_curve[-1]:.6g}"
+        if args.scale_target:
+            summary += " (standardised target)"
+    console.print(summary)
+    with _cells_checked():
+        if val_rows.size:
+            _print_metrics(
+                console, pipeline, raw_val, y_val, f"validation split ({val_rows.size} rows)"
+            )
+        else:
+            _print_metrics(
+                console,
+                pipeline,
+                raw_train,
+                y_train,
+                "training data (no validation split: --validation-fraction 0)",
+            )
+
+    if args.save:
+        from sigmanet.persistence import save
+
+        try:
+            save(pipeline, args.save, overwrite=args.force)
+        except FileExistsError as error:
+            raise CommandError(
+                f"{args.save} already exists; pass --force to overwrite it"
+            ) from error
+        console.print(f"saved the model and its preprocessing to {args.save}")
+        if sidecar_path(args.save).exists():
+            print(
+                f"{PROG}: note: {sidecar_path(args.save)} belongs to the model this one replaced "
+                "and is not used any more; delete it",
+                file=stderr,
+            )
+    if args.report:
+        _write_train_report(args, model, preprocessing, recorder, X_train, y_train, X_val, y_val)
+        console.print(f"wrote the training report to {args.report}")
+    return 0
+
+
+def _check_report_path(path: str, force: bool) -> None:
+    if Path(path).exists() and not force:
+        raise CommandError(f"{path} already exists; pass --force to overwrite it")
+    if not Path(path).resolve().parent.is_dir():
+        raise CommandError(f"cannot write the report {path}: its directory does not exist")
+
+
+def _report_recorder(args: Any, signature: Any, fit_kwargs: dict) -> Any:
+    """A gradient-flow recorder for ``--report``, added to the fit's callbacks if it takes any."""
+    if not args.report or "callbacks" not in signature:
+        return None
+    from sigmanet.diagnostics import GradientFlowRecorder
+
+    recorder = GradientFlowRecorder()
+    fit_kwargs["callbacks"] = [recorder]
+    return recorder
+
+
+def _write_train_report(
+    args: Any,
+    model: Any,
+    preprocessing: Any,
+    recorder: Any,
+    X_train: np.ndarray,
+    y_train: np.ndarray,
+    X_val: np.ndarray | None,
+    y_val: np.ndarray,
+) -> None:
+    from sigmanet.report import write_report
+
+    # what the run was, not where its outputs went or how it talked
+    ignored = ("func", "command", "force", "report", "quiet")
+    options = {key: value for key, value in sorted(vars(args).items()) if key not in ignored}
+    held_out = (X_val, y_val) if X_val is not None else (None, None)
+    try:
+        names = [str(name) for name in preprocessing.get_feature_names_out()]
+    except (AttributeError, ValueError):
+        names = None
+    fitted = getattr(model, "regressor_", model)
+    try:
+        write_report(
+            args.report,
+            model,
+            X_train,
+            y_train,
+            X_val=held_out[0],
+            y_val=held_out[1],
+            feature_names=names,
+            title=f"sigmanet train {Path(args.data).name}: {type(fitted).__name__}",
+            config={"command": "train", "options": options},
+            gradient_flow=recorder,
+            overwrite=args.force,
+        )
+    except OSError as error:
+        raise CommandError(f"cannot write the report {args.report}: {error}") from error
+
+
+@click.command(
+    "train",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="train a model on a CSV/Parquet file",
+    epilog=examples(
+        """examples:
+  sigmanet train iris.csv --target species --model mlp-classifier \\
+      --hidden-layer-sizes 16 --activation tanh --max-iter 300 --save iris.safetensors
+  sigmanet train houses.csv --target price --model mlp-regressor --standardize \\
+      --one-hot-categoricals --impute median --drop-columns id
+  sigmanet train balances.csv --target balance --model mlp-regressor --standardize \\
+      --scale-target --save balances.safetensors
+  sigmanet train moons.csv --target label --random-state 0 --report report.html
+
+--save writes ONE file: the fitted preprocessing (input columns, imputation, one-hot
+categories, scaling) and the model, as one scikit-learn pipeline that predict, evaluate,
+info and plot read back."""
+    ),
+)
+@click.argument("data", metavar="DATA")
+@click.option("--target", required=True, metavar="COLUMN", help="the column to predict")
+@click.option(
+    "--model",
+    type=click.Choice(sorted(MODELS)),
+    default="mlp-classifier",
+    show_default=True,
+    help="model to train",
+)
+@click.option(
+    "--hidden-layer-sizes",
+    type=IntList(),
+    help="hidden layer widths, e.g. 64,32 (MLPs; default 100)",
+)
+@click.option(
+    "--activation", metavar="NAME", help="hidden activation, e.g. relu, sigmoid, tanh, gelu (MLPs)"
+)
+@click.option("--solver", metavar="NAME", help="adam, sgd, lbfgs, ...")
+@click.option("--max-iter", type=click.IntRange(min=1), metavar="N", help="epochs/iterations")
+@click.option(
+    "--learning-rate-init",
+    type=FiniteFloat(min=0, min_open=True),
+    metavar="ETA",
+    help="initial learning rate",
+)
+@click.option(
+    "--alpha",
+    type=FiniteFloat(min=0),
+    metavar="A",
+    help="L2 penalty (for logistic/softmax: C = 1/A)",
+)
+@click.option(
+    "--batch-size",
+    type=BatchSize(),
+    help="mini-batch size, 'auto' or 'full' (batch gradient descent)",
+)
+@click.option(
+    "--validation-fraction",
+    type=FiniteFloat(min=0, max=1, max_open=True),
+    default=0.1,
+    metavar="F",
+    help="share of rows held out for the final metrics (default 0.1; 0: none)",
+)
+@click.option(
+    "--random-state",
+    type=int,
+    metavar="SEED",
+    help="seed of the split and the model (default: random)",
+)
+@click.option("--save", metavar="MODEL", help="write the trained model to this file")
+@click.option("--force", is_flag=True, help="overwrite an existing MODEL")
+@click.option(
+    "--report",
+    metavar="FILE.html",
+    help="write a self-contained HTML training report (figures, metrics, the run as JSON)",
+)
+@click.option("--drop-columns", type=NameList(), help="columns to ignore")
+@click.option("--one-hot-categoricals", is_flag=True, help="one-hot encode non-numeric columns")
+@click.option(
+    "--impute",
+    type=click.Choice(IMPUTE_CHOICES),
+    default="none",
+    help="missing values: fill with the column mean/median, drop the rows, "
+    "or refuse (none, the default)",
+)
+@click.option(
+    "--standardize",
+    is_flag=True,
+    help="centre and scale the numeric features by their training mean and std",
+)
+@click.option(
+    "--scale-target",
+    is_flag=True,
+    help="regressors: learn the target standardised by its training mean and std "
+    "(predictions come back in the target's units)",
+)
+@click.option("--float32", is_flag=True, help="train in float32")
+@click.option("--quiet", is_flag=True, help="no progress output")
+def command(**options: Any) -> int:
+    """Train a model on DATA (a CSV file, or .parquet with pyarrow) and report metrics on a
+    held-out split."""
+    return run(cmd_train, options)
