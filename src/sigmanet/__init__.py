@@ -8,48 +8,93 @@ Imports point one way only, from the pure numerics to the edges::
     activations, losses  ->  layers  ->  network  ->  optimizers, schedules, training
         ->  estimators, preprocessing  ->  persistence, diagnostics, plotting, report, cli
 
-Nothing in the core imports matplotlib, the command line or file formats.
+Nothing in the core imports matplotlib, the command line or file formats. The names below are
+imported on first use (``import sigmanet`` alone loads no submodule), so a program that needs
+one part, such as the ``sigmanet`` command showing its help, does not pay for scikit-learn.
 """
 
-from sigmanet import (
-    activations,
-    gradcheck,
-    initializers,
-    layers,
-    losses,
-    optimizers,
-    preprocessing,
-    recurrent,
-    schedules,
-)
-from sigmanet import persistence as _persistence
-from sigmanet.estimators import (
-    LogisticRegression,
-    MLPClassifier,
-    MLPRegressor,
-    RNNClassifier,
-    RNNRegressor,
-    SoftmaxRegression,
-)
-from sigmanet.exceptions import DivergenceError, GradientCheckError, ModelFileError, SigmanetError
-from sigmanet.network import Sequential
-from sigmanet.persistence import load, read_metadata, save
+from __future__ import annotations
 
-
-class _OwnStepCodec(_persistence.AttributeCodec):
-    """sigmanet's own preprocessing steps: their fitted attributes, which are sigmanet's and
-    so do not change with the installed scikit-learn."""
-
-    sklearn_state = False
-
-
-# Pipelines built by the command line hold these; registered here, where the package is put
-# together, because persistence sits after preprocessing in the flow of imports.
-for _step in (preprocessing.InputColumns, preprocessing.StableStandardScaler):
-    _persistence.register_step(_step, _OwnStepCodec())
-del _step
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
+
+#: submodules available as attributes of the package
+_SUBMODULES = (
+    "activations",
+    "gradcheck",
+    "initializers",
+    "layers",
+    "losses",
+    "optimizers",
+    "preprocessing",
+    "recurrent",
+    "schedules",
+)
+
+#: the other public names, each with the module that defines it
+_NAMES = {
+    "LogisticRegression": "sigmanet.estimators",
+    "MLPClassifier": "sigmanet.estimators",
+    "MLPRegressor": "sigmanet.estimators",
+    "RNNClassifier": "sigmanet.estimators",
+    "RNNRegressor": "sigmanet.estimators",
+    "SoftmaxRegression": "sigmanet.estimators",
+    "DivergenceError": "sigmanet.exceptions",
+    "GradientCheckError": "sigmanet.exceptions",
+    "ModelFileError": "sigmanet.exceptions",
+    "SigmanetError": "sigmanet.exceptions",
+    "Sequential": "sigmanet.network",
+    "load": "sigmanet.persistence",
+    "read_metadata": "sigmanet.persistence",
+    "save": "sigmanet.persistence",
+}
+
+if TYPE_CHECKING:
+    from sigmanet import (
+        activations,
+        gradcheck,
+        initializers,
+        layers,
+        losses,
+        optimizers,
+        preprocessing,
+        recurrent,
+        schedules,
+    )
+    from sigmanet.estimators import (
+        LogisticRegression,
+        MLPClassifier,
+        MLPRegressor,
+        RNNClassifier,
+        RNNRegressor,
+        SoftmaxRegression,
+    )
+    from sigmanet.exceptions import (
+        DivergenceError,
+        GradientCheckError,
+        ModelFileError,
+        SigmanetError,
+    )
+    from sigmanet.network import Sequential
+    from sigmanet.persistence import load, read_metadata, save
+
+
+def __getattr__(name: str) -> Any:
+    if name in _SUBMODULES:
+        value: Any = importlib.import_module(f"sigmanet.{name}")
+    elif name in _NAMES:
+        value = getattr(importlib.import_module(_NAMES[name]), name)
+    else:
+        raise AttributeError(f"module 'sigmanet' has no attribute {name!r}")
+    globals()[name] = value  # found once; later lookups do not come here
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
 
 __all__ = [
     "DivergenceError",

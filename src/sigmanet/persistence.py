@@ -507,6 +507,12 @@ class NoFunctionCodec(AttributeCodec):
                 )
 
 
+class _OwnStepCodec(AttributeCodec):
+    """sigmanet's own preprocessing steps: every fitted attribute, none of them scikit-learn's."""
+
+    sklearn_state = False
+
+
 class EstimatorStateCodec(StepCodec):
     """sigmanet estimators: their own ``_get_state``/``_set_state`` protocol.
 
@@ -620,6 +626,13 @@ def _builtin_steps() -> dict[str, tuple[type, StepCodec]]:
     state_protocol = EstimatorStateCodec()
     for name, cls in _estimator_classes().items():
         table[name] = (cls, state_protocol)
+    from sigmanet.preprocessing import InputColumns, StableStandardScaler
+
+    # sigmanet's own steps (the command line's pipelines hold them): their fitted attributes
+    # are sigmanet's, so they do not change with the installed scikit-learn
+    own = _OwnStepCodec()
+    for cls in (InputColumns, StableStandardScaler):
+        table[cls.__name__] = (cls, own)
     return table
 
 

@@ -183,6 +183,10 @@ class InputColumns(TransformerMixin, BaseEstimator):
     ----------
     columns : sequence of str
         The input column names, in the order the next step expects them.
+    target : str or None, default=None
+        The name of the column the pipeline predicts, when it was trained from a table: a
+        record for whoever reads the model (``sigmanet evaluate`` finds the true labels by it);
+        ``fit`` and ``transform`` do not use it.
 
     Attributes
     ----------
@@ -191,8 +195,9 @@ class InputColumns(TransformerMixin, BaseEstimator):
     n_features_in_ : int
     """
 
-    def __init__(self, columns: Sequence[str] = ()) -> None:
+    def __init__(self, columns: Sequence[str] = (), target: str | None = None) -> None:
         self.columns = columns
+        self.target = target
 
     def _names(self) -> list[str]:
         names = [] if isinstance(self.columns, str) else list(self.columns)
@@ -221,6 +226,8 @@ class InputColumns(TransformerMixin, BaseEstimator):
     def fit(self, X: Any, y: Any = None) -> InputColumns:
         """Check X has the columns; record them as ``feature_names_in_``."""
         names = self._names()
+        if self.target is not None and not isinstance(self.target, str):
+            raise ValueError(f"target must be a column name (str) or None; got {self.target!r}.")
         self._select(X, names)
         self.feature_names_in_ = np.asarray(names, dtype=object)
         self.n_features_in_ = len(names)

@@ -14,7 +14,12 @@ from collections.abc import Sequence
 
 import click
 
-from sigmanet.cli._command import CONTEXT_SETTINGS, examples
+from sigmanet.cli._command import (
+    CONTEXT_SETTINGS,
+    EXIT_BROKEN_PIPE,
+    EXIT_INTERRUPTED,
+    examples,
+)
 from sigmanet.cli._errors import PROG, CommandError, UsageError
 
 __all__ = ["COMMANDS", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "main"]
@@ -30,10 +35,6 @@ COMMANDS = {
     "demo": "train on scikit-learn's digits and report",
     "playground": "a live laboratory in the browser",
 }
-
-#: Exit statuses of a process ended by SIGINT (Ctrl-C) and SIGPIPE, as shells report them.
-EXIT_INTERRUPTED = 128 + 2
-EXIT_BROKEN_PIPE = 128 + 13
 
 
 class _Commands(click.Group):

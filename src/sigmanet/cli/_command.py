@@ -7,7 +7,11 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
-__all__ = ["CONTEXT_SETTINGS", "examples", "run"]
+__all__ = ["CONTEXT_SETTINGS", "EXIT_BROKEN_PIPE", "EXIT_INTERRUPTED", "examples", "run"]
+
+#: Exit statuses of a process ended by SIGINT (Ctrl-C) and SIGPIPE, as shells report them.
+EXIT_INTERRUPTED = 128 + 2
+EXIT_BROKEN_PIPE = 128 + 13
 
 #: ``-h`` as well as ``--help``, and help text up to 100 columns wide
 CONTEXT_SETTINGS: dict[str, Any] = {"help_option_names": ["-h", "--help"], "max_content_width": 100}

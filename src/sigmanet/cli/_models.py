@@ -74,3 +74,14 @@ def _label_kind(model: Any) -> str:
     if classes.dtype.kind in "UO":
         return "str"
     return "int" if classes.dtype.kind in "iub" else "float"
+
+
+def recorded_target(model: Any) -> str | None:
+    """The target column a pipeline trained by ``sigmanet train`` records, or None."""
+    from sigmanet.cli._data import _walk
+    from sigmanet.preprocessing import InputColumns
+
+    for step in _walk(model):
+        if isinstance(step, InputColumns) and isinstance(step.target, str):
+            return step.target
+    return None

@@ -72,8 +72,21 @@ def _confusion_table(matrix: np.ndarray, labels: Sequence[Any]) -> Any:
     return table
 
 
+#: a confusion matrix with more classes than this is shown as its largest confusions
+MATRIX_CLASSES = 12
+#: the confusions listed when the matrix is too wide to read
+TOP_CONFUSIONS = 15
+
+
 def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[list, np.ndarray]:
-    """(name, value) rows and the confusion matrix of a classifier on (X, y)."""
+    """(name, value) rows and the confusion matrix of a classifier on (X, y).
+
+    The rows: samples, accuracy, log loss and ROC AUC (from ``predict_proba``), and the macro
+    averages of precision, recall and F1. ROC AUC is the area under the ROC curve of the
+    second class's probability for two classes, and the mean of the one-vs-rest areas for
+    more (Hand and Till's one-vs-rest form, as scikit-learn's ``multi_class="ovr"``); it needs
+    every class among the true labels.
+    """
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -81,6 +94,7 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
         log_loss,
         precision_score,
         recall_score,
+        roc_auc_score,
     )
 
     classes = np.asarray(model.classes_)
@@ -92,6 +106,14 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
     if hasattr(model, "predict_proba"):
         proba = model.predict_proba(X)
         rows.append(("log loss", float(log_loss(y, proba, labels=classes))))
+        present = set(np.unique(y).tolist())
+        if len(present) < len(classes):
+            rows.append(("ROC AUC", "n/a (not every class is among the labels)"))
+        elif len(classes) == 2:
+            rows.append(("ROC AUC", float(roc_auc_score(y == classes[1], proba[:, 1]))))
+        else:
+            auc = roc_auc_score(y, proba, multi_class="ovr", average="macro", labels=classes)
+            rows.append(("ROC AUC (one-vs-rest, macro)", float(auc)))
     else:
         rows.append(("log loss", "n/a (no predict_proba)"))
     for name, metric in (
@@ -104,6 +126,75 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
         )
     matrix = confusion_matrix(y, predicted, labels=classes)
     return rows, matrix
+
+
+def _per_class_table(matrix: np.ndarray, labels: Sequence[Any]) -> Any:
+    """Precision, recall, F1 and support of every class, from the confusion matrix.
+
+    precision = TP / (TP + FP), recall = TP / (TP + FN), F1 = 2 P R / (P + R); 0 where a
+    denominator is 0 (scikit-learn's ``zero_division=0``).
+    """
+    from rich.table import Table as RichTable
+
+    true_positive = np.diag(matrix).astype(np.float64)
+    predicted = matrix.sum(axis=0)
+    support = matrix.sum(axis=1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        precision = np.where(predicted > 0, true_positive / predicted, 0.0)
+        recall = np.where(support > 0, true_positive / support, 0.0)
+        total = precision + recall
+        f1 = np.where(total > 0, 2 * precision * recall / total, 0.0)
+    table = RichTable()
+    table.add_column("class")
+    for heading in ("precision", "recall", "F1", "support"):
+        table.add_column(heading, justify="right")
+    for index, label in enumerate(labels):
+        table.add_row(
+            str(label),
+            _fmt(float(precision[index])),
+            _fmt(float(recall[index])),
+            _fmt(float(f1[index])),
+            str(int(support[index])),
+        )
+    return table
+
+
+def _confusions_table(matrix: np.ndarray, labels: Sequence[Any]) -> Any:
+    """The largest off-diagonal cells of a confusion matrix, largest first."""
+    from rich.table import Table as RichTable
+
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    flat = np.argsort(-off, axis=None, kind="stable")[:TOP_CONFUSIONS]
+    table = RichTable()
+    table.add_column("true class")
+    table.add_column("predicted as")
+    table.add_column("count", justify="right")
+    for index in flat.tolist():
+        true, guess = divmod(index, matrix.shape[1])
+        if off[true, guess] == 0:
+            break
+        table.add_row(str(labels[true]), str(labels[guess]), str(int(off[true, guess])))
+    return table
+
+
+def print_classification(
+    console: Any, rows: list, matrix: np.ndarray, labels: Sequence[Any]
+) -> None:
+    """The metrics, the confusion matrix (or its largest confusions) and the per-class table."""
+    console.print(_metrics_table(rows))
+    if len(labels) <= MATRIX_CLASSES:
+        console.print("confusion matrix (rows: true class, columns: predicted class)")
+        console.print(_confusion_table(matrix, labels))
+    else:
+        errors = int(matrix.sum() - np.trace(matrix))
+        console.print(
+            f"largest confusions ({len(labels)} classes, too many for the whole matrix; "
+            f"{errors} misclassified in all)"
+        )
+        console.print(_confusions_table(matrix, labels))
+    console.print("per class")
+    console.print(_per_class_table(matrix, labels))
 
 
 def regression_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> list[tuple[str, Any]]:
@@ -121,8 +212,6 @@ def _print_metrics(console: Any, model: Any, X: np.ndarray, y: np.ndarray, title
     console.print(title)
     if _is_classifier(model):
         rows, matrix = classification_metrics(model, X, y)
-        console.print(_metrics_table(rows))
-        console.print("confusion matrix (rows: true class, columns: predicted class)")
-        console.print(_confusion_table(matrix, list(np.asarray(model.classes_))))
+        print_classification(console, rows, matrix, list(np.asarray(model.classes_)))
     else:
         console.print(_metrics_table(regression_metrics(model, X, y)))

@@ -15,6 +15,7 @@ import click
 
 __all__ = [
     "BatchSize",
+    "ClassWeight",
     "DerivativeOrders",
     "FiniteFloat",
     "FloatList",
@@ -58,9 +59,22 @@ class IntList(click.ParamType):
 
 
 class FloatList(click.ParamType):
-    """Comma-separated finite numbers, e.g. ``1,0.5``; a list of float."""
+    """Comma-separated finite numbers, e.g. ``1,0.5``; a list of float.
+
+    ``min``, ``max``, ``min_open`` and ``max_open`` bound every number as
+    :class:`click.FloatRange` bounds one.
+    """
 
     name = "X,X,..."
+
+    def __init__(
+        self,
+        min: float | None = None,
+        max: float | None = None,
+        min_open: bool = False,
+        max_open: bool = False,
+    ) -> None:
+        self.range = FiniteFloat(min=min, max=max, min_open=min_open, max_open=max_open)
 
     def convert(self, value: Any, param: Any, ctx: Any) -> list[float]:
         if isinstance(value, tuple | list):
@@ -71,7 +85,36 @@ class FloatList(click.ParamType):
             self.fail(f"expected comma-separated numbers such as 1,0.5; got {value!r}", param, ctx)
         if not all(math.isfinite(number) for number in values):
             self.fail(f"numbers must be finite; got {value!r}", param, ctx)
-        return values
+        return [self.range.convert(number, param, ctx) for number in values]
+
+
+class ClassWeight(click.ParamType):
+    """``balanced``, or weights per class label: ``yes=10,no=1`` (a dict of label text)."""
+
+    name = "balanced|LABEL=W,..."
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str | dict[str, float]:
+        if isinstance(value, dict) or value == "balanced":
+            return value
+        weights: dict[str, float] = {}
+        for part in str(value).split(","):
+            label, equals, number = part.rpartition("=")
+            label = label.strip()
+            try:
+                weight = float(number) if equals and label else math.nan
+            except ValueError:
+                weight = math.nan
+            if not (math.isfinite(weight) and weight >= 0):
+                self.fail(
+                    "expected 'balanced' or LABEL=WEIGHT pairs with weights >= 0, such as "
+                    f"yes=10,no=1; got {value!r}",
+                    param,
+                    ctx,
+                )
+            if label in weights:
+                self.fail(f"class {label!r} is given twice in {value!r}", param, ctx)
+            weights[label] = weight
+        return weights
 
 
 class NameList(click.ParamType):

@@ -17,15 +17,22 @@ from sigmanet.cli._data import (
     prepare_inputs,
     read_table,
 )
-from sigmanet.cli._errors import PROG, CommandError
-from sigmanet.cli._models import _is_classifier, _label_kind, _load_for_data
+from sigmanet.cli._errors import PROG, CommandError, UsageError
+from sigmanet.cli._models import _is_classifier, _label_kind, _load_for_data, recorded_target
 from sigmanet.cli._output import _console, _emit_warnings, _print_metrics
 
 
 def cmd_evaluate(args: Any, stdout: Any, stderr: Any) -> int:
+    model, inputs = _load_for_data(args.model)
+    if args.target is None:
+        args.target = recorded_target(model)
+        if args.target is None:
+            raise UsageError(
+                f"{args.model} does not record which column it predicts (it was saved from "
+                "Python, or by an earlier sigmanet): give it with --target COLUMN"
+            )
     table = read_table(args.data)
     _check_columns_exist(table, [args.target], "target column")
-    model, inputs = _load_for_data(args.model)
     kind = _label_kind(model)
     X, rows = prepare_inputs(table, model, inputs, args.target, drop_incomplete=True)
     y, missing = parse_target(table, args.target, kind)
@@ -67,13 +74,19 @@ def cmd_evaluate(args: Any, stdout: Any, stderr: Any) -> int:
     short_help="score a saved model on labelled data",
     epilog=examples(
         """example:
-  sigmanet evaluate iris.safetensors test.csv --target species"""
+  sigmanet evaluate iris.safetensors test.csv
+  sigmanet evaluate model.safetensors other.csv --target label"""
     ),
 )
 @click.argument("model", metavar="MODEL")
 @click.argument("data", metavar="DATA")
-@click.option("--target", required=True, metavar="COLUMN", help="the column of true labels")
+@click.option(
+    "--target",
+    metavar="COLUMN",
+    help="the column of true labels (default: the one the model was trained to predict)",
+)
 def command(**options: Any) -> int:
-    """Score the model file MODEL on DATA. Classifiers: accuracy, log loss, macro
-    precision/recall/F1 and the confusion matrix. Regressors: R², MAE, RMSE."""
+    """Score the model file MODEL on DATA. Classifiers: accuracy, log loss, ROC AUC, macro
+    precision/recall/F1, the confusion matrix (its largest confusions for many classes) and
+    precision/recall/F1 per class. Regressors: R², MAE, RMSE."""
     return run(cmd_evaluate, options)

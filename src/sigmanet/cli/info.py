@@ -9,7 +9,7 @@ import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
 from sigmanet.cli._data import _walk
-from sigmanet.cli._models import _load_for_data
+from sigmanet.cli._models import _load_for_data, recorded_target
 from sigmanet.cli._output import _console, _fmt
 
 
@@ -81,11 +81,25 @@ def cmd_info(args: Any, stdout: Any, stderr: Any) -> int:
         "batch_size",
         "learning_rate",
         "learning_rate_init",
+        "loss",
+        "dropout",
+        "class_weight",
+        "early_stopping",
+        "n_iter_no_change",
+        "tol",
         "max_iter",
-        "random_state",
     ):
         if name in params:
             summary.add_row(name, _fmt(params[name]))
+    if "random_state" in params:
+        seed = params["random_state"]
+        summary.add_row(
+            "seed (random_state)",
+            "none recorded (not reproducible)" if seed is None else _fmt(seed),
+        )
+    target = recorded_target(model)
+    if target is not None:
+        summary.add_row("target column", target)
     console.print("model")
     console.print(summary)
 
@@ -117,6 +131,11 @@ def cmd_info(args: Any, stdout: Any, stderr: Any) -> int:
     console.print("training history" + (" (standardised target)" if inputs.scaled_target else ""))
     console.print(history)
 
+    coefficients = _coefficients_table(model, estimator)
+    if coefficients is not None:
+        console.print(coefficients[0])
+        console.print(coefficients[1])
+
     if model is not estimator:
         table = RichTable()
         console.print("preprocessing (stored in the model file)")
@@ -138,6 +157,57 @@ def cmd_info(args: Any, stdout: Any, stderr: Any) -> int:
         table.add_row("scale target", "yes" if inputs.scaled_target else "no")
         console.print(table)
     return 0
+
+
+#: the most coefficients listed (the largest in absolute value first when there are more)
+MAX_COEFFICIENTS = 50
+
+
+def _feature_names(model: Any, estimator: Any) -> list[str]:
+    """The names of the estimator's input features: after one-hot encoding, for a pipeline."""
+    try:
+        if model is not estimator and hasattr(model, "steps"):
+            return [str(name) for name in model[:-1].get_feature_names_out()]
+        names = getattr(estimator, "feature_names_in_", None)
+        if names is not None:
+            return [str(name) for name in names]
+    except (AttributeError, ValueError):
+        pass
+    return [f"x{index}" for index in range(int(estimator.n_features_in_))]
+
+
+def _coefficients_table(model: Any, estimator: Any) -> tuple[str, Any] | None:
+    """A linear model's weights per input feature (one column per class beyond two)."""
+    from rich.table import Table as RichTable
+
+    coef = getattr(estimator, "coef_", None)
+    if coef is None:
+        return None
+    coef = np.atleast_2d(np.asarray(coef, dtype=np.float64))
+    names = _feature_names(model, estimator)
+    if len(names) != coef.shape[1]:
+        names = [f"x{index}" for index in range(coef.shape[1])]
+    classes = np.asarray(getattr(estimator, "classes_", [])).tolist()
+    headings = (
+        [f"class {label}" for label in classes]
+        if coef.shape[0] == len(classes) and len(classes) > 2
+        else [f"weight (towards {classes[-1]})" if classes else "weight"]
+    )
+    order = np.arange(coef.shape[1])
+    title = "coefficients (the weights w of the logits x·w + b, on the model's inputs)"
+    if coef.shape[1] > MAX_COEFFICIENTS:
+        order = np.argsort(-np.abs(coef).max(axis=0), kind="stable")[:MAX_COEFFICIENTS]
+        title += f"; the {MAX_COEFFICIENTS} largest of {coef.shape[1]}"
+    table = RichTable()
+    table.add_column("feature")
+    for heading in headings:
+        table.add_column(heading, justify="right")
+    for index in order.tolist():
+        table.add_row(names[index], *(_fmt(float(value)) for value in coef[:, index]))
+    intercept = np.atleast_1d(np.asarray(getattr(estimator, "intercept_", []), dtype=np.float64))
+    if intercept.size == coef.shape[0]:
+        table.add_row("(intercept b)", *(_fmt(float(value)) for value in intercept))
+    return title, table
 
 
 def _imputation(model: Any) -> str:

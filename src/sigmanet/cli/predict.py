@@ -12,7 +12,15 @@ import click
 import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
-from sigmanet.cli._data import _cells_checked, as_model_input, prepare_inputs, read_table
+from sigmanet.cli._data import (
+    _cell_text,
+    _cells_checked,
+    _check_columns_exist,
+    _is_missing,
+    as_model_input,
+    prepare_inputs,
+    read_table,
+)
 from sigmanet.cli._errors import CommandError
 from sigmanet.cli._files import _refuse_overwriting_inputs
 from sigmanet.cli._models import _load_for_data
@@ -26,7 +34,12 @@ def cmd_predict(args: Any, stdout: Any, stderr: Any) -> int:
         )
     table = read_table(args.data)
     model, inputs = _load_for_data(args.model)
-    X, _ = prepare_inputs(table, model, inputs, None, drop_incomplete=False)
+    ids: list[str] | None = None
+    if args.id_column is not None:
+        _check_columns_exist(table, [args.id_column], "--id-column")
+        ids = ["" if _is_missing(cell) else _cell_text(cell) for cell in table.data[args.id_column]]
+    # a model that does not name its input columns reads every column but the ID column
+    X, _ = prepare_inputs(table, model, inputs, args.id_column, drop_incomplete=False)
     X = as_model_input(model, inputs, X)
     if args.proba and not hasattr(model, "predict_proba"):
         raise CommandError(f"{args.model}: this model has no class probabilities (--proba)")
@@ -46,6 +59,9 @@ def cmd_predict(args: Any, stdout: Any, stderr: Any) -> int:
     if proba is not None:
         header += [f"proba_{label}" for label in np.asarray(model.classes_).tolist()]
         columns += list(proba.T)
+    if ids is not None:
+        header.insert(0, args.id_column)
+        columns.insert(0, np.asarray(ids, dtype=object))
 
     def write(handle: Any) -> None:
         writer = csv.writer(handle, lineterminator="\n")
@@ -79,13 +95,19 @@ def cmd_predict(args: Any, stdout: Any, stderr: Any) -> int:
     short_help="predict with a saved model",
     epilog=examples(
         """example:
-  sigmanet predict iris.safetensors new_flowers.csv --proba --output predictions.csv"""
+  sigmanet predict iris.safetensors new_flowers.csv --proba --output predictions.csv
+  sigmanet predict model.safetensors customers.csv --id-column customer_id"""
     ),
 )
 @click.argument("model", metavar="MODEL")
 @click.argument("data", metavar="DATA")
 @click.option("--output", metavar="FILE", help="CSV file to write (default: stdout)")
 @click.option("--proba", is_flag=True, help="add class probability columns")
+@click.option(
+    "--id-column",
+    metavar="COLUMN",
+    help="copy this column of DATA (an identifier) as the first column of the output",
+)
 @click.option("--force", is_flag=True, help="overwrite an existing FILE")
 def command(**options: Any) -> int:
     """Write the predictions of the model file MODEL for DATA as CSV (one row per input row)."""

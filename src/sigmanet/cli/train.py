@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import math
+import secrets
+import signal
+import sys
+import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
-from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
+from sigmanet.cli._command import CONTEXT_SETTINGS, EXIT_INTERRUPTED, examples, run
 from sigmanet.cli._data import (
     _cells_checked,
     build_preprocessing,
@@ -23,26 +29,106 @@ from sigmanet.cli._errors import PROG, CommandError, UsageError
 from sigmanet.cli._files import _refuse_overwriting_inputs
 from sigmanet.cli._models import MODELS, _estimator_classes, _is_classifier, sidecar_path
 from sigmanet.cli._output import _console, _emit_warnings, _print_metrics
-from sigmanet.cli._types import BatchSize, FiniteFloat, IntList, NameList
+from sigmanet.cli._types import BatchSize, ClassWeight, FiniteFloat, FloatList, IntList, NameList
 
 IMPUTE_CHOICES = ("none", "mean", "median", "drop")
+SPLITS = ("random", "chronological")
+
+# The choices each estimator's parameters take (tests/test_cli_options.py checks them against
+# the estimators; written out here so that --help imports no estimator).
+_MLP_SOLVERS = ("adam", "sgd", "lbfgs", "adamw", "rmsprop", "adagrad")
+_LINEAR_SOLVERS = ("lbfgs", "gd", "sgd", "minibatch", "adam")
+SOLVERS = {
+    "MLPClassifier": _MLP_SOLVERS,
+    "MLPRegressor": _MLP_SOLVERS,
+    "LogisticRegression": _LINEAR_SOLVERS,
+    "SoftmaxRegression": _LINEAR_SOLVERS,
+}
+LOSSES = {
+    "MLPClassifier": ("log_loss", "hinge"),
+    "MLPRegressor": ("squared_error", "huber", "poisson"),
+}
+SCHEDULES = ("constant", "invscaling", "adaptive", "step", "exponential", "cosine", "annealed")
+_DEFAULT_HIDDEN_LAYERS = (100,)
+
+
+def _one_or_many(values: list[Any], option: str, args: Any) -> Any:
+    """One value for every hidden layer, or one per hidden layer (a tuple)."""
+    if len(values) == 1:
+        return values[0]
+    layers = tuple(args.hidden_layer_sizes or _DEFAULT_HIDDEN_LAYERS)
+    if len(values) != len(layers):
+        raise UsageError(
+            f"{option} gives {len(values)} values for {len(layers)} hidden layer(s) "
+            f"(--hidden-layer-sizes {','.join(map(str, layers))}); give one for every layer, "
+            "or one per layer"
+        )
+    return tuple(values)
 
 
 def _model_options(args: Any, cls: type) -> dict[str, Any]:
     """Constructor arguments from the command line, refusing options the model lacks."""
+    class_name = MODELS[args.model]
     accepted = set(cls().get_params())
-    given = {
+    linear = "learning_rate_init" not in accepted
+    for option, value, table in (
+        ("--solver", args.solver, SOLVERS),
+        ("--loss", args.loss, LOSSES),
+    ):
+        if value is not None and value not in table.get(class_name, ()):
+            known = table.get(class_name)
+            raise UsageError(
+                f"{option} {value} does not apply to --model {args.model}"
+                + (f" (its choices: {', '.join(known)})" if known else "")
+            )
+    batch_size = args.batch_size
+    if linear and batch_size == "full":
+        raise UsageError(
+            f"--batch-size full does not apply to --model {args.model}: its full-batch solvers "
+            "are --solver lbfgs (the default) and --solver gd"
+        )
+    if linear and batch_size == "auto":
+        batch_size = None  # the linear models' own default
+    given: dict[str, tuple[str, Any]] = {
         "--hidden-layer-sizes": ("hidden_layer_sizes", args.hidden_layer_sizes),
-        "--activation": ("activation", args.activation),
+        "--activation": (
+            "activation",
+            None
+            if args.activation is None
+            else _one_or_many(args.activation, "--activation", args),
+        ),
+        "--dropout": (
+            "dropout",
+            None if args.dropout is None else _one_or_many(args.dropout, "--dropout", args),
+        ),
         "--solver": ("solver", args.solver),
+        "--loss": ("loss", args.loss),
+        "--huber-delta": ("huber_delta", args.huber_delta),
         "--max-iter": ("max_iter", args.max_iter),
         "--learning-rate-init": ("learning_rate_init", args.learning_rate_init),
-        "--batch-size": ("batch_size", args.batch_size),
+        "--schedule": ("learning_rate", args.schedule),
+        "--batch-size": ("batch_size", batch_size),
+        "--class-weight": ("class_weight", args.class_weight),
+        "--early-stopping": ("early_stopping", True if args.early_stopping else None),
+        "--n-iter-no-change": ("n_iter_no_change", args.n_iter_no_change),
+        "--tol": ("tol", args.tol),
         "--random-state": ("random_state", args.random_state),
     }
-    if "learning_rate_init" not in accepted and "learning_rate" in accepted:
-        # the linear models take the step size itself as learning_rate
-        given["--learning-rate-init"] = ("learning_rate", args.learning_rate_init)
+    if linear:
+        # the linear models take the step size, or a schedule with its initial step, as
+        # learning_rate
+        rate: Any = args.learning_rate_init
+        if args.schedule is not None:
+            rate = args.schedule
+            if args.learning_rate_init is not None:
+                if args.schedule == "annealed":
+                    raise UsageError(
+                        "--schedule annealed (4/(1+epoch+i)+0.01) has no initial learning rate; "
+                        "leave out --learning-rate-init"
+                    )
+                rate = {"name": args.schedule, "learning_rate": args.learning_rate_init}
+        del given["--schedule"]
+        given["--learning-rate-init"] = ("learning_rate", rate)
     params: dict[str, Any] = {}
     for option, (name, value) in given.items():
         if value is None:
@@ -58,12 +144,22 @@ def _model_options(args: Any, cls: type) -> dict[str, Any]:
         else:
             raise UsageError(f"--alpha {args.alpha:g} does not apply to --model {args.model}")
     if "verbose" in accepted:
-        params["verbose"] = False if args.quiet else "progress"
+        # the MLPs report through the command's own callback (see _progress); the linear
+        # models take no callbacks, so a terminal gets their progress bar
+        terminal = bool(getattr(sys.stderr, "isatty", lambda: False)())
+        show = not args.quiet and linear and terminal
+        params["verbose"] = "progress" if show else False
     return params
 
 
 def _split(
-    rows: np.ndarray, y: np.ndarray, fraction: float, classifier: bool, seed: Any, stderr: Any
+    rows: np.ndarray,
+    y: np.ndarray,
+    fraction: float,
+    classifier: bool,
+    seed: Any,
+    stderr: Any,
+    chronological: bool = False,
 ) -> tuple[np.ndarray, np.ndarray]:
     if fraction == 0:
         return rows, rows[:0]
@@ -75,6 +171,10 @@ def _split(
             f"cannot hold out {fraction:g} of {rows.size} rows for validation; use more data or "
             "--validation-fraction 0"
         )
+    if chronological:
+        # the rows in the file's order: the model is measured on the rows after those it
+        # learnt from, as it will be used on data that come later
+        return rows[: rows.size - n_val], rows[rows.size - n_val :]
     try:
         train, val = train_test_split(
             rows, test_size=fraction, random_state=seed, stratify=y[rows] if classifier else None
@@ -102,6 +202,16 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     if class_name not in classes:
         raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
     cls = classes[class_name]
+    if args.random_state is None:
+        # drawn here rather than left to chance inside the fit, so that it can be shown and
+        # is recorded in the model file (the model's random_state), and the run repeated
+        args.random_state = secrets.randbelow(2**31)
+    if args.early_stopping and args.split == "chronological":
+        raise UsageError(
+            "--early-stopping holds out a random tenth of the training rows to decide when to "
+            "stop, which mixes later rows into the earlier ones that --split chronological "
+            "keeps apart; leave out one of the two"
+        )
     params = _model_options(args, cls)
     if args.save:
         _refuse_overwriting_inputs("--save", args.save, {"training data file": args.data})
@@ -148,8 +258,18 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
                 "target pass --model mlp-regressor",
                 file=stderr,
             )
+    if classifier and isinstance(args.class_weight, dict):
+        estimator.set_params(
+            class_weight=_class_weights(args.class_weight, y_all[rows], plan.target_kind, args)
+        )
     train_rows, val_rows = _split(
-        rows, y_all, args.validation_fraction, classifier, args.random_state, stderr
+        rows,
+        y_all,
+        args.validation_fraction,
+        classifier,
+        args.random_state,
+        stderr,
+        chronological=args.split == "chronological",
     )
     if args.impute in ("mean", "median"):
         for name in plan.features:
@@ -170,6 +290,8 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     preprocessing = build_preprocessing(
         plan.features, plan.categorical, args.impute, args.standardize
     )
+    # the model file records which column it predicts (evaluate reads the labels from it)
+    preprocessing.set_params(columns__target=args.target)
     with _cells_checked():
         _fit_step(preprocessing, raw_train)
         dtype = np.float32 if args.float32 else np.float64
@@ -196,17 +318,32 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
             y_val_seen = target_scaler.transform(y_val.reshape(-1, 1)).ravel()
         fit_kwargs["validation_data"] = (X_val, y_val_seen)
     recorder = _report_recorder(args, signature, fit_kwargs)
-    console = _console(stdout)
-    console.print(
-        f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
-        + (f", validating on {val_rows.size} rows" if val_rows.size else "")
-        + (" (standardised target)" if args.scale_target else "")
-    )
+    monitor = None
+    if "callbacks" in signature:
+        from sigmanet.cli._progress import TrainingMonitor
+
+        monitor = TrainingMonitor(estimator.max_iter, stderr, show=not args.quiet)
+        fit_kwargs["callbacks"] = [*fit_kwargs.get("callbacks", []), monitor]
+    # Ctrl-C with --save ends the epoch under way and saves what was trained, where the fit
+    # can be told to stop (a stochastic solver); L-BFGS and the linear models stop at once
+    keep_on_interrupt = bool(args.save) and monitor is not None and estimator.solver != "lbfgs"
     from sklearn.pipeline import Pipeline
 
     from sigmanet.exceptions import DivergenceError
 
-    with warnings.catch_warnings(record=True) as caught:
+    with (
+        warnings.catch_warnings(record=True) as caught,
+        _interrupt_stops(monitor if keep_on_interrupt else None, args.save, stderr),
+    ):
+        # the line that says training starts comes once Ctrl-C is taken care of
+        held_out = ("the last " if args.split == "chronological" else "") + str(val_rows.size)
+        console = _console(stdout)
+        console.print(
+            f"training {class_name} on {X_train.shape[0]} rows x {X_train.shape[1]} features"
+            + (f", validating on {held_out} rows" if val_rows.size else "")
+            + (" (standardised target)" if args.scale_target else "")
+            + f", seed {args.random_state}"
+        )
         warnings.simplefilter("always")
         try:
             model.fit(X_train, y_train, **fit_kwargs)
@@ -218,6 +355,7 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
         except ValueError as error:
             raise CommandError(f"training failed: {error}") from error
     _emit_warnings(caught, stderr)
+    interrupted = monitor is not None and monitor.stopped
     pipeline = Pipeline([("preprocessing", preprocessing), ("model", model)])
 
     fitted = model.regressor_ if args.scale_target else model
@@ -255,6 +393,16 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
                 f"{args.save} already exists; pass --force to overwrite it"
             ) from error
         console.print(f"saved the model and its preprocessing to {args.save}")
+        if interrupted:
+            kept = (
+                "the weights of its best validation score"
+                if getattr(estimator, "early_stopping", False)
+                else f"the weights after epoch {monitor.epochs}"  # type: ignore[union-attr]
+            )
+            print(
+                f"{PROG}: interrupted: saved the model trained so far ({kept}) to {args.save}",
+                file=stderr,
+            )
         if sidecar_path(args.save).exists():
             print(
                 f"{PROG}: note: {sidecar_path(args.save)} belongs to the model this one replaced "
@@ -264,7 +412,52 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     if args.report:
         _write_train_report(args, model, preprocessing, recorder, X_train, y_train, X_val, y_val)
         console.print(f"wrote the training report to {args.report}")
-    return 0
+    return EXIT_INTERRUPTED if interrupted else 0
+
+
+@contextlib.contextmanager
+def _interrupt_stops(monitor: Any, save: str | None, stderr: Any) -> Iterator[None]:
+    """While training: the first Ctrl-C asks ``monitor`` to stop after the epoch under way.
+
+    A second Ctrl-C interrupts at once (nothing is saved). Without a monitor, or outside the
+    main thread (where signal handlers cannot be set), Ctrl-C interrupts as usual.
+    """
+    if monitor is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        if monitor.stopped:
+            raise KeyboardInterrupt
+        monitor.stop()
+        print(
+            f"{PROG}: interrupted: finishing the epoch under way, then saving the model "
+            f"trained so far to {save} (Ctrl-C again to stop at once, saving nothing)",
+            file=stderr,
+            flush=True,
+        )
+
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _class_weights(
+    weights: dict[str, float], y: np.ndarray, kind: str, args: Any
+) -> dict[Any, float]:
+    """``--class-weight LABEL=W,...`` with the labels as the target's own values."""
+    labels = {str(label): label for label in np.unique(y).tolist()}
+    if kind == "int":
+        labels = {str(int(label)): int(label) for label in labels.values()}
+    unknown = [label for label in weights if label not in labels]
+    if unknown:
+        raise CommandError(
+            f"--class-weight names class(es) {', '.join(map(repr, unknown))} that the target "
+            f"{args.target!r} does not hold; its classes: {', '.join(sorted(labels))}"
+        )
+    return {labels[label]: weight for label, weight in weights.items()}
 
 
 def _check_report_path(path: str, force: bool) -> None:
@@ -358,15 +551,48 @@ info and plot read back."""
     help="hidden layer widths, e.g. 64,32 (MLPs; default 100)",
 )
 @click.option(
-    "--activation", metavar="NAME", help="hidden activation, e.g. relu, sigmoid, tanh, gelu (MLPs)"
+    "--activation",
+    type=NameList(),
+    metavar="NAME[,NAME...]",
+    help="hidden activation, e.g. relu, sigmoid, tanh, gelu; one for every hidden layer or "
+    "one per layer, e.g. tanh,relu (MLPs)",
 )
-@click.option("--solver", metavar="NAME", help="adam, sgd, lbfgs, ...")
+@click.option(
+    "--dropout",
+    type=FloatList(min=0, max=1, max_open=True),
+    metavar="P[,P...]",
+    help="inverted-dropout rate after each hidden layer, in [0, 1); one or one per layer (MLPs)",
+)
+@click.option(
+    "--solver",
+    type=click.Choice(sorted({*_MLP_SOLVERS, *_LINEAR_SOLVERS})),
+    help="MLPs: adam (default), sgd, lbfgs, adamw, rmsprop, adagrad; logistic/softmax: lbfgs "
+    "(default), gd, sgd, minibatch, adam",
+)
+@click.option(
+    "--loss",
+    type=click.Choice(sorted({loss for losses in LOSSES.values() for loss in losses})),
+    help="mlp-classifier: log_loss (default), hinge; mlp-regressor: squared_error (default), "
+    "huber, poisson",
+)
+@click.option(
+    "--huber-delta",
+    type=FiniteFloat(min=0, min_open=True),
+    metavar="D",
+    help="where --loss huber turns from quadratic to linear (default 1)",
+)
 @click.option("--max-iter", type=click.IntRange(min=1), metavar="N", help="epochs/iterations")
 @click.option(
     "--learning-rate-init",
     type=FiniteFloat(min=0, min_open=True),
     metavar="ETA",
     help="initial learning rate",
+)
+@click.option(
+    "--schedule",
+    type=click.Choice(SCHEDULES),
+    help="learning-rate schedule of the stochastic solvers (default: constant for the MLPs; "
+    "for logistic/softmax, the solver's own)",
 )
 @click.option(
     "--alpha",
@@ -380,6 +606,31 @@ info and plot read back."""
     help="mini-batch size, 'auto' or 'full' (batch gradient descent)",
 )
 @click.option(
+    "--class-weight",
+    type=ClassWeight(),
+    metavar="balanced|LABEL=W,...",
+    help="classifiers: weight the classes, 'balanced' (inversely to their frequency) or per "
+    "label, e.g. yes=10,no=1",
+)
+@click.option(
+    "--early-stopping",
+    is_flag=True,
+    help="MLPs: hold out a tenth of the training rows and stop when their score stops "
+    "improving, keeping the best weights",
+)
+@click.option(
+    "--n-iter-no-change",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="epochs without improvement before stopping (MLPs default 10, logistic/softmax 5)",
+)
+@click.option(
+    "--tol",
+    type=FiniteFloat(min=0),
+    metavar="T",
+    help="the improvement that counts (default 1e-4)",
+)
+@click.option(
     "--validation-fraction",
     type=FiniteFloat(min=0, max=1, max_open=True),
     default=0.1,
@@ -387,12 +638,25 @@ info and plot read back."""
     help="share of rows held out for the final metrics (default 0.1; 0: none)",
 )
 @click.option(
-    "--random-state",
-    type=int,
-    metavar="SEED",
-    help="seed of the split and the model (default: random)",
+    "--split",
+    type=click.Choice(SPLITS),
+    default="random",
+    show_default=True,
+    help="which rows are held out: a random (stratified) share, or the last rows of the file "
+    "(for rows in time order)",
 )
-@click.option("--save", metavar="MODEL", help="write the trained model to this file")
+@click.option(
+    "--random-state",
+    type=click.IntRange(min=0),
+    metavar="SEED",
+    help="seed of the split and the model (default: drawn, printed and saved in the model)",
+)
+@click.option(
+    "--save",
+    metavar="MODEL",
+    help="write the trained model to this file; Ctrl-C during training then saves the model "
+    "trained so far (stochastic solvers)",
+)
 @click.option("--force", is_flag=True, help="overwrite an existing MODEL")
 @click.option(
     "--report",
