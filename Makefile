@@ -25,8 +25,18 @@ test: lint
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow
 
-demo: $(STAMP)
-	$(BIN)/sigmanet demo
+# The demo has its own environment with sigmanet's core dependencies only (no test extra),
+# so it shows what `pip install sigmanet` is enough for.
+DEMO_VENV  := .venv-demo
+DEMO_STAMP := $(DEMO_VENV)/.installed
+
+$(DEMO_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(DEMO_VENV)
+	$(DEMO_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e .
+	touch $(DEMO_STAMP)
+
+demo: $(DEMO_STAMP)
+	$(DEMO_VENV)/bin/sigmanet demo
 
 # PyTorch is an optional peer of the benchmarks, never a test dependency. `make bench
 # WITH_TORCH=1` installs the pinned CPU build (an unpinned torch pulls a multi-GB GPU build).
@@ -49,5 +59,5 @@ docs: $(DOCS_STAMP)
 	$(DOCS_VENV)/bin/python -m sphinx -W --keep-going -b html docs docs/_build/html
 
 clean:
-	rm -rf $(VENV) $(DOCS_VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache \
+	rm -rf $(VENV) $(DOCS_VENV) $(DEMO_VENV) build src/*.egg-info .pytest_cache .ruff_cache .mypy_cache \
 		docs/_build docs/auto_examples

@@ -1697,6 +1697,9 @@ def test_a_failed_plot_leaves_the_old_picture_whole_and_no_temporary_file(
     monkeypatch.setattr(os, "fsync", disk_full)
     argv = ["plot", "activations", "--names", "sigmoid", "--output", str(output)]
     assert main(argv) == 1
+    assert "already exists; pass --force" in _error_line(capsys)
+    argv.append("--force")
+    assert main(argv) == 1
     assert "No space left on device" in _error_line(capsys)
     assert output.read_bytes() == b"the previous picture"
     assert sorted(path.name for path in tmp_path.iterdir()) == ["act.png"]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import warnings
+from pathlib import Path
 from typing import Any
 
 import click
 import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
+from sigmanet.cli._errors import CommandError
 from sigmanet.cli._models import _estimator_classes
 from sigmanet.cli._output import (
     _confusion_table,
@@ -18,8 +23,85 @@ from sigmanet.cli._output import (
     classification_metrics,
 )
 
+#: the example files ``demo --write-data DIR`` writes, used by the README's command lines
+EXAMPLE_FILES = ("iris.csv", "new_flowers.csv", "two_features.csv", "balances.csv", "step.json")
+
+
+def _example_files() -> dict[str, str]:
+    """The text of each example file: scikit-learn's iris and a synthetic regression table."""
+    from sklearn.datasets import load_iris
+
+    iris = load_iris()
+    species = iris.target_names[iris.target]
+    names = [name.replace(" (cm)", "").replace(" ", "_") for name in iris.feature_names]
+
+    def table(header: list[str], rows: list[list[Any]]) -> str:
+        text = io.StringIO(newline="")
+        writer = csv.writer(text, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        return text.getvalue()
+
+    flowers = [
+        [f"f{index + 1:03d}", *(f"{value:g}" for value in row), label]
+        for index, (row, label) in enumerate(zip(iris.data, species, strict=True))
+    ]
+    # balances: a target in the tens of thousands, where --scale-target matters
+    rng = np.random.default_rng(0)
+    n = 400
+    income = rng.uniform(20_000, 150_000, n)
+    limit = income * rng.uniform(0.2, 0.6, n)
+    cards = rng.integers(1, 6, n)
+    balance = np.maximum(0.0, 0.9 * limit - 0.1 * income + 2_000 * cards + rng.normal(0, 3_000, n))
+    step = {
+        "x": [0.05, 0.10],
+        "y": [0.01, 0.99],
+        "weights": [[[0.15, 0.25], [0.20, 0.30]], [[0.40, 0.50], [0.45, 0.55]]],
+        "biases": [[0.35, 0.35], [0.60, 0.60]],
+        "learning_rate": 0.5,
+    }
+    return {
+        "iris.csv": table(["flower", *names, "species"], flowers),
+        "new_flowers.csv": table(["flower", *names], [row[:-1] for row in flowers[::10]]),
+        "two_features.csv": table(
+            ["petal_length", "petal_width", "species"], [row[3:] for row in flowers]
+        ),
+        "balances.csv": table(
+            ["income", "limit", "cards", "balance"],
+            [
+                [f"{a:.2f}", f"{b:.2f}", int(c), f"{d:.2f}"]
+                for a, b, c, d in zip(income, limit, cards, balance, strict=True)
+            ],
+        ),
+        "step.json": json.dumps(step, indent=2) + "\n",
+    }
+
+
+def _write_data(directory: str, force: bool, stderr: Any) -> int:
+    from sigmanet.persistence import write_atomically
+
+    folder = Path(directory)
+    if not folder.is_dir():
+        raise CommandError(f"--write-data {directory}: no such directory")
+    existing = [name for name in EXAMPLE_FILES if (folder / name).exists()]
+    if existing and not force:
+        raise CommandError(
+            f"{', '.join(existing)} already exist(s) in {directory}; pass --force to overwrite"
+        )
+    for name, text in _example_files().items():
+        try:
+            write_atomically(folder / name, text.encode("utf-8"), overwrite=force)
+        except OSError as error:
+            raise CommandError(
+                f"cannot write {folder / name}: {error.strerror or error}"
+            ) from error
+    print(f"wrote {', '.join(EXAMPLE_FILES)} to {directory}", file=stderr)
+    return 0
+
 
 def cmd_demo(args: Any, stdout: Any, stderr: Any) -> int:
+    if args.write_data is not None:
+        return _write_data(args.write_data, args.force, stderr)
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
     from sklearn.preprocessing import StandardScaler
@@ -77,14 +159,22 @@ def cmd_demo(args: Any, stdout: Any, stderr: Any) -> int:
     context_settings=CONTEXT_SETTINGS,
     short_help="train on scikit-learn's digits and report",
     epilog=examples(
-        """example:
-  sigmanet demo"""
+        """examples:
+  sigmanet demo
+  sigmanet demo --write-data .      # iris.csv, balances.csv, ... for the README's commands"""
     ),
 )
 @click.option(
     "--max-iter", type=click.IntRange(min=1), default=30, metavar="N", help="epochs (default 30)"
 )
 @click.option("--random-state", type=int, default=0, metavar="SEED", help="seed (default 0)")
+@click.option(
+    "--write-data",
+    metavar="DIR",
+    help="instead of training, write the example files of the README to DIR: "
+    + ", ".join(EXAMPLE_FILES),
+)
+@click.option("--force", is_flag=True, help="with --write-data: overwrite existing files")
 def command(**options: Any) -> int:
     """Train an MLPClassifier on scikit-learn's bundled digits (no download) and report the
     held-out accuracy."""

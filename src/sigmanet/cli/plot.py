@@ -115,6 +115,9 @@ def cmd_plot(args: Any, stdout: Any, stderr: Any) -> int:
         figure = _through_time_figure(args, stdout)
     else:  # gradient-flow
         figure = _gradient_flow_figure(args, stdout, stderr)
+    # checked once the figure's own arguments are, so that their errors come first
+    if output.exists() and not args.force:
+        raise CommandError(f"{output} already exists; pass --force to overwrite it")
     _save(figure, output, stderr)
     return 0
 
@@ -198,6 +201,7 @@ def _through_time_figure(args: Any, stdout: Any) -> Any:
 
 
 def _output_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    function = click.option("--force", is_flag=True, help="overwrite an existing FILE")(function)
     return click.option(
         "--output", required=True, metavar="FILE", help="image file: .png, .svg or .pdf"
     )(function)
@@ -222,7 +226,8 @@ def _figure(name: str, options: dict[str, Any]) -> int:
     ),
 )
 def command() -> None:
-    """Draw a figure to a .png, .svg or .pdf file."""
+    """Draw a figure to a .png, .svg or .pdf file (an existing one is replaced only with
+    --force)."""
 
 
 @command.command(
