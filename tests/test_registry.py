@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigmanet import initializers, optimizers, schedules
+from sigmanet import activations, initializers, optimizers, schedules
 from sigmanet.registry import Entry, Registry
 
 
@@ -145,6 +145,7 @@ def test_build_instantiates_classes_and_checks_parameters() -> None:
 # ---- the contract every registry of sigmanet keeps ------------------------------------------
 
 REGISTRIES = {
+    "activations": activations,
     "optimizers": optimizers,
     "schedules": schedules,
     "initializers": initializers,
