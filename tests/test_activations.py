@@ -51,7 +51,8 @@ VARIANTS: list[tuple[str, dict[str, float]]] = [(name, {}) for name in CANONICAL
     ("generalized_logistic", {"L": 2.0, "k": -1.5, "x0": 0.7}),
 ]
 VARIANT_IDS = [name + "".join(f"-{k}={v}" for k, v in p.items()) for name, p in VARIANTS]
-KINKS = np.array([0.0, 3.0, -3.0, 6.0])
+# Where some activation's f, f' or f'' jumps, as registered with it.
+KINKS = np.array(sorted({k for e in A.REGISTRY.entries() for k in e.metadata["kinks"]}))
 
 EXTREME = [0.0, 5e-324, 1e-8, 0.25, 1.0, math.pi, 20.0, 35.0, 36.8, 88.0, 89.0, 709.0, 710.0]
 EXTREME += [1e3, 1e4, 1e20]
@@ -345,32 +346,18 @@ def test_parametrised_values_match_mpmath(name: str, params: dict, reference: Ca
 # Limits, NaN, empty arrays, exact expectations
 # ---------------------------------------------------------------------------------------------
 
-_L, _LA = A.SELU_LAMBDA, A.SELU_LAMBDA * A.SELU_ALPHA
-# name: ((f(-inf), f(+inf)), (f'(-inf), f'(+inf)), (f''(-inf), f''(+inf)))
-LIMITS = {
-    "sigmoid": ((0, 1), (0, 0), (0, 0)),
-    "generalized_logistic": ((0, 1), (0, 0), (0, 0)),
-    "log_sigmoid": ((-np.inf, 0), (1, 0), (0, 0)),
-    "tanh": ((-1, 1), (0, 0), (0, 0)),
-    "relu": ((0, np.inf), (0, 1), (0, 0)),
-    "relu6": ((0, 6), (0, 0), (0, 0)),
-    "leaky_relu": ((-np.inf, np.inf), (0.01, 1), (0, 0)),
-    "elu": ((-1, np.inf), (0, 1), (0, 0)),
-    "selu": ((-_LA, np.inf), (0, _L), (0, 0)),
-    "gelu": ((0, np.inf), (0, 1), (0, 0)),
-    "gelu_tanh": ((0, np.inf), (0, 1), (0, 0)),
-    "silu": ((0, np.inf), (0, 1), (0, 0)),
-    "mish": ((0, np.inf), (0, 1), (0, 0)),
-    "softplus": ((0, np.inf), (0, 1), (0, 0)),
-    "hard_sigmoid": ((0, 1), (0, 0), (0, 0)),
-    "hardswish": ((0, np.inf), (0, 1), (0, 0)),
-    "softsign": ((-1, 1), (0, 0), (0, 0)),
-    "identity": ((-np.inf, np.inf), (1, 1), (0, 0)),
-}
+# name: ((f(-inf), f(+inf)), (f'(-inf), f'(+inf)), (f''(-inf), f''(+inf))), as registered
+LIMITS = {entry.name: entry.metadata["limits"] for entry in A.REGISTRY.entries()}
 
 
 def test_limits_cover_every_activation() -> None:
-    assert set(LIMITS) == set(CANONICAL)
+    assert set(LIMITS) == set(CANONICAL) == EXPECTED_NAMES
+    for limits in LIMITS.values():
+        assert np.shape(limits) == (3, 2)
+    # Spot checks independent of the registrations.
+    assert LIMITS["sigmoid"] == ((0, 1), (0, 0), (0, 0))
+    assert LIMITS["selu"][0][0] == -A.SELU_LAMBDA * A.SELU_ALPHA
+    assert LIMITS["selu"][1][1] == A.SELU_LAMBDA
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -746,15 +733,15 @@ def test_bad_parameters_are_named() -> None:
         A.get("relu", alpha=0.1)
     with pytest.raises(TypeError, match=r"'beta'.*'leaky_relu'.*valid parameters: alpha"):
         A.get("leaky_relu", beta=0.1)
-    with pytest.raises(ValueError, match=r"'beta'.*'softplus'.*> 0"):
+    with pytest.raises(ValueError, match=r"'softplus': beta must be a number > 0; got 0.0"):
         A.get("softplus", beta=0.0)
-    with pytest.raises(ValueError, match=r"'alpha'.*finite"):
+    with pytest.raises(ValueError, match=r"'elu': alpha must be a finite number; got nan"):
         A.get("elu", alpha=float("nan"))
-    with pytest.raises(TypeError, match=r"'alpha'.*real number"):
+    with pytest.raises(TypeError, match=r"alpha must be a finite number; got '0.1'"):
         A.get("leaky_relu", alpha="0.1")
-    with pytest.raises(ValueError, match=r"'k'.*nonzero"):
+    with pytest.raises(ValueError, match=r"'generalized_logistic': k must be .*other than 0"):
         A.generalized_logistic([1.0], k=0.0)
-    with pytest.raises(ValueError, match="'beta'"):
+    with pytest.raises(ValueError, match="beta must be a number > 0"):
         A.softplus_derivative([1.0], beta=-1.0)
 
 
@@ -926,3 +913,128 @@ def test_softmax_input_checks() -> None:
         A.softmax_vjp(np.ones(2) * 1j, np.ones(2))
     with pytest.raises(TypeError, match="x must be"):
         A.softmax_jacobian(["a"])
+
+
+# ---------------------------------------------------------------------------------------------
+# Registered facts: ranges, initializers, kinks, and adding an activation
+# ---------------------------------------------------------------------------------------------
+
+WIDE = np.concatenate(
+    [np.linspace(-12.0, 12.0, 24001), [-1e300, -1e30, -1e4, 1e4, 1e30, 1e300, -np.inf, np.inf]]
+)
+
+
+@pytest.mark.parametrize(("name", "params"), VARIANTS, ids=VARIANT_IDS)
+def test_the_registered_range_is_the_range_of_the_values(name: str, params: dict) -> None:
+    act = A.get(name, **params)
+    assert act.range is not None
+    low, high = act.range
+    with np.errstate(over="ignore", under="ignore"):
+        values = act(WIDE)
+    assert not np.isnan(values).any()
+    # Every value lies in the range, and the range is tight: its ends are (nearly) reached.
+    assert low <= values.min() and values.max() <= high
+    for bound, reached in ((low, values.min()), (high, values.max())):
+        assert reached == bound or abs(reached - bound) <= 1e-6 * max(1.0, abs(bound))
+
+
+def test_ranges_that_depend_on_the_parameters() -> None:
+    assert A.get("generalized_logistic", L=-2.0).range == (-2.0, 0.0)
+    assert A.get("leaky_relu", alpha=0.0).range == (0.0, np.inf)
+    assert A.get("leaky_relu", alpha=-0.5).range == (0.0, np.inf)
+    assert A.get("elu", alpha=-0.5).range == (0.0, np.inf)
+    assert A.get("elu", alpha=2.0).range == (-2.0, np.inf)
+    assert A.bounded_by(0, 1) == ["generalized_logistic", "hard_sigmoid", "sigmoid"]
+    assert A.bounded_by(-1, 1) == [
+        "generalized_logistic",
+        "hard_sigmoid",
+        "sigmoid",
+        "softsign",
+        "tanh",
+    ]
+
+
+@pytest.mark.parametrize("name", CANONICAL)
+def test_the_gate_check_agrees_with_the_registered_range(name: str) -> None:
+    from sigmanet.recurrent import check_gate_activation
+
+    low, high = A.get(name).range  # type: ignore[misc]
+    if low >= 0 and high <= 1:
+        assert check_gate_activation(name).name == name
+    else:
+        with pytest.raises(ValueError, match=r"must lie in \[0, 1\].*Use one of"):
+            check_gate_activation(name)
+
+
+@pytest.mark.parametrize("name", CANONICAL)
+def test_the_registered_initializer_exists_and_is_the_default(name: str) -> None:
+    from sigmanet import initializers
+
+    initializer = A.REGISTRY.entry(name).metadata["initializer"]
+    assert initializer in initializers.names()
+    assert initializers.default_for(name) == initializer
+    for alias in A.REGISTRY.entry(name).aliases:
+        assert initializers.default_for(alias) == initializer
+
+
+@pytest.mark.parametrize("name", CANONICAL)
+def test_registered_kinks_are_where_a_derivative_jumps(name: str) -> None:
+    act = A.get(name)
+    for kink in A.REGISTRY.entry(name).metadata["kinks"]:
+        left, right = np.array([kink - 1e-7]), np.array([kink + 1e-7])
+        jumps = [
+            abs(float(g(left)[0] - g(right)[0])) > 1e-3
+            for g in (act.derivative, act.second_derivative)
+        ]
+        assert any(jumps), f"{name} is smooth at its registered kink {kink}"
+
+
+def test_aliases_are_registered_with_their_activation() -> None:
+    registered = {alias: e.name for e in A.REGISTRY.entries() for alias in e.aliases}
+    assert registered == ALIASES
+
+
+def test_a_new_family_member_is_added_in_one_place() -> None:
+    """LeCun's scaled tanh, f(x) = 1.7159·tanh(2x/3): a new member of the logistic family,
+    registered with its facts through the public API and used everywhere at once."""
+    from sigmanet import initializers
+    from sigmanet.layers import Activation as ActivationLayer
+    from sigmanet.recurrent import check_gate_activation
+
+    def f(x, a, b):
+        return a * np.tanh(b * x)
+
+    def df(x, a, b):
+        return a * b / np.cosh(b * x) ** 2
+
+    def d2f(x, a, b):
+        return -2 * a * b * b * np.tanh(b * x) / np.cosh(b * x) ** 2
+
+    A.register(
+        "lecun_tanh",
+        f,
+        df,
+        d2f,
+        params={"a": 1.7159, "b": 2 / 3},
+        initializer="lecun_uniform",
+        range=lambda a, b: (-abs(a), abs(a)),
+    )
+    try:
+        act = A.get("lecun_tanh")
+        assert "lecun_tanh" in A.names() and act.range == (-1.7159, 1.7159)
+        assert A.get("lecun_tanh", a=0.5).range == (-0.5, 0.5)
+        assert initializers.default_for("lecun_tanh") == "lecun_uniform"
+        assert "lecun_tanh" in A.bounded_by(-2, 2) and "lecun_tanh" not in A.bounded_by(-1, 1)
+        with pytest.raises(ValueError, match="cannot be a gate activation"):
+            check_gate_activation("lecun_tanh")
+        x = np.linspace(-3, 3, 31) + 0.01
+        np.testing.assert_allclose(
+            act.second_derivative(x), central_difference(act.derivative, x, 1e-6), rtol=1e-6
+        )
+        layer = ActivationLayer("lecun_tanh")
+        layer.build(1, np.random.default_rng(0), np.float64)
+        np.testing.assert_allclose(layer.forward(x.reshape(-1, 1)).ravel(), act(x))
+    finally:
+        A.unregister("lecun_tanh")
+    assert "lecun_tanh" not in A.names()
+    assert initializers.default_for("lecun_tanh") == "glorot_uniform"

@@ -9,16 +9,7 @@ from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU, Softmax
 
 # Points kept away from the kinks of the piecewise-linear activations, so that a central
 # difference with eps=1e-3 (float32) never straddles one.
-KINKS = {
-    "relu": [0.0],
-    "relu6": [0.0, 6.0],
-    "leaky_relu": [0.0],
-    "elu": [0.0],
-    "selu": [0.0],
-    "hard_sigmoid": [-3.0, 3.0],
-    "hardswish": [-3.0, 3.0],
-    "softsign": [0.0],
-}
+KINKS = {e.name: e.metadata["kinks"] for e in activations.REGISTRY.entries()}
 
 
 def _inputs(name, shape, dtype, seed=0):

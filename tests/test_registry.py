@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigmanet import initializers, optimizers, schedules
+from sigmanet import activations, initializers, optimizers, schedules
 from sigmanet.registry import Entry, Registry
 
 
@@ -111,6 +111,16 @@ def test_overwriting_an_alias_moves_it(shapes: Registry) -> None:
     assert shapes.entry("square").aliases == ()
 
 
+def test_unregistering_an_item_that_took_a_builtin_alias_gives_the_alias_back(
+    shapes: Registry,
+) -> None:
+    shapes.register("box", 99, overwrite=True)
+    assert not shapes.is_builtin("square")
+    shapes.unregister("box")
+    assert shapes.get("box") == 4 and shapes.entry("square").aliases == ("box",)
+    assert shapes.is_builtin("square")
+
+
 def test_build_instantiates_classes_and_checks_parameters() -> None:
     class Base:
         pass
@@ -135,6 +145,7 @@ def test_build_instantiates_classes_and_checks_parameters() -> None:
 # ---- the contract every registry of sigmanet keeps ------------------------------------------
 
 REGISTRIES = {
+    "activations": activations,
     "optimizers": optimizers,
     "schedules": schedules,
     "initializers": initializers,

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet import activations
 from sigmanet.registry import Registry
 
 Initializer = Callable[..., np.ndarray]
@@ -195,23 +196,18 @@ def get(name: str | Initializer) -> Initializer:
     return REGISTRY.get(name)
 
 
+#: The initializers of the layers that stand where an activation would (``activation=``
+#: names in the estimators) but are not registered activations.
+LAYER_DEFAULTS = {"prelu": "he_uniform", "maxout": "he_uniform"}
+
+
 def default_for(activation_name: str) -> str:
-    """The initializer that suits an activation: He for the ReLU family, LeCun for SELU."""
-    if activation_name in {
-        "relu",
-        "relu6",
-        "leaky_relu",
-        "prelu",
-        "elu",
-        "gelu",
-        "gelu_tanh",
-        "silu",
-        "swish",
-        "mish",
-        "hardswish",
-        "maxout",
-    }:
-        return "he_uniform"
-    if activation_name == "selu":
-        return "lecun_normal"
-    return "glorot_uniform"
+    """The initializer that suits an activation: the one it was registered with (He for the
+    ReLU family, LeCun normal for SELU, Glorot otherwise); see ``LAYER_DEFAULTS`` for
+    prelu and maxout."""
+    if activation_name in LAYER_DEFAULTS:
+        return LAYER_DEFAULTS[activation_name]
+    if activation_name not in activations.REGISTRY:
+        return "glorot_uniform"
+    initializer = activations.REGISTRY.entry(activation_name).metadata.get("initializer")
+    return "glorot_uniform" if initializer is None else str(initializer)

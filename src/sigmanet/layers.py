@@ -310,8 +310,8 @@ class Activation(Layer):
         super().__init__()
         self.activation = _activations.get(activation, **params)
         # the layer's buffers meet what the activation would check on every call
-        self._f, self._f_backward = self.activation._kernels()
-        spec = self.activation._spec
+        self._f, self._f_backward = self.activation.kernels()
+        spec = self.activation.spec
         self._is_relu = spec.builtin and spec.function is _activations.relu
 
     def get_config(self) -> dict[str, Any]:

@@ -86,7 +86,7 @@ def check_gate_activation(activation: Any, role: str = "gate_activation") -> Any
         raise ValueError(
             f"{role}={act.name!r} cannot be a gate activation: a gate is a valve whose value "
             f"must lie in [0, 1] (1 open, 0 closed), but {act.name}({x:g}) = "
-            f"{float(values[np.argmin(inside)]):g}. Use 'sigmoid' or 'hard_sigmoid'."
+            f"{float(values[np.argmin(inside)]):g}. Use one of {_activations.bounded_by(0, 1)}."
         )
     return act
 
@@ -109,7 +109,7 @@ def _sigmoid_by_tanh(x: np.ndarray, out: np.ndarray) -> np.ndarray:
 
 def _gate_kernels(activation: Any) -> tuple[Any, Any]:
     """The gate activation's forward and backward kernels; sigmoid's forward by tanh."""
-    forward, backward = activation._kernels()
+    forward, backward = activation.kernels()
     if activation == _activations.get("sigmoid"):
         forward = _sigmoid_by_tanh
     return forward, backward
@@ -557,7 +557,7 @@ class SimpleRNN(_Recurrent):
     def __init__(self, units: int, activation: Any = "tanh", **options: Any) -> None:
         super().__init__(units, **options)
         self.activation = _activations.get(activation)
-        self._f, self._f_backward = self.activation._kernels()
+        self._f, self._f_backward = self.activation.kernels()
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "activation": self.activation.get_config()}
@@ -669,7 +669,7 @@ class LSTM(_Recurrent):
         if not isinstance(forget_bias, numbers.Real) or not math.isfinite(forget_bias):
             raise ValueError(f"forget_bias must be a finite number; got {forget_bias!r}.")
         self.forget_bias = float(forget_bias)
-        self._f, self._f_backward = self.activation._kernels()
+        self._f, self._f_backward = self.activation.kernels()
         self._gate, self._gate_backward = _gate_kernels(self.gate_activation)
 
     def get_config(self) -> dict[str, Any]:
@@ -849,7 +849,7 @@ class GRU(_Recurrent):
         super().__init__(units, **options)
         self.activation = _activations.get(activation)
         self.gate_activation = check_gate_activation(gate_activation)
-        self._f, self._f_backward = self.activation._kernels()
+        self._f, self._f_backward = self.activation.kernels()
         self._gate, self._gate_backward = _gate_kernels(self.gate_activation)
 
     def get_config(self) -> dict[str, Any]:

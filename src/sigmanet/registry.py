@@ -84,6 +84,7 @@ class Registry(Generic[T]):
         self._aliases: dict[str, str] = {}
         self._hints = {self._key(name): text for name, text in (hints or {}).items()}
         self._builtins: dict[str, Entry[T]] | None = None
+        self._builtin_aliases: dict[str, str] = {}
 
     # -- names --------------------------------------------------------------------------
 
@@ -293,6 +294,7 @@ class Registry(Generic[T]):
         """Mark the entries registered so far as the built-ins (called once, by the module
         that defines them)."""
         self._builtins = dict(self._entries)
+        self._builtin_aliases = dict(self._aliases)
 
     def is_builtin(self, name: str) -> bool:
         """Whether ``name`` is a built-in that has not been replaced."""
@@ -311,6 +313,7 @@ class Registry(Generic[T]):
         if self.is_builtin(key):
             raise ValueError(f"The {self.kind} {key!r} is built in and cannot be unregistered.")
         self._drop(key)
+        self._restore_alias(key)
         original = (self._builtins or {}).get(key)
         if original is not None:
             for alias in original.aliases:
@@ -318,3 +321,20 @@ class Registry(Generic[T]):
             self._entries[key] = original
             for alias in original.aliases:
                 self._aliases[alias] = key
+
+    def _restore_alias(self, key: str) -> None:
+        """Give a built-in back its alias ``key`` once the user's item that took it is gone."""
+        target = self._builtin_aliases.get(key)
+        if target is None or key in self._entries or key in self._aliases:
+            return
+        original = (self._builtins or {})[target]
+        current = self._entries.get(target)
+        if current is None or current.item is not original.item:
+            return
+        aliases = tuple(a for a in original.aliases if a == key or self._aliases.get(a) == target)
+        self._entries[target] = (
+            original
+            if aliases == original.aliases
+            else Entry(original.name, original.item, aliases, original.metadata)
+        )
+        self._aliases[key] = target

@@ -129,7 +129,7 @@ def network_coverage(network: Any, engine: str = "compiled") -> tuple[str | None
             layers.append((layer, None, {}))
         elif type(layer) is Activation and layers and layers[-1][1] is None:
             activation = layer.activation
-            if not activation._spec.builtin or activation.name not in ACTIVATIONS:
+            if not activation.spec.builtin or activation.name not in ACTIVATIONS:
                 return f"activation {activation.name!r} (layer {index})", []
             if engine == "auto" and activation.name not in FAST_ACTIVATIONS:
                 return f"activation {activation.name!r} is faster on NumPy (layer {index})", []
