@@ -28,6 +28,7 @@ __all__ = ["MISSING_TOKENS", "null_values", "read_csv"]
 
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
+_PROBE_BYTES = 1 << 20
 _FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
 
 
@@ -105,13 +106,7 @@ def read_csv(
         }
 
     include = [header.raw_name(name) for name in names]
-    # the first block's inferred types, to keep date- and time-like columns as text
-    try:
-        with csv.open_csv(str(header.path), **options(False, {}, include)) as reader:
-            first = reader.schema
-    except (pa.ArrowInvalid, OSError) as error:
-        raise _translate(header, error, invalid, block_size) from error
-    as_text = {field.name: pa.string() for field in first if _is_temporal(field.type)}
+    as_text = {name: pa.string() for name in _temporal_columns(header, options(True, {}, include))}
 
     reading = None
     source: Any = str(header.path)
@@ -170,6 +165,27 @@ def _check_quotes(header: FileHeader, table: Any) -> None:
         )
 
 
+def _temporal_columns(header: FileHeader, options: dict) -> list[str]:
+    """The columns whose first rows pyarrow would read as dates or times.
+
+    Found from the file's first megabyte, parsed in memory (a reader opened on the file would
+    read ahead into it in the background, and hold an over-long line while doing so).
+    """
+    import pyarrow as pa
+    import pyarrow.csv as csv
+
+    with pa.input_stream(str(header.path), compression="detect") as stream:
+        head = stream.read(_PROBE_BYTES)
+    end = head.rfind(b"\n")
+    if end < 0:
+        return []
+    try:
+        sample = csv.read_csv(pa.BufferReader(head[: end + 1]), **options)
+    except (pa.ArrowInvalid, OSError):  # the whole read reports the problem with its line
+        return []
+    return [field.name for field in sample.schema if _is_temporal(field.type)]
+
+
 def _record_number(header: FileHeader, block_size: int) -> int | None:
     """The record (0 = header) of the first row with the wrong number of fields.
 
@@ -206,7 +222,9 @@ def _translate(
     source = header.source
     message = str(error)
     if "straddl" in message or "block size" in message:
-        scan = scan_records(header.path, max_record_bytes=block_size - 1)
+        scan = scan_records(
+            header.path, max_record_bytes=block_size - 1, block_bytes=min(block_size, 16 << 20)
+        )
         if scan.open_quote_line is not None:
             return DataFileError(
                 f"{source}: line {scan.open_quote_line} opens a quoted field ('\"') that is "

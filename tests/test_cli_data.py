@@ -1,0 +1,119 @@
+"""The command line's reading of data files (through sigmanet.data): checks from the header
+before the data, clear messages for files that cannot be read, progress for large files."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sigmanet.cli import main
+
+pa = pytest.importorskip("pyarrow")
+pq = pytest.importorskip("pyarrow.parquet")
+
+
+def _error_line(capsys):
+    captured = capsys.readouterr()
+    lines = captured.err.strip().splitlines()
+    assert "Traceback" not in captured.err
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("sigmanet: error: ")
+    return lines[0]
+
+
+def _penguins(path, n=60, *, body=None):
+    rng = np.random.default_rng(0)
+    rows = ["species,bill_length,body_mass_g"]
+    for index in range(n):
+        species = ["Adelie", "Gentoo"][index % 2]
+        mass = 3500 + 25 * index + (900 if species == "Gentoo" else 0)
+        rows.append(f"{species},{rng.normal(40, 3):.2f},{mass}")
+    path.write_text("\n".join(rows) + "\n" + (body or ""))
+    return path
+
+
+def test_a_misspelt_target_or_dropped_column_fails_from_the_header_naming_close_matches(
+    tmp_path, capsys
+):
+    # the rows after the header cannot be parsed: a failure about them would mean that the
+    # data were read before the names were checked
+    path = _penguins(tmp_path / "penguins.csv", body="1;2\n" * 1000)
+    assert main(["train", str(path), "--target", "speceis"]) == 1
+    line = _error_line(capsys)
+    assert "target column 'speceis' not found (did you mean 'species'?)" in line
+    argv = ["train", str(path), "--target", "species", "--drop-columns", "bill_lenght"]
+    assert main(argv) == 1
+    assert "--drop-columns: 'bill_lenght' not found (did you mean 'bill_length'?)" in (
+        _error_line(capsys)
+    )
+    assert main(["train", str(path), "--target", "species"]) == 1
+    assert "line 62 has 1 field(s), but the header has 3" in _error_line(capsys)
+
+
+def test_a_misspelt_parquet_target_is_named_from_the_schema(tmp_path, capsys):
+    path = tmp_path / "penguins.parquet"
+    pq.write_table(pa.table({"species": ["a", "b"] * 10, "mass": np.arange(20.0)}), path)
+    assert main(["train", str(path), "--target", "Species"]) == 1
+    assert "(did you mean 'species'?)" in _error_line(capsys)
+
+
+def test_the_model_file_is_checked_before_the_data_is_read(tmp_path, capsys):
+    data = _penguins(tmp_path / "penguins.csv", body="1;2\n")
+    for argv in (
+        ["predict", str(tmp_path / "absent.st"), str(data)],
+        ["evaluate", str(tmp_path / "absent.st"), str(data), "--target", "species"],
+    ):
+        assert main(argv) == 1
+        assert "absent.st" in _error_line(capsys)
+
+
+def test_a_model_s_input_columns_are_checked_from_the_header(tmp_path, capsys):
+    data = _penguins(tmp_path / "penguins.csv")
+    model = tmp_path / "m.st"
+    argv = ["train", str(data), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(model)]) == 0
+    capsys.readouterr()
+    renamed = tmp_path / "renamed.csv"
+    renamed.write_text(data.read_text().replace("body_mass_g", "body_mass", 1) + "1;2\n")
+    assert main(["predict", str(model), str(renamed)]) == 1
+    line = _error_line(capsys)
+    assert "input column(s) 'body_mass_g' not found (did you mean 'body_mass'?)" in line
+
+
+@pytest.mark.parametrize("one_hot", [[], ["--one-hot-categoricals"]])
+def test_decimal_commas_are_named_and_never_one_hot_encoded(tmp_path, capsys, one_hot):
+    path = tmp_path / "eu.csv"
+    lines = ["mass;length;label"] + [f"{3 + i},5;{i},25;{'ab'[i % 2]}" for i in range(30)]
+    path.write_text("\n".join(lines) + "\n")
+    assert main(["train", str(path), "--target", "label", *one_hot]) == 1
+    line = _error_line(capsys)
+    assert "'mass' holds numbers written with a decimal comma (line 2: '3,5')" in line
+    assert "decimal point" in line and "one-hot" not in line
+
+
+def test_other_encodings_and_an_unclosed_quote_are_named(tmp_path, capsys):
+    path = tmp_path / "utf16.csv"
+    path.write_bytes("a,b\n1,2\n3,4\n".encode("utf-16"))
+    assert main(["train", str(path), "--target", "b"]) == 1
+    line = _error_line(capsys)
+    assert "is UTF-16 text" in line and "iconv -f UTF-16 -t UTF-8" in line
+    rows = ["a,b"] + [f"{i},{i % 2}" for i in range(10)] + ['10,"1'] + ["11,0"] * 190
+    quoted = tmp_path / "quote.csv"
+    quoted.write_text("\n".join(rows) + "\n")
+    assert main(["train", str(quoted), "--target", "b"]) == 1
+    assert "line 12 opens a quoted field" in _error_line(capsys)
+
+
+def test_progress_on_stderr_for_large_files_as_plain_lines(tmp_path, capsys, monkeypatch):
+    import sigmanet.data.csvfile as csvfile
+    from sigmanet.data.progress import ReadProgress
+
+    monkeypatch.setattr(csvfile, "MIN_PROGRESS_BYTES", 0)  # every file counts as large
+    monkeypatch.setattr(csvfile, "ReadProgress", lambda *a: ReadProgress(*a, interval=0.0))
+    path = _penguins(tmp_path / "penguins.csv", n=400)
+    assert main(["train", str(path), "--target", "species", "--max-iter", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "read penguins.csv: 400 rows x 3 columns" in err
+    assert "\r" not in err
+    assert main(["train", str(path), "--target", "species", "--max-iter", "2", "--quiet"]) == 0
+    assert "read penguins.csv" not in capsys.readouterr().err
