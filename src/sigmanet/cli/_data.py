@@ -1,221 +1,166 @@
 """Reading a data file and turning its columns into a model's input.
 
-A CSV or Parquet file becomes a :class:`Table` of raw cells; :func:`plan_training_data` checks
-it against ``train``'s options and :func:`build_preprocessing` makes the scikit-learn pipeline
+A CSV or Parquet file becomes a :class:`Table`, read by pyarrow through :mod:`sigmanet.data`
+after its header (or schema) has been checked against the names the command needs; its
+columns are analysed, vectorised, when first used. :func:`plan_training_data` checks it
+against ``train``'s options and :func:`build_preprocessing` makes the scikit-learn pipeline
 that turns its columns into features; :func:`prepare_inputs` reads a file for a saved model.
 """
 
 from __future__ import annotations
 
-import csv
-import io
+import contextlib
 import math
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from sigmanet.cli._errors import CommandError, UsageError
 
-MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "?"})
+
+@contextlib.contextmanager
+def _data_errors() -> Any:
+    """A data file that cannot be read is a :class:`CommandError` (one line, exit status 1)."""
+    from sigmanet.data import DataFileError
+
+    try:
+        yield
+    except DataFileError as error:
+        raise CommandError(str(error)) from error
 
 
-@dataclass
 class Table:
-    """A data file as columns of raw cells (strings from CSV, Python values from Parquet)."""
+    """A data file's columns, read by pyarrow (:mod:`sigmanet.data`), analysed when first used.
 
-    source: str
-    columns: list[str]
-    data: dict[str, list[Any]]
-    locations: list[str]
+    Rows are numbered from 0. :meth:`where` names a row as the file does (``line N`` of a CSV
+    file, ``row N`` of a Parquet file), found only when a message needs it. Each column's
+    pyarrow data is let go once it has been analysed, so the file is held once, not twice.
+    """
 
-    @property
-    def n_rows(self) -> int:
-        return len(self.locations)
+    def __init__(self, header: Any, arrow: Any) -> None:
+        self.header = header
+        self.source: str = header.source
+        self.columns: list[str] = list(arrow.column_names)
+        self.n_rows: int = arrow.num_rows
+        self._arrow = {name: arrow.column(name) for name in self.columns}
+        self._analysed: dict[str, Column] = {}
+        self._where: dict[int, str] = {}
 
+    def column(self, name: str) -> Column:
+        """The column ``name`` analysed (:func:`sigmanet.data.column_values`)."""
+        if name not in self._analysed:
+            from sigmanet.data import column_values
 
-def read_table(path: str) -> Table:
-    """Read a CSV or Parquet file; every problem becomes a :class:`CommandError`."""
-    file = Path(path)
-    if not file.exists():
-        raise CommandError(f"{path}: no such file")
-    if file.is_dir():
-        raise CommandError(f"{path}: is a directory, not a data file")
-    if file.suffix.lower() in (".parquet", ".pq"):
-        return _read_parquet(file, path)
-    return _read_csv(file, path)
+            with _data_errors():
+                self._analysed[name] = column_values(self._arrow.pop(name), name, self.source)
+        return self._analysed[name]
 
+    def release(self) -> None:
+        """Let go of the columns not analysed, and return pyarrow's freed memory to the system
+        (its allocator keeps it otherwise, and the data would be held twice)."""
+        import pyarrow
 
-def _pick_delimiter(header_line: str, suffix: str) -> str:
-    if suffix in (".tsv", ".tab"):
-        return "\t"
-    counts = {delimiter: header_line.count(delimiter) for delimiter in (",", ";", "\t")}
-    best = max(counts, key=lambda delimiter: counts[delimiter])
-    return best if counts[best] > 0 else ","
+        self._arrow.clear()
+        pyarrow.default_memory_pool().release_unused()
 
+    def locate(self, rows: Sequence[int]) -> dict[int, str]:
+        """Where each of ``rows`` is in the file (one pass over a CSV file for all of them)."""
+        from sigmanet.data import row_locations
 
-def _check_header(names: list[str], source: str) -> list[str]:
-    names = [name.strip() for name in names]
-    for index, name in enumerate(names, start=1):
-        if not name:
-            raise CommandError(f"{source}: column {index} of the header has no name")
-    duplicates = sorted(name for name, count in Counter(names).items() if count > 1)
-    if duplicates:
-        raise CommandError(
-            f"{source}: duplicate column name(s) in the header: {', '.join(duplicates)}"
-        )
-    return names
+        wanted = [int(row) for row in rows if int(row) not in self._where]
+        if wanted:
+            self._where.update(row_locations(self.header, wanted))
+        return {int(row): self._where[int(row)] for row in rows}
 
+    def where(self, row: int) -> str:
+        return self.locate([row])[int(row)]
 
-def _read_csv(file: Path, source: str) -> Table:
-    try:
-        raw = file.read_bytes()
-    except OSError as error:
-        raise CommandError(f"{source}: cannot read: {error.strerror or error}") from error
-    if b"\x00" in raw[:65536]:
-        raise CommandError(f"{source}: is a binary file, not a CSV text file")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise CommandError(
-            f"{source}: is not UTF-8 text (byte {error.start}); save the CSV as UTF-8"
-        ) from error
-    if not text.strip():
-        raise CommandError(f"{source}: the file is empty (expected a header row and data rows)")
-    first_line = next(line for line in text.splitlines() if line.strip())
-    delimiter = _pick_delimiter(first_line, file.suffix.lower())
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    locations: list[str] = []
-    try:
-        for row in reader:
-            if not row:
-                continue
-            if header is None:
-                header = _check_header(row, source)
-                continue
-            if len(row) != len(header):
-                raise CommandError(
-                    f"{source}: line {reader.line_num} has {len(row)} field(s), but the header "
-                    f"has {len(header)}"
-                )
-            rows.append(row)
-            locations.append(f"line {reader.line_num}")
-    except csv.Error as error:
-        raise CommandError(
-            f"{source}: not a valid CSV file (line {reader.line_num}): {error}"
-        ) from error
-    assert header is not None  # the text is not blank, so some row was read
-    if not rows:
-        raise CommandError(f"{source}: has a header but no data rows")
-    data = {name: [row[index] for row in rows] for index, name in enumerate(header)}
-    return Table(source, header, data, locations)
+    def cell(self, name: str, row: int) -> str:
+        """The cell's text, for messages."""
+        return self.column(name).text(row)
 
 
-def _read_parquet(file: Path, source: str) -> Table:
-    try:
-        import pyarrow.parquet as parquet
-    except ImportError as error:
-        raise CommandError(
-            f"{source}: reading Parquet files needs pyarrow: pip install pyarrow "
-            '(or pip install "sigmanet[parquet]"), or convert the file to CSV'
-        ) from error
-    try:
-        arrow_table = parquet.read_table(file)
-    except Exception as error:  # pyarrow raises its own error types for unreadable files
-        raise CommandError(f"{source}: not a readable Parquet file: {error}") from error
-    columns = _check_header([str(name) for name in arrow_table.column_names], source)
-    if not columns:
-        raise CommandError(f"{source}: the file has no columns")
-    data = {
-        name: list(values)
-        for name, values in zip(columns, arrow_table.to_pydict().values(), strict=True)
-    }
-    n_rows = arrow_table.num_rows
-    if n_rows == 0:
-        raise CommandError(f"{source}: has columns but no data rows")
-    return Table(source, columns, data, [f"row {index + 1}" for index in range(n_rows)])
+def read_table(
+    path: str,
+    *,
+    required: dict[str, Sequence[str]] | None = None,
+    columns: Sequence[str] | None = None,
+    skip: Sequence[str] = (),
+    progress: Any = None,
+    as_text: Sequence[str] = (),
+) -> Table:
+    """Read a CSV or Parquet file; every problem becomes a :class:`CommandError`.
+
+    The header (or the Parquet schema) is read first: the names in ``required`` (``{what:
+    names}``, e.g. ``{"target column": ["species"]}``) must be columns of the file, or the
+    command fails at once, naming the closest columns, however large the file. Then the
+    columns ``columns`` (all by default) except ``skip`` are read, with progress on
+    ``progress`` (a text file such as stderr) for large files; those in ``as_text`` as the
+    text they are (identifiers: ``007`` is not the number 7).
+    """
+    from sigmanet.data import check_columns, read_data, read_header
+
+    with _data_errors():
+        header = read_header(path)
+        for what, names in (required or {}).items():
+            check_columns(header, names, what)
+        chosen = list(header.names if columns is None else columns)
+        check_columns(header, chosen, "column(s)")
+        chosen = [name for name in chosen if name not in skip]
+        arrow = read_data(header, chosen, progress=progress, as_text=as_text)
+    return Table(header, arrow)
 
 
-def _is_missing(cell: Any) -> bool:
-    if cell is None:
-        return True
-    if isinstance(cell, float):
-        return math.isnan(cell)
-    if isinstance(cell, str):
-        return cell.strip().lower() in MISSING_TOKENS
-    return False
+def read_for_model(
+    path: str,
+    model: Any,
+    inputs: ModelInputs,
+    target: str | None,
+    *,
+    progress: Any = None,
+    what: str = "target column",
+    as_text: Sequence[str] = (),
+) -> Table:
+    """Read the columns a loaded model takes (and ``target``, or another column not an input,
+    named ``what`` in messages), checked from the header first."""
+    required: dict[str, Sequence[str]] = {}
+    columns = None
+    if target is not None:
+        required[what] = [target]
+    if inputs.columns is not None:
+        required["input column(s)"] = inputs.columns
+        columns = [*inputs.columns, *([target] if target and target not in inputs.columns else [])]
+    return read_table(path, required=required, columns=columns, progress=progress, as_text=as_text)
 
 
-def _to_number(cell: Any) -> float | None:
-    """The cell as a float, or None if it is not a number. Missing cells are not passed in."""
-    if isinstance(cell, bool):
-        return float(cell)
-    if isinstance(cell, int | float | np.integer | np.floating):
-        return float(cell)
-    if isinstance(cell, str):
-        try:
-            return float(cell.strip())
-        except ValueError:
-            return None
-    return None
-
-
-def _cell_text(cell: Any) -> str:
-    return cell.strip() if isinstance(cell, str) else str(cell)
-
-
-@dataclass
-class Column:
-    """What a column holds: numbers (NaN where missing) or, if any cell is not a number, text."""
-
-    name: str
-    numeric: bool
-    values: np.ndarray  # float64 with NaN for missing when numeric; object of str otherwise
-    missing: np.ndarray  # bool
-    first_text: tuple[int, str] | None = None  # (row, cell) of the first non-numeric cell
-    first_nonfinite: tuple[int, str] | None = None
-    # (row, cell) of every non-numeric cell when numbers are most of the present cells: a
-    # numeric column with typos (a unit typed into one cell), not a categorical one
-    stray_text: list[tuple[int, str]] = field(default_factory=list)
+Column = Any  # sigmanet.data.ColumnValues: a column's numbers or text, and its odd cells
 
 
 def analyse_column(table: Table, name: str) -> Column:
-    cells = table.data[name]
-    missing = np.fromiter((_is_missing(cell) for cell in cells), dtype=bool, count=len(cells))
-    numbers = np.full(len(cells), np.nan)
-    texts: list[tuple[int, str]] = []
-    first_nonfinite = None
-    for row, cell in enumerate(cells):
-        if missing[row]:
-            continue
-        value = _to_number(cell)
-        if value is None:
-            texts.append((row, _cell_text(cell)))
-            continue
-        if not math.isfinite(value) and first_nonfinite is None:
-            first_nonfinite = (row, _cell_text(cell))
-        numbers[row] = value
-    if not texts:
-        return Column(name, True, numbers, missing, None, first_nonfinite)
-    n_numbers = int(np.count_nonzero(~missing)) - len(texts)
-    stray = texts if n_numbers > len(texts) else []
-    text = np.array([_cell_text(cell) for cell in cells], dtype=object)
-    return Column(name, False, text, missing, texts[0], None, stray)
+    return table.column(name)
 
 
 def _stray_text_error(table: Table, column: Column, advice: str) -> CommandError:
-    shown = ", ".join(
-        f"{table.locations[row]}: {cell!r}" for row, cell in column.stray_text[:5]
-    ) + (" ..." if len(column.stray_text) > 5 else "")
-    count = len(column.stray_text)
+    where = table.locate([row for row, _ in column.stray_text])
+    shown = ", ".join(f"{where[row]}: {cell!r}" for row, cell in column.stray_text) + (
+        " ..." if column.n_stray_text > len(column.stray_text) else ""
+    )
     return CommandError(
-        f"{table.source}: column {column.name!r} holds numbers, but {count} cell(s) are not "
-        f"numbers ({shown}); {advice}"
+        f"{table.source}: column {column.name!r} holds numbers, but {column.n_stray_text} "
+        f"cell(s) are not numbers ({shown}); {advice}"
+    )
+
+
+def _decimal_comma_error(table: Table, column: Column) -> CommandError:
+    row, cell = column.decimal_comma
+    return CommandError(
+        f"{table.source}: column {column.name!r} holds numbers written with a decimal comma "
+        f"({table.where(row)}: {cell!r}); sigmanet reads numbers with a decimal point: save the "
+        "file with '.' as the decimal separator (e.g. from a spreadsheet: CSV with ';' or ',' "
+        "as the delimiter and '.' for decimals), or read it in Python with "
+        "sigmanet.data.read_data(path, decimal_comma=True)"
     )
 
 
@@ -223,13 +168,16 @@ def _column_list(names: Sequence[str]) -> str:
     return ", ".join(repr(name) for name in names)
 
 
+# ============================================================================================
+# Preprocessing: a scikit-learn pipeline fitted on the training rows, saved inside the model
+# ============================================================================================
+
+
 def _check_columns_exist(table: Table, names: Sequence[str], what: str) -> None:
-    absent = [name for name in names if name not in table.data]
-    if absent:
-        raise CommandError(
-            f"{table.source}: {what} {_column_list(absent)} not found; the columns are: "
-            f"{_column_list(table.columns)}"
-        )
+    from sigmanet.data import check_columns
+
+    with _data_errors():
+        check_columns(table.header, names, what)
 
 
 def _target_kind(column: Column) -> str:
@@ -245,19 +193,29 @@ def _target_kind(column: Column) -> str:
     return "float"
 
 
+def _label_texts(column: Column) -> np.ndarray:
+    """A column's cells as text labels ("" where missing), vectorised."""
+    if column.numeric:
+        values = np.where(column.missing, 0.0, column.values)
+        whole = np.all(values == np.round(values)) and np.all(np.abs(values) < 2**53)
+        labels = values.astype(np.int64).astype(str) if whole else values.astype(str)
+    else:
+        labels = np.asarray(column.values, dtype=object).astype(str)
+    labels[column.missing] = ""
+    return labels
+
+
 def parse_target(table: Table, name: str, kind: str) -> tuple[np.ndarray, np.ndarray]:
     """The target column as labels of ``kind`` (and its missing mask)."""
     column = analyse_column(table, name)
     missing = column.missing
     if kind == "str":
-        labels = np.array([_cell_text(cell) for cell in table.data[name]], dtype=object)
-        labels[missing] = ""
-        return labels.astype(str), missing
+        return _label_texts(column), missing
     if not column.numeric:
-        row, cell = column.first_text  # type: ignore[misc]
+        row, cell = column.first_text
         expected = "a number" if kind in ("float", "number") else "an integer class label"
         raise CommandError(
-            f"{table.source}: target column {name!r} at {table.locations[row]} has {cell!r}, "
+            f"{table.source}: target column {name!r} at {table.where(row)} has {cell!r}, "
             f"which is not {expected}"
         )
     values = column.values
@@ -265,26 +223,26 @@ def parse_target(table: Table, name: str, kind: str) -> tuple[np.ndarray, np.nda
     if not finite.all():
         row = int(np.flatnonzero(~finite)[0])
         raise CommandError(
-            f"{table.source}: target column {name!r} at {table.locations[row]} is not a finite "
-            "number"
+            f"{table.source}: target column {name!r} at {table.where(row)} is not a finite number"
         )
     if kind == "int":
         filled = np.where(missing, 0.0, values)
         if not np.all(filled == np.round(filled)):
             row = int(np.flatnonzero(filled != np.round(filled))[0])
             raise CommandError(
-                f"{table.source}: target column {name!r} at {table.locations[row]} is "
-                f"{table.data[name][row]!r}, not an integer class label of this model"
+                f"{table.source}: target column {name!r} at {table.where(row)} is "
+                f"{table.cell(name, row)!r}, not an integer class label of this model"
             )
         return filled.astype(np.int64), missing
     return np.where(missing, 0.0, values), missing
 
 
 def _report_nonnumeric(table: Table, columns: dict[str, Column], names: list[str]) -> str:
+    where = table.locate([columns[name].first_text[0] for name in names[:5]])
     details = []
     for name in names[:5]:
-        row, cell = columns[name].first_text  # type: ignore[misc]
-        details.append(f"{name!r} ({table.locations[row]}: {cell!r})")
+        row, cell = columns[name].first_text
+        details.append(f"{name!r} ({where[row]}: {cell!r})")
     more = f" and {len(names) - 5} more" if len(names) > 5 else ""
     return ", ".join(details) + more
 
@@ -295,7 +253,7 @@ def _check_finite(table: Table, columns: dict[str, Column], names: Sequence[str]
         if bad is not None:
             row, cell = bad
             raise CommandError(
-                f"{table.source}: column {name!r} at {table.locations[row]} is {cell!r}, not a "
+                f"{table.source}: column {name!r} at {table.where(row)} is {cell!r}, not a "
                 "finite number"
             )
 
@@ -344,6 +302,8 @@ def plan_training_data(
                 "correct them, or empty them and pass --impute mean, median or drop, or "
                 f"ignore the column with --drop-columns {name}",
             )
+        if columns[name].decimal_comma is not None:
+            raise _decimal_comma_error(table, columns[name])
     text_columns = [name for name in features if not columns[name].numeric]
     if text_columns and not one_hot:
         listing = ",".join(text_columns)
@@ -362,10 +322,11 @@ def plan_training_data(
     with_gaps = [name for name in features if columns[name].missing.any()]
     if impute == "none":
         if with_gaps:
-            first = []
-            for name in with_gaps[:5]:
-                row = int(np.flatnonzero(columns[name].missing)[0])
-                first.append(f"{name!r} ({table.locations[row]})")
+            rows_of = {
+                name: int(np.flatnonzero(columns[name].missing)[0]) for name in with_gaps[:5]
+            }
+            where = table.locate(list(rows_of.values()))
+            first = [f"{name!r} ({where[row]})" for name, row in rows_of.items()]
             raise CommandError(
                 f"{table.source}: missing values in column(s) {', '.join(first)}"
                 f"{' and more' if len(with_gaps) > 5 else ''}; pass --impute mean, median or "
@@ -374,7 +335,7 @@ def plan_training_data(
         if target_missing.any():
             row = int(np.flatnonzero(target_missing)[0])
             raise CommandError(
-                f"{table.source}: the target {target!r} is missing at {table.locations[row]}; "
+                f"{table.source}: the target {target!r} is missing at {table.where(row)}; "
                 "pass --impute drop (or mean/median) to drop rows without a target"
             )
     keep = ~target_missing
@@ -395,7 +356,7 @@ def plan_training_data(
             )
         # every category of the file, also those only in the validation rows, so that
         # scoring them is not an error; the encoder's columns of those stay 0 in training
-        categories[name] = sorted(set(present.tolist()))
+        categories[name] = sorted(np.unique(present.astype(str)).tolist())
     for name in numeric:
         if impute in ("mean", "median") and columns[name].missing[rows].all():
             raise CommandError(
@@ -414,6 +375,7 @@ def plan_training_data(
                     f"(up to {np.nanmax(np.abs(values)):g}): their sum is beyond the float "
                     "range; pass --impute median instead of mean"
                 )
+    table.release()
     return TrainingPlan(features, categories, columns, rows, y, kind)
 
 
@@ -440,19 +402,18 @@ def raw_inputs(
     """
     rows = np.asarray(rows, dtype=np.intp)
     if not any(name in categorical for name in features):
-        if not features:
-            return np.zeros((rows.size, 0))
-        return np.column_stack([columns[name].values[rows] for name in features]).astype(np.float64)
+        X = np.empty((rows.size, len(features)), dtype=np.float64)
+        for index, name in enumerate(features):
+            np.take(columns[name].values, rows, out=X[:, index])
+        return X
     X = np.empty((rows.size, len(features)), dtype=object)
     for index, name in enumerate(features):
         column = columns[name]
         if name in categorical:
-            cells = table.data[name]
-            X[:, index] = [
-                math.nan if column.missing[row] else _cell_text(cells[row]) for row in rows.tolist()
-            ]
+            X[:, index] = _label_texts(column)[rows]
+            X[column.missing[rows], index] = math.nan
         else:
-            X[:, index] = column.values[rows].tolist()
+            X[:, index] = column.values[rows]
     return X
 
 
@@ -617,10 +578,12 @@ def prepare_inputs(
             raise _stray_text_error(
                 table, column, "the model was trained on numbers in this column"
             )
+        if column.decimal_comma is not None:
+            raise _decimal_comma_error(table, column)
         if not column.numeric:
-            row, cell = column.first_text  # type: ignore[misc]
+            row, cell = column.first_text
             raise CommandError(
-                f"{table.source}: column {name!r} at {table.locations[row]} has {cell!r}, "
+                f"{table.source}: column {name!r} at {table.where(row)} has {cell!r}, "
                 "which is not a number (the model was trained on numbers in this column)"
             )
     _check_finite(table, columns, numeric)
@@ -640,22 +603,20 @@ def prepare_inputs(
             row = int(np.flatnonzero(incomplete)[0])
             name = next(name for name in features if columns[name].missing[row])
             raise CommandError(
-                f"{table.source}: column {name!r} has a missing value at {table.locations[row]}, "
+                f"{table.source}: column {name!r} has a missing value at {table.where(row)}, "
                 "and the model cannot fill it (it was trained without --impute mean or median)"
             )
     for name, known in inputs.categories.items():
         column = columns[name]
-        seen = set(known)
-        for row in rows.tolist():
-            if column.missing[row]:
-                continue
-            value = _cell_text(table.data[name][row])
-            if value not in seen:
-                shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
-                raise CommandError(
-                    f"{table.source}: column {name!r} at {table.locations[row]} has category "
-                    f"{value!r}, which was not seen in training (known: {shown})"
-                )
+        texts = _label_texts(column)[rows]
+        unseen = np.flatnonzero(~column.missing[rows] & ~np.isin(texts, np.asarray(known, str)))
+        if unseen.size:
+            row = int(rows[unseen[0]])
+            shown = ", ".join(known[:10]) + (" ..." if len(known) > 10 else "")
+            raise CommandError(
+                f"{table.source}: column {name!r} at {table.where(row)} has category "
+                f"{str(texts[unseen[0]])!r}, which was not seen in training (known: {shown})"
+            )
     return raw_inputs(table, columns, features, inputs.categories, rows), rows
 
 

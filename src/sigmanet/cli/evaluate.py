@@ -11,11 +11,10 @@ import numpy as np
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
 from sigmanet.cli._data import (
     _cells_checked,
-    _check_columns_exist,
     as_model_input,
     parse_target,
     prepare_inputs,
-    read_table,
+    read_for_model,
 )
 from sigmanet.cli._errors import PROG, CommandError, UsageError
 from sigmanet.cli._models import _is_classifier, _label_kind, _load_for_data, recorded_target
@@ -31,8 +30,7 @@ def cmd_evaluate(args: Any, stdout: Any, stderr: Any) -> int:
                 f"{args.model} does not record which column it predicts (it was saved from "
                 "Python, or by an earlier sigmanet): give it with --target COLUMN"
             )
-    table = read_table(args.data)
-    _check_columns_exist(table, [args.target], "target column")
+    table = read_for_model(args.data, model, inputs, args.target, progress=stderr)
     kind = _label_kind(model)
     X, rows = prepare_inputs(table, model, inputs, args.target, drop_incomplete=True)
     y, missing = parse_target(table, args.target, kind)

@@ -12,12 +12,12 @@ import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
 from sigmanet.cli._data import (
-    _check_columns_exist,
     _input_columns,
     parse_target,
     plan_training_data,
     prepare_inputs,
     raw_inputs,
+    read_for_model,
     read_table,
 )
 from sigmanet.cli._errors import CommandError, UsageError
@@ -87,8 +87,7 @@ def cmd_plot(args: Any, stdout: Any, stderr: Any) -> int:
         model, inputs = _load_for_data(args.model)
         if not _is_classifier(model):
             raise CommandError(f"{args.model}: a decision boundary needs a classifier")
-        table = read_table(args.data)
-        _check_columns_exist(table, [args.target], "target column")
+        table = read_for_model(args.data, model, inputs, args.target)
         features = _input_columns(model, inputs, table, args.target)
         if len(features) != 2:
             raise CommandError(
@@ -133,7 +132,7 @@ def _gradient_flow_data(args: Any) -> tuple[np.ndarray, np.ndarray, str]:
     else:
         if args.target is None:
             raise UsageError("--data needs --target COLUMN")
-        table = read_table(args.data)
+        table = read_table(args.data, required={"target column": [args.target]})
         plan = plan_training_data(table, args.target, [], False, "none", True)
         X = raw_inputs(table, plan.columns, plan.features, (), plan.rows)
         y = plan.y[plan.rows]

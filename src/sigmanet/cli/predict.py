@@ -13,13 +13,11 @@ import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
 from sigmanet.cli._data import (
-    _cell_text,
     _cells_checked,
-    _check_columns_exist,
-    _is_missing,
+    _label_texts,
     as_model_input,
     prepare_inputs,
-    read_table,
+    read_for_model,
 )
 from sigmanet.cli._errors import CommandError
 from sigmanet.cli._files import _refuse_overwriting_inputs
@@ -32,13 +30,21 @@ def cmd_predict(args: Any, stdout: Any, stderr: Any) -> int:
         _refuse_overwriting_inputs(
             "--output", args.output, {"data file": args.data, "model file": args.model}
         )
-    table = read_table(args.data)
     model, inputs = _load_for_data(args.model)
+    # the ID column is read beside the model's inputs, as the text it is ("007" stays so); a
+    # model that does not name its input columns reads every column but the ID column
+    table = read_for_model(
+        args.data,
+        model,
+        inputs,
+        args.id_column,
+        progress=stderr,
+        what="--id-column",
+        as_text=[args.id_column] if args.id_column is not None else [],
+    )
     ids: list[str] | None = None
     if args.id_column is not None:
-        _check_columns_exist(table, [args.id_column], "--id-column")
-        ids = ["" if _is_missing(cell) else _cell_text(cell) for cell in table.data[args.id_column]]
-    # a model that does not name its input columns reads every column but the ID column
+        ids = _label_texts(table.column(args.id_column)).tolist()
     X, _ = prepare_inputs(table, model, inputs, args.id_column, drop_incomplete=False)
     X = as_model_input(model, inputs, X)
     if args.proba and not hasattr(model, "predict_proba"):

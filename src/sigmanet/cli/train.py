@@ -189,9 +189,9 @@ def _split(
     return np.sort(train), np.sort(val)
 
 
-def _fit_step(step: Any, X: Any, *fit_args: Any) -> Any:
+def _fit_step(step: Any, X: Any, *fit_args: Any, transform: bool = False) -> Any:
     try:
-        return step.fit(X, *fit_args)
+        return step.fit_transform(X, *fit_args) if transform else step.fit(X, *fit_args)
     except ValueError as error:
         raise CommandError(f"preprocessing failed: {error}") from error
 
@@ -226,7 +226,15 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     if args.scale_target and classifier:
         raise UsageError(f"--scale-target applies to regressors, not to --model {args.model}")
 
-    table = read_table(args.data)
+    drop = args.drop_columns or []
+    if args.target in drop:
+        raise UsageError(f"the target column {args.target!r} cannot also be in --drop-columns")
+    table = read_table(
+        args.data,
+        required={"target column": [args.target], "--drop-columns:": drop},
+        skip=drop,
+        progress=None if args.quiet else stderr,
+    )
     plan = plan_training_data(
         table,
         args.target,
@@ -241,7 +249,7 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
         row = int(fractional[0]) if fractional.size else int(rows[0])
         raise CommandError(
             f"{table.source}: the target {args.target!r} holds numbers that are not whole "
-            f"({table.locations[row]}: {table.data[args.target][row]!r}); --model {args.model} "
+            f"({table.where(row)}: {table.cell(args.target, row)!r}); --model {args.model} "
             "is a classifier and needs class labels (integers or text). For a numeric target "
             "pass --model mlp-regressor"
         )
@@ -293,10 +301,13 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     # the model file records which column it predicts (evaluate reads the labels from it)
     preprocessing.set_params(columns__target=args.target)
     with _cells_checked():
-        _fit_step(preprocessing, raw_train)
         dtype = np.float32 if args.float32 else np.float64
-        X_train = preprocessing.transform(raw_train).astype(dtype)
-        X_val = preprocessing.transform(raw_val).astype(dtype) if val_rows.size else None
+        # fitted and applied in one pass over the rows; its output is a new array already, so
+        # no second copy of the data
+        X_train = _fit_step(preprocessing, raw_train, transform=True).astype(dtype, copy=False)
+        X_val = (
+            preprocessing.transform(raw_val).astype(dtype, copy=False) if val_rows.size else None
+        )
 
     model: Any = estimator
     fit_kwargs: dict[str, Any] = {}

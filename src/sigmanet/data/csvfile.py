@@ -55,6 +55,7 @@ def read_csv(
     progress: Any = None,
     block_size: int = MAX_LINE_BYTES,
     decimal_comma: bool = False,
+    as_text: Sequence[str] = (),
 ) -> Any:
     """Read the columns ``columns`` (all by default) of the CSV file ``header`` describes.
 
@@ -71,6 +72,8 @@ def read_csv(
     decimal_comma : bool
         Numbers are written with a decimal comma (``1,5``); the delimiter must then not be
         ``,``.
+    as_text : sequence of str
+        Columns read as the text they are, whatever they hold (identifiers: ``007``).
 
     Returns
     -------
@@ -106,7 +109,9 @@ def read_csv(
         }
 
     include = [header.raw_name(name) for name in names]
-    as_text = {name: pa.string() for name in _temporal_columns(header, options(True, {}, include))}
+    text = [*_temporal_columns(header, options(True, {}, include))]
+    text += [header.raw_name(name) for name in as_text if name in names]
+    text_types = {name: pa.string() for name in text}
 
     reading = None
     source: Any = str(header.path)
@@ -118,7 +123,7 @@ def read_csv(
         reading.follow(raw.tell)  # the bytes of the file consumed, compressed or not
     invalid.clear()
     try:
-        table = csv.read_csv(source, **options(True, as_text, include))
+        table = csv.read_csv(source, **options(True, text_types, include))
     except (pa.ArrowInvalid, OSError) as error:
         raise _translate(header, error, invalid, block_size) from error
     finally:

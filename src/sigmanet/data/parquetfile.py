@@ -13,7 +13,11 @@ __all__ = ["read_parquet"]
 
 
 def read_parquet(
-    header: FileHeader, columns: Sequence[str] | None = None, *, progress: Any = None
+    header: FileHeader,
+    columns: Sequence[str] | None = None,
+    *,
+    progress: Any = None,
+    as_text: Sequence[str] = (),
 ) -> Any:
     """Read the columns ``columns`` (all by default) of the Parquet file ``header`` describes.
 
@@ -51,6 +55,10 @@ def read_parquet(
     except (pa.ArrowException, OSError) as error:
         raise DataFileError(f"{header.source}: not a readable Parquet file: {error}") from error
     table = table.rename_columns(names)
+    for name in as_text:
+        if name in names and not pa.types.is_string(table.schema.field(name).type):
+            index = names.index(name)
+            table = table.set_column(index, name, table.column(index).cast(pa.string()))
     if table.num_rows == 0:
         raise DataFileError(f"{header.source}: has columns but no data rows")
     return table

@@ -20,6 +20,7 @@ def read_data(
     *,
     progress: Any = None,
     decimal_comma: bool = False,
+    as_text: Sequence[str] = (),
 ) -> Any:
     """Read a CSV or Parquet file's columns (all by default) into a ``pyarrow.Table``.
 
@@ -34,6 +35,8 @@ def read_data(
         Where to report progress for large files (e.g. ``sys.stderr``).
     decimal_comma : bool
         CSV numbers are written with a decimal comma.
+    as_text : sequence of str
+        Columns read as text whatever they hold (identifiers such as ``007``).
 
     Raises
     ------
@@ -42,8 +45,10 @@ def read_data(
     """
     header = file if isinstance(file, FileHeader) else read_header(file)
     if header.format == "parquet":
-        return read_parquet(header, columns, progress=progress)
-    return read_csv(header, columns, progress=progress, decimal_comma=decimal_comma)
+        return read_parquet(header, columns, progress=progress, as_text=as_text)
+    return read_csv(
+        header, columns, progress=progress, decimal_comma=decimal_comma, as_text=as_text
+    )
 
 
 def row_locations(header: FileHeader, rows: Iterable[int]) -> dict[int, str]:
