@@ -101,3 +101,53 @@ def test_bad_files_and_arguments_get_errors_that_name_the_problem(tmp_path):
     with pytest.raises(ValueError, match=r"feature column 'x2' has NaN .* row group 1"):
         fit_parquet(model, path, "label")
     assert not hasattr(model, "network_")
+
+
+def _write_csv(path, X, y):
+    lines = ["x0,x1,x2,x3,count,label"]
+    lines += [
+        ",".join([*(f"{v:.10g}" for v in row[:4]), str(int(row[4])), str(label)])
+        for row, label in zip(X, y, strict=True)
+    ]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_a_csv_file_streams_like_the_parquet_file_with_the_same_rows(tmp_path):
+    from sigmanet.streaming import fit_csv, fit_file
+
+    X, y = _write(tmp_path / "data.parquet")
+    _write_csv(tmp_path / "data.csv", X, y)
+    estimator = MLPClassifier(hidden_layer_sizes=(16,), learning_rate_init=0.02, random_state=0)
+    model, report = fit_file(
+        estimator, tmp_path / "data.csv", "label", epochs=3, shuffle_buffer=2000, random_state=1
+    )
+    assert report.rows == 6000 and report.epochs == 3
+    assert estimator.t_ == 3 * 6000
+    np.testing.assert_array_equal(estimator.classes_, ["high", "low", "mid", "rare"])
+    scaler = model.named_steps["scale"]
+    np.testing.assert_allclose(scaler.mean_, X.mean(axis=0), rtol=1e-9)
+    assert model.score(X, y) > 0.9
+    # integer labels come back as integers, as they would from the whole file
+    numbers = np.where(y == "high", 1, 0)
+    _write_csv(tmp_path / "numbers.csv", X, numbers)
+    classifier = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    fit_csv(classifier, tmp_path / "numbers.csv", "label", shuffle_buffer=0)
+    assert classifier.classes_.dtype.kind == "i"
+    np.testing.assert_array_equal(classifier.classes_, [0, 1])
+
+
+def test_csv_streaming_errors_name_the_column_and_rows(tmp_path):
+    from sigmanet.data import DataFileError
+    from sigmanet.streaming import fit_csv
+
+    X, y = _write(tmp_path / "data.parquet", n=300)
+    path = tmp_path / "data.csv"
+    _write_csv(path, X, y)
+    with pytest.raises(DataFileError, match="did you mean 'label'"):
+        fit_csv(MLPClassifier(), path, "labels")
+    text = path.read_text().splitlines()
+    text[101] = text[101].replace(text[101].split(",")[1], "4250g", 1)
+    path.write_text("\n".join(text) + "\n")
+    with pytest.raises(ValueError, match="cannot stream it") as caught:
+        fit_csv(MLPClassifier(), path, "label")
+    assert "4250g" in str(caught.value)

@@ -1,7 +1,9 @@
-"""Training from a Parquet file larger than memory, in row batches, with memory flat in its size.
+"""Training from a Parquet or CSV file larger than memory, in row batches, memory flat in its size.
 
 :func:`fit_parquet` trains an estimator that has ``partial_fit`` (``MLPClassifier``,
-``MLPRegressor``) from ``pyarrow.parquet.ParquetFile.iter_batches``:
+``MLPRegressor``) from ``pyarrow.parquet.ParquetFile.iter_batches``, :func:`fit_csv` from
+pyarrow's streaming CSV reader (``pyarrow.csv.open_csv``), and :func:`fit_file` picks one by
+the file's name:
 
 1. A first pass reads the columns it needs one row group at a time and collects what training
    needs up front: the classes (a classifier's ``partial_fit`` must know every class on its
@@ -19,6 +21,12 @@ whatever the file's size (``benchmarks/streaming.py`` measures it). The shuffle 
 row can only move within about ``shuffle_buffer`` rows of where the row-group order puts it,
 so files sorted by the target need row groups that are small beside the buffer.
 
+A CSV file has no row groups: it is read from start to end every epoch, one block of the
+reader at a time, and only the shuffle buffer mixes its rows (convert a CSV file sorted by its
+target to Parquet, whose row groups are reordered). Its feature columns are read as float64
+and a classifier's target as text (integers when every label is one), whatever the first
+block suggests; the header is checked first (:func:`sigmanet.data.read_header`).
+
 pyarrow's read-ahead: ``ParquetFile(pre_buffer=True)`` fetches the column chunks of the row
 groups ahead of the reader in large coalesced reads, which helps on high-latency storage
 (object stores) but holds more of the file in memory; the default here is ``False``, as
@@ -29,12 +37,13 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-__all__ = ["StreamReport", "fit_parquet"]
+__all__ = ["StreamReport", "fit_csv", "fit_file", "fit_parquet"]
 
 
 @dataclass
@@ -88,11 +97,102 @@ def _matrix(batch: Any, features: list[str], where: str) -> np.ndarray:
     return np.column_stack(columns)
 
 
-def _labels(batch: Any, target: str, where: str) -> np.ndarray:
+def _labels(batch: Any, target: str, where: str, as_integers: bool = False) -> np.ndarray:
     column = batch.column(target)
     if column.null_count:
         raise ValueError(f"target column {target!r} has missing values in {where}.")
-    return np.asarray(column.to_numpy(zero_copy_only=False))
+    labels = np.asarray(column.to_numpy(zero_copy_only=False))
+    return labels.astype(np.int64) if as_integers else labels
+
+
+class _ParquetSource:
+    """Row groups of a Parquet file: read whole in the first pass, in batches in the epochs."""
+
+    def __init__(self, path: Any, pre_buffer: bool) -> None:
+        import pyarrow.parquet as pq
+
+        self.file = pq.ParquetFile(path, pre_buffer=pre_buffer)
+        self.schema = self.file.schema_arrow
+        self.n_groups = self.file.num_row_groups
+        self.integer_labels = False
+
+    def groups(self, columns: list[str]) -> Iterator[tuple[str, Any]]:
+        for group in range(self.n_groups):
+            yield f"row group {group}", self.file.read_row_group(group, columns=columns)
+
+    def batches(self, group: int, columns: list[str], batch_rows: int) -> Iterator[tuple[str, Any]]:
+        batches = self.file.iter_batches(batch_size=batch_rows, row_groups=[group], columns=columns)
+        for index, batch in enumerate(batches):
+            yield f"row group {group}, batch {index}", batch
+
+
+class _CsvSource:
+    """A CSV file read from start to end by pyarrow's streaming reader, a block at a time."""
+
+    BLOCK_BYTES = 4 << 20
+
+    def __init__(self, path: Any, target: str, features: Any, classifier: bool) -> None:
+        import pyarrow as pa
+
+        from sigmanet.data import check_columns, read_header
+
+        self.header = read_header(path)
+        check_columns(self.header, [target], "target column")
+        if features is not None:
+            check_columns(self.header, features, "feature column(s)")
+        label_type = pa.string() if classifier else pa.float64()
+        self.schema = pa.schema(
+            [(name, label_type if name == target else pa.float64()) for name in self.header.names]
+        )
+        self.n_groups = 1
+        self.integer_labels = False
+
+    def _reader(self, columns: list[str]) -> Any:
+        import pyarrow.csv as csv
+
+        from sigmanet.data.csvfile import null_values
+
+        header = self.header
+        return csv.open_csv(
+            str(header.path),
+            read_options=csv.ReadOptions(block_size=self.BLOCK_BYTES),
+            parse_options=csv.ParseOptions(delimiter=header.delimiter, newlines_in_values=True),
+            convert_options=csv.ConvertOptions(
+                include_columns=[header.raw_name(name) for name in columns],
+                column_types={
+                    header.raw_name(name): self.schema.field(name).type for name in columns
+                },
+                null_values=null_values(),
+                strings_can_be_null=True,
+            ),
+        )
+
+    def groups(self, columns: list[str]) -> Iterator[tuple[str, Any]]:
+        return self.batches(0, columns, 0)
+
+    def batches(self, group: int, columns: list[str], batch_rows: int) -> Iterator[tuple[str, Any]]:
+        import pyarrow as pa
+
+        first = 1
+        try:
+            with self._reader(columns) as reader:
+                for batch in reader:
+                    batch = batch.rename_columns(columns)
+                    yield f"rows {first} to {first + batch.num_rows - 1}", batch
+                    first += batch.num_rows
+        except pa.ArrowInvalid as error:
+            raise ValueError(
+                f"{self.header.source}: cannot stream it after data row {first - 1}: {error} "
+                "(streaming reads numeric feature columns; leave others out with "
+                "features=[...] or --drop-columns)"
+            ) from error
+
+
+def _integer_labels(classes: np.ndarray) -> bool:
+    """Whether text labels are all integers (a CSV classifier's target, read as text)."""
+    if classes.dtype.kind not in "UO":
+        return False
+    return all(str(label).lstrip("+-").isdigit() for label in classes.tolist())
 
 
 def fit_parquet(
@@ -140,11 +240,55 @@ def fit_parquet(
     model : the estimator, or the pipeline with its scaler
     report : StreamReport
     """
-    import pyarrow.parquet as pq
-    from sklearn.base import is_classifier
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import StandardScaler
+    _check_arguments(estimator, epochs, batch_rows, shuffle_buffer)
+    source = _ParquetSource(path, pre_buffer)
+    return _fit_stream(
+        estimator, source, path, target, features, epochs, batch_rows, shuffle_buffer,
+        standardize, random_state,
+    )  # fmt: skip
 
+
+def fit_csv(
+    estimator: Any,
+    path: Any,
+    target: str,
+    *,
+    features: Any = None,
+    epochs: int = 1,
+    shuffle_buffer: int = 65536,
+    standardize: bool = True,
+    random_state: Any = None,
+) -> tuple[Any, StreamReport]:
+    """Train ``estimator`` on the CSV file at ``path``, streaming it a block at a time.
+
+    As :func:`fit_parquet` (the same parameters, but a CSV file has no row groups to reorder
+    and its batches are the reader's blocks of 4 MB); every feature column must hold numbers
+    (missing values and text are errors naming the rows).
+    """
+    from sklearn.base import is_classifier
+
+    _check_arguments(estimator, epochs, 1, shuffle_buffer)
+    source = _CsvSource(path, target, features, is_classifier(estimator))
+    return _fit_stream(
+        estimator, source, path, target, features, epochs, 1, shuffle_buffer, standardize,
+        random_state,
+    )  # fmt: skip
+
+
+def fit_file(estimator: Any, path: Any, target: str, **options: Any) -> tuple[Any, StreamReport]:
+    """:func:`fit_parquet` for a ``.parquet``/``.pq`` file, :func:`fit_csv` for any other."""
+    from pathlib import Path
+
+    from sigmanet.data.header import PARQUET_SUFFIXES
+
+    if Path(path).suffix.lower() in PARQUET_SUFFIXES:
+        return fit_parquet(estimator, path, target, **options)
+    options.pop("batch_rows", None)
+    options.pop("pre_buffer", None)
+    return fit_csv(estimator, path, target, **options)
+
+
+def _check_arguments(estimator: Any, epochs: Any, batch_rows: Any, shuffle_buffer: Any) -> None:
     if not hasattr(estimator, "partial_fit"):
         raise TypeError(
             f"{type(estimator).__name__} has no partial_fit; streaming trains MLPClassifier or "
@@ -158,18 +302,32 @@ def fit_parquet(
     if shuffle_buffer < 0:
         raise ValueError(f"shuffle_buffer must be an integer >= 0; got {shuffle_buffer!r}.")
 
-    source = pq.ParquetFile(path, pre_buffer=pre_buffer)
-    chosen = _columns(source.schema_arrow, target, features)
-    n_groups = source.num_row_groups
+
+def _fit_stream(
+    estimator: Any,
+    source: Any,
+    path: Any,
+    target: str,
+    features: Any,
+    epochs: int,
+    batch_rows: int,
+    shuffle_buffer: int,
+    standardize: bool,
+    random_state: Any,
+) -> tuple[Any, StreamReport]:
+    from sklearn.base import is_classifier
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    chosen = _columns(source.schema, target, features)
+    n_groups = source.n_groups
     classifier = is_classifier(estimator)
 
     # the first pass: classes and the features' moments, one row group at a time
     scaler = StandardScaler() if standardize else None
     classes: np.ndarray | None = None
     rows = 0
-    for group in range(n_groups):
-        where = f"row group {group}"
-        table = source.read_row_group(group, columns=[*chosen, target])
+    for where, table in source.groups([*chosen, target]):
         if scaler is not None:
             scaler.partial_fit(_matrix(table, chosen, where))
         labels = _labels(table, target, where)
@@ -180,6 +338,10 @@ def fit_parquet(
         del table
     if rows == 0:
         raise ValueError(f"{path} has no rows.")
+    as_integers = classes is not None and _integer_labels(classes)
+    if as_integers:
+        assert classes is not None
+        classes = np.unique(classes.astype(np.int64))
 
     rng = np.random.default_rng(random_state)
     calls = 0
@@ -200,12 +362,8 @@ def fit_parquet(
         held_y: list[np.ndarray] = []
         held = 0
         for group in rng.permutation(n_groups).tolist():
-            batches = source.iter_batches(
-                batch_size=int(batch_rows), row_groups=[group], columns=[*chosen, target]
-            )
-            for index, batch in enumerate(batches):
-                where = f"row group {group}, batch {index}"
-                X, y = _matrix(batch, chosen, where), _labels(batch, target, where)
+            for where, batch in source.batches(group, [*chosen, target], int(batch_rows)):
+                X, y = _matrix(batch, chosen, where), _labels(batch, target, where, as_integers)
                 if shuffle_buffer == 0:
                     feed(X, y)
                     continue
