@@ -10,6 +10,7 @@ from sigmanet.cli import main
 
 pa = pytest.importorskip("pyarrow")
 pq = pytest.importorskip("pyarrow.parquet")
+pacsv = pytest.importorskip("pyarrow.csv")
 
 
 def _error_line(capsys):
@@ -117,3 +118,43 @@ def test_progress_on_stderr_for_large_files_as_plain_lines(tmp_path, capsys, mon
     assert "\r" not in err
     assert main(["train", str(path), "--target", "species", "--max-iter", "2", "--quiet"]) == 0
     assert "read penguins.csv" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("suffix", [".parquet", ".csv"])
+def test_train_stream_saves_a_pipeline_that_predict_and_evaluate_read(tmp_path, capsys, suffix):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(3000, 3)) * [1.0, 50.0, 0.01]
+    label = np.where(X[:, 0] + X[:, 1] / 50 > 0, "yes", "no")
+    table = pa.table({"id": np.arange(3000), "a": X[:, 0], "b": X[:, 1], "c": X[:, 2]})
+    table = table.append_column("label", pa.array(label))
+    path = tmp_path / f"data{suffix}"
+    if suffix == ".parquet":
+        pq.write_table(table, path, row_group_size=500)
+    else:
+        pacsv.write_csv(table, path)
+    model = tmp_path / "m.st"
+    argv = ["train", str(path), "--target", "label", "--stream", "--standardize"]
+    argv += ["--drop-columns", "id", "--max-iter", "5", "--shuffle-buffer", "1000"]
+    argv += ["--hidden-layer-sizes", "8", "--learning-rate-init", "0.02"]
+    argv += ["--random-state", "0", "--save", str(model)]
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "streaming MLPClassifier" in out and "3,000 rows x 5 pass(es)" in out
+    assert "saved the model" in out
+    assert main(["evaluate", str(model), str(path), "--target", "label"]) == 0
+    out = capsys.readouterr().out
+    accuracy = float(out.split("accuracy")[1].split()[1])
+    assert accuracy > 0.9
+    assert main(["predict", str(model), str(path)]) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 3001
+
+
+def test_train_stream_refuses_what_needs_the_whole_file(tmp_path, capsys):
+    path = _penguins(tmp_path / "penguins.csv")
+    base = ["train", str(path), "--target", "species", "--stream"]
+    assert main([*base, "--one-hot-categoricals"]) == 2
+    assert "--one-hot-categoricals cannot be combined with --stream" in _error_line(capsys)
+    assert main([*base, "--model", "logistic"]) == 2
+    assert "LogisticRegression has no partial_fit" in _error_line(capsys)
+    assert main([*base, "--drop-columns", "bill"]) == 1
+    assert "did you mean 'bill_length'" in _error_line(capsys)

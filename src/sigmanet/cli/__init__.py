@@ -5,10 +5,15 @@ Run ``sigmanet --help`` (or ``python -m sigmanet --help``) for the commands, and
 
 Data files
 ----------
-CSV (any extension but ``.parquet``/``.pq``; UTF-8, optional BOM) with a header row. The
-delimiter is a tab for ``.tsv`` files, otherwise whichever of ``,``, ``;`` and tab occurs most
-often in the header line. Empty cells and ``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``?``
-(any case) are missing values. Parquet files are read when pyarrow is installed.
+CSV (any extension but ``.parquet``/``.pq``, compressed ones too: ``.gz``, ``.bz2``, ``.zst``;
+UTF-8, optional BOM) with a header row, or Parquet; both read by pyarrow
+(:mod:`sigmanet.data`), multithreaded. The delimiter is a tab for ``.tsv`` files, otherwise
+whichever of ``,``, ``;``, tab and ``|`` occurs most often in the header line. Empty cells and
+``NA``, ``N/A``, ``NaN``, ``null``, ``None``, ``?`` (any case) are missing values. The header
+(or the Parquet schema) is read first: a misspelt ``--target``, ``--drop-columns`` name or a
+model's input column fails at once, naming the closest columns, however large the file. Large
+files show their progress on stderr. A record longer than 16 MB (a file without line breaks,
+a quote never closed) is an error, not unbounded memory.
 
 Preprocessing
 -------------

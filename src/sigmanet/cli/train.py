@@ -229,6 +229,13 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     drop = args.drop_columns or []
     if args.target in drop:
         raise UsageError(f"the target column {args.target!r} cannot also be in --drop-columns")
+    if args.stream:
+        from sigmanet.cli._stream import save_streamed, train_streaming
+
+        streamed = train_streaming(args, estimator, drop, _console(stdout))
+        if args.save:
+            save_streamed(args, streamed, _console(stdout))
+        return 0
     table = read_table(
         args.data,
         required={"target column": [args.target], "--drop-columns:": drop},
@@ -695,6 +702,20 @@ info and plot read back."""
     "(predictions come back in the target's units)",
 )
 @click.option("--float32", is_flag=True, help="train in float32")
+@click.option(
+    "--stream",
+    is_flag=True,
+    help="train from the file in row batches, memory flat in its size (MLPs; --max-iter "
+    "passes, default 1; no validation split)",
+)
+@click.option(
+    "--shuffle-buffer",
+    type=click.IntRange(min=0),
+    default=65536,
+    show_default=True,
+    metavar="ROWS",
+    help="with --stream: rows mixed in memory between the file's batches",
+)
 @click.option("--quiet", is_flag=True, help="no progress output")
 def command(**options: Any) -> int:
     """Train a model on DATA (a CSV file, or .parquet with pyarrow) and report metrics on a

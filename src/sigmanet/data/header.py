@@ -199,10 +199,14 @@ def _check_names(raw: Sequence[str], source: str) -> list[str]:
 
 
 def close_matches(name: str, names: Sequence[str], n: int = 3) -> list[str]:
-    """The names in ``names`` closest to ``name`` (case-insensitive), best first."""
+    """The names in ``names`` closest to ``name`` (case-insensitive), best first: those that
+    contain it or that it contains (``bill`` for ``bill_length``), then the most similar."""
     lowered = {candidate.lower(): candidate for candidate in names}
-    found = difflib.get_close_matches(name.lower(), list(lowered), n=n, cutoff=0.6)
-    return [lowered[match] for match in found]
+    key = name.lower().strip()
+    inside = [low for low in lowered if key and (key in low or low in key)]
+    similar = difflib.get_close_matches(key, list(lowered), n=n, cutoff=0.6)
+    found = sorted(inside, key=len) + [low for low in similar if low not in inside]
+    return [lowered[match] for match in found[:n]]
 
 
 def _column_list(names: Sequence[str], limit: int = 30) -> str:
