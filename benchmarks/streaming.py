@@ -1,10 +1,11 @@
 """Peak memory and throughput of training from Parquet: streamed against loaded whole.
 
-Writes two Parquet files of the same columns (20 float64 features, a 3-class label; row groups
-of 65,536 rows), one 4× the other, then runs each measurement in a fresh process so that its
-peak resident set size (``ru_maxrss``) is its own:
+Writes two Parquet files (and the same rows as CSV) of the same columns (20 float64 features,
+a 3-class label; row groups of 65,536 rows), one 4× the other, then runs each measurement in
+a fresh process so that its peak resident set size (``ru_maxrss``) is its own:
 
 * ``stream``: :func:`sigmanet.streaming.fit_parquet`, one epoch, with ``pre_buffer`` off and on;
+* ``stream-csv``: :func:`sigmanet.streaming.fit_csv` on the same rows written as CSV, one epoch;
 * ``load``: ``pyarrow.parquet.read_table`` of the whole file into one NumPy array, then the same
   one-epoch ``partial_fit`` in memory.
 
@@ -48,6 +49,17 @@ def _write(path: str, rows: int) -> None:
             writer.write_table(pa.table({**columns, "label": label}, schema=_schema(pa)))
 
 
+def _write_csv(path: str) -> None:
+    """The Parquet file's rows as CSV beside it, one row group at a time."""
+    import pyarrow.csv as csv
+    import pyarrow.parquet as pq
+
+    source = pq.ParquetFile(path)
+    with csv.CSVWriter(path[: -len(".parquet")] + ".csv", source.schema_arrow) as writer:
+        for group in range(source.num_row_groups):
+            writer.write_table(source.read_row_group(group))
+
+
 def _schema(pa):  # type: ignore[no-untyped-def]
     return pa.schema([(f"x{i}", pa.float64()) for i in range(FEATURES)] + [("label", pa.int64())])
 
@@ -57,13 +69,17 @@ def _child(mode: str, path: str, pre_buffer: bool) -> None:
     import pyarrow.parquet as pq
 
     from sigmanet import MLPClassifier
-    from sigmanet.streaming import fit_parquet
+    from sigmanet.streaming import fit_csv, fit_parquet
 
     baseline = _peak_mb()
     model = MLPClassifier(hidden_layer_sizes=(32,), random_state=0)
     start = time.perf_counter()
     if mode == "stream":
         _, report = fit_parquet(model, path, "label", pre_buffer=pre_buffer, random_state=0)
+        rows = report.rows
+        train_seconds = report.seconds
+    elif mode == "stream-csv":
+        _, report = fit_csv(model, path[: -len(".parquet")] + ".csv", "label", random_state=0)
         rows = report.rows
         train_seconds = report.seconds
     else:
@@ -109,8 +125,11 @@ def main() -> None:
         for rows in (args.rows, 4 * args.rows):
             path = os.path.join(folder, f"data_{rows}.parquet")
             _write(path, rows)
+            _write_csv(path)
             size = os.path.getsize(path) / 2**20
-            for mode, pre_buffer in (("stream", "0"), ("stream", "1"), ("load", "0")):
+            csv_size = os.path.getsize(path[: -len(".parquet")] + ".csv") / 2**20
+            modes = (("stream", "0"), ("stream", "1"), ("stream-csv", "0"), ("load", "0"))
+            for mode, pre_buffer in modes:
                 out = subprocess.run(
                     [sys.executable, __file__, "--child", mode, path, pre_buffer],
                     check=True,
@@ -120,7 +139,8 @@ def main() -> None:
                 result = json.loads(out.strip().splitlines()[-1])
                 how = f"{mode}" + (f" (pre_buffer={pre_buffer == '1'})" if mode == "stream" else "")
                 print(
-                    f"{rows:>10} {size:>8.0f} {how:<27} {result['baseline_mb']:>11} "
+                    f"{rows:>10} {csv_size if mode == 'stream-csv' else size:>8.0f} {how:<27} "
+                    f"{result['baseline_mb']:>11} "
                     f"{result['peak_mb']:>8} {result['rows_per_s']:>9}",
                     flush=True,
                 )

@@ -309,3 +309,12 @@ def test_progress_follows_a_large_csv_read(tmp_path, monkeypatch):
     table = read_data(path, progress=stream)
     assert table.num_rows == 200_000
     assert stream.getvalue().splitlines()[-1].startswith("read x.csv: 200,000 rows x 2 columns")
+
+
+def test_close_matches_contain_or_resemble_the_name():
+    from sigmanet.data import close_matches
+
+    names = ["species", "bill_length", "body_mass_g", "a"]
+    assert close_matches("bill", names) == ["bill_length"]
+    assert close_matches("Speceis", names) == ["species"]
+    assert close_matches("target", ["a", "b", "label"]) == []  # one letter is no match

@@ -200,10 +200,15 @@ def _check_names(raw: Sequence[str], source: str) -> list[str]:
 
 def close_matches(name: str, names: Sequence[str], n: int = 3) -> list[str]:
     """The names in ``names`` closest to ``name`` (case-insensitive), best first: those that
-    contain it or that it contains (``bill`` for ``bill_length``), then the most similar."""
+    contain it or that it contains (``bill`` for ``bill_length``; three letters at least, so
+    that ``a`` is no match for ``target``), then the most similar."""
     lowered = {candidate.lower(): candidate for candidate in names}
     key = name.lower().strip()
-    inside = [low for low in lowered if key and (key in low or low in key)]
+    inside = [
+        low
+        for low in lowered
+        if (len(key) >= 3 and key in low) or (len(low) >= max(3, len(key) // 2) and low in key)
+    ]
     similar = difflib.get_close_matches(key, list(lowered), n=n, cutoff=0.6)
     found = sorted(inside, key=len) + [low for low in similar if low not in inside]
     return [lowered[match] for match in found[:n]]
