@@ -158,3 +158,20 @@ def test_train_stream_refuses_what_needs_the_whole_file(tmp_path, capsys):
     assert "LogisticRegression has no partial_fit" in _error_line(capsys)
     assert main([*base, "--drop-columns", "bill"]) == 1
     assert "did you mean 'bill_length'" in _error_line(capsys)
+
+
+def test_predict_passes_an_id_column_through_as_the_text_it_is(tmp_path, capsys):
+    data = _penguins(tmp_path / "penguins.csv")
+    model = tmp_path / "m.st"
+    argv = ["train", str(data), "--target", "species", "--max-iter", "2", "--quiet"]
+    assert main([*argv, "--save", str(model)]) == 0
+    capsys.readouterr()
+    lines = data.read_text().splitlines()
+    with_ids = tmp_path / "with_ids.csv"
+    rows = [f"{index:03d},{line}" for index, line in enumerate(lines[1:], start=7)]
+    with_ids.write_text("\n".join(["id," + lines[0], *rows]) + "\n")
+    assert main(["predict", str(model), str(with_ids), "--id-column", "id"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("id,") and out[1].startswith("007,") and out[2].startswith("008,")
+    assert main(["predict", str(model), str(with_ids), "--id-column", "ID_"]) == 1
+    assert "--id-column 'ID_' not found (did you mean 'id'?)" in _error_line(capsys)

@@ -77,6 +77,18 @@ class Table:
     def where(self, row: int) -> str:
         return self.locate([row])[int(row)]
 
+    def texts(self, name: str) -> list[str]:
+        """A column's cells as the text they are (stripped; "" where missing), not analysed as
+        numbers: identifiers such as ``007`` stay so (read it with ``as_text``)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        from sigmanet.data import MISSING_TOKENS
+
+        text = pc.utf8_trim_whitespace(pc.cast(self._arrow[name], pa.string()))
+        missing = pc.fill_null(pc.is_in(pc.utf8_lower(text), pa.array(MISSING_TOKENS)), True)
+        return pc.if_else(missing, "", text).to_pylist()
+
     def cell(self, name: str, row: int) -> str:
         """The cell's text, for messages."""
         return self.column(name).text(row)

@@ -14,7 +14,6 @@ import numpy as np
 from sigmanet.cli._command import CONTEXT_SETTINGS, examples, run
 from sigmanet.cli._data import (
     _cells_checked,
-    _label_texts,
     as_model_input,
     prepare_inputs,
     read_for_model,
@@ -44,7 +43,7 @@ def cmd_predict(args: Any, stdout: Any, stderr: Any) -> int:
     )
     ids: list[str] | None = None
     if args.id_column is not None:
-        ids = _label_texts(table.column(args.id_column)).tolist()
+        ids = table.texts(args.id_column)
     X, _ = prepare_inputs(table, model, inputs, args.id_column, drop_incomplete=False)
     X = as_model_input(model, inputs, X)
     if args.proba and not hasattr(model, "predict_proba"):
