@@ -1336,6 +1336,35 @@ def test_format_1_files_load_and_predict_as_when_saved(name: str) -> None:
         assert np.array_equal(actual, expected), method
 
 
+FORMAT_V2 = pathlib.Path(__file__).parent / "data" / "format_v2"
+_V2_EXPECTED = json.loads((FORMAT_V2 / "expected.json").read_text())
+
+
+def _fixture_input(spec: dict[str, Any]) -> np.ndarray:
+    if spec["dtype"] != "object":
+        return np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+    rows = [[math.nan if cell is None else cell for cell in row] for row in spec["values"]]
+    table = np.empty((len(rows), len(rows[0])), dtype=object)
+    table[:] = rows
+    return table
+
+
+@pytest.mark.parametrize("name", sorted(_V2_EXPECTED))
+def test_format_2_files_load_and_predict_bit_identically(name: str) -> None:
+    path = FORMAT_V2 / f"{name}.safetensors"
+    assert read_metadata(path)["format_version"] == 2
+    model = load(path)
+    X = _fixture_input(_V2_EXPECTED[name]["input"])
+    outputs = _V2_EXPECTED[name]["outputs"]
+    assert "predict" in outputs
+    for method, spec in outputs.items():
+        actual = getattr(model, method)(X)
+        expected = np.asarray(spec["values"], dtype=np.dtype(spec["dtype"]))
+        assert actual.dtype == expected.dtype, method
+        assert actual.shape == expected.shape, method
+        assert actual.tobytes() == expected.tobytes(), method
+
+
 # --------------------------------------------------------------------------------------------
 # Whole pipelines in one file
 # --------------------------------------------------------------------------------------------
