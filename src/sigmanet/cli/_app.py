@@ -59,7 +59,7 @@ class _Commands(click.Group):
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from sigmanet import __version__
+    from sigmanet._version import __version__
 
     click.echo(f"{PROG} {__version__}")
     ctx.exit()
