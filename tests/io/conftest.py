@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pathlib
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,14 +15,18 @@ from model_file_cases import (
 from sigmanet.io import (
     save,
     sigmanet_steps,
+    steps,
 )
 
 
 @pytest.fixture
-def fake_registry(monkeypatch: pytest.MonkeyPatch) -> dict[str, type]:
+def fake_registry(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, type]]:
+    """FakeClassifier as a sigmanet estimator: the one format 1 knows, and a step of format 2."""
     registry: dict[str, type] = {"FakeClassifier": FakeClassifier}
     monkeypatch.setattr(sigmanet_steps, "estimator_classes", lambda: dict(registry))
-    return registry
+    steps.register_step(FakeClassifier, sigmanet_steps.EstimatorStateCodec())
+    yield registry
+    steps.REGISTRY.unregister("FakeClassifier")
 
 
 @pytest.fixture

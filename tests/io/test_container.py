@@ -28,12 +28,7 @@ from model_file_cases import (
 )
 
 from sigmanet.exceptions import ModelFileError
-from sigmanet.io import (
-    FORMAT_VERSION,
-    load,
-    read_metadata,
-    save,
-)
+from sigmanet.io import FORMAT_VERSION, load, read_metadata, save, sigmanet_steps, steps
 
 # --------------------------------------------------------------------------------------------
 # Bad files: every one raises ModelFileError saying what is wrong
@@ -264,7 +259,9 @@ def test_tensor_checksum_detects_flipped_bits(tmp_path: pathlib.Path, valid_byte
     [
         pytest.param(set_key("class", "os.system"), "not one sigmanet can build", id="os.system"),
         pytest.param(
-            set_key("class", "MLPClassifier"), "not one sigmanet can build", id="not-in-allow-list"
+            set_key("class", "LinearRegression"),
+            "not one sigmanet can build",
+            id="not-in-allow-list",
         ),
         pytest.param(
             set_key("class", "builtins.eval"), "not one sigmanet can build", id="builtins.eval"
@@ -341,7 +338,9 @@ def test_class_rejecting_parameters(
         def _get_param_names(cls) -> list[str]:
             return FakeClassifier._get_param_names()
 
-    fake_registry["FakeClassifier"] = Strict
+    steps.REGISTRY.register(
+        "FakeClassifier", Strict, overwrite=True, codec=sigmanet_steps.EstimatorStateCodec()
+    )
     edited = edit_document(valid_bytes, lambda d: d["params"].__setitem__("alpha", -1.0))
     expect_error(tmp_path, edited, "rejected the stored hyper-parameters: alpha")
 

@@ -42,6 +42,30 @@ def test_unknown_step_is_a_clear_error(tmp_path: pathlib.Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_naming_an_unknown_step_lists_the_supported_ones_and_the_closest(
+    tmp_path: pathlib.Path,
+) -> None:
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    model = fit_quietly(
+        make_pipeline(StandardScaler(), real_class("LogisticRegression")()),
+        X_REAL,
+        Y_CASES["bools"],
+    )
+    valid = save(model, tmp_path / "m").read_bytes()
+
+    def misspell(document: dict[str, Any]) -> None:
+        document["params"]["steps"][0]["$tuple"][1]["$estimator"]["class"] = "StandardScalar"
+
+    expect_error(
+        tmp_path,
+        edit_document(valid, misspell),
+        r"class 'StandardScalar' is not one sigmanet can build\. Unknown model-file step "
+        r"'StandardScalar'\. Valid names: .*'Pipeline'.*Did you mean 'StandardScaler'\?",
+    )
+
+
 def test_function_transformer_is_saved_only_as_the_identity(tmp_path: pathlib.Path) -> None:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import FunctionTransformer
@@ -111,16 +135,21 @@ def test_registered_step_round_trips(
     )
     with pytest.raises(ValueError, match="Shift"):
         save(model, tmp_path / "before")
-    monkeypatch.setattr(steps, "_REGISTERED", {})
     steps.register_step(Shift)
-    assert "Shift" in steps.supported_steps()
-    loaded = load(save(model, tmp_path / "after"))
-    assert type(loaded[0]) is Shift and loaded[0].by == 2.0
-    assert_same_outputs(loaded, model, X_REAL)
+    try:
+        assert "Shift" in steps.supported_steps()
+        loaded = load(save(model, tmp_path / "after"))
+        assert type(loaded[0]) is Shift and loaded[0].by == 2.0
+        assert_same_outputs(loaded, model, X_REAL)
 
-    class Other(Shift):
-        pass
+        class Other(Shift):
+            pass
 
-    Other.__name__ = "Shift"
-    with pytest.raises(ValueError, match="already registered"):
-        steps.register_step(Other)
+        Other.__name__ = "Shift"
+        with pytest.raises(ValueError, match="already registered"):
+            steps.register_step(Other)
+    finally:
+        steps.REGISTRY.unregister("Shift")
+    assert "Shift" not in steps.supported_steps()
+    with pytest.raises(ValueError, match="Shift"):
+        save(model, tmp_path / "again")

@@ -32,7 +32,11 @@ from sigmanet.io.container import MAX_HEADER_BYTES
 from sigmanet.io.model_file import FORMAT_VERSION, load, read_metadata, save
 from sigmanet.io.sigmanet_steps import EstimatorStateCodec
 from sigmanet.io.sklearn_steps import AttributeCodec
+from sigmanet.io.steps import REGISTRY as _STEPS
 from sigmanet.io.steps import StepCodec, register_step, supported_steps
+
+# The codec modules above have registered the built-in steps.
+_STEPS.seal()
 
 __all__ = [
     "FORMAT_VERSION",

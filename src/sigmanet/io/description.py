@@ -179,8 +179,7 @@ class Reader:
         if not isinstance(class_name, str) or class_name not in self.codecs:
             raise self.error(
                 where,
-                f"class {class_name!r} is not one sigmanet can build; expected one of "
-                f"{sorted(self.codecs)}.",
+                f"class {class_name!r} is not one sigmanet can build. {steps.unknown(class_name)}",
             )
         self.classes.append(class_name)
         cls, codec = self.codecs[class_name]

@@ -15,10 +15,12 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet.estimators import ESTIMATORS
 from sigmanet.io.sklearn_steps import AttributeCodec
-from sigmanet.io.steps import StepCodec
+from sigmanet.io.steps import REGISTRY, StepCodec
+from sigmanet.preprocessing import InputColumns, StableStandardScaler
 
-__all__ = ["EstimatorStateCodec", "OwnStepCodec", "builtin_steps", "estimator_classes"]
+__all__ = ["EstimatorStateCodec", "OwnStepCodec", "estimator_classes"]
 
 
 class EstimatorStateCodec(StepCodec):
@@ -68,23 +70,12 @@ def _is_fitted(obj: Any) -> bool:
 
 def estimator_classes() -> dict[str, type]:
     """sigmanet's estimator classes, by name: those a format-1 file may hold."""
-    # Imported here, not at module level: a late import keeps `import sigmanet.io` free of
-    # cycles while the package is being put together.
-    from sigmanet.estimators import ESTIMATORS
-
     return dict(ESTIMATORS)
 
 
-def builtin_steps() -> dict[str, tuple[type, StepCodec]]:
-    """sigmanet's classes a model file can hold, by name, with their codecs."""
-    from sigmanet.preprocessing import InputColumns, StableStandardScaler
-
-    own = OwnStepCodec()
-    # Pipelines built by the command line hold these.
-    table: dict[str, tuple[type, StepCodec]] = {
-        cls.__name__: (cls, own) for cls in (InputColumns, StableStandardScaler)
-    }
-    state_protocol = EstimatorStateCodec()
-    for name, cls in estimator_classes().items():
-        table[name] = (cls, state_protocol)
-    return table
+# Pipelines built by the command line hold these.
+for _cls in (InputColumns, StableStandardScaler):
+    REGISTRY.register(_cls.__name__, _cls, codec=OwnStepCodec())
+for _name, _cls in ESTIMATORS.items():
+    REGISTRY.register(_name, _cls, codec=EstimatorStateCodec())
+del _name, _cls

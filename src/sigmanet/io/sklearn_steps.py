@@ -18,10 +18,14 @@ import re
 from typing import Any
 
 import numpy as np
+from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+from sklearn.impute import MissingIndicator, SimpleImputer
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import FunctionTransformer, MinMaxScaler, OneHotEncoder, StandardScaler
 
-from sigmanet.io.steps import StepCodec
+from sigmanet.io.steps import REGISTRY, StepCodec
 
-__all__ = ["AttributeCodec", "NoFunctionCodec", "builtin_steps"]
+__all__ = ["AttributeCodec", "NoFunctionCodec"]
 
 _ATTRIBUTE_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
@@ -79,32 +83,16 @@ class NoFunctionCodec(AttributeCodec):
                 )
 
 
-def builtin_steps() -> dict[str, tuple[type, StepCodec]]:
-    """The scikit-learn classes a model file can hold, by name, with their codecs."""
-    # Imported here: scikit-learn's modules are needed only to save or load.
-    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
-    from sklearn.impute import MissingIndicator, SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import (
-        FunctionTransformer,
-        MinMaxScaler,
-        OneHotEncoder,
-        StandardScaler,
-    )
-
-    attributes, no_function = AttributeCodec(), NoFunctionCodec()
-    table: dict[str, tuple[type, StepCodec]] = {
-        cls.__name__: (cls, attributes)
-        for cls in (
-            Pipeline,
-            ColumnTransformer,
-            SimpleImputer,
-            MissingIndicator,  # SimpleImputer(add_indicator=True) holds one
-            OneHotEncoder,
-            StandardScaler,
-            MinMaxScaler,
-        )
-    }
-    for cls in (FunctionTransformer, TransformedTargetRegressor):
-        table[cls.__name__] = (cls, no_function)
-    return table
+for _cls in (
+    Pipeline,
+    ColumnTransformer,
+    SimpleImputer,
+    MissingIndicator,  # SimpleImputer(add_indicator=True) holds one
+    OneHotEncoder,
+    StandardScaler,
+    MinMaxScaler,
+):
+    REGISTRY.register(_cls.__name__, _cls, codec=AttributeCodec())
+for _cls in (FunctionTransformer, TransformedTargetRegressor):
+    REGISTRY.register(_cls.__name__, _cls, codec=NoFunctionCodec())
+del _cls

@@ -6,7 +6,9 @@ A model file holds one fitted object, a "step": a sigmanet estimator, or a sciki
 fitted state; how a class's fitted state is stored is its codec's business
 (:class:`StepCodec`). The built-in codecs are those of scikit-learn's transformers
 (:mod:`sigmanet.io.sklearn_steps`) and of sigmanet's own classes
-(:mod:`sigmanet.io.sigmanet_steps`); :func:`register_step` adds a class.
+(:mod:`sigmanet.io.sigmanet_steps`), each module registering its classes in :data:`REGISTRY`
+(a :class:`~sigmanet.registry.Registry`, by class name, with the codec in each entry's
+metadata); :func:`register_step` adds a class.
 
 Loading cannot run code: only classes found here are built, from their stored
 hyper-parameters (checked by the class's constructor and scikit-learn's parameter validation,
@@ -21,8 +23,20 @@ from typing import Any
 import numpy as np
 
 from sigmanet.exceptions import ModelFileError
+from sigmanet.registry import Registry
 
-__all__ = ["StepCodec", "build", "codec_for", "codecs", "register_step", "supported_steps"]
+__all__ = [
+    "REGISTRY",
+    "StepCodec",
+    "build",
+    "codec_for",
+    "codecs",
+    "get",
+    "names",
+    "register_step",
+    "supported_steps",
+    "unknown",
+]
 
 
 class StepCodec:
@@ -55,7 +69,10 @@ class StepCodec:
         raise NotImplementedError
 
 
-_REGISTERED: dict[str, tuple[type, StepCodec]] = {}
+#: The classes a model file can hold, by class name (case matters: files name classes exactly),
+#: each entry's ``metadata["codec"]`` its :class:`StepCodec`. The built-ins are sealed by
+#: :mod:`sigmanet.io` once its codec modules have registered them.
+REGISTRY: Registry[type] = Registry("model-file step", case_sensitive=True)
 
 
 def register_step(cls: type, codec: StepCodec | None = None) -> None:
@@ -66,7 +83,7 @@ def register_step(cls: type, codec: StepCodec | None = None) -> None:
     cls : type
         A scikit-learn compatible class (``get_params``, a constructor taking its
         hyper-parameters). Files name it by ``cls.__name__``, which must not already name
-        another class.
+        another class. Registering the same class again replaces its codec.
     codec : StepCodec, optional
         How its fitted state is stored; by default
         :class:`~sigmanet.io.sklearn_steps.AttributeCodec` (every fitted attribute). A class
@@ -79,6 +96,8 @@ def register_step(cls: type, codec: StepCodec | None = None) -> None:
 
         from sigmanet.io import register_step
         register_step(MyScaler)
+
+    ``REGISTRY.unregister("MyScaler")`` takes it back.
     """
     from sigmanet.io.sklearn_steps import AttributeCodec
 
@@ -88,27 +107,44 @@ def register_step(cls: type, codec: StepCodec | None = None) -> None:
         codec = AttributeCodec()
     if not isinstance(codec, StepCodec):
         raise TypeError(f"codec must be a StepCodec; got {type(codec).__name__}.")
-    existing = codecs().get(cls.__name__)
-    if existing is not None and existing[0] is not cls:
-        raise ValueError(
-            f"a different class named {cls.__name__!r} is already registered "
-            f"({existing[0].__module__}.{existing[0].__qualname__})."
-        )
-    _REGISTERED[cls.__name__] = (cls, codec)
+    if cls.__name__ in REGISTRY:
+        existing = REGISTRY.get(cls.__name__)
+        if existing is not cls:
+            raise ValueError(
+                f"a different class named {cls.__name__!r} is already registered "
+                f"({existing.__module__}.{existing.__qualname__})."
+            )
+    REGISTRY.register(cls.__name__, cls, overwrite=True, codec=codec)
 
 
 def supported_steps() -> list[str]:
     """The names of the classes a model file can hold, sorted."""
-    return sorted(codecs())
+    return REGISTRY.names()
+
+
+def names() -> list[str]:
+    """The names of the classes a model file can hold, sorted (as :func:`supported_steps`)."""
+    return REGISTRY.names()
+
+
+def get(name: str) -> type:
+    """The class a model file names ``name``; a ValueError listing the supported ones if none."""
+    return REGISTRY.get(name)
+
+
+def unknown(name: Any) -> str:
+    """Why ``name`` is not a class a model file can hold: the supported names, the closest."""
+    if isinstance(name, str):
+        try:
+            REGISTRY.canonical(name)
+        except ValueError as exc:
+            return str(exc)
+    return f"Valid names: {', '.join(map(repr, REGISTRY.names()))}."
 
 
 def codecs() -> dict[str, tuple[type, StepCodec]]:
     """Every class a model file can hold, by name, with its codec."""
-    # Imported here: each table imports the scikit-learn or sigmanet modules it names, which
-    # are needed only to save or load.
-    from sigmanet.io import sigmanet_steps, sklearn_steps
-
-    return {**sklearn_steps.builtin_steps(), **sigmanet_steps.builtin_steps(), **_REGISTERED}
+    return {entry.name: (entry.item, entry.metadata["codec"]) for entry in REGISTRY.entries()}
 
 
 def codec_for(obj: Any, table: dict[str, tuple[type, StepCodec]]) -> tuple[str, StepCodec] | None:
