@@ -49,6 +49,7 @@ _NAMES = {
     "load": "sigmanet.io",
     "read_metadata": "sigmanet.io",
     "save": "sigmanet.io",
+    "to_onnx": "sigmanet.io",
 }
 
 if TYPE_CHECKING:
@@ -78,7 +79,7 @@ if TYPE_CHECKING:
         SigmanetError,
     )
     from sigmanet.network import Sequential
-    from sigmanet.io import load, read_metadata, save
+    from sigmanet.io import load, read_metadata, save, to_onnx
 
 
 def __getattr__(name: str) -> Any:
@@ -121,4 +122,5 @@ __all__ = [
     "recurrent",
     "save",
     "schedules",
+    "to_onnx",
 ]

@@ -20,7 +20,8 @@ The package, one idea per module:
   (:mod:`sigmanet.io.sklearn_steps`, :mod:`sigmanet.io.sigmanet_steps`);
 * :mod:`sigmanet.io.format_v1`: the reader of format-1 files;
 * :mod:`sigmanet.io.atomic`: :func:`write_atomically`, which never leaves a half-written file;
-* :mod:`sigmanet.io.onnx`: export to ONNX, for serving without Python.
+* :mod:`sigmanet.io.onnx`: :func:`to_onnx`, export to ONNX for serving without Python (the
+  graph built by :mod:`sigmanet.io.onnx_graph` and :mod:`sigmanet.io.onnx_preprocessing`).
 
 Every way a file can fail to be a loadable sigmanet model, including a path that does not exist
 or cannot be read, raises :class:`sigmanet.exceptions.ModelFileError` (a ``ValueError``) with
@@ -30,6 +31,7 @@ a message that says what is wrong.
 from sigmanet.io.atomic import write_atomically
 from sigmanet.io.container import MAX_HEADER_BYTES
 from sigmanet.io.model_file import FORMAT_VERSION, load, read_metadata, save
+from sigmanet.io.onnx import to_onnx
 from sigmanet.io.sigmanet_steps import EstimatorStateCodec
 from sigmanet.io.sklearn_steps import AttributeCodec
 from sigmanet.io.steps import REGISTRY as _STEPS
@@ -49,5 +51,6 @@ __all__ = [
     "register_step",
     "save",
     "supported_steps",
+    "to_onnx",
     "write_atomically",
 ]
