@@ -276,16 +276,25 @@ def table_feeds(proto: Any, cells: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def test_column_transformer_with_numeric_and_categorical_columns() -> None:
-    """The pipeline ``sigmanet train`` builds for a table, missing values included."""
-    from sigmanet.cli import build_preprocessing
-
+    """The pipeline ``sigmanet train --impute mean --standardize`` builds for a table."""
     cells = table(120, 1)
     y = np.where(cells[:, 2].astype(float) + 40 * (cells[:, 3] == "l") > 0, "high", "low")
-    preprocessing = build_preprocessing(
-        ["width", "colour", "height", "size"],
-        {"colour": ["blue", "green", "red"], "size": ["l", "m", "s"]},
-        "mean",
-        True,
+    numeric = make_pipeline(SimpleImputer(strategy="mean"), StableStandardScaler())
+    categorical = make_pipeline(
+        SimpleImputer(strategy="most_frequent"),
+        OneHotEncoder(
+            categories=[["blue", "green", "red"], ["l", "m", "s"]],
+            handle_unknown="error",
+            sparse_output=False,
+        ),
+    )
+    encode = ColumnTransformer(
+        [("numeric", numeric, [0, 2]), ("categorical", categorical, [1, 3])],
+        sparse_threshold=0.0,
+        verbose_feature_names_out=False,
+    )
+    preprocessing = Pipeline(
+        [("columns", InputColumns(["width", "colour", "height", "size"])), ("encode", encode)]
     )
     estimator = sigmanet.MLPClassifier(hidden_layer_sizes=(6,), max_iter=40, random_state=0)
     model = fit(Pipeline([("preprocessing", preprocessing), ("model", estimator)]), cells, y)

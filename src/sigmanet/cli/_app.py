@@ -30,6 +30,7 @@ COMMANDS = {
     "predict": "predict with a saved model",
     "evaluate": "score a saved model on labelled data",
     "info": "describe a saved model",
+    "export": "write a saved model as ONNX",
     "plot": "draw a figure (needs matplotlib)",
     "trace": "one backpropagation step, printed",
     "demo": "train on scikit-learn's digits and report",
