@@ -633,7 +633,7 @@ def write_report(
     """Write :func:`build_report`'s page to ``path`` and return the path.
 
     The file is written whole or not at all, as model files are
-    (:func:`sigmanet.io.write_atomically`), so a reader never sees half a report. An
+    (:func:`sigmanet.io.atomic.write_atomically`), so a reader never sees half a report. An
     existing file is replaced only with ``overwrite=True``. ``options`` are those of
     :func:`build_report`.
 

@@ -2,16 +2,17 @@
 
 A sigmanet model file is a plain safetensors file holding one fitted object: a sigmanet
 estimator, or a scikit-learn ``Pipeline`` (also nested) whose steps are sigmanet estimators and
-the transformers of :func:`supported_steps` (``StandardScaler``, ``MinMaxScaler``,
-``SimpleImputer`` (with its ``MissingIndicator``), ``OneHotEncoder``, ``ColumnTransformer``
-with ``remainder="drop"`` or ``"passthrough"``, ``TransformedTargetRegressor``, the identity
-``FunctionTransformer``, sigmanet's ``InputColumns`` and ``StableStandardScaler``).
-:func:`register_step` adds a class. Loading cannot run code, and every byte is verified.
+the transformers of :func:`~sigmanet.io.steps.supported_steps` (``StandardScaler``,
+``MinMaxScaler``, ``SimpleImputer`` (with its ``MissingIndicator``), ``OneHotEncoder``,
+``ColumnTransformer`` with ``remainder="drop"`` or ``"passthrough"``,
+``TransformedTargetRegressor``, the identity ``FunctionTransformer``, sigmanet's
+``InputColumns`` and ``StableStandardScaler``). :func:`~sigmanet.io.steps.register_step` adds
+a class. Loading cannot run code, and every byte is verified.
 
 The package, one idea per module:
 
-* :mod:`sigmanet.io.model_file`: :func:`save`, :func:`load`, :func:`read_metadata` and what a
-  format version means;
+* :mod:`sigmanet.io.model_file`: ``save``, ``load``, ``read_metadata`` and what a format
+  version means;
 * :mod:`sigmanet.io.container`: the safetensors container, its canonical header, its SHA-256
   checksums and the validation of every byte;
 * :mod:`sigmanet.io.description`: the JSON description of the steps (format 2);
@@ -19,9 +20,9 @@ The package, one idea per module:
 * :mod:`sigmanet.io.steps`: the classes a file can hold and their codecs
   (:mod:`sigmanet.io.sklearn_steps`, :mod:`sigmanet.io.sigmanet_steps`);
 * :mod:`sigmanet.io.format_v1`: the reader of format-1 files;
-* :mod:`sigmanet.io.atomic`: :func:`write_atomically`, which never leaves a half-written file;
-* :mod:`sigmanet.io.onnx`: :func:`to_onnx`, export to ONNX for serving without Python (the
-  graph built by :mod:`sigmanet.io.onnx_graph` and :mod:`sigmanet.io.onnx_preprocessing`).
+* :mod:`sigmanet.io.atomic`: ``write_atomically``, which never leaves a half-written file;
+* :mod:`sigmanet.io.onnx`: ``to_onnx``, export to ONNX for serving without Python (the graph
+  built by :mod:`sigmanet.io.onnx_graph` and :mod:`sigmanet.io.onnx_preprocessing`).
 
 Every way a file can fail to be a loadable sigmanet model, including a path that does not exist
 or cannot be read, raises :class:`sigmanet.exceptions.ModelFileError` (a ``ValueError``) with

@@ -231,7 +231,7 @@ def _check_canonical(
     tensors: TensorTable,
     source: str,
 ) -> None:
-    """Refuse a header that is not byte for byte the one :func:`_canonical_header` writes for
+    """Refuse a header that is not byte for byte the one ``_canonical_header`` writes for
     its content, and a description that does not match its SHA-256."""
     position = 0
     for name in sorted(tensors):
@@ -300,7 +300,7 @@ def verify_checksums(
 
 
 def frame(tensors: dict[str, np.ndarray], metadata: dict[str, str]) -> bytes:
-    """A safetensors file: the header of :func:`_canonical_header`, the tensors in name order."""
+    """A safetensors file: the header of ``_canonical_header``, the tensors in name order."""
     entries = []
     position = 0
     for name in sorted(tensors):

@@ -86,9 +86,9 @@ def load(path: str | os.PathLike[str]) -> Any:
     """Load an estimator or pipeline saved by :func:`save`.
 
     Nothing in the file can run code: no pickle is involved, only the classes of the
-    allow-list (:func:`supported_steps`) are built, their hyper-parameters go through the
-    class's constructor (and scikit-learn's parameter validation where the class has it) and
-    the fitted state through the class's codec, which validates it.
+    allow-list (:func:`~sigmanet.io.steps.supported_steps`) are built, their hyper-parameters
+    go through the class's constructor (and scikit-learn's parameter validation where the
+    class has it) and the fitted state through the class's codec, which validates it.
 
     Parameters
     ----------
@@ -107,9 +107,10 @@ def load(path: str | os.PathLike[str]) -> Any:
     ModelFileError
         For every way the file can fail to be a loadable sigmanet model: missing or unreadable,
         empty, truncated, trailing bytes, a header that is not JSON or is over
-        :data:`MAX_HEADER_BYTES`, a header other than the one sigmanet writes, a description
-        or tensor that does not match its checksum, no sigmanet description, an unknown
-        class, a newer ``format_version``, hyper-parameters or state the class rejects.
+        :data:`~sigmanet.io.container.MAX_HEADER_BYTES`, a header other than the one sigmanet
+        writes, a description or tensor that does not match its checksum, no sigmanet
+        description, an unknown class, a newer ``format_version``, hyper-parameters or state
+        the class rejects.
     """
     path = as_path(path)
     source = repr(str(path))
@@ -150,8 +151,8 @@ def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = Fals
     estimator : sigmanet estimator or sklearn.pipeline.Pipeline
         A fitted sigmanet estimator, or a fitted ``Pipeline`` (``ColumnTransformer``,
         ``TransformedTargetRegressor``, ...) whose every step is of a class of
-        :func:`supported_steps`. For a sigmanet estimator, the hyper-parameters of its last
-        fit are stored, whatever ``set_params`` changed since.
+        :func:`~sigmanet.io.steps.supported_steps`. For a sigmanet estimator, the
+        hyper-parameters of its last fit are stored, whatever ``set_params`` changed since.
     path : str or os.PathLike
         Where to write; ``.safetensors`` is the conventional suffix.
     overwrite : bool, default=False
@@ -171,7 +172,7 @@ def save(estimator: Any, path: str | os.PathLike[str], *, overwrite: bool = Fals
         If the estimator has not been fitted.
     TypeError
         If ``estimator`` is neither a sigmanet estimator nor a class of
-        :func:`supported_steps`.
+        :func:`~sigmanet.io.steps.supported_steps`.
     ValueError
         If a step is of a class that is not supported, or a hyper-parameter or state entry
         cannot be stored (a callable, an arbitrary object); the message names it and, for a

@@ -74,7 +74,7 @@ def to_onnx(
         ``TransformedTargetRegressor`` around one).
     path : str or os.PathLike, optional
         Where to write the ``.onnx`` file, as :func:`sigmanet.save` writes: whole or not at
-        all (:func:`~sigmanet.io.write_atomically`).
+        all (:func:`~sigmanet.io.atomic.write_atomically`).
     overwrite : bool, default=False
         Replace an existing file. Without it an existing file is never touched.
 
@@ -338,7 +338,9 @@ def _labels(graph: Graph, estimator: Any, z: str, helper: Any) -> tuple[str, Any
     """The predicted labels from the logits ``z``: their name, ONNX type and shape."""
     classes = np.asarray(estimator.classes_)
     if getattr(estimator, "_multilabel", False):
-        label = graph.op("Cast", [graph.op("Greater", [z, graph.constant(0.0)])], to=7)
+        label = graph.op(
+            "Cast", [graph.op("Greater", [z, graph.constant(0.0)])], to=graph.int64_type
+        )
         return label, helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)), [None, len(classes)]
     if len(classes) < 2:
         raise _refuse(estimator, "it was fitted on a single class.")
@@ -349,7 +351,7 @@ def _labels(graph: Graph, estimator: Any, z: str, helper: Any) -> tuple[str, Any
         label_type = helper.np_dtype_to_tensor_dtype(classes.dtype)
     if estimator.network_.layers[-1].units == 1:
         positive = graph.op("Greater", [z, graph.constant(0.0)])
-        index = graph.op("Cast", [positive], to=7)  # int64
+        index = graph.op("Cast", [positive], to=graph.int64_type)
         index = _column(graph, index)
     else:
         index = graph.op("ArgMax", [z], axis=1, keepdims=0)

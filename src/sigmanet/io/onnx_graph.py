@@ -57,6 +57,16 @@ class Graph:
         self._taken = set(reserved)
         self._counter = 0
 
+    @property
+    def float_type(self) -> int:
+        """The ONNX element type of the graph's dtype (for ``Cast``)."""
+        return int(self.helper.np_dtype_to_tensor_dtype(self.dtype))
+
+    @property
+    def int64_type(self) -> int:
+        """The ONNX element type of int64 (for ``Cast``)."""
+        return int(self.helper.np_dtype_to_tensor_dtype(np.dtype(np.int64)))
+
     def name(self, hint: str) -> str:
         """A value name not used before, from ``hint``."""
         while True:

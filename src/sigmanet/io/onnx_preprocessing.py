@@ -175,7 +175,7 @@ def _indicator_columns(
         column, kind = columns[int(index)]
         result.append(
             (
-                graph.op("Cast", [_is_missing(graph, column, kind, missing)], to=_float(graph)),
+                graph.op("Cast", [_is_missing(graph, column, kind, missing)], to=graph.float_type),
                 "number",
             )
         )
@@ -188,14 +188,9 @@ def _missing_indicator(graph: Graph, step: Any, value: Any) -> Any:
 
 
 def _done_columns(graph: Graph, columns: list[tuple[str, str]], step: Any) -> Any:
-    x = as_matrix(graph, Table(columns), step) if columns else None
-    if x is None:
+    if not columns:
         raise _refuse(step, "it outputs no column.")
-    return Matrix(x, len(columns))
-
-
-def _float(graph: Graph) -> int:
-    return 1 if graph.dtype == np.float32 else 11  # TensorProto.FLOAT / DOUBLE
+    return Matrix(as_matrix(graph, Table(columns), step), len(columns))
 
 
 # -- categories -------------------------------------------------------------------------------
@@ -227,7 +222,7 @@ def _one_hot_encoder(graph: Graph, step: Any, value: Any) -> Any:
                     [graph.op("IsNaN", [column]), graph.constant(np.isnan(numbers), dtype=bool)],
                 )
                 equal = graph.op("Or", [equal, nan])
-        outputs.append(graph.op("Cast", [equal], to=_float(graph)))
+        outputs.append(graph.op("Cast", [equal], to=graph.float_type))
     if not outputs:
         raise _refuse(step, "it outputs no column.")
     x = outputs[0] if len(outputs) == 1 else graph.op("Concat", outputs, axis=1)

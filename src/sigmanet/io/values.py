@@ -211,7 +211,7 @@ def _decode_float(item: Any, where: str) -> float:
 
 
 def decode(value: Any, where: str, extra: Mapping[str, Any] | None = None) -> Any:
-    """Invert :func:`_encode` on a parsed JSON value, refusing anything it cannot produce.
+    """Invert :func:`encode` on a parsed JSON value, refusing anything it cannot produce.
 
     ``extra`` maps further tags (format 2's ``$estimator``, ``$tensor``, ...) to functions
     ``handler(payload, where)``; format 1 has none.
