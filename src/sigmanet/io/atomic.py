@@ -24,7 +24,7 @@ _WRITE_CHUNK = 1 << 20
 
 
 def as_path(path: Any) -> pathlib.Path:
-    """``path`` as a :class:`pathlib.Path`; a TypeError naming its type if it is not a path."""
+    """``path`` as a ``pathlib.Path``; a TypeError naming its type if it is not a path."""
     try:
         return pathlib.Path(os.fspath(path))
     except TypeError:

@@ -47,7 +47,6 @@ __all__ = [
     "DIGEST_KEY",
     "MAX_HEADER_BYTES",
     "METADATA_KEY",
-    "TensorTable",
     "frame",
     "open_model_file",
     "parse_header",
@@ -81,8 +80,8 @@ _SAFETENSORS_DTYPES: dict[str, np.dtype[Any]] = {
 }
 CODE_OF_DTYPE_NAME = {dtype.name: code for code, dtype in _SAFETENSORS_DTYPES.items()}
 
-#: A file's tensors as its header places them: name -> (dtype, shape, begin, end) in the
-#: data section.
+# A file's tensors as its header places them: name -> (dtype, shape, begin, end) in the data
+# section.
 TensorTable = dict[str, tuple[np.dtype[Any], tuple[int, ...], int, int]]
 
 

@@ -119,7 +119,8 @@ class Graph:
     # -- the stable forms the activations are built from -----------------------------------
 
     def softplus(self, x: str) -> str:
-        """``log(1 + e^x) = max(x, 0) + log(1 + e^(-|x|))``: e^(-|x|) ≤ 1 never overflows."""
+        """``log(1 + e^x) = max(x, 0) + log(1 + e^(-abs(x)))``: ``e^(-abs(x)) ≤ 1`` never
+        overflows."""
         tail = self.op("Exp", [self.op("Neg", [self.op("Abs", [x])])])
         return self.op(
             "Add", [self.op("Max", [x, self.constant(0.0)]), self.op("Log", [self.add(tail, 1.0)])]
