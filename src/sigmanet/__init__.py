@@ -78,8 +78,8 @@ if TYPE_CHECKING:
         ModelFileError,
         SigmanetError,
     )
-    from sigmanet.network import Sequential
     from sigmanet.io import load, read_metadata, save, to_onnx
+    from sigmanet.network import Sequential
 
 
 def __getattr__(name: str) -> Any:
