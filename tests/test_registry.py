@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from sigmanet import activations, initializers, optimizers, schedules
+from sigmanet.io import steps as model_file_steps
 from sigmanet.registry import Entry, Registry
 
 
@@ -149,6 +150,7 @@ REGISTRIES = {
     "optimizers": optimizers,
     "schedules": schedules,
     "initializers": initializers,
+    "io.steps": model_file_steps,
 }
 
 

@@ -6,7 +6,7 @@ backpropagation, every form of gradient descent, and scikit-learn estimators.
 Imports point one way only, from the pure numerics to the edges::
 
     activations, losses  ->  layers  ->  network  ->  optimizers, schedules, training
-        ->  estimators, preprocessing  ->  persistence, diagnostics, plotting, report, cli
+        ->  estimators, preprocessing  ->  io, diagnostics, plotting, report, cli
 
 Nothing in the core imports matplotlib, the command line or file formats. The names below are
 imported on first use (``import sigmanet`` alone loads no submodule), so a program that needs
@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from sigmanet._version import __version__
 
 #: submodules available as attributes of the package
 _SUBMODULES = (
@@ -46,9 +46,10 @@ _NAMES = {
     "ModelFileError": "sigmanet.exceptions",
     "SigmanetError": "sigmanet.exceptions",
     "Sequential": "sigmanet.network",
-    "load": "sigmanet.persistence",
-    "read_metadata": "sigmanet.persistence",
-    "save": "sigmanet.persistence",
+    "load": "sigmanet.io",
+    "read_metadata": "sigmanet.io",
+    "save": "sigmanet.io",
+    "to_onnx": "sigmanet.io",
 }
 
 if TYPE_CHECKING:
@@ -77,8 +78,8 @@ if TYPE_CHECKING:
         ModelFileError,
         SigmanetError,
     )
+    from sigmanet.io import load, read_metadata, save, to_onnx
     from sigmanet.network import Sequential
-    from sigmanet.persistence import load, read_metadata, save
 
 
 def __getattr__(name: str) -> Any:
@@ -121,4 +122,5 @@ __all__ = [
     "recurrent",
     "save",
     "schedules",
+    "to_onnx",
 ]

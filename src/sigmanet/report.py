@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from sigmanet.persistence import write_atomically
+from sigmanet.io.atomic import write_atomically
 
 __all__ = ["build_report", "write_report"]
 
@@ -78,7 +78,7 @@ def _versions() -> dict[str, str]:
     import scipy
     import sklearn
 
-    from sigmanet import __version__
+    from sigmanet._version import __version__
 
     return {
         "sigmanet": __version__,
@@ -633,7 +633,7 @@ def write_report(
     """Write :func:`build_report`'s page to ``path`` and return the path.
 
     The file is written whole or not at all, as model files are
-    (:func:`sigmanet.persistence.write_atomically`), so a reader never sees half a report. An
+    (:func:`sigmanet.io.atomic.write_atomically`), so a reader never sees half a report. An
     existing file is replaced only with ``overwrite=True``. ``options`` are those of
     :func:`build_report`.
 

@@ -1,4 +1,4 @@
-"""The ``sigmanet`` command: train, predict, evaluate, inspect, plot, trace, demo, playground.
+"""The ``sigmanet`` command: train, predict, evaluate, info, export, plot, trace, demo, playground.
 
 Run ``sigmanet --help`` (or ``python -m sigmanet --help``) for the commands, and
 ``sigmanet COMMAND --help`` for each one's options and an example.
@@ -56,10 +56,10 @@ Exit status: 0 on success, 1 for a data or model error, 2 for a usage error, 130
 
 Modules
 -------
-One module per command (``train``, ``predict``, ``evaluate``, ``info``, ``plot``, ``trace``,
-``demo``, ``playground``), each defining ``command`` with click; ``_data`` reads data files and
-prepares a model's input, ``_models`` reads model files, ``_output`` prints tables and metrics,
-``_types`` holds the argument types click lacks, and ``_app`` dispatches to a command,
+One module per command (``train``, ``predict``, ``evaluate``, ``info``, ``export``, ``plot``,
+``trace``, ``demo``, ``playground``), each defining ``command`` with click; ``_data`` reads data
+files and prepares a model's input, ``_models`` reads model files, ``_output`` prints tables and
+metrics, ``_types`` holds the argument types click lacks, and ``_app`` dispatches to a command,
 importing its module only then.
 """
 

@@ -30,6 +30,7 @@ COMMANDS = {
     "predict": "predict with a saved model",
     "evaluate": "score a saved model on labelled data",
     "info": "describe a saved model",
+    "export": "write a saved model as ONNX",
     "plot": "draw a figure (needs matplotlib)",
     "trace": "one backpropagation step, printed",
     "demo": "train on scikit-learn's digits and report",
@@ -59,7 +60,7 @@ class _Commands(click.Group):
 def _print_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     if not value or ctx.resilient_parsing:
         return
-    from sigmanet import __version__
+    from sigmanet._version import __version__
 
     click.echo(f"{PROG} {__version__}")
     ctx.exit()

@@ -1,4 +1,4 @@
-"""Write the format-1 model files that tests/test_persistence.py must keep loading.
+"""Write the format-1 model files that tests/io/test_fixtures.py must keep loading.
 
 These files were written by sigmanet 0.1.0, model-file format version 1 (commit 67e21a8),
 with scikit-learn 1.9.1 and NumPy 2.4.6, before format 2 existed. They are kept unchanged so
