@@ -225,15 +225,12 @@ class BinaryCrossEntropyWithLogits(Loss):
         np.log1p(e, out=e)
         if label_scale is not None:
             e *= label_scale
-        linear = np.multiply(coefficient, x, out=coefficient)
+        # c x only where c ≠ 0: an infinite logit whose coefficient is 0 (x = +inf, z = 1)
+        # costs 0, not inf · 0 = NaN (a NaN logit still gives NaN, through e).
+        np.not_equal(coefficient, 0, out=positive)
+        linear = np.multiply(coefficient, x, out=coefficient, where=positive)
         np.add(linear, e, out=linear)
-        losses = sum_outputs(linear, per_sample)
-        if np.isnan(np.add.reduce(losses)):
-            # An infinite logit whose coefficient is 0 (x = +inf, z = 1) costs 0: undo the
-            # inf · 0 (a NaN target or logit stays NaN).
-            linear[np.isnan(linear) & np.isinf(x) & ~np.isnan(y)] = 0
-            losses = sum_outputs(linear, per_sample)
-        return losses
+        return sum_outputs(linear, per_sample)
 
 
 # --------------------------------------------------------------------------------------------
