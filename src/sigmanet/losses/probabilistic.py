@@ -23,14 +23,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from sigmanet._arrays import FloatArray, as_float_array
 from sigmanet.constraints import Interval, check
-from sigmanet.losses.base import (
-    REGISTRY,
-    Loss,
-    as_dtype,
-    check_unit_interval,
-    length_error,
-    sum_outputs,
-)
+from sigmanet.losses._checks import as_dtype, check_unit_interval, length_error
+from sigmanet.losses.base import REGISTRY, Loss, sum_outputs
 
 __all__ = [
     "BinaryCrossEntropy",
