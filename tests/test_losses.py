@@ -140,13 +140,13 @@ def assert_close_to_reference(
 
 def test_names_are_the_registered_losses() -> None:
     assert losses.names() == [
-        "squared_error",
-        "huber",
-        "poisson",
         "binary_cross_entropy",
         "binary_cross_entropy_with_logits",
-        "softmax_cross_entropy_with_logits",
         "hinge",
+        "huber",
+        "poisson",
+        "softmax_cross_entropy_with_logits",
+        "squared_error",
         "squared_hinge",
     ]
     for name in losses.names():
@@ -1083,7 +1083,7 @@ def test_class_weight_validation() -> None:
 
 @pytest.mark.parametrize("smoothing", [-0.1, 1.0, 1.5, np.nan, np.inf])
 def test_label_smoothing_outside_zero_one(smoothing: float) -> None:
-    with pytest.raises(ValueError, match=r"label_smoothing must be in \[0, 1\)"):
+    with pytest.raises(ValueError, match=r"label_smoothing must be a number in \[0, 1\)"):
         SoftmaxCrossEntropyWithLogits(label_smoothing=smoothing)
     with pytest.raises(ValueError, match="label_smoothing"):
         losses.get("softmax_cross_entropy_with_logits", label_smoothing=smoothing)
@@ -1095,7 +1095,7 @@ def test_parameter_type_errors() -> None:
     with pytest.raises(TypeError, match="delta must be a number"):
         Huber(delta=None)  # type: ignore[arg-type]
     for delta in (0.0, -1.0, np.inf, np.nan):
-        with pytest.raises(ValueError, match="delta must be positive and finite"):
+        with pytest.raises(ValueError, match="delta must be a number > 0"):
             Huber(delta=delta)
 
 
@@ -1233,7 +1233,7 @@ def test_elementwise_losses_are_non_negative_and_zero_at_the_target(
 
 
 # --------------------------------------------------------------------------------------------
-# the training loop's per-batch evaluator
+# Loss.bind: the training loop's per-batch evaluator
 # --------------------------------------------------------------------------------------------
 
 
@@ -1248,9 +1248,7 @@ def _wide_logits(rng: np.random.Generator, n: int, k: int, dtype: Any, top: int)
 def _evaluator_inputs(
     rng: np.random.Generator, n: int, k: int, dtype: Any
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Standard-normal outputs; outputs up to 1e30, which keep an evaluator's fast path (a
-    finite value); and the whole range with ±inf and NaN, where a non-finite value sends the
-    batch through the checked path."""
+    """Standard-normal outputs; outputs up to 1e30; and the whole range with ±inf and NaN."""
     plain = rng.standard_normal((n, k)).astype(dtype)
     finite = _wide_logits(rng, n, k, dtype, top=30)
     extreme = _wide_logits(rng, n, k, dtype, top=38 if dtype == np.float32 else 307)
@@ -1259,15 +1257,14 @@ def _evaluator_inputs(
     return plain, finite, extreme
 
 
-def _assert_evaluates_as_checked(
-    loss: Loss, y: np.ndarray, targets: np.ndarray, evaluate: Any, x: np.ndarray
+def _assert_evaluates_as_value_and_gradient(
+    loss: Loss, y: Any, bound: Any, rows: Any, x: np.ndarray, weight: Any = None
 ) -> float:
-    """The evaluator's value and gradient equal ``value_and_gradient``'s, bit for bit."""
+    """The bound evaluator's value and gradient equal ``value_and_gradient``'s, bit for bit."""
     expected_grad = np.empty_like(x)
-    expected = loss.value_and_gradient(y, x, out=expected_grad)[0]
+    expected = loss.value_and_gradient(y, x, weight, out=expected_grad)[0]
     grad = np.full_like(x, 123.0)
-    with np.errstate(all="ignore"):  # the loop it serves runs under this errstate
-        value = evaluate(targets, x, None, grad)
+    value = bound(bound.targets[rows], x, None if weight is None else weight, grad)
     assert value == expected or (np.isnan(value) and np.isnan(expected))
     np.testing.assert_array_equal(grad, expected_grad)
     return value
@@ -1275,42 +1272,110 @@ def _assert_evaluates_as_checked(
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize(("n", "k"), [(1, 1), (1, 4), (32, 10), (7, 2), (256, 3)])
-def test_softmax_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
+def test_bound_softmax_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
     loss = SoftmaxCrossEntropyWithLogits()
     rng = np.random.default_rng(n * k)
     y = rng.integers(0, k, size=n)
-    targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
-    assert targets.dtype == np.intp
+    bound = loss.bind(y, n_outputs=k)
+    assert bound.targets.dtype == np.intp
     plain, finite, extreme = _evaluator_inputs(rng, n, k, dtype)
     for x in (plain, finite, extreme):
-        value = _assert_evaluates_as_checked(loss, y, targets, evaluate, x)
+        value = _assert_evaluates_as_value_and_gradient(loss, y, bound, slice(None), x)
         if x is finite:
             assert np.isfinite(value)
+        else:
+            assert value == loss.value(y, x) or np.isnan(value)
 
 
-def test_softmax_batch_evaluator_reuses_its_buffers_and_handles_a_short_last_batch() -> None:
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize(("n", "k"), [(1, 1), (32, 1), (7, 3), (256, 2)])
+@pytest.mark.parametrize("name", ["binary_cross_entropy_with_logits", "squared_error"])
+def test_bound_elementwise_losses_equal_value_and_gradient(
+    name: str, dtype: Any, n: int, k: int
+) -> None:
+    loss = losses.get(name)
+    rng = np.random.default_rng(n + k)
+    z = rng.choice([0.0, 1.0, 0.3], size=(n, k)).astype(dtype)
+    bound = loss.bind(z, n_outputs=k)
+    for x in _evaluator_inputs(rng, n, k, dtype):
+        _assert_evaluates_as_value_and_gradient(loss, z, bound, slice(None), x)
+
+
+@pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("name", losses.names())
+def test_every_bound_loss_equals_value_gradient_and_value_and_gradient(
+    name: str, dtype: Any, weighted: bool
+) -> None:
+    rng = np.random.default_rng(zlib.crc32(name.encode()))
+    loss = losses.get(name)
+    y, out = make_case(name, rng, dtype, ndim=2)
+    weight = rng.uniform(0.5, 2.0, size=N_SAMPLES) if weighted else None
+    bound = loss.bind(y, n_outputs=out.shape[1], sample_weight=weight)
+    grad = np.empty_like(out)
+    value = bound(bound.targets, out, weight, grad)
+    assert grad.dtype == out.dtype
+    assert value == loss.value(y, out, weight)
+    np.testing.assert_array_equal(grad, loss.gradient(y, out, weight))
+    rows = np.array([3, 0, 4])  # a batch of shuffled rows
+    weight_rows = None if weight is None else weight[rows]
+    value = bound(bound.targets[rows], out[rows], weight_rows, grad[: len(rows)])
+    expected, expected_grad = loss.value_and_gradient(y[rows], out[rows], weight_rows)
+    assert value == expected
+    np.testing.assert_array_equal(grad[: len(rows)], expected_grad)
+
+
+def test_bound_loss_reuses_its_buffers_and_handles_a_short_last_batch() -> None:
     loss = SoftmaxCrossEntropyWithLogits()
     rng = np.random.default_rng(0)
     y = rng.integers(0, 5, size=70)
-    targets, evaluate = loss._batch_evaluator(y, 5, weighted=False)
+    bound = loss.bind(y, n_outputs=5)
     x = rng.standard_normal((70, 5))
     for start in (0, 32, 64, 0, 32, 64):  # batches of 32, 32 and 6 rows, twice
         part = np.ascontiguousarray(x[start : start + 32])
         grad = np.empty_like(part)
-        value = evaluate(targets[start : start + 32], part, None, grad)
+        value = bound(bound.targets[start : start + 32], part, None, grad)
         expected_value, expected_grad = loss.value_and_gradient(y[start : start + 32], part)
         assert value == expected_value
         np.testing.assert_array_equal(grad, expected_grad)
-    # a non-contiguous batch takes the checked path and gives the same answer
+    # strided logits and a strided (non-contiguous) gradient buffer give the same answer
     strided = x[::2][:10]
-    grad = np.empty_like(strided)
-    assert evaluate(targets[::2][:10], strided, None, grad) == loss.value(y[::2][:10], strided)
+    grad = np.empty((10, 10))[:, ::2]
+    assert bound(bound.targets[::2][:10], strided, None, grad) == loss.value(y[::2][:10], strided)
+    np.testing.assert_array_equal(grad, loss.gradient(y[::2][:10], strided))
 
 
-def test_batch_evaluator_checks_the_targets_once_with_the_usual_message() -> None:
-    loss = SoftmaxCrossEntropyWithLogits()
+def test_bind_checks_the_targets_once_with_the_usual_message() -> None:
     with pytest.raises(ValueError, match="class index 3, outside"):
-        loss._batch_evaluator(np.array([0, 3]), 3, weighted=False)
+        SoftmaxCrossEntropyWithLogits().bind(np.array([0, 3]), n_outputs=3)
+    with pytest.raises(ValueError, match="pass n_outputs"):
+        SoftmaxCrossEntropyWithLogits().bind(np.array([0, 2]))
+    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
+        BinaryCrossEntropyWithLogits().bind(np.array([[0.0], [2.0]]), n_outputs=1)
+    with pytest.raises(ValueError, match=r"\{-1, 1\}"):
+        losses.get("hinge").bind(np.array([1, 2, 1]))
+    with pytest.raises(ValueError, match="finite counts"):
+        losses.get("poisson").bind(np.array([1.0, -2.0]))
+    with pytest.raises(ValueError, match="must be non-negative"):
+        SquaredError().bind(np.zeros(3), sample_weight=np.array([1.0, -1.0, 1.0]))
+    with pytest.raises(ValueError, match="n_outputs must be a positive integer"):
+        SquaredError().bind(np.zeros(3), n_outputs=0)
+    with pytest.raises(ValueError, match="got a scalar"):
+        SquaredError().bind(1.0)
+
+
+def test_bound_targets_are_in_the_form_the_arithmetic_takes() -> None:
+    indices = SoftmaxCrossEntropyWithLogits().bind(np.array([0.0, 2.0, 1.0]), n_outputs=3)
+    np.testing.assert_array_equal(indices.targets, [0, 2, 1])
+    assert indices.targets.dtype == np.intp
+    labels = losses.get("hinge").bind(np.array([[0], [1]]), n_outputs=1)
+    np.testing.assert_array_equal(labels.targets, [[-1], [1]])
+    column = SquaredError().bind(np.array([1.0, 2.0]), n_outputs=1)
+    assert column.targets.shape == (2,)  # the shape given; batches are aligned when evaluated
+    grad = np.empty((2, 1))
+    assert column(column.targets, np.array([[1.0], [4.0]]), None, grad) == 1.0
+    np.testing.assert_array_equal(grad, [[0.0], [1.0]])
+    assert "2 samples" in repr(column)
 
 
 @pytest.mark.parametrize(
@@ -1318,26 +1383,42 @@ def test_batch_evaluator_checks_the_targets_once_with_the_usual_message() -> Non
     [
         (SoftmaxCrossEntropyWithLogits(label_smoothing=0.1), np.array([0, 2, 1]), False),
         (SoftmaxCrossEntropyWithLogits(class_weight=[1.0, 2.0, 3.0]), np.array([0, 2, 1]), False),
+        (SoftmaxCrossEntropyWithLogits(class_weight=[1.0, 2.0, 3.0]), np.eye(3)[[0, 2, 1]], True),
         (SoftmaxCrossEntropyWithLogits(), np.array([0, 2, 1]), True),
-        (SoftmaxCrossEntropyWithLogits(), np.eye(3)[[0, 2, 1]], False),
+        (SoftmaxCrossEntropyWithLogits(label_smoothing=0.2), np.eye(3)[[0, 2, 1]], False),
         (SquaredError(), np.ones((3, 3)), False),
+        (BinaryCrossEntropyWithLogits(pos_weight=2.0), np.array([[0.0], [1.0], [1.0]]), False),
+        (BinaryCrossEntropyWithLogits(), np.array([[0.0], [1.0], [0.5]]), True),
+        (BinaryCrossEntropyWithLogits(), np.array([0.0, 1.0, 1.0]), False),  # 1-D targets
+        (BinaryCrossEntropyWithLogits(), np.array([[0], [1], [1]]), False),  # integer targets
     ],
 )
-def test_other_losses_and_options_evaluate_through_value_and_gradient(
+def test_bound_losses_with_options_equal_value_and_gradient(
     loss: Loss, y: np.ndarray, weighted: bool
 ) -> None:
-    targets, evaluate = loss._batch_evaluator(y, 3, weighted=weighted)
-    assert targets is y
-    x = np.random.default_rng(0).standard_normal((3, 3))
+    n_outputs = 3 if isinstance(loss, SoftmaxCrossEntropyWithLogits | SquaredError) else 1
     weight = np.array([1.0, 2.0, 0.5]) if weighted else None
+    bound = loss.bind(y, n_outputs=n_outputs, sample_weight=weight)
+    x = np.random.default_rng(0).standard_normal((3, n_outputs))
     grad = np.empty_like(x)
-    value = evaluate(targets, x, weight, grad)
+    value = bound(bound.targets, x, weight, grad)
     expected_value, expected_grad = loss.value_and_gradient(y, x, weight)
     assert value == expected_value
     np.testing.assert_array_equal(grad, expected_grad)
 
 
-def test_a_subclass_of_the_softmax_loss_keeps_its_own_arithmetic_in_training() -> None:
+def test_bound_loss_checks_the_output_and_the_buffer() -> None:
+    bound = SquaredError().bind(np.zeros((4, 2)))
+    with pytest.raises(ValueError, match="no samples"):
+        bound(bound.targets[:0], np.zeros((0, 2)), None, np.empty((0, 2)))
+    with pytest.raises(ValueError, match="out must have the shape and dtype of y_pred"):
+        bound(bound.targets, np.zeros((4, 2)), None, np.empty((4, 3)))
+    with pytest.raises(ValueError, match="same number of samples"):
+        bound(bound.targets[:3], np.zeros((4, 2)), None, np.empty((4, 2)))
+    assert bound(bound.targets, np.ones((4, 2))) == 1.0  # without out, a new gradient array
+
+
+def test_a_subclass_overriding_value_and_gradient_keeps_its_arithmetic_when_bound() -> None:
     class Doubled(SoftmaxCrossEntropyWithLogits):
         def value_and_gradient(self, y_true, output, sample_weight=None, out=None):
             value, grad = super().value_and_gradient(y_true, output, sample_weight, out=out)
@@ -1346,69 +1427,32 @@ def test_a_subclass_of_the_softmax_loss_keeps_its_own_arithmetic_in_training() -
 
     y = np.array([0, 2, 1])
     x = np.random.default_rng(0).standard_normal((3, 3))
-    targets, evaluate = Doubled()._batch_evaluator(y, 3, weighted=False)
+    bound = Doubled().bind(y, n_outputs=3)
     grad = np.empty_like(x)
-    value = evaluate(targets, x, None, grad)
+    value = bound(bound.targets, x, None, grad)
     expected_value, expected_grad = SoftmaxCrossEntropyWithLogits().value_and_gradient(y, x)
     assert value == 2 * expected_value
     np.testing.assert_array_equal(grad, 2 * expected_grad)
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(("n", "k"), [(1, 1), (32, 1), (7, 3), (256, 2)])
-def test_binary_batch_evaluator_equals_value_and_gradient(dtype: Any, n: int, k: int) -> None:
-    loss = BinaryCrossEntropyWithLogits()
-    rng = np.random.default_rng(n + k)
-    z = rng.choice([0.0, 1.0, 0.3], size=(n, k)).astype(dtype)
-    targets, evaluate = loss._batch_evaluator(z, k, weighted=False)
-    assert targets is z
-    plain, finite, extreme = _evaluator_inputs(rng, n, k, dtype)
-    for x in (plain, finite, extreme):
-        value = _assert_evaluates_as_checked(loss, z, targets, evaluate, x)
-        if x is finite:
-            assert np.isfinite(value)
+def test_a_new_loss_needs_only_its_kernel() -> None:
+    """A subclass that defines kernel() gets value, gradient and bind, all consistent."""
 
+    class AbsoluteError(Loss):
+        name = "absolute_error"
+        output_name = "y_pred"
 
-def test_binary_batch_evaluator_checks_the_targets_once() -> None:
-    with pytest.raises(ValueError, match=r"y_true must lie in \[0, 1\]"):
-        BinaryCrossEntropyWithLogits()._batch_evaluator(np.array([[0.0], [2.0]]), 1, False)
+        def kernel(self, y, x, grad, workspace, *, want_value=True):
+            np.sign(x - y, out=grad)
+            return np.abs(x - y).sum(axis=1) if want_value else None
 
-
-@pytest.mark.parametrize(
-    ("loss", "y", "weighted"),
-    [
-        (BinaryCrossEntropyWithLogits(pos_weight=2.0), np.array([[0.0], [1.0]]), False),
-        (BinaryCrossEntropyWithLogits(), np.array([[0.0], [1.0]]), True),
-        (BinaryCrossEntropyWithLogits(), np.array([0.0, 1.0]), False),  # 1-D targets
-        (BinaryCrossEntropyWithLogits(), np.array([[0], [1]]), False),  # integer targets
-    ],
-)
-def test_binary_losses_with_options_evaluate_through_value_and_gradient(
-    loss: Loss, y: np.ndarray, weighted: bool
-) -> None:
-    targets, evaluate = loss._batch_evaluator(y, 1, weighted=weighted)
-    x = np.array([[0.5], [-1.5]])
-    weight = np.array([1.0, 3.0]) if weighted else None
+    loss = AbsoluteError()
+    y, x = np.zeros((3, 2)), np.array([[1.0, -2.0], [0.5, 0.5], [-3.0, 0.0]])
+    assert loss.value(y, x) == pytest.approx(7.0 / 3)
+    np.testing.assert_array_equal(loss.gradient(y, x), np.sign(x) / 3)
+    bound = loss.bind(y)
     grad = np.empty_like(x)
-    value = evaluate(targets, x, weight, grad)
-    expected_value, expected_grad = loss.value_and_gradient(y, x, weight)
-    assert value == expected_value
-    np.testing.assert_array_equal(grad, expected_grad)
-    assert not type(evaluate).__name__.startswith("_Binary")
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize(("n", "k"), [(1, 1), (32, 1), (7, 3)])
-def test_squared_error_batch_evaluator_equals_value_and_gradient(
-    dtype: Any, n: int, k: int
-) -> None:
-    loss = SquaredError()
-    rng = np.random.default_rng(n * 10 + k)
-    y = rng.standard_normal((n, k)).astype(dtype)
-    targets, evaluate = loss._batch_evaluator(y, k, weighted=False)
-    assert type(evaluate).__name__ == "_SquaredErrorEvaluator"
-    for x in _evaluator_inputs(rng, n, k, dtype):
-        _assert_evaluates_as_checked(loss, y, targets, evaluate, x)
-    # targets that need aligning (1-D for an (n, 1) output) take the checked path
-    one_d = rng.standard_normal(n).astype(dtype)
-    assert loss._batch_evaluator(one_d, 1, weighted=False)[0] is one_d
+    assert bound(bound.targets, x, None, grad) == loss.value(y, x)
+    np.testing.assert_array_equal(grad, loss.gradient(y, x))
+    with pytest.raises(NotImplementedError, match="kernel"):
+        Loss().value(y, x)

@@ -658,13 +658,13 @@ def test_blas_threads_must_be_auto_none_or_a_positive_integer(bad):
     "name",
     ["softmax_cross_entropy_with_logits", "binary_cross_entropy_with_logits", "squared_error"],
 )
-def test_the_fast_evaluators_change_no_result(dtype, name):
-    """Training through a per-batch evaluator equals training through value_and_gradient."""
+def test_training_through_the_bound_loss_equals_value_and_gradient(dtype, name):
+    """Training through Loss.bind's evaluator equals training through value_and_gradient."""
     loss = losses.get(name)
 
-    class CheckedEveryBatch(type(loss)):
-        def _batch_evaluator(self, y_true, n_outputs, weighted):
-            return losses.Loss._batch_evaluator(self, y_true, n_outputs, weighted)
+    class CheckedEveryBatch(type(loss)):  # the bound evaluator then calls value_and_gradient
+        def value_and_gradient(self, y_true, output, sample_weight=None, out=None):
+            return super().value_and_gradient(y_true, output, sample_weight, out)
 
     rng = np.random.default_rng(7)
     X = rng.normal(size=(200, 6)).astype(dtype)
@@ -684,7 +684,7 @@ def test_the_fast_evaluators_change_no_result(dtype, name):
             epochs=3,
             batch_size=32,
             random_state=0,
-            engine="numpy",  # the NumPy path's evaluators; the compiled engine has its own tests
+            engine="numpy",  # the NumPy path's evaluator; the compiled engine has its own tests
         )
         results.append((history.loss, net.flat_parameters().copy()))
     (fast_curve, fast_params), (checked_curve, checked_params) = results

@@ -488,7 +488,7 @@ def train(
         )
     else:
         rule = DivergenceRule(divergence_reference)
-    y, evaluate = _batch_evaluator(loss, y, network, weight is not None)
+    y, evaluate = _batch_evaluator(loss, y, network, weight)
     largest_weight = max((w.size for w in network.weight_matrices()), default=0)
     threads = blas_threads_for(blas_threads, batch, largest_weight)
     rng = np.random.default_rng(random_state)
@@ -683,11 +683,12 @@ def _hears_batches(callback: Any) -> bool:
 
 
 def _batch_evaluator(
-    loss: Any, y: np.ndarray, network: Sequential, weighted: bool
+    loss: Any, y: np.ndarray, network: Sequential, weight: np.ndarray | None
 ) -> tuple[np.ndarray, BatchEvaluator]:
     """The loss's per-batch function; its targets are checked once here, not at every batch."""
     if isinstance(loss, Loss) and network.output_dim is not None:
-        return loss._batch_evaluator(y, network.output_dim, weighted)
+        bound = loss.bind(y, n_outputs=network.output_dim, sample_weight=weight)
+        return bound.targets, bound
 
     def evaluate(
         y: np.ndarray, output: np.ndarray, weight: np.ndarray | None, out: np.ndarray
