@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigmanet import activations, initializers, optimizers, schedules
+from sigmanet import activations, initializers, layers, optimizers, schedules
 from sigmanet.registry import Entry, Registry
 
 
@@ -146,6 +146,7 @@ def test_build_instantiates_classes_and_checks_parameters() -> None:
 
 REGISTRIES = {
     "activations": activations,
+    "layers": layers,
     "optimizers": optimizers,
     "schedules": schedules,
     "initializers": initializers,
