@@ -67,17 +67,12 @@ __all__ = [
 StateDict = dict[str, "list[np.ndarray] | int | float"]
 
 
-# What the hyper-parameters may be (sigmanet.constraints words the errors).
+# What the hyper-parameters may be (sigmanet.constraints words the errors). They are stored
+# as Python floats: a NumPy float64 scalar would promote float32 updates.
 _POSITIVE = [Interval("real", 0, None, closed="neither")]
 _NON_NEGATIVE = [Interval("real", 0, None)]
 _UNIT_INTERVAL = [Interval("real", 0, 1, closed="left")]
 _COUNT = [Interval("integer", 0, None)]
-
-
-def _number(name: str, value: Any, constraints: list[Interval]) -> float:
-    """``value`` as a Python float once it satisfies ``constraints`` (a NumPy float64 scalar
-    would promote float32 updates)."""
-    return float(check(name, value, constraints))
 
 
 #: Every optimizer by name: ``REGISTRY.get("adam")`` is :class:`Adam`.
@@ -115,7 +110,7 @@ class Optimizer:
     name: ClassVar[str] = ""
 
     def __init__(self, learning_rate: float) -> None:
-        self._learning_rate = _number("learning_rate", learning_rate, _POSITIVE)
+        self._learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
         self.iterations = 0
         self._shapes: list[tuple[int, ...]] | None = None
         self._dtypes: list[np.dtype[Any]] = []
@@ -138,7 +133,7 @@ class Optimizer:
         if type(value) is float and 0.0 <= value < math.inf:
             self._learning_rate = value
         else:
-            self._learning_rate = _number("learning_rate", value, _NON_NEGATIVE)
+            self._learning_rate = float(check("learning_rate", value, _NON_NEGATIVE))
 
     @property
     def state_names(self) -> tuple[str, ...]:
@@ -373,7 +368,9 @@ class Optimizer:
                 f"{sorted(state)}."
             )
         iterations = check("state['iterations']", state["iterations"], _COUNT)
-        learning_rate = _number("state['learning_rate']", state["learning_rate"], _NON_NEGATIVE)
+        learning_rate = float(
+            check("state['learning_rate']", state["learning_rate"], _NON_NEGATIVE)
+        )
 
         buffers: dict[str, list[np.ndarray]] = {}
         for name in self.state_names:
@@ -457,7 +454,7 @@ class GradientDescent(Optimizer):
         self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False
     ) -> None:
         super().__init__(learning_rate)
-        self.momentum = _number("momentum", momentum, _UNIT_INTERVAL)
+        self.momentum = float(check("momentum", momentum, _UNIT_INTERVAL))
         check("nesterov", nesterov, [InstanceOf(bool, np.bool_, label="True or False")])
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True requires momentum > 0; got momentum=0.")
@@ -547,9 +544,9 @@ class Adam(Optimizer):
         epsilon: float = 1e-8,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta_1 = _number("beta_1", beta_1, _UNIT_INTERVAL)
-        self.beta_2 = _number("beta_2", beta_2, _UNIT_INTERVAL)
-        self.epsilon = _number("epsilon", epsilon, _POSITIVE)
+        self.beta_1 = float(check("beta_1", beta_1, _UNIT_INTERVAL))
+        self.beta_2 = float(check("beta_2", beta_2, _UNIT_INTERVAL))
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
         # Two, so that -η_t·m and its division round exactly as scikit-learn's expression does.
         self._n_scratch = 2
         self._square_slot = 1
@@ -637,7 +634,7 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon)
-        self.weight_decay = _number("weight_decay", weight_decay, _NON_NEGATIVE)
+        self.weight_decay = float(check("weight_decay", weight_decay, _NON_NEGATIVE))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight_decay": self.weight_decay}
@@ -691,9 +688,9 @@ class RMSProp(Optimizer):
         momentum: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.rho = _number("rho", rho, _UNIT_INTERVAL)
-        self.epsilon = _number("epsilon", epsilon, _POSITIVE)
-        self.momentum = _number("momentum", momentum, _UNIT_INTERVAL)
+        self.rho = float(check("rho", rho, _UNIT_INTERVAL))
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
+        self.momentum = float(check("momentum", momentum, _UNIT_INTERVAL))
         self._square_slot = 0
 
     @property
@@ -769,9 +766,9 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.epsilon = _number("epsilon", epsilon, _POSITIVE)
-        self.initial_accumulator_value = _number(
-            "initial_accumulator_value", initial_accumulator_value, _NON_NEGATIVE
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
+        self.initial_accumulator_value = float(
+            check("initial_accumulator_value", initial_accumulator_value, _NON_NEGATIVE)
         )
         self._square_slot = 0
 
