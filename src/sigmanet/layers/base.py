@@ -135,7 +135,9 @@ class Layer:
         (``{"name": ..., **params}``, as :meth:`sigmanet.activations.Activation.get_config`
         gives) rebuilt first."""
         arguments = {
-            key: _activations.get(**value) if isinstance(value, Mapping) else value
+            key: _activations.get(**value)
+            if isinstance(value, Mapping) and "name" in value
+            else value
             for key, value in config.items()
         }
         return cls(**arguments)
@@ -143,10 +145,10 @@ class Layer:
     def weight_names(self) -> list[str]:
         """The keys of ``params`` that are weight matrices.
 
-        They are what an L2 (or L1) penalty acts on, what the diagnostics show (gradient
-        flow, weight histograms) and what the weight initializer draws; the other
-        parameters (biases, PReLU slopes, ...) are left out of all three. The default, no
-        weights, suits layers without parameters.
+        They are what an L2 (or L1) penalty acts on, what the diagnostics show (the
+        gradient flow, the backprop trace, the MLPs' ``coefs_``) and what the weight
+        initializer draws; the other parameters (biases, PReLU slopes, ...) are left out of
+        all three. The default, no weights, suits layers without any.
         """
         return []
 
