@@ -66,7 +66,10 @@ class GradientFlowRecorder(Callback):
     Attributes
     ----------
     layer_names : list of str
-        One name per weight matrix, first to last: ``"W1 (64→32)"`` and so on.
+        One name per weight matrix the layers declare
+        (:meth:`~sigmanet.layers.Layer.weight_names`), first to last: ``"W1 (64→32)"`` and
+        so on; a layer with several, such as a recurrent one, gives ``"W1:W_ih (8→16)"``,
+        ``"W1:W_hh (8→16)"``.
     history : ndarray of shape (n_epochs, n_weight_layers)
         ``history[e, l]`` is the mean |∂L/∂W| of weight matrix ``l`` in epoch ``e`` (float64).
 
