@@ -282,3 +282,9 @@ def test_an_unknown_layer_name_lists_the_valid_ones():
         layers_module.get("Dence", units=3)
     with pytest.raises(TypeError, match="layer must be a name or a Layer"):
         layers_module.get(3)
+    with pytest.raises(
+        ValueError, match=r"tanh is an activation: the layer is Activation\('tanh'\)"
+    ):
+        layers_module.get("Tanh")
+    with pytest.raises(ValueError, match="A fully connected layer is Dense"):
+        layers_module.get("Linear", units=3)

@@ -218,7 +218,16 @@ class Layer:
 
 #: Every layer class by name (case-insensitive): ``REGISTRY.get("Dense")`` is
 #: :class:`~sigmanet.layers.Dense`. A layer registers where it is defined.
-REGISTRY: Registry[type[Layer]] = Registry("layer")
+REGISTRY: Registry[type[Layer]] = Registry(
+    "layer",
+    hints={
+        "linear": "A fully connected layer is Dense.",
+        **{
+            name: f"{name} is an activation: the layer is Activation({name!r})."
+            for name in _activations.names()
+        },
+    },
+)
 
 
 def names() -> list[str]:
