@@ -12,8 +12,9 @@ from sklearn.preprocessing import StandardScaler
 from sigmanet import activations, losses, optimizers
 from sigmanet.diagnostics import BackpropTrace, GradientFlowRecorder, trace_backprop
 from sigmanet.gradcheck import numerical_gradient
-from sigmanet.layers import Activation, Dense
+from sigmanet.layers import Activation, Dense, Maxout, PReLU
 from sigmanet.network import Sequential
+from sigmanet.recurrent import SimpleRNN
 from sigmanet.training import LambdaCallback, train
 
 # -- trace_backprop ---------------------------------------------------------------------------
@@ -270,8 +271,8 @@ def test_recorder_restarts_each_run_unless_accumulating():
 
 
 def test_recorder_needs_a_weight_layer():
-    net = Sequential([Activation("tanh")]).build(3)
-    with pytest.raises(ValueError, match="Dense or Maxout"):
+    net = Sequential([PReLU(), Activation("tanh")]).build(3)  # PReLU's slopes are no weights
+    with pytest.raises(ValueError, match="at least one layer that has weight matrices"):
         GradientFlowRecorder().on_train_begin(net)
 
 
@@ -308,3 +309,14 @@ def test_deep_sigmoid_network_gradients_vanish_towards_the_input():
     # and the decay is layer by layer: each sigmoid layer shrinks the mean gradient
     mean = sigmoid.history.mean(axis=0)
     assert np.all(np.diff(mean) > 0)
+
+
+def test_gradient_flow_shows_every_weight_matrix_the_layers_declare():
+    recorder = GradientFlowRecorder()
+    maxout = Sequential([Maxout(3, pieces=2), PReLU(), Dense(2)]).build(4, random_state=0)
+    recorder.on_train_begin(maxout)
+    assert recorder.layer_names == ["W1 (4→3)", "W2 (3→2)"]  # not PReLU's slopes, nor biases
+    recurrent = Sequential([SimpleRNN(3), Dense(1)]).build(2, random_state=0)
+    recorder.on_train_begin(recurrent)
+    assert recorder.layer_names == ["W1:W_ih (2→3)", "W1:W_hh (2→3)", "W2 (3→1)"]
+    assert len(recorder.layer_names) == len(recurrent.weight_gradients())

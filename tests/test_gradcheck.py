@@ -81,3 +81,18 @@ def test_network_and_loss_checks_pass_and_defaults_follow_the_dtype():
     assert check_loss(loss, y, rng.normal(size=(6, 1))).passed
     assert default_tolerances(np.float32) == (1e-3, 1e-2, 1e-2)
     assert default_tolerances(np.float64) == (1e-6, 1e-5, 1e-3)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "message"),
+    [
+        ({"eps": 0.0}, r"eps must be a number > 0 or None; got 0\.0"),
+        ({"eps": "small"}, "eps must be a number > 0 or None"),
+        ({"atol": -1e-6}, "atol must be a number >= 0 or None"),
+        ({"rtol": float("nan")}, "rtol must be a number >= 0 or None"),
+    ],
+)
+def test_a_bad_step_or_tolerance_is_a_clear_error(arguments, message):
+    f = activations.get("tanh")
+    with pytest.raises(ValueError, match=message):
+        check_derivative(f, f.derivative, np.linspace(-1, 1, 5), **arguments)

@@ -1,11 +1,15 @@
-"""Layers: gradient checks of every layer, buffers, and the errors users meet."""
+"""Layers: gradient checks of every layer, buffers, what each layer declares (its weight
+matrices, its name, its configuration), and the errors users meet."""
 
 import numpy as np
 import pytest
 
 from sigmanet import activations
+from sigmanet import layers as layers_module
 from sigmanet.gradcheck import check_layer
 from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU, Softmax
+from sigmanet.network import Sequential
+from sigmanet.recurrent import GRU, LSTM, SimpleRNN
 
 # Points kept away from the kinks of the piecewise-linear activations, so that a central
 # difference with eps=1e-3 (float32) never straddles one.
@@ -192,3 +196,95 @@ def test_constant_buffers_are_read_only():
     constants += [a for k, a in dense._buffers._arrays.items() if k[0] == "ones"]
     assert len(constants) == 2
     assert not any(a.flags.writeable for a in constants)
+
+
+# -- what a layer declares: its weight matrices, its name, its configuration -------------------
+
+# (layer, the weight matrices it declares, its other parameters)
+DECLARED = [
+    (Dense(3), ["W"], ["b"]),
+    (Dense(3, use_bias=False), ["W"], []),
+    (Maxout(3, pieces=2), ["W"], ["b"]),
+    (PReLU(), [], ["alpha"]),
+    (Activation("tanh"), [], []),
+    (Dropout(0.5), [], []),
+    (Softmax(), [], []),
+    (SimpleRNN(3), ["W_ih", "W_hh"], ["b_ih", "b_hh"]),
+    (LSTM(3, bidirectional=True), ["W_ih", "W_hh", "W_ih_reverse", "W_hh_reverse"], None),
+    (GRU(3), ["W_ih", "W_hh"], ["b_ih", "b_hh"]),
+]
+
+
+@pytest.mark.parametrize(("layer", "weights", "others"), DECLARED, ids=lambda v: repr(v)[:30])
+def test_each_layer_declares_its_weight_matrices_and_nothing_else(layer, weights, others):
+    layer.build(4, np.random.default_rng(0))
+    declared = layer.weight_names()
+    assert sorted(declared) == sorted(weights)
+    assert all(layer.params[name].ndim == 2 for name in declared)
+    rest = sorted(set(layer.params) - set(declared))
+    if others is not None:
+        assert rest == sorted(others)
+    assert all(layer.params[name].ndim == 1 for name in rest)
+
+
+def test_the_network_penalises_exactly_the_declared_weights():
+    net = Sequential([Maxout(4, pieces=2), PReLU(), Dense(2)]).build(3, random_state=0)
+    assert [id(w) for w in net.weight_matrices()] == [
+        id(net.layers[0].params["W"]),
+        id(net.layers[2].params["W"]),
+    ]
+    assert [id(g) for g in net.weight_gradients()] == [
+        id(net.layers[0].grads["W"]),
+        id(net.layers[2].grads["W"]),
+    ]
+
+
+def _public_subclasses(cls):
+    for sub in cls.__subclasses__():
+        if sub.__module__.startswith("sigmanet.") and not sub.__name__.startswith("_"):
+            yield sub
+        yield from _public_subclasses(sub)
+
+
+def test_every_built_in_layer_is_registered_under_its_class_name():
+    built_in = set(_public_subclasses(layers_module.Layer))
+    assert {Dense, Maxout, LSTM} <= built_in  # the walk finds them
+    registered = {entry.item for entry in layers_module.REGISTRY.entries()}
+    assert registered == built_in
+    for cls in built_in:
+        assert layers_module.REGISTRY.get(cls.__name__) is cls
+        assert layers_module.REGISTRY.is_builtin(cls.__name__)
+
+
+@pytest.mark.parametrize(
+    "layer",
+    [
+        Dense(3, use_bias=False, initializer="he_normal", bias_initializer="zeros"),
+        Maxout(2, pieces=3),
+        PReLU(alpha_init=0.1),
+        Activation("leaky_relu", alpha=0.2),
+        Dropout(0.25),
+        Softmax(),
+        SimpleRNN(3, activation="relu", return_sequences=True),
+        LSTM(2, bidirectional=True, truncate=4),
+        GRU(2, gate_activation="hard_sigmoid"),
+    ],
+    ids=lambda layer: type(layer).__name__,
+)
+def test_a_layer_rebuilt_from_its_config_has_the_same_config(layer):
+    again = layers_module.get(type(layer).__name__, **layer.get_config())
+    assert type(again) is type(layer)
+    assert again.get_config() == layer.get_config()
+
+
+def test_an_unknown_layer_name_lists_the_valid_ones():
+    with pytest.raises(ValueError, match=r"Unknown layer 'Dence'.*Did you mean 'dense'"):
+        layers_module.get("Dence", units=3)
+    with pytest.raises(TypeError, match="layer must be a name or a Layer"):
+        layers_module.get(3)
+    with pytest.raises(
+        ValueError, match=r"tanh is an activation: the layer is Activation\('tanh'\)"
+    ):
+        layers_module.get("Tanh")
+    with pytest.raises(ValueError, match="A fully connected layer is Dense"):
+        layers_module.get("Linear", units=3)

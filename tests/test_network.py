@@ -7,9 +7,10 @@ import pytest
 
 from sigmanet import activations, losses
 from sigmanet.gradcheck import check_network, numerical_gradient
-from sigmanet.layers import Activation, Dense, Maxout, PReLU, Softmax
+from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU, Softmax
 from sigmanet.network import Sequential
 from sigmanet.optimizers import GradientDescent
+from sigmanet.recurrent import LSTM
 from sigmanet.training import train
 
 
@@ -186,3 +187,66 @@ def test_predict_equals_forward_and_leaves_the_input_alone():
         net.predict_block_rows = 1000  # several blocks and a remainder
         np.testing.assert_allclose(net.predict(X), net.forward(X), rtol=1e-15)
         np.testing.assert_array_equal(X, before)
+
+
+# -- the architecture as a description: get_config and from_config --------------------------
+
+
+def test_a_network_rebuilt_from_its_config_computes_the_same_function():
+    net = Sequential(
+        [
+            Dense(5, initializer="he_uniform"),
+            Activation("leaky_relu", alpha=0.1),
+            Maxout(4, pieces=3),
+            PReLU(0.2),
+            Dropout(0.3),
+            Dense(3, use_bias=False),
+            Softmax(),
+        ]
+    ).build(3, random_state=7)
+    config = net.get_config()
+    assert [entry["class"] for entry in config["layers"]] == [
+        "Dense",
+        "Activation",
+        "Maxout",
+        "PReLU",
+        "Dropout",
+        "Dense",
+        "Softmax",
+    ]
+    again = Sequential.from_config(config).build(3, random_state=7)
+    assert again.get_config() == config
+    X = np.random.default_rng(0).normal(size=(4, 3))
+    np.testing.assert_array_equal(again.predict(X), net.predict(X))
+
+
+def test_recurrent_layers_are_found_by_name_too():
+    net = Sequential([LSTM(3, bidirectional=True), Dense(2)])
+    again = Sequential.from_config(net.get_config())
+    assert isinstance(again.layers[0], LSTM)
+    assert again.get_config() == net.get_config()
+
+
+def test_an_unregistered_layer_cannot_be_described():
+    class Doubler(Layer):
+        def _forward(self, x, training):
+            self._cache = (x, 2 * x)
+            return 2 * x
+
+    with pytest.raises(ValueError, match=r"layers\[1\] is a Doubler.*REGISTRY.register\('Doubler'"):
+        Sequential([Dense(2), Doubler()]).get_config()
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ([], "config must be a mapping"),
+        ({"layers": "Dense"}, "config must be a mapping"),
+        ({"layers": [{"config": {}}]}, r'config\["layers"\]\[0\] must be a mapping'),
+        ({"layers": [{"class": "Dense", "config": [3]}]}, r'config\["layers"\]\[0\]'),
+        ({"layers": [{"class": "Dence", "config": {"units": 3}}]}, "Did you mean 'dense'"),
+    ],
+)
+def test_a_malformed_config_is_a_clear_error(config, message):
+    with pytest.raises(ValueError, match=message):
+        Sequential.from_config(config)

@@ -721,7 +721,7 @@ def test_adaptive_methods_never_step_further_than_their_bound(values, lr):
 
 @pytest.mark.parametrize(("name", "params"), CONFIGS, ids=CONFIG_IDS)
 def test_unchecked_update_after_a_first_step_equals_step(name, params):
-    """The training loop checks its arrays in the first step, then calls ``_update``."""
+    """The training loop checks its arrays in the first step, then calls ``step_unchecked``."""
     start, grads = random_problem(5)
     checked, unchecked = [p.copy() for p in start], [p.copy() for p in start]
     a, b = make(name, params), make(name, params)
@@ -729,7 +729,7 @@ def test_unchecked_update_after_a_first_step_equals_step(name, params):
     b.step(unchecked, grads[0])
     for g in grads[1:]:
         a.step(checked, g)
-        b._update(unchecked, g)
+        b.step_unchecked(unchecked, g)
     for x, y in zip(checked, unchecked, strict=True):
         assert_array_equal(x, y)
     assert a.iterations == b.iterations == len(grads)
@@ -741,6 +741,26 @@ def test_unchecked_update_still_reports_an_overflowing_gradient():
     optimizer.step([a], [np.ones(3)])
     after_first = a.copy()
     with pytest.raises(GradientOverflowError):
-        optimizer._update([a], [np.array([1e300, 0.0, 0.0])])
+        optimizer.step_unchecked([a], [np.array([1e300, 0.0, 0.0])])
     assert_array_equal(a, after_first)
     assert optimizer.iterations == 1
+
+
+def test_the_state_protocol_other_implementations_share():
+    optimizer = Adam(learning_rate=0.1)
+    assert optimizer.shapes is None and optimizer.dtypes == [] and dict(optimizer.state) == {}
+    params = [np.ones((2, 3), dtype=np.float32), np.zeros(4, dtype=np.float32)]
+    optimizer.build(params)
+    assert optimizer.shapes == [(2, 3), (4,)]
+    assert optimizer.dtypes == [np.dtype(np.float32)] * 2
+    assert list(optimizer.state) == list(optimizer.state_names) == ["m", "v"]
+    m = optimizer.state["m"][0]
+    assert m.dtype == np.float32 and not m.any()
+    optimizer.step(params, [np.ones((2, 3), dtype=np.float32), np.ones(4, dtype=np.float32)])
+    assert optimizer.state["m"][0] is m  # the same array, updated in place
+    np.testing.assert_allclose(m, 0.1)  # (1 - β₁) g
+    m[...] = 0.5  # what another implementation of the step would write is what the next reads
+    assert_array_equal(optimizer.state_dict()["m"][0], m)
+    assert optimizer.state_dict()["m"][0] is not m
+    assert list(GradientDescent(momentum=0.9).state_names) == ["velocity"]
+    assert list(GradientDescent().state_names) == []

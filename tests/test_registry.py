@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from sigmanet import activations, initializers, losses, optimizers, schedules
+from sigmanet import activations, initializers, layers, losses, optimizers, schedules
 from sigmanet.io import steps as model_file_steps
 from sigmanet.registry import Entry, Registry
 
@@ -147,6 +147,7 @@ def test_build_instantiates_classes_and_checks_parameters() -> None:
 
 REGISTRIES = {
     "activations": activations,
+    "layers": layers,
     "losses": losses,
     "optimizers": optimizers,
     "schedules": schedules,

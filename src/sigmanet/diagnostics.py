@@ -29,7 +29,7 @@ import numpy as np
 
 from sigmanet import losses as _losses
 from sigmanet._arrays import as_float_array
-from sigmanet.layers import Activation, Dense, Maxout
+from sigmanet.layers import Activation, Dense
 from sigmanet.network import Sequential
 from sigmanet.optimizers import GradientDescent
 from sigmanet.training import Callback, History
@@ -66,7 +66,10 @@ class GradientFlowRecorder(Callback):
     Attributes
     ----------
     layer_names : list of str
-        One name per weight matrix, first to last: ``"W1 (64→32)"`` and so on.
+        One name per weight matrix the layers declare
+        (:meth:`~sigmanet.layers.Layer.weight_names`), first to last: ``"W1 (64→32)"`` and
+        so on; a layer with several, such as a recurrent one, gives ``"W1:W_ih (8→16)"``,
+        ``"W1:W_hh (8→16)"``.
     history : ndarray of shape (n_epochs, n_weight_layers)
         ``history[e, l]`` is the mean |∂L/∂W| of weight matrix ``l`` in epoch ``e`` (float64).
 
@@ -131,18 +134,23 @@ class GradientFlowRecorder(Callback):
 
     # -- callback hooks ---------------------------------------------------------------------
     def on_train_begin(self, network: Sequential) -> None:
-        weighted = [layer for layer in network.layers if isinstance(layer, Dense | Maxout)]
+        # one column per weight matrix, in the order of network.weight_gradients()
+        weighted = [layer for layer in network.layers if layer.weight_names()]
         if not weighted:
             raise ValueError(
-                "GradientFlowRecorder needs a network with at least one Dense or Maxout layer."
+                "GradientFlowRecorder needs a network with at least one layer that has weight "
+                "matrices (Dense, Maxout, a recurrent layer, ...)."
             )
-        shapes = [layer.params["W"].shape for layer in weighted]
+        shapes = [w.shape for w in network.weight_matrices()]
         if not (self.accumulate and shapes == self._shapes):
             self.reset()
             self._shapes = shapes
             self.layer_names = [
-                f"W{index} ({layer.input_dim}→{layer.output_dim})"
+                f"W{index}{'' if len(names) == 1 else ':' + name} "
+                f"({layer.input_dim}→{layer.output_dim})"
                 for index, layer in enumerate(weighted, start=1)
+                for names in [layer.weight_names()]
+                for name in names
             ]
         self._sums = np.zeros(len(shapes))
         self._batches = 0
@@ -455,7 +463,7 @@ def trace_backprop(
         if index < len(Ws) - 1 or loss == "squared_error":
             layers.append(Activation(names[index]))
     net = Sequential(layers).build(sizes[0], random_state=0)
-    dense = [layer for layer in net.layers if isinstance(layer, Dense)]
+    dense = [layer for layer in net.layers if layer.weight_names()]
     for layer, W, b in zip(dense, Ws, bs, strict=True):
         layer.params["W"][...] = W
         layer.params["b"][...] = b

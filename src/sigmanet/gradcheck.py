@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from sigmanet._arrays import as_float_array
+from sigmanet.constraints import Interval, check
 from sigmanet.exceptions import GradientCheckError
 
 __all__ = [
@@ -117,6 +118,10 @@ def numerical_gradient(f: Callable[[np.ndarray], float], x: np.ndarray, eps: flo
 
 
 def _tolerances(dtype: Any, eps: float | None, atol: float | None, rtol: float | None):
+    """The step and tolerances given, checked, or the defaults for ``dtype``."""
+    check("eps", eps, [Interval("real", 0, None, closed="neither"), None])
+    check("atol", atol, [Interval("real", 0, None), None])
+    check("rtol", rtol, [Interval("real", 0, None), None])
     d_eps, d_atol, d_rtol = default_tolerances(dtype)
     return (
         d_eps if eps is None else eps,

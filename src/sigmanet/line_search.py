@@ -31,13 +31,13 @@ Springer 2006, Algorithm 3.1 (backtracking line search).
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sigmanet.constraints import Interval, check
 from sigmanet.exceptions import DivergenceError
 from sigmanet.network import Sequential
 from sigmanet.training import DIVERGENCE_ADVICE, DivergenceRule, FullBatchObjective
@@ -85,18 +85,6 @@ def _kept(iteration: int) -> str:
     if iteration == 0:
         return "those at the start"
     return f"those of iteration {iteration}, the last that passed the test"
-
-
-def _check_number(name: str, value: Any, *, positive: bool) -> float:
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r}.")
-    result = float(value)
-    ok = math.isfinite(result) and (result > 0 if positive else result >= 0)
-    if not ok:
-        raise ValueError(
-            f"{name} must be a finite number {'> 0' if positive else '>= 0'}; got {value!r}."
-        )
-    return result
 
 
 def train_line_search(
@@ -155,16 +143,11 @@ def train_line_search(
     no step can then be told apart from no step. In float64 this happens near
     ``max|g| ≈ 1e-8``, in float32 near ``1e-4``, so a smaller ``tol`` than that ends there.
     """
-    if (
-        isinstance(max_iter, bool | np.bool_)
-        or not isinstance(max_iter, numbers.Integral)
-        or max_iter < 0
-    ):
-        raise ValueError(f"max_iter must be an integer >= 0; got {max_iter!r}.")
-    l2 = _check_number("l2", l2, positive=False)
-    tol = _check_number("tol", tol, positive=False)
+    check("max_iter", max_iter, [Interval("integer", 0, None)])
+    l2 = float(check("l2", l2, [Interval("real", 0, None)]))
+    tol = float(check("tol", tol, [Interval("real", 0, None)]))
     if step is not None:
-        step = _check_number("step", step, positive=True)
+        step = float(check("step", step, [Interval("real", 0, None, closed="neither")]))
     objective = FullBatchObjective(network, loss, X, y, sample_weight, l2)
     dtype = network.dtype
 
@@ -204,6 +187,7 @@ def train_line_search(
             )
         rule = DivergenceRule.for_objective(objective, value)
         trial_step = 1.0 if step is None else step
+        accepted: float | None
         result.message = f"reached max_iter={max_iter}"
         for iteration in range(max_iter):
             g_norm = gradient_norm()

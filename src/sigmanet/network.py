@@ -15,11 +15,12 @@ Each ``Dense`` layer computes the first two lines and passes ``dz[l] W[l]ᵀ`` b
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
 
+from sigmanet import layers as _layers
 from sigmanet._arrays import as_float_input, is_sparse
 from sigmanet.layers import Layer
 
@@ -41,6 +42,12 @@ class Sequential:
     >>> net = Sequential([Dense(4), Activation("tanh"), Dense(1)]).build(3, random_state=0)
     >>> net.forward(np.ones((2, 3))).shape
     (2, 1)
+    >>> Sequential.from_config(net.get_config())
+    Sequential([
+        Dense(units=4, use_bias=True, initializer='glorot_uniform'),
+        Activation(activation={'name': 'tanh'}),
+        Dense(units=1, use_bias=True, initializer='glorot_uniform')
+    ])
     """
 
     def __init__(self, layers: Iterable[Layer]) -> None:
@@ -55,6 +62,63 @@ class Sequential:
         self.dtype: np.dtype[Any] = np.dtype(np.float64)
         self._flat_params: np.ndarray | None = None
         self._flat_grads: np.ndarray | None = None
+
+    # -- description --------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        """The architecture, JSON-serialisable: ``{"layers": [{"class": name, "config": ...}]}``.
+
+        Each ``name`` is the layer's name in :data:`sigmanet.layers.REGISTRY`, each
+        ``config`` its :meth:`~sigmanet.layers.Layer.get_config`. Parameters are not included;
+        :meth:`from_config` rebuilds an unbuilt network with the same layers.
+
+        Raises
+        ------
+        ValueError
+            If a layer's class is not registered (register it with
+            ``sigmanet.layers.REGISTRY.register(name, cls)``).
+        """
+        described = []
+        for index, layer in enumerate(self.layers):
+            name = type(layer).__name__
+            if name not in _layers.REGISTRY or _layers.REGISTRY.get(name) is not type(layer):
+                raise ValueError(
+                    f"layers[{index}] is a {name}, which is not in the layer registry; register "
+                    f"it with sigmanet.layers.REGISTRY.register({name!r}, {name}) so that a "
+                    "network holding it can be described and rebuilt."
+                )
+            described.append({"class": name, "config": layer.get_config()})
+        return {"layers": described}
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> Sequential:
+        """The (unbuilt) network :meth:`get_config` describes, its layers found by name in
+        :data:`sigmanet.layers.REGISTRY`.
+
+        Raises
+        ------
+        ValueError
+            If ``config`` is not of the form ``{"layers": [{"class": ..., "config": ...}]}``,
+            or names a layer that is not registered.
+        """
+        described = config.get("layers") if isinstance(config, Mapping) else None
+        if not isinstance(described, list):
+            raise ValueError(
+                'config must be a mapping {"layers": [...]} as Sequential.get_config() returns; '
+                f"got {config!r}."
+            )
+        layers = []
+        for index, entry in enumerate(described):
+            if not (
+                isinstance(entry, Mapping)
+                and isinstance(entry.get("class"), str)
+                and isinstance(entry.get("config", {}), Mapping)
+            ):
+                raise ValueError(
+                    f'config["layers"][{index}] must be a mapping {{"class": name, "config": '
+                    f"{{...}}}}; got {entry!r}."
+                )
+            layers.append(_layers.get(entry["class"], **entry.get("config", {})))
+        return cls(layers)
 
     def build(self, input_dim: int, random_state: Any = None, dtype: Any = np.float64):
         """Create every layer's parameters for inputs of width ``input_dim``; return ``self``.
@@ -225,7 +289,8 @@ class Sequential:
     def weight_matrices(self) -> list[np.ndarray]:
         """The weight matrices every layer declares
         (:meth:`~sigmanet.layers.Layer.weight_names`): the ``W`` of Dense and Maxout, the
-        ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on."""
+        ``W_ih``/``W_hh`` of recurrent layers; what an L2 penalty acts on and the diagnostics
+        show."""
         return [layer.params[name] for layer in self.layers for name in layer.weight_names()]
 
     def weight_gradients(self) -> list[np.ndarray]:

@@ -43,12 +43,12 @@ overwrites its ``learning_rate`` attribute; sigmanet does not, so schedules comp
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
+from sigmanet.constraints import InstanceOf, Interval, check
 from sigmanet.exceptions import GradientOverflowError
 from sigmanet.registry import Registry
 
@@ -67,34 +67,12 @@ __all__ = [
 StateDict = dict[str, "list[np.ndarray] | int | float"]
 
 
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r}.")
-    result = float(value)
-    if not math.isfinite(result):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return result
-
-
-def _positive(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if result <= 0.0:
-        raise ValueError(f"{name} must be > 0; got {value!r}.")
-    return result
-
-
-def _non_negative(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if result < 0.0:
-        raise ValueError(f"{name} must be >= 0; got {value!r}.")
-    return result
-
-
-def _unit_interval(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if not 0.0 <= result < 1.0:
-        raise ValueError(f"{name} must be in [0, 1); got {value!r}.")
-    return result
+# What the hyper-parameters may be (sigmanet.constraints words the errors). They are stored
+# as Python floats: a NumPy float64 scalar would promote float32 updates.
+_POSITIVE = [Interval("real", 0, None, closed="neither")]
+_NON_NEGATIVE = [Interval("real", 0, None)]
+_UNIT_INTERVAL = [Interval("real", 0, 1, closed="left")]
+_COUNT = [Interval("integer", 0, None)]
 
 
 #: Every optimizer by name: ``REGISTRY.get("adam")`` is :class:`Adam`.
@@ -104,8 +82,16 @@ REGISTRY: Registry[type[Optimizer]] = Registry("optimizer")
 class Optimizer:
     """Base class: validation, lazily created state, saving and resuming.
 
-    Subclasses name their per-parameter state buffers in ``_state_names`` and implement
-    ``_apply(params, grads)``, which must update ``params`` in place without allocating.
+    The protocol the training loop and the compiled engine use: :meth:`step` (checked) and
+    :meth:`step_unchecked`, :attr:`learning_rate` and :attr:`iterations`, :meth:`build`,
+    :attr:`state` (with :attr:`state_names`, :attr:`shapes`, :attr:`dtypes`), and
+    :meth:`state_dict` / :meth:`load_state_dict` to save and resume.
+
+    Adding an optimizer is one subclass, registered where it is defined
+    (``@REGISTRY.register("name")``): it names its per-parameter state buffers in
+    :attr:`state_names` and implements ``_apply(params, grads)``, which must update ``params``
+    in place without allocating (``self._scratch[i]`` holds ``_n_scratch`` work arrays per
+    parameter; with ``_square_slot`` set, the work array of that index already holds g²).
 
     Parameters
     ----------
@@ -124,7 +110,7 @@ class Optimizer:
     name: ClassVar[str] = ""
 
     def __init__(self, learning_rate: float) -> None:
-        self._learning_rate = _positive(learning_rate, "learning_rate")
+        self._learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
         self.iterations = 0
         self._shapes: list[tuple[int, ...]] | None = None
         self._dtypes: list[np.dtype[Any]] = []
@@ -142,12 +128,40 @@ class Optimizer:
 
     @learning_rate.setter
     def learning_rate(self, value: float) -> None:
-        # Stored as a Python float: a NumPy float64 scalar would promote float32 updates.
-        self._learning_rate = _non_negative(value, "learning_rate")
+        # Set before every step by a schedule: a finite float >= 0, the usual value, is taken
+        # without the general check's cost.
+        if type(value) is float and 0.0 <= value < math.inf:
+            self._learning_rate = value
+        else:
+            self._learning_rate = float(check("learning_rate", value, _NON_NEGATIVE))
 
     @property
-    def _state_names(self) -> tuple[str, ...]:
+    def state_names(self) -> tuple[str, ...]:
+        """The names of the per-parameter state buffers (``("m", "v")`` for Adam): the keys
+        of :attr:`state` and, besides ``iterations`` and ``learning_rate``, of
+        :meth:`state_dict`."""
         return ()
+
+    @property
+    def state(self) -> Mapping[str, list[np.ndarray]]:
+        """The live state buffers: for each of :attr:`state_names`, one array per parameter,
+        shaped and typed as it (empty before :meth:`build`).
+
+        Every step updates these arrays in place, so another implementation of the same
+        update (the compiled engine's) may update them too and the two stay interchangeable
+        step by step. For a copy that later steps leave alone, use :meth:`state_dict`.
+        """
+        return self._state
+
+    @property
+    def shapes(self) -> list[tuple[int, ...]] | None:
+        """The parameter shapes the state was built for; None before :meth:`build`."""
+        return self._shapes
+
+    @property
+    def dtypes(self) -> list[np.dtype[Any]]:
+        """The parameter dtypes the state was built for (empty before :meth:`build`)."""
+        return self._dtypes
 
     def get_config(self) -> dict[str, Any]:
         """The hyper-parameters: ``type(opt)(**opt.get_config())`` builds an equal optimizer."""
@@ -182,19 +196,27 @@ class Optimizer:
         """
         checked = self._check_arguments(params, grads)
         if self._shapes is None:
-            self._build(params)
+            self.build(params)
         else:
             self._check_against_state(params)
         if len(self._scratch) != len(params):
             self._scratch = [[np.empty_like(p) for _ in range(self._n_scratch)] for p in params]
-        self._update(params, checked)
+        self.step_unchecked(params, checked)
 
-    def _update(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
-        """:meth:`step` after its checks: the training loop's call once the first step passed.
+    def step_unchecked(self, params: Sequence[np.ndarray], grads: Sequence[np.ndarray]) -> None:
+        """:meth:`step` without its checks, for a loop that hands over the same arrays every
+        step (the training loop, once its first :meth:`step` has passed).
 
-        The loop hands over the same arrays every step, so what :meth:`step` verified (types,
-        shapes, dtypes, the state built for them) still holds; skipping it saves its Python cost,
-        10–20 µs a step.
+        What :meth:`step` verified (types, shapes, dtypes, the state built for them) still
+        holds for the same arrays; skipping it saves its Python cost, 10–20 µs a step. An
+        overflowing gradient is still reported (:class:`GradientOverflowError`, nothing
+        updated).
+
+        Parameters
+        ----------
+        params, grads : sequence of ndarray
+            The very arrays of an earlier :meth:`step` (or arrays of the same shapes and
+            dtypes, with ``grads`` as ndarrays). Anything else is undefined behaviour.
         """
         self._square_gradients(grads)
         self.iterations += 1
@@ -284,11 +306,14 @@ class Optimizer:
                     "reset() to use it with other parameters."
                 )
 
-    def _build(self, params: Sequence[np.ndarray]) -> None:
+    def build(self, params: Sequence[np.ndarray]) -> None:
+        """Create the state for ``params`` (zeros, or each method's starting values),
+        forgetting any earlier state but not the step count. :meth:`step` calls it on its
+        first use; call it directly to lay out :attr:`state` before stepping."""
         self._shapes = [p.shape for p in params]
         self._dtypes = [p.dtype for p in params]
         self._state = {
-            name: [self._initial_state(name, p) for p in params] for name in self._state_names
+            name: [self._initial_state(name, p) for p in params] for name in self.state_names
         }
 
     # -- state -----------------------------------------------------------------------------
@@ -315,7 +340,7 @@ class Optimizer:
             "iterations": self.iterations,
             "learning_rate": self._learning_rate,
         }
-        for name in self._state_names:
+        for name in self.state_names:
             state[name] = [buffer.copy() for buffer in self._state.get(name, [])]
         return state
 
@@ -336,21 +361,19 @@ class Optimizer:
         """
         if not isinstance(state, Mapping):
             raise TypeError(f"state must be a mapping from state_dict(); got {type(state)}.")
-        expected = {"iterations", "learning_rate", *self._state_names}
+        expected = {"iterations", "learning_rate", *self.state_names}
         if set(state) != expected:
             raise ValueError(
                 f"{type(self).__name__} state must have the keys {sorted(expected)}; got "
                 f"{sorted(state)}."
             )
-        iterations = state["iterations"]
-        if isinstance(iterations, (bool, np.bool_)) or not isinstance(iterations, numbers.Integral):
-            raise TypeError(f"state['iterations'] must be an integer; got {iterations!r}.")
-        if iterations < 0:
-            raise ValueError(f"state['iterations'] must be >= 0; got {iterations!r}.")
-        learning_rate = _non_negative(state["learning_rate"], "state['learning_rate']")
+        iterations = check("state['iterations']", state["iterations"], _COUNT)
+        learning_rate = float(
+            check("state['learning_rate']", state["learning_rate"], _NON_NEGATIVE)
+        )
 
         buffers: dict[str, list[np.ndarray]] = {}
-        for name in self._state_names:
+        for name in self.state_names:
             value = state[name]
             if isinstance(value, np.ndarray) or not isinstance(value, Sequence):
                 raise TypeError(f"state[{name!r}] must be a list of arrays; got {type(value)}.")
@@ -431,16 +454,15 @@ class GradientDescent(Optimizer):
         self, learning_rate: float = 0.01, momentum: float = 0.0, nesterov: bool = False
     ) -> None:
         super().__init__(learning_rate)
-        self.momentum = _unit_interval(momentum, "momentum")
-        if not isinstance(nesterov, (bool, np.bool_)):
-            raise TypeError(f"nesterov must be True or False; got {nesterov!r}.")
+        self.momentum = float(check("momentum", momentum, _UNIT_INTERVAL))
+        check("nesterov", nesterov, [InstanceOf(bool, np.bool_, label="True or False")])
         if nesterov and self.momentum == 0.0:
             raise ValueError("nesterov=True requires momentum > 0; got momentum=0.")
         self.nesterov = bool(nesterov)
         self._n_scratch = 2 if self.nesterov else 1
 
     @property
-    def _state_names(self) -> tuple[str, ...]:
+    def state_names(self) -> tuple[str, ...]:
         return ("velocity",) if self.momentum > 0.0 else ()
 
     def get_config(self) -> dict[str, Any]:
@@ -522,15 +544,15 @@ class Adam(Optimizer):
         epsilon: float = 1e-8,
     ) -> None:
         super().__init__(learning_rate)
-        self.beta_1 = _unit_interval(beta_1, "beta_1")
-        self.beta_2 = _unit_interval(beta_2, "beta_2")
-        self.epsilon = _positive(epsilon, "epsilon")
+        self.beta_1 = float(check("beta_1", beta_1, _UNIT_INTERVAL))
+        self.beta_2 = float(check("beta_2", beta_2, _UNIT_INTERVAL))
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
         # Two, so that -η_t·m and its division round exactly as scikit-learn's expression does.
         self._n_scratch = 2
         self._square_slot = 1
 
     @property
-    def _state_names(self) -> tuple[str, ...]:
+    def state_names(self) -> tuple[str, ...]:
         return ("m", "v")
 
     def get_config(self) -> dict[str, Any]:
@@ -612,7 +634,7 @@ class AdamW(Adam):
         weight_decay: float = 1e-2,
     ) -> None:
         super().__init__(learning_rate, beta_1, beta_2, epsilon)
-        self.weight_decay = _non_negative(weight_decay, "weight_decay")
+        self.weight_decay = float(check("weight_decay", weight_decay, _NON_NEGATIVE))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "weight_decay": self.weight_decay}
@@ -666,13 +688,13 @@ class RMSProp(Optimizer):
         momentum: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.rho = _unit_interval(rho, "rho")
-        self.epsilon = _positive(epsilon, "epsilon")
-        self.momentum = _unit_interval(momentum, "momentum")
+        self.rho = float(check("rho", rho, _UNIT_INTERVAL))
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
+        self.momentum = float(check("momentum", momentum, _UNIT_INTERVAL))
         self._square_slot = 0
 
     @property
-    def _state_names(self) -> tuple[str, ...]:
+    def state_names(self) -> tuple[str, ...]:
         if self.momentum > 0.0:
             return ("square_average", "momentum_buffer")
         return ("square_average",)
@@ -744,14 +766,14 @@ class Adagrad(Optimizer):
         initial_accumulator_value: float = 0.0,
     ) -> None:
         super().__init__(learning_rate)
-        self.epsilon = _positive(epsilon, "epsilon")
-        self.initial_accumulator_value = _non_negative(
-            initial_accumulator_value, "initial_accumulator_value"
+        self.epsilon = float(check("epsilon", epsilon, _POSITIVE))
+        self.initial_accumulator_value = float(
+            check("initial_accumulator_value", initial_accumulator_value, _NON_NEGATIVE)
         )
         self._square_slot = 0
 
     @property
-    def _state_names(self) -> tuple[str, ...]:
+    def state_names(self) -> tuple[str, ...]:
         return ("accumulator",)
 
     def _initial_state(self, name: str, param: np.ndarray) -> np.ndarray:

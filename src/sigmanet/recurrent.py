@@ -59,6 +59,7 @@ import numpy as np
 from sigmanet import activations as _activations
 from sigmanet import initializers as _initializers
 from sigmanet._arrays import as_float_array
+from sigmanet.layers import REGISTRY as _LAYERS
 from sigmanet.layers import Layer
 
 __all__ = ["GRU", "LSTM", "SimpleRNN", "check_gate_activation"]
@@ -526,6 +527,7 @@ def _carry(m_t: np.ndarray | None, new: np.ndarray, old: np.ndarray) -> np.ndarr
     return np.where(m_t[:, None], new, old)
 
 
+@_LAYERS.register("SimpleRNN")
 class SimpleRNN(_Recurrent):
     """Elman's recurrent layer: ``h_t = g(x_t W_ihᵀ + b_ih + h_{t-1} W_hhᵀ + b_hh)``.
 
@@ -611,6 +613,7 @@ class SimpleRNN(_Recurrent):
         return dx, (dh,), keep
 
 
+@_LAYERS.register("LSTM")
 class LSTM(_Recurrent):
     """Long short-term memory (Hochreiter & Schmidhuber 1997; forget gate: Gers et al. 2000).
 
@@ -810,6 +813,7 @@ class LSTM(_Recurrent):
         return dx, (dh.T.copy(), dc.T.copy()), kept
 
 
+@_LAYERS.register("GRU")
 class GRU(_Recurrent):
     """Gated recurrent unit (Cho et al. 2014), in PyTorch's form and gate order r, z, n::
 
@@ -937,3 +941,7 @@ class GRU(_Recurrent):
                 dh = np.zeros_like(dh)
         dx = self._accumulate(suffix, xs, h[:-1], da_in, da_hid)
         return dx, (dh,), keep
+
+
+# Built-ins of the layer registry, like those of sigmanet.layers (which seals it too).
+_LAYERS.seal()

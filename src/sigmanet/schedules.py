@@ -35,6 +35,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from sigmanet.constraints import InstanceOf, Interval, Satisfies, check
 from sigmanet.registry import Registry
 
 __all__ = [
@@ -51,46 +52,20 @@ __all__ = [
 ]
 
 
-def _real(value: Any, name: str) -> float:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number; got {value!r}.")
-    result = float(value)
-    if not math.isfinite(result):
-        raise ValueError(f"{name} must be finite; got {value!r}.")
-    return result
-
-
-def _positive(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if result <= 0.0:
-        raise ValueError(f"{name} must be > 0; got {value!r}.")
-    return result
-
-
-def _non_negative(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if result < 0.0:
-        raise ValueError(f"{name} must be >= 0; got {value!r}.")
-    return result
-
-
-def _decay_factor(value: Any, name: str) -> float:
-    result = _real(value, name)
-    if not 0.0 < result <= 1.0:
-        raise ValueError(f"{name} must be in (0, 1]; got {value!r}.")
-    return result
-
-
-def _count(value: Any, name: str, minimum: int = 0) -> int:
-    if isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be an integer; got {value!r}.")
-    try:
-        result = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer; got {value!r}.") from None
-    if result < minimum:
-        raise ValueError(f"{name} must be >= {minimum}; got {value!r}.")
-    return result
+# What the hyper-parameters may be (sigmanet.constraints words the errors).
+_POSITIVE = [Interval("real", 0, None, closed="neither")]
+_NON_NEGATIVE = [Interval("real", 0, None)]
+_DECAY_FACTOR = [Interval("real", 0, 1, closed="right")]
+_SHRINK_FACTOR = [Interval("real", 0, 1, closed="neither")]
+_COUNT = [Interval("integer", 0, None)]
+_POSITIVE_COUNT = [Interval("integer", 1, None)]
+_BOOL = [InstanceOf(bool, np.bool_, label="True or False")]
+_LOSS = [
+    Satisfies(
+        lambda v: isinstance(v, numbers.Real) and not isinstance(v, bool | np.bool_),
+        "a real number",
+    )
+]
 
 
 #: Every learning-rate schedule by name: ``REGISTRY.get("cosine")`` is
@@ -129,11 +104,18 @@ class Schedule:
         TypeError, ValueError
             If an argument is not a non-negative integer.
         """
-        return float(
-            self._rate(
-                _count(epoch, "epoch"), _count(step, "step"), _count(samples_seen, "samples_seen")
-            )
-        )
+        # Called before every training step: three ints >= 0, the usual arguments, are taken
+        # without the general check's cost.
+        if not (
+            type(epoch) is int
+            and type(step) is int
+            and type(samples_seen) is int
+            and min(epoch, step, samples_seen) >= 0
+        ):
+            epoch = operator.index(check("epoch", epoch, _COUNT))
+            step = operator.index(check("step", step, _COUNT))
+            samples_seen = operator.index(check("samples_seen", samples_seen, _COUNT))
+        return float(self._rate(epoch, step, samples_seen))
 
     def _rate(self, epoch: int, step: int, samples_seen: int) -> float:
         raise NotImplementedError(f"{type(self).__name__} does not define a rate.")
@@ -175,7 +157,7 @@ class Constant(Schedule):
     name = "constant"
 
     def __init__(self, learning_rate: float = 0.01) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
 
     def _rate(self, epoch: int, step: int, samples_seen: int) -> float:
         return self.learning_rate
@@ -219,10 +201,9 @@ class InverseScaling(Schedule):
     def __init__(
         self, learning_rate: float = 0.01, power_t: float = 0.5, per_epoch: bool = True
     ) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
-        self.power_t = _non_negative(power_t, "power_t")
-        if not isinstance(per_epoch, (bool, np.bool_)):
-            raise TypeError(f"per_epoch must be True or False; got {per_epoch!r}.")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
+        self.power_t = float(check("power_t", power_t, _NON_NEGATIVE))
+        check("per_epoch", per_epoch, _BOOL)
         self.per_epoch = bool(per_epoch)
         self._epoch: int | None = None
         self._epoch_start = 0
@@ -256,8 +237,12 @@ class InverseScaling(Schedule):
                 f"{sorted(state)}."
             )
         epoch = state["epoch"]
-        self._epoch = None if epoch is None else _count(epoch, "state['epoch']")
-        self._epoch_start = _count(state["epoch_start"], "state['epoch_start']")
+        self._epoch = (
+            None if epoch is None else operator.index(check("state['epoch']", epoch, _COUNT))
+        )
+        self._epoch_start = operator.index(
+            check("state['epoch_start']", state["epoch_start"], _COUNT)
+        )
 
 
 @REGISTRY.register("adaptive")
@@ -311,13 +296,11 @@ class Adaptive(Schedule):
         tol: float = 1e-4,
         min_learning_rate: float = 1e-6,
     ) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
-        self.factor = _real(factor, "factor")
-        if not 0.0 < self.factor < 1.0:
-            raise ValueError(f"factor must be in (0, 1); got {factor!r}.")
-        self.patience = _count(patience, "patience", minimum=1)
-        self.tol = _non_negative(tol, "tol")
-        self.min_learning_rate = _non_negative(min_learning_rate, "min_learning_rate")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
+        self.factor = float(check("factor", factor, _SHRINK_FACTOR))
+        self.patience = operator.index(check("patience", patience, _POSITIVE_COUNT))
+        self.tol = float(check("tol", tol, _NON_NEGATIVE))
+        self.min_learning_rate = float(check("min_learning_rate", min_learning_rate, _NON_NEGATIVE))
         if self.min_learning_rate > self.learning_rate:
             raise ValueError(
                 f"min_learning_rate must be <= learning_rate; got {min_learning_rate!r} > "
@@ -344,9 +327,7 @@ class Adaptive(Schedule):
         loss : float
             Its training loss.
         """
-        if isinstance(loss, (bool, np.bool_)) or not isinstance(loss, numbers.Real):
-            raise TypeError(f"loss must be a real number; got {loss!r}.")
-        loss = float(loss)
+        loss = float(check("loss", loss, _LOSS))
         if loss <= self.best_loss - self.tol:
             self.bad_epochs = 0
         else:
@@ -385,11 +366,11 @@ class Adaptive(Schedule):
             raise ValueError(
                 f"Adaptive state must have the keys {sorted(expected)}; got {sorted(state)}."
             )
-        self.current_learning_rate = _non_negative(
-            state["current_learning_rate"], "state['current_learning_rate']"
+        self.current_learning_rate = float(
+            check("state['current_learning_rate']", state["current_learning_rate"], _NON_NEGATIVE)
         )
         self.best_loss = float(state["best_loss"])
-        self.bad_epochs = _count(state["bad_epochs"], "state['bad_epochs']")
+        self.bad_epochs = operator.index(check("state['bad_epochs']", state["bad_epochs"], _COUNT))
         self.exhausted = bool(state["exhausted"])
 
 
@@ -410,9 +391,9 @@ class StepDecay(Schedule):
     name = "step"
 
     def __init__(self, learning_rate: float = 0.01, step_size: int = 10, gamma: float = 0.1):
-        self.learning_rate = _positive(learning_rate, "learning_rate")
-        self.step_size = _count(step_size, "step_size", minimum=1)
-        self.gamma = _decay_factor(gamma, "gamma")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
+        self.step_size = operator.index(check("step_size", step_size, _POSITIVE_COUNT))
+        self.gamma = float(check("gamma", gamma, _DECAY_FACTOR))
 
     def _rate(self, epoch: int, step: int, samples_seen: int) -> float:
         return self.learning_rate * self.gamma ** (epoch // self.step_size)
@@ -440,8 +421,8 @@ class ExponentialDecay(Schedule):
     name = "exponential"
 
     def __init__(self, learning_rate: float = 0.01, gamma: float = 0.95) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
-        self.gamma = _decay_factor(gamma, "gamma")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
+        self.gamma = float(check("gamma", gamma, _DECAY_FACTOR))
 
     def _rate(self, epoch: int, step: int, samples_seen: int) -> float:
         return self.learning_rate * self.gamma**epoch
@@ -479,9 +460,9 @@ class CosineAnnealing(Schedule):
     def __init__(
         self, learning_rate: float = 0.01, t_max: int = 100, min_learning_rate: float = 0.0
     ) -> None:
-        self.learning_rate = _positive(learning_rate, "learning_rate")
-        self.t_max = _count(t_max, "t_max", minimum=1)
-        self.min_learning_rate = _non_negative(min_learning_rate, "min_learning_rate")
+        self.learning_rate = float(check("learning_rate", learning_rate, _POSITIVE))
+        self.t_max = operator.index(check("t_max", t_max, _POSITIVE_COUNT))
+        self.min_learning_rate = float(check("min_learning_rate", min_learning_rate, _NON_NEGATIVE))
         if self.min_learning_rate > self.learning_rate:
             raise ValueError(
                 f"min_learning_rate must be <= learning_rate; got {min_learning_rate!r} > "
@@ -528,9 +509,9 @@ class Annealed(Schedule):
     name = "annealed"
 
     def __init__(self, a: float = 4.0, b: float = 1.0, c: float = 0.01) -> None:
-        self.a = _positive(a, "a")
-        self.b = _positive(b, "b")
-        self.c = _non_negative(c, "c")
+        self.a = float(check("a", a, _POSITIVE))
+        self.b = float(check("b", b, _POSITIVE))
+        self.c = float(check("c", c, _NON_NEGATIVE))
 
     def _rate(self, epoch: int, step: int, samples_seen: int) -> float:
         return self.a / (self.b + epoch + step) + self.c

@@ -533,7 +533,7 @@ def train(
     update = optimizer.step
     unchecked_update = update
     if isinstance(optimizer, Optimizer) and type(optimizer).step is Optimizer.step:
-        unchecked_update = optimizer._update
+        unchecked_update = optimizer.step_unchecked
     history = History(samples_seen=samples_seen, divergence_reference=rule.reference)
     kernel = _engine.epoch_kernel(
         engine,

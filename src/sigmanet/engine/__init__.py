@@ -247,9 +247,9 @@ def epoch_kernel(
             )
         return None
     params = [network.flat_parameters()]
-    if optimizer._shapes is None:
-        optimizer._build(params)
-    elif [tuple(s) for s in optimizer._shapes] != [params[0].shape] or optimizer._dtypes != [
+    if optimizer.shapes is None:
+        optimizer.build(params)
+    elif [tuple(s) for s in optimizer.shapes] != [params[0].shape] or optimizer.dtypes != [
         params[0].dtype
     ]:
         return None  # the NumPy path reports the mismatch

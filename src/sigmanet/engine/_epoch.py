@@ -53,9 +53,9 @@ class EpochKernel:
         self.no_weight = np.zeros(0, dtype=dtype)
 
         self.hyper, self.hyper64 = _hyper_parameters(optimizer, dtype)
-        state = optimizer._state
+        state = optimizer.state
         empty = np.zeros(0, dtype=dtype)
-        names = list(optimizer._state_names)
+        names = list(optimizer.state_names)
         self.state = [state[name][0] if name in state else empty for name in names]
         while len(self.state) < 2:
             self.state.append(empty)

@@ -693,7 +693,7 @@ class BaseNetworkEstimator(BaseEstimator):
             )
 
     def _publish_attributes(self) -> None:
-        dense = [layer for layer in self.network_.layers if isinstance(layer, Dense | Maxout)]
+        dense = [layer for layer in self.network_.layers if "W" in layer.weight_names()]
         self.coefs_ = [layer.params["W"] for layer in dense]
         self.intercepts_ = [layer.params["b"] for layer in dense]
         self.n_layers_ = len(dense) + 1

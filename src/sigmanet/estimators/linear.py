@@ -257,10 +257,8 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         return array.astype(self.network_.dtype)
 
     @property
-    def _dense(self) -> Dense:
-        layer = self.network_.layers[0]
-        assert isinstance(layer, Dense)
-        return layer
+    def _dense(self) -> Layer:
+        return self.network_.layers[0]
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The scores ``z = X coef_ᵀ + intercept_`` (the logits).

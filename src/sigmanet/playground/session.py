@@ -371,7 +371,7 @@ class Session:
                 return False
             if c.regularization == "l1" and c.regularization_rate > 0:
                 shrink_weights(self.network, c.regularization_rate * learning_rate)
-        dense = [layer for layer in self.network.layers if isinstance(layer, Dense)]
+        dense = [layer for layer in self.network.layers if layer.weight_names()]
         for entry, layer in zip(record["layers"], dense, strict=True):
             entry["W_new"] = layer.params["W"].tolist()
             entry["b_new"] = layer.params["b"].tolist()
@@ -405,22 +405,17 @@ class Session:
         """
         layers = self.network.layers
         outputs: list[np.ndarray] = []
-        h = X
-        for layer in layers:
-            h = layer.forward(h, training=True)
-            outputs.append(h.copy())  # training buffers are reused by the next call
+        h = self.network.forward(X, training=True, record=outputs)
         grad = np.empty_like(h)
         loss_value, _ = self.loss.value_and_gradient(y, h, None, out=grad)
-        grad_at_output: list[np.ndarray | None] = [None] * len(layers)
-        g: np.ndarray | None = grad
-        for index in range(len(layers) - 1, -1, -1):
-            grad_at_output[index] = None if g is None else g.copy()
-            g = layers[index].backward(g, need_input_grad=index > 0)
+        grad_at_output: list[np.ndarray] = []
+        self.network.backward(grad, record=grad_at_output)
+        grad_at_output.reverse()  # recorded last layer first
 
         entries = []
         a_prev = X
         for index, layer in enumerate(layers):
-            if not isinstance(layer, Dense):
+            if not layer.weight_names():
                 continue
             z = outputs[index]
             nxt = layers[index + 1] if index + 1 < len(layers) else None
@@ -429,7 +424,7 @@ class Session:
                 "b": layer.params["b"].tolist(),
                 "a_prev": a_prev[0].tolist(),
                 "z": z[0].tolist(),
-                "dz": grad_at_output[index][0].tolist(),  # type: ignore[index]
+                "dz": grad_at_output[index][0].tolist(),
                 "db": layer.grads["b"].tolist(),
             }
             if isinstance(nxt, Activation):
@@ -514,7 +509,7 @@ class Session:
         _, unit_grids = self.hidden_outputs(_grid(THUMBNAIL_SIZE))
         hidden = unit_grids[: len(c.hidden)]
         zs, _ = self.hidden_outputs(self.points[self.train_index])
-        dense = [layer for layer in self.network.layers if isinstance(layer, Dense)]
+        dense = [layer for layer in self.network.layers if layer.weight_names()]
         epochs = _thin(len(self.train_losses))
         flow = self.flow.history
         flow_rows = _thin(flow.shape[0])
