@@ -1384,6 +1384,10 @@ def _build(
     source: str,
     codec: StepCodec | None = None,
 ) -> Any:
+    # a class that renamed or re-expressed hyper-parameters translates an older file's
+    upgrade = getattr(cls, "_upgrade_params", None)
+    if callable(upgrade):
+        params = upgrade(dict(params))
     get_names = getattr(cls, "_get_param_names", None)
     if callable(get_names):
         try:
