@@ -695,3 +695,15 @@ def test_a_model_saved_with_an_old_learning_rate_loads_without_a_warning(binary_
         loaded = sigmanet.load(path)
     assert loaded.learning_rate == "constant" and loaded.learning_rate_init == 0.3
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_step_given_without_a_schedule_is_a_constant_step(binary_data):
+    X, y = binary_data
+    common = {"solver": "sgd", "max_iter": 5, "tol": None, "random_state": 0}
+    implied = LogisticRegression(learning_rate_init=0.05, **common).fit(X, y)
+    explicit = LogisticRegression(learning_rate="constant", learning_rate_init=0.05, **common)
+    np.testing.assert_array_equal(implied.coef_, explicit.fit(X, y).coef_)
+    annealed = LogisticRegression(**common).fit(X, y)  # the solver's default schedule
+    assert not np.array_equal(implied.coef_, annealed.coef_)
+    with pytest.raises(ValueError, match="annealed.*learning_rate"):
+        LogisticRegression(learning_rate="annealed", learning_rate_init=0.05, **common).fit(X, y)
