@@ -705,5 +705,5 @@ def test_a_step_given_without_a_schedule_is_a_constant_step(binary_data):
     np.testing.assert_array_equal(implied.coef_, explicit.fit(X, y).coef_)
     annealed = LogisticRegression(**common).fit(X, y)  # the solver's default schedule
     assert not np.array_equal(implied.coef_, annealed.coef_)
-    with pytest.raises(ValueError, match="annealed.*learning_rate"):
+    with pytest.raises(ValueError, match=r"annealed.*learning_rate"):
         LogisticRegression(learning_rate="annealed", learning_rate_init=0.05, **common).fit(X, y)

@@ -1,8 +1,8 @@
 """Hooks into the fit loop: the callback protocol and the callbacks sigmanet ships.
 
-:func:`sigmanet.training.train` calls a :class:`Callback`'s hooks before the first epoch, after
-every optimizer step, after every epoch (where returning ``True`` stops training) and once at
-the end.
+:func:`sigmanet.training.train` calls a :class:`~sigmanet.training.Callback`'s hooks before
+the first epoch, after every optimizer step, after every epoch (where returning ``True`` stops
+training) and once at the end.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """The divergence rule shared by every solver.
 
 The fit loop (:func:`sigmanet.training.train`) and
-:func:`sigmanet.line_search.train_line_search` apply one rule, :class:`DivergenceRule`
-(:func:`sigmanet.training.train_lbfgs` needs none after a finite start: L-BFGS accepts only
-steps that decrease the objective). Training has diverged when the loss of an epoch (the
-objective of an iteration, for batch gradient descent)
+:func:`sigmanet.line_search.train_line_search` apply one rule,
+:class:`~sigmanet.training.DivergenceRule` (:func:`sigmanet.training.train_lbfgs` needs none
+after a finite start: L-BFGS accepts only steps that decrease the objective). Training has
+diverged when the loss of an epoch (the objective of an iteration, for batch gradient descent)
 
 * is not finite, or
 * exceeds ``DIVERGENCE_FACTOR = 1e4`` times the *reference*

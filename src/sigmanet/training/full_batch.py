@@ -1,8 +1,9 @@
 """The full-batch objective as sums over rows, and the L-BFGS solver that minimises it.
 
-``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²`` is assembled from :class:`BlockSums` (loss,
-gradient and weight summed over a block of rows), so in-memory, streamed and distributed fits
-share one code path: each block's sums add up to the sums of all rows.
+``J(θ) = Σ w_i ℓ_i / Σ w_i + (l2 / 2S) Σ‖W‖²`` is assembled from
+:class:`~sigmanet.training.BlockSums` (loss, gradient and weight summed over a block of rows),
+so in-memory, streamed and distributed fits share one code path: each block's sums add up to
+the sums of all rows.
 """
 
 from __future__ import annotations
