@@ -56,22 +56,8 @@ class _MLPMixin(BaseNetworkEstimator):
     """Hidden-layer specification shared by the classifier and the regressor."""
 
     def _hidden_spec(self) -> tuple[list[int], list[str], list[float]]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            widths = [int(s) for s in sizes]
-            valid = all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
-                for s in sizes
-            )
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                "hidden_layer_sizes must be a positive int or a sequence of positive ints; "
-                f"got {self.hidden_layer_sizes!r}."
-            )
+        sizes = self.hidden_layer_sizes  # its type and range: _parameter_constraints
+        widths = [int(sizes)] if isinstance(sizes, numbers.Integral) else [int(s) for s in sizes]
         n_hidden = len(widths)
         names = self._per_layer("activation", self.activation, n_hidden, str)
         valid_names = Options(*activation_names_for_hidden())

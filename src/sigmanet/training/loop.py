@@ -342,6 +342,8 @@ class _Fit:
         self.weight_grads = network.weight_gradients()
         self.l2 = l2
         self.l2_per_batch = l2_scale == "batch"
+        self.dataset_penalty = l2 / rows.total_weight  # the L2 factor with l2_scale="dataset"
+        self.mean_weight = rows.mean_weight
         self.l2_scratch = [np.empty_like(w) for w in self.weights] if l2 > 0 else []
         self.grad_buffers: dict[int, np.ndarray] = {}
         # The parameters at the start of the current epoch, and at the start of the last epoch
@@ -446,13 +448,12 @@ class _Fit:
         if grad_output is None:
             grad_output = self.grad_buffers[m] = np.empty_like(output)
         batch_loss = self.evaluate(y, output, weight, grad_output)
-        mean_weight = self.rows.mean_weight
+        mean_weight = self.mean_weight
         if weight is not None and batch_weight != m * mean_weight:
             # the loss divided by Σ_B w; the unbiased estimate divides by |B| · mean(w)
             np.multiply(grad_output, batch_weight / (m * mean_weight), out=grad_output)
-        penalty = 0.0
-        if self.l2 > 0:
-            penalty = self.l2 / (batch_weight if self.l2_per_batch else self.rows.total_weight)
+        penalty = self.l2 / batch_weight if self.l2_per_batch else self.dataset_penalty
+        if penalty > 0:
             batch_loss += 0.5 * penalty * sum(float(np.vdot(w, w)) for w in self.weights)
         if not math.isfinite(batch_loss):
             raise self.diverged(self.rule.reason(batch_loss), epoch, step, batch_loss)
