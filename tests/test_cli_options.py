@@ -87,9 +87,9 @@ def test_the_solver_loss_and_schedule_choices_are_the_estimators():
     assert set(SCHEDULES) == set(_base.LEARNING_RATES)
     for name, losses in LOSSES.items():
         for loss in losses:
-            ESTIMATORS[name](loss=loss)._check_params()  # accepted
+            ESTIMATORS[name](loss=loss)._validate_params()  # accepted
         with pytest.raises(ValueError):
-            ESTIMATORS[name](loss="nope")._check_params()
+            ESTIMATORS[name](loss="nope")._validate_params()
 
 
 # -- options reach the estimator's parameters -----------------------------------------------------
@@ -134,7 +134,8 @@ def test_linear_models_take_a_schedule_with_its_initial_rate(iris, tmp_path, cap
     argv += ["--standardize", "--max-iter", "3", "--quiet", "--save", str(saved)]
     assert main([*argv, "--schedule", "step", "--learning-rate-init", "0.05"]) == 0
     capsys.readouterr()
-    assert _model(saved).get_params()["learning_rate"] == {"name": "step", "learning_rate": 0.05}
+    params = _model(saved).get_params()
+    assert (params["learning_rate"], params["learning_rate_init"]) == ("step", 0.05)
     assert main([*argv, "--schedule", "annealed", "--learning-rate-init", "0.05"]) == 2
     assert "leave out --learning-rate-init" in _error_line(capsys)
 

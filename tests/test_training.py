@@ -20,6 +20,7 @@ from sigmanet.training import (
     block_sums,
     train,
     train_lbfgs,
+    validation_split,
 )
 
 
@@ -884,3 +885,84 @@ def test_from_sums_refuses_rows_without_weight():
     assert empty.weight == 0 and empty.loss == 0 and not empty.gradient.any()
     with pytest.raises(ValueError, match="total sample weight must be positive"):
         objective.from_sums(empty)
+
+
+# -- the one "no improvement for n epochs" rule ------------------------------------------------
+
+
+def _replay(rule, values, monitor="loss"):
+    """The epoch (1-based) at which ``rule`` stops on ``values``, or None."""
+    net = _logistic()
+    rule.on_train_begin(net)
+    for epoch, value in enumerate(values):
+        if rule.on_epoch_end(net, {"epoch": epoch, monitor: value}):
+            return epoch + 1
+    return None
+
+
+def test_the_stopping_rule_counts_misses_as_scikit_learn_does():
+    # an epoch equal to the best is not a miss with tol=0 (scikit-learn: loss > best - tol)
+    assert _replay(EarlyStopping("loss", patience=1), [1.0, 1.0, 1.0, 1.0]) is None
+    assert _replay(EarlyStopping("loss", patience=1), [1.0, 1.0, 1.1, 1.2]) == 4
+    # an improvement smaller than tol is a miss, but best still follows it
+    rule = EarlyStopping("loss", patience=1, min_delta=0.05)
+    assert _replay(rule, [1.0, 0.97, 0.93]) == 3
+    assert rule.best == 0.93 and rule.best_epoch == 2
+    # scores: larger is better
+    rule = EarlyStopping("validation_score", mode="max", patience=0, restore_best_weights=False)
+    assert _replay(rule, [0.5, 0.6, 0.55], "validation_score") == 3
+    # numpy.inf never stops
+    assert _replay(EarlyStopping("loss", patience=np.inf), [1.0] + [2.0] * 50) is None
+
+
+def test_the_stopping_rule_lets_on_plateau_act_instead_of_stopping():
+    actions = []
+
+    def slow_down():
+        actions.append(len(actions))
+        return len(actions) <= 2  # acts twice, then gives up
+
+    rule = EarlyStopping("loss", patience=1, on_plateau=slow_down, restore_best_weights=False)
+    assert _replay(rule, [1.0] + [2.0] * 20) == 7  # 2 misses, act; 2 misses, act; 2, stop
+    assert actions == [0, 1, 2] and rule.stopped
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"mode": "up"}, "mode must be"),
+        ({"patience": -1}, "patience must be"),
+        ({"patience": 1.5}, "patience must be"),
+        ({"min_delta": -0.1}, "min_delta must be"),
+    ],
+)
+def test_the_stopping_rule_refuses_bad_settings(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        EarlyStopping(**kwargs)
+
+
+# -- the one validation split ------------------------------------------------------------------
+
+
+def test_validation_split_keeps_rows_together_and_classes_in_proportion():
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.array([0] * 10 + [1] * 6 + [2] * 4)
+    (X_tr, _), (X_val, y_val) = validation_split(X, y, fraction=0.5, random_state=0, stratify=y)
+    assert len(X_val) == 10 and len(X_tr) == 10
+    assert sorted(np.bincount(y_val).tolist()) == [2, 3, 5]  # half of each class
+    # each validation row keeps its own label
+    for row, label in zip(X_val, y_val, strict=True):
+        assert y[int(row[0]) // 2] == label
+    # the same seed gives the same rows
+    again = validation_split(X, y, fraction=0.5, random_state=0, stratify=y)[1][0]
+    np.testing.assert_array_equal(again, X_val)
+
+
+def test_validation_split_says_what_it_cannot_do():
+    X = np.arange(8.0).reshape(4, 2)
+    with pytest.raises(ValueError, match="fraction must be in"):
+        validation_split(X, fraction=1.0)
+    with pytest.raises(ValueError, match=r"too small: 1 row\(s\) of 4, at least 2 needed"):
+        validation_split(X, fraction=0.25, min_validation=2)
+    with pytest.raises(ValueError, match="only 1 member"):
+        validation_split(X, fraction=0.5, stratify=[0, 0, 0, 1])

@@ -268,7 +268,7 @@ def fit(
             "sigmanet.dask.fit trains LogisticRegression, SoftmaxRegression, MLPClassifier and "
             f"MLPRegressor; got {type(estimator).__name__}."
         )
-    estimator._check_params()
+    estimator._validate_params()
     if estimator.solver != "lbfgs":
         raise ValueError(
             f"sigmanet.dask.fit needs solver='lbfgs' (full batch); got solver={estimator.solver!r}."

@@ -62,7 +62,7 @@ DIVERGING = [
         for s, lr in _STOCHASTIC
     ],
     *[
-        (name, {"solver": solver, "learning_rate": lr})
+        (name, {"solver": solver, "learning_rate": "constant", "learning_rate_init": lr})
         for name in ("LogisticRegression", "SoftmaxRegression")
         for solver, lr in (("gd", 1e6), ("sgd", 1e3), ("minibatch", 1e6), ("adam", 1e6))
     ],

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import warnings
 
 import numpy as np
@@ -265,7 +266,9 @@ def test_works_in_pipelines_and_grid_search(iris):
     pipeline = make_pipeline(StandardScaler(), SoftmaxRegression())
     search = GridSearchCV(pipeline, {"softmaxregression__C": [0.1, 1.0]}, cv=3).fit(X, y)
     assert search.best_score_ > 0.85
-    model = LogisticRegression(C=2.0, solver="sgd", learning_rate={"name": "annealed", "a": 1.0})
+    model = LogisticRegression(
+        C=2.0, solver="sgd", learning_rate="annealed", learning_rate_params={"a": 1.0}
+    )
     copy = clone(model)
     assert copy.get_params() == model.get_params()
     json.dumps(model.get_params())  # every hyper-parameter is JSON-serialisable
@@ -538,8 +541,8 @@ def test_prediction_input_is_checked(binary_data, cls):
         ({"C": -1.0}, "C must be"),
         ({"C": 0}, "C must be"),
         ({"C": -np.inf}, "C must be"),
-        ({"penalty": "l1"}, "Valid values: 'l2', None"),
-        ({"solver": "newton"}, "Valid values: 'lbfgs', 'gd', 'sgd', 'minibatch', 'adam'"),
+        ({"penalty": "l1"}, "penalty must be 'l2' or None"),
+        ({"solver": "newton"}, "solver must be one of 'lbfgs', 'gd', 'sgd', 'minibatch', 'adam'"),
         ({"max_iter": -1}, "max_iter"),
         ({"max_iter": 2.5}, "max_iter"),
         ({"tol": -1e-3}, "tol"),
@@ -550,10 +553,28 @@ def test_prediction_input_is_checked(binary_data, cls):
         ({"class_weight": "heavy"}, "class_weight"),
         ({"class_weight": {7: 2.0}}, "not classes"),
         ({"learning_rate": -0.1}, "learning_rate"),
+        ({"learning_rate_init": -0.1}, "learning_rate_init"),
+        ({"learning_rate_params": [1]}, "learning_rate_params"),
         ({"learning_rate": "fast", "solver": "sgd"}, "annealed"),
-        ({"learning_rate": {"name": "annealed", "z": 1}, "solver": "sgd"}, "unexpected"),
+        (
+            {"learning_rate": "annealed", "learning_rate_params": {"z": 1}, "solver": "sgd"},
+            "unexpected",
+        ),
         ({"learning_rate": {"a": 1}, "solver": "sgd"}, "'name'"),
         ({"learning_rate": "annealed", "solver": "gd"}, "solver='gd'"),
+        ({"learning_rate": "constant", "solver": "gd"}, "learning_rate_init"),
+        (
+            {"learning_rate": "constant", "learning_rate_params": {"a": 1}, "solver": "sgd"},
+            "takes none",
+        ),
+        (
+            {
+                "learning_rate": "step",
+                "learning_rate_params": {"learning_rate": 1},
+                "solver": "sgd",
+            },
+            "learning_rate_init",
+        ),
         ({"learning_rate": "backtracking", "solver": "sgd"}, "needs solver='gd'"),
     ],
 )
@@ -605,3 +626,84 @@ def test_c_inf_is_no_penalty_and_max_iter_0_keeps_the_start(binary_data):
             model = LogisticRegression(solver=solver, max_iter=0).fit(X, y)
         assert model.n_iter_[0] == 0
         np.testing.assert_array_equal(model.coef_, 0.0)
+
+
+# --------------------------------------------------------------------------------------------
+# learning_rate as in the MLPs; the old forms still work, with a FutureWarning
+# --------------------------------------------------------------------------------------------
+
+OLD_AND_NEW = [
+    (
+        {"solver": "gd", "learning_rate": 0.5},
+        {"solver": "gd", "learning_rate": "constant", "learning_rate_init": 0.5},
+    ),
+    (
+        {"solver": "minibatch", "learning_rate": 0.3},
+        {"solver": "minibatch", "learning_rate": "constant", "learning_rate_init": 0.3},
+    ),
+    (
+        {"solver": "sgd", "learning_rate": {"name": "annealed", "a": 1.0, "b": 10.0}},
+        {
+            "solver": "sgd",
+            "learning_rate": "annealed",
+            "learning_rate_params": {"a": 1.0, "b": 10.0},
+        },
+    ),
+    (
+        {"solver": "adam", "learning_rate": {"name": "exponential", "learning_rate": 0.05}},
+        {"solver": "adam", "learning_rate": "exponential", "learning_rate_init": 0.05},
+    ),
+]
+
+
+@pytest.mark.parametrize(("old", "new"), OLD_AND_NEW)
+def test_old_learning_rate_values_warn_with_what_to_write_and_fit_the_same(binary_data, old, new):
+    X, y = binary_data
+    common = {"max_iter": 20, "tol": None, "random_state": 0}
+    advice = ", ".join(f"{k}={v!r}" for k, v in new.items() if k.startswith("learning_rate"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        before = LogisticRegression(**old, **common).fit(X, y)
+    deprecations = [w for w in caught if issubclass(w.category, FutureWarning)]
+    assert len(deprecations) == 1
+    assert re.search(r"is deprecated.*Write " + re.escape(advice), str(deprecations[0].message))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 20 iterations of "gd"
+        after = LogisticRegression(**new, **common).fit(X, y)
+    np.testing.assert_array_equal(before.coef_, after.coef_)
+    np.testing.assert_array_equal(before.loss_curve_, after.loss_curve_)
+    upgraded = LogisticRegression._upgrade_params(old)
+    assert {k: v for k, v in upgraded.items() if v is not None} == new
+
+
+def test_upgrade_params_leaves_todays_values_alone():
+    params = LogisticRegression(solver="sgd", learning_rate="cosine").get_params()
+    assert LogisticRegression._upgrade_params(params) == params
+
+
+def test_a_model_saved_with_an_old_learning_rate_loads_without_a_warning(binary_data, tmp_path):
+    import sigmanet
+
+    X, y = binary_data
+    with pytest.warns(FutureWarning):
+        model = LogisticRegression(solver="minibatch", learning_rate=0.3, max_iter=5, tol=None)
+        model.fit(X, y)
+    path = sigmanet.save(model, tmp_path / "old.safetensors")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = sigmanet.load(path)
+    assert loaded.learning_rate == "constant" and loaded.learning_rate_init == 0.3
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_a_step_given_without_a_schedule_is_a_constant_step(binary_data):
+    X, y = binary_data
+    common = {"solver": "sgd", "max_iter": 5, "tol": None, "random_state": 0}
+    implied = LogisticRegression(learning_rate_init=0.05, **common).fit(X, y)
+    explicit = LogisticRegression(learning_rate="constant", learning_rate_init=0.05, **common)
+    np.testing.assert_array_equal(implied.coef_, explicit.fit(X, y).coef_)
+    annealed = LogisticRegression(**common).fit(X, y)  # the solver's default schedule
+    assert not np.array_equal(implied.coef_, annealed.coef_)
+    with pytest.raises(ValueError, match=r"annealed.*learning_rate"):
+        LogisticRegression(learning_rate="annealed", learning_rate_init=0.05, **common).fit(X, y)

@@ -63,11 +63,17 @@ def _tiny_problem(n_samples: int, n_classes: int):
 
 FULL_BATCH = {
     "gd-armijo": {"solver": "gd", "tol": 1e-9, "max_iter": 5000},
-    "gd-fixed-step": {"solver": "gd", "learning_rate": 1.0, "tol": 1e-9, "max_iter": 5000},
+    "gd-fixed-step": {
+        "solver": "gd",
+        "learning_rate": "constant",
+        "learning_rate_init": 1.0,
+        "tol": 1e-9,
+        "max_iter": 5000,
+    },
     "minibatch-all-samples": {
         "solver": "minibatch",
         "batch_size": 60,
-        "learning_rate": 1.0,
+        "learning_rate_init": 1.0,
         "tol": None,
         "max_iter": 3000,
     },
@@ -100,7 +106,8 @@ STOCHASTIC = {
         {
             "solver": "sgd",
             "max_iter": 5000,
-            "learning_rate": {"name": "annealed", "a": 2.0, "b": 4.0, "c": 0.0},
+            "learning_rate": "annealed",
+            "learning_rate_params": {"a": 2.0, "b": 4.0, "c": 0.0},
         },
     ),
     "logistic-minibatch": (
@@ -111,7 +118,8 @@ STOCHASTIC = {
             "solver": "minibatch",
             "batch_size": 2,
             "max_iter": 4000,
-            "learning_rate": {"name": "annealed", "a": 4.0, "b": 8.0, "c": 0.0},
+            "learning_rate": "annealed",
+            "learning_rate_params": {"a": 4.0, "b": 8.0, "c": 0.0},
         },
     ),
     "logistic-adam": (
@@ -122,7 +130,9 @@ STOCHASTIC = {
             "solver": "adam",
             "batch_size": 2,
             "max_iter": 4000,
-            "learning_rate": {"name": "exponential", "learning_rate": 0.05, "gamma": 0.998},
+            "learning_rate": "exponential",
+            "learning_rate_init": 0.05,
+            "learning_rate_params": {"gamma": 0.998},
         },
     ),
     "softmax-sgd": (
@@ -132,7 +142,8 @@ STOCHASTIC = {
         {
             "solver": "sgd",
             "max_iter": 4000,
-            "learning_rate": {"name": "annealed", "a": 0.8, "b": 2.0, "c": 0.0},
+            "learning_rate": "annealed",
+            "learning_rate_params": {"a": 0.8, "b": 2.0, "c": 0.0},
         },
     ),
     "softmax-minibatch": (
@@ -143,7 +154,8 @@ STOCHASTIC = {
             "solver": "minibatch",
             "batch_size": 3,
             "max_iter": 4000,
-            "learning_rate": {"name": "annealed", "a": 4.0, "b": 8.0, "c": 0.0},
+            "learning_rate": "annealed",
+            "learning_rate_params": {"a": 4.0, "b": 8.0, "c": 0.0},
         },
     ),
     "softmax-adam": (
@@ -154,7 +166,9 @@ STOCHASTIC = {
             "solver": "adam",
             "batch_size": 3,
             "max_iter": 4000,
-            "learning_rate": {"name": "exponential", "learning_rate": 0.05, "gamma": 0.998},
+            "learning_rate": "exponential",
+            "learning_rate_init": 0.05,
+            "learning_rate_params": {"gamma": 0.998},
         },
     ),
 }
@@ -187,7 +201,8 @@ def test_sgd_counts_sample_weights_as_repetitions():
         tol=None,
         max_iter=7000,
         random_state=0,
-        learning_rate={"name": "annealed", "a": 2.0, "b": 4.0, "c": 0.0},
+        learning_rate="annealed",
+        learning_rate_params={"a": 2.0, "b": 4.0, "c": 0.0},
     ).fit(X, y, sample_weight=weight)
     assert _max_difference(model, reference) < TOLERANCE
 
@@ -197,7 +212,7 @@ def test_stochastic_loss_curve_is_the_objective():
     X, y = _medium_problem(2)
     reference = _reference(LogisticRegression, X, y, C=1.0)
     model = LogisticRegression(
-        solver="minibatch", batch_size=60, learning_rate=1.0, tol=None, max_iter=3000
+        solver="minibatch", batch_size=60, learning_rate_init=1.0, tol=None, max_iter=3000
     ).fit(X, y)
     # With a single batch the epoch loss is J at the start of the epoch, exactly.
     assert model.loss_curve_[-1] == pytest.approx(reference.loss_, abs=1e-10)

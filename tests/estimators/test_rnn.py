@@ -143,9 +143,9 @@ def test_bad_input_is_a_clear_error():
     clf.fit(X, y)
     with pytest.raises(ValueError, match=r"X has 1 channel.*fitted with 2"):
         clf.predict(X[:, :1])
-    with pytest.raises(ValueError, match="cell='transformer' is not valid"):
+    with pytest.raises(ValueError, match="cell must be one of 'gru', 'lstm', 'rnn'; got 'transf"):
         RNNClassifier("transformer").fit(X, y)
-    with pytest.raises(ValueError, match="hidden_size must be an integer > 0"):
+    with pytest.raises(ValueError, match="hidden_size must be an integer >= 1"):
         RNNClassifier(hidden_size=0).fit(X, y)
 
 

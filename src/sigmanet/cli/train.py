@@ -70,7 +70,7 @@ def _model_options(args: Any, cls: type) -> dict[str, Any]:
     """Constructor arguments from the command line, refusing options the model lacks."""
     class_name = MODELS[args.model]
     accepted = set(cls().get_params())
-    linear = "learning_rate_init" not in accepted
+    linear = class_name in ("LogisticRegression", "SoftmaxRegression")
     for option, value, table in (
         ("--solver", args.solver, SOLVERS),
         ("--loss", args.loss, LOSSES),
@@ -114,21 +114,11 @@ def _model_options(args: Any, cls: type) -> dict[str, Any]:
         "--tol": ("tol", args.tol),
         "--random-state": ("random_state", args.random_state),
     }
-    if linear:
-        # the linear models take the step size, or a schedule with its initial step, as
-        # learning_rate
-        rate: Any = args.learning_rate_init
-        if args.schedule is not None:
-            rate = args.schedule
-            if args.learning_rate_init is not None:
-                if args.schedule == "annealed":
-                    raise UsageError(
-                        "--schedule annealed (4/(1+epoch+i)+0.01) has no initial learning rate; "
-                        "leave out --learning-rate-init"
-                    )
-                rate = {"name": args.schedule, "learning_rate": args.learning_rate_init}
-        del given["--schedule"]
-        given["--learning-rate-init"] = ("learning_rate", rate)
+    if linear and args.schedule == "annealed" and args.learning_rate_init is not None:
+        raise UsageError(
+            "--schedule annealed (4/(1+epoch+i)+0.01) has no initial learning rate; "
+            "leave out --learning-rate-init"
+        )
     params: dict[str, Any] = {}
     for option, (name, value) in given.items():
         if value is None:

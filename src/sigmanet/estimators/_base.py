@@ -8,12 +8,12 @@ Logistic and softmax regression are the same engine with no hidden layer.
 from __future__ import annotations
 
 import copy
+import inspect
 import math
 import numbers
-import sys
 import warnings
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import BaseEstimator, is_classifier
@@ -28,13 +28,23 @@ from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
 from sigmanet._arrays import is_sparse, refuse_dask
 from sigmanet._threads import blas_threads_for, limit_blas_threads
+from sigmanet.constraints import InstanceOf, Interval, Options, Satisfies, validate
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Layer, Maxout, PReLU
 from sigmanet.network import Sequential
-from sigmanet.training import Callback, History, train, train_lbfgs
+from sigmanet.training import (
+    Callback,
+    EarlyStopping,
+    progress_callbacks,
+    train,
+    train_lbfgs,
+    validation_split,
+)
 
-STOCHASTIC_SOLVERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
-LEARNING_RATES = ("constant", "invscaling", "adaptive", "step", "exponential", "cosine", "annealed")
+#: The stochastic solvers: every registered optimizer, by its name.
+STOCHASTIC_SOLVERS = tuple(_optimizers.REGISTRY.names())
+#: The MLPs' ``learning_rate``: every registered schedule, by its name.
+LEARNING_RATES = tuple(_schedules.REGISTRY.names())
 _FLOAT_DTYPES = (np.float64, np.float32)
 _SPARSE_FORMATS = ("csr", "csc")
 #: L-BFGS-B's own default relative reduction of the objective at which it stops, which
@@ -47,182 +57,60 @@ _NON_FINITE_MESSAGE = (
 )
 
 
-def _one_of(name: str, value: Any, valid: Sequence[str]) -> None:
-    if not isinstance(value, str) or value not in valid:
-        raise ValueError(
-            f"{name}={value!r} is not valid. Valid values: {', '.join(map(repr, valid))}."
+#: ``True`` or ``False`` (NumPy's booleans too), never 0 or 1.
+BOOLEAN = InstanceOf(bool, np.bool_, label="True or False")
+#: scikit-learn's ``verbose``: a bool or an int >= 0; sigmanet adds "progress" (a progress bar).
+VERBOSE = [BOOLEAN, Interval("integer", 0, None), Options("progress")]
+POSITIVE = Interval("real", 0, None, closed="neither")
+NON_NEGATIVE = Interval("real", 0, None)
+POSITIVE_INT = Interval("integer", 1, None)
+NON_NEGATIVE_INT = Interval("integer", 0, None)
+#: A probability-like coefficient in [0, 1) (momentum, Adam's betas, a dropout rate).
+UNIT = Interval("real", 0, 1, closed="left")
+
+
+def sequence_of(constraint: Any, what: str) -> Satisfies:
+    """A list or tuple whose every entry satisfies ``constraint`` (one per layer)."""
+
+    def predicate(value: Any) -> bool:
+        return (
+            isinstance(value, Sequence)
+            and not isinstance(value, str)
+            and all(constraint.accepts(v) for v in value)
         )
 
-
-def _positive(name: str, value: Any, *, integer: bool = False, allow_zero: bool = False) -> None:
-    kind = numbers.Integral if integer else numbers.Real
-    ok = isinstance(value, kind) and not isinstance(value, bool) and math.isfinite(value)
-    ok = ok and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        what = "an integer" if integer else "a finite number"
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{name} must be {what} {bound}; got {value!r}.")
+    return Satisfies(predicate, f"a list of {what}, one per hidden layer")
 
 
-def _patience(name: str, value: Any) -> None:
-    """An integer >= 1, or ``numpy.inf`` (never stop for lack of improvement), as scikit-learn."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and value == math.inf:
-        return
-    if not (
-        isinstance(value, numbers.Integral) and not isinstance(value, bool) and int(value) >= 1
-    ):
-        raise ValueError(f"{name} must be an integer >= 1 or numpy.inf; got {value!r}.")
+#: ``class_weight``: per-class weights, or "balanced".
+CLASS_WEIGHT = [None, Options("balanced"), InstanceOf(dict, label="a dict {label: weight}")]
 
-
-def _check_verbose(value: Any) -> None:
-    if isinstance(value, str):
-        if value != "progress":
-            raise ValueError(f"verbose must be a bool, an int >= 0 or 'progress'; got {value!r}.")
-    elif not isinstance(value, numbers.Integral | np.bool_) or value < 0:
-        raise ValueError(f"verbose must be a bool, an int >= 0 or 'progress'; got {value!r}.")
-
-
-def _fraction(name: str, value: Any, *, low_open: bool = False, high_open: bool = True) -> None:
-    ok = isinstance(value, numbers.Real) and not isinstance(value, bool)
-    if ok:
-        ok = (value > 0 if low_open else value >= 0) and (value < 1 if high_open else value <= 1)
-    if not ok:
-        interval = ("(" if low_open else "[") + "0, 1" + (")" if high_open else "]")
-        raise ValueError(f"{name} must be in {interval}; got {value!r}.")
-
-
-class ProgressBar(Callback):
-    """A terminal progress bar (rich) showing the epoch, the loss and the validation score."""
-
-    def __init__(self, total_epochs: int, estimator: Any) -> None:
-        self.total_epochs = total_epochs
-        self.estimator = estimator
-        self._progress: Any = None
-        self._task: Any = None
-
-    def on_train_begin(self, network: Sequential) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-        console = Console(file=sys.stderr)
-        self._progress = Progress(
-            TextColumn("epoch"),
-            MofNCompleteColumn(),
-            BarColumn(),
-            TextColumn("{task.fields[status]}"),
-            console=console,
-            transient=False,
-        )
-        self._task = self._progress.add_task("fit", total=self.total_epochs, status="")
-        self._progress.start()
-
-    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
-        status = f"loss {logs['loss']:.6f}"
-        if "validation_loss" in logs:
-            status += f"  val loss {logs['validation_loss']:.6f}"
-        if "validation_score" in logs:
-            status += f"  val score {logs['validation_score']:.4f}"
-        self._progress.update(self._task, advance=1, status=status)
-        if not self._progress.console.is_terminal:
-            self._progress.console.print(f"epoch {int(logs['epoch']) + 1}: {status}")
-        return None
-
-    def on_train_end(self, network: Sequential, history: History) -> None:
-        self._progress.update(self._task, total=self._progress.tasks[0].completed)
-        self._progress.stop()
-
-
-class IterationPrinter(Callback):
-    """scikit-learn's ``verbose`` output: ``Iteration n, loss = ...`` on stdout after each epoch."""
-
-    def __init__(self, first_iteration: int = 1) -> None:
-        self.iteration = first_iteration
-
-    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool | None:
-        print(f"Iteration {self.iteration}, loss = {logs['loss']:.8f}")
-        if "validation_score" in logs:
-            print(f"Validation score: {logs['validation_score']:f}")
-        self.iteration += 1
-        return None
-
-
-def progress_hooks(verbose: Any, total_epochs: int, estimator: Any) -> list[Callback]:
-    """What ``verbose`` asks for: nothing, scikit-learn's printed lines, or a progress bar."""
-    if isinstance(verbose, str):  # "progress", checked with the other parameters
-        return [ProgressBar(total_epochs, estimator)]
-    return [IterationPrinter()] if verbose else []
-
-
-class _StoppingRule(Callback):
-    """scikit-learn's convergence rule, with its validation score and adaptive learning rate.
-
-    Without early stopping: an epoch "does not improve" when its training loss is above
-    ``best_loss - tol``. With early stopping: when the validation score is below
-    ``best_score + tol``; the best-scoring weights are kept and restored at the end. After more
-    than ``n_iter_no_change`` such epochs in a row, training stops, or, with
-    ``learning_rate="adaptive"``, the learning rate is divided by 5 (stopping once it falls
-    below 1e-6). Given ``validation`` data, every epoch's score is recorded (in the logs and
-    ``validation_scores_``), and with ``early_stopping`` it decides.
-    """
-
-    def __init__(
-        self,
-        estimator: Any,
-        optimizer: Any,
-        validation: tuple[Any, ...] | None,
-        early_stopping: bool,
-    ) -> None:
-        self.estimator = estimator
-        self.optimizer = optimizer
-        self.validation = validation
-        self.early_stopping = early_stopping
-        self.no_improvement = 0
-        self.best_params: list[np.ndarray] | None = None
-        self.converged = False
-        self.epochs = 0
-
-    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
-        est = self.estimator
-        tol = est.tol
-        # recorded here, epoch by epoch, so that a fit that diverges keeps its history
-        self.epochs += 1
-        est.loss_curve_.append(float(logs["loss"]))
-        if "validation_loss" in logs:
-            est.validation_loss_curve_.append(float(logs["validation_loss"]))
-        if self.validation is not None:
-            X_val, y_val, w_val = self.validation
-            score = float(est._score_network(X_val, y_val, w_val))
-            logs["validation_score"] = score
-            est.validation_scores_.append(score)
-        if self.early_stopping:
-            best = est.best_validation_score_
-            self.no_improvement = self.no_improvement + 1 if score < best + tol else 0
-            if score > best:
-                est.best_validation_score_ = score
-                params = network.parameters()
-                if self.best_params is None:
-                    self.best_params = [p.copy() for p in params]
-                else:
-                    for saved, p in zip(self.best_params, params, strict=True):
-                        np.copyto(saved, p)
-        else:
-            loss = logs["loss"]
-            best = math.inf if est.best_loss_ is None else est.best_loss_
-            self.no_improvement = self.no_improvement + 1 if loss > best - tol else 0
-            est.best_loss_ = min(best, loss)
-        if self.no_improvement > est.n_iter_no_change:
-            if est.learning_rate == "adaptive" and self.optimizer.learning_rate > 1e-6:
-                self.optimizer.learning_rate /= 5.0
-                self.no_improvement = 0
-                return False
-            self.converged = True
-            return True
-        return False
-
-    def on_train_end(self, network: Sequential, history: History) -> None:
-        if self.best_params is not None:
-            for p, saved in zip(network.parameters(), self.best_params, strict=True):
-                np.copyto(p, saved)
+#: The constraints of the stochastic training parameters the MLPs and RNNs share (scikit-learn's
+#: MLP parameters, with its ranges, and sigmanet's ``blas_threads``).
+TRAINING_CONSTRAINTS: dict[str, Any] = {
+    "solver": [Options("lbfgs", *STOCHASTIC_SOLVERS)],
+    "alpha": [NON_NEGATIVE],
+    "batch_size": [POSITIVE_INT, Options("auto", "full")],
+    "learning_rate": [Options(*LEARNING_RATES)],
+    "learning_rate_init": [POSITIVE],
+    "power_t": [NON_NEGATIVE],
+    "max_iter": [POSITIVE_INT],
+    "shuffle": [BOOLEAN],
+    "random_state": "no_validation",  # scikit-learn's check_random_state decides
+    "tol": [NON_NEGATIVE],
+    "verbose": VERBOSE,
+    "warm_start": [BOOLEAN],
+    "momentum": [UNIT],
+    "nesterovs_momentum": [BOOLEAN],
+    "early_stopping": [BOOLEAN],
+    "validation_fraction": [Interval("real", 0, 1, closed="neither")],
+    "beta_1": [UNIT],
+    "beta_2": [UNIT],
+    "epsilon": [POSITIVE],
+    "n_iter_no_change": [POSITIVE_INT, Options(math.inf, label="numpy.inf")],
+    "max_fun": [POSITIVE_INT],
+    "blas_threads": [Options("auto"), POSITIVE_INT, None],
+}
 
 
 class BaseNetworkEstimator(BaseEstimator):
@@ -253,36 +141,30 @@ class BaseNetworkEstimator(BaseEstimator):
         raise NotImplementedError
 
     # -- validation -----------------------------------------------------------------------------
-    def _check_common_params(self) -> None:
-        valid_solvers = ("lbfgs", *STOCHASTIC_SOLVERS)
-        _one_of("solver", self.solver, valid_solvers)
-        _positive("max_iter", self.max_iter, integer=True)
-        _positive("tol", self.tol, allow_zero=True)
-        _positive("learning_rate_init", self.learning_rate_init)
-        _one_of("learning_rate", self.learning_rate, LEARNING_RATES)
-        _positive("power_t", self.power_t, allow_zero=True)
-        _fraction("momentum", self.momentum)
-        _fraction("beta_1", self.beta_1)
-        _fraction("beta_2", self.beta_2)
-        _positive("epsilon", self.epsilon)
-        _patience("n_iter_no_change", self.n_iter_no_change)
-        _positive("max_fun", self.max_fun, integer=True)
-        _fraction("validation_fraction", self.validation_fraction, low_open=True)
-        _positive("alpha", self.alpha, allow_zero=True)
-        _check_verbose(self.verbose)
-        batch = self.batch_size
-        if not (
-            (isinstance(batch, str) and batch in ("auto", "full"))
-            or (
-                isinstance(batch, numbers.Integral)
-                and not isinstance(batch, bool)
-                and int(batch) > 0
-            )
-        ):
-            raise ValueError(f"batch_size must be a positive int, 'auto' or 'full'; got {batch!r}.")
-        for flag in ("shuffle", "warm_start", "nesterovs_momentum", "early_stopping"):
-            if not isinstance(getattr(self, flag), bool | np.bool_):
-                raise ValueError(f"{flag} must be True or False; got {getattr(self, flag)!r}.")
+    #: What each hyper-parameter may be, as scikit-learn's estimators declare it (every
+    #: ``__init__`` parameter; ``"no_validation"`` where any value goes), in sigmanet's terms
+    #: (:mod:`sigmanet.constraints`). Subclasses extend :data:`TRAINING_CONSTRAINTS`.
+    _parameter_constraints: ClassVar[dict[str, Any]] = {}
+
+    def _validate_params(self) -> None:
+        """Check every hyper-parameter against ``_parameter_constraints``, then the rules that
+        tie several together (:meth:`_check_param_combinations`).
+
+        This overrides scikit-learn's method of the same name, which the model-file loader also
+        calls, so that both use sigmanet's checks and words.
+
+        Raises
+        ------
+        sigmanet.constraints.InvalidParameterError
+            Naming the first invalid parameter, what it must be and what it is.
+        """
+        validate(
+            self.get_params(deep=False), self._parameter_constraints, owner=type(self).__name__
+        )
+        self._check_param_combinations()
+
+    def _check_param_combinations(self) -> None:
+        """Rules that no single parameter's constraints can state (none by default)."""
 
     def _build_layers(self, n_features: int, n_outputs: int) -> list[Layer]:
         widths, names, dropouts = self._hidden_spec()
@@ -373,7 +255,7 @@ class BaseNetworkEstimator(BaseEstimator):
     ):
         for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
             refuse_dask(value, name, "sigmanet.dask.fit(estimator, X, y)")
-        self._check_params()
+        self._validate_params()
         if incremental and self.solver == "lbfgs":
             raise ValueError(
                 "partial_fit is not available for solver='lbfgs'; "
@@ -450,9 +332,6 @@ class BaseNetworkEstimator(BaseEstimator):
                 "estimator) or set the parameters back."
             )
 
-    def _check_params(self) -> None:
-        self._check_common_params()
-
     def _check_warm_start_targets(self, y: np.ndarray) -> None:
         """Refuse targets a warm-started fit cannot continue from (classifiers: new classes)."""
 
@@ -492,41 +371,45 @@ class BaseNetworkEstimator(BaseEstimator):
         self._divergence_reference: float | None = None
 
     def _make_optimizer(self) -> Any:
-        lr = self.learning_rate_init
-        if self.solver == "sgd":
-            return _optimizers.GradientDescent(
-                learning_rate=lr,
-                momentum=self.momentum,
-                nesterov=bool(self.nesterovs_momentum and self.momentum > 0),
-            )
-        if self.solver == "adam":
-            return _optimizers.Adam(
-                learning_rate=lr, beta_1=self.beta_1, beta_2=self.beta_2, epsilon=self.epsilon
-            )
-        if self.solver == "adamw":
-            return _optimizers.AdamW(
-                learning_rate=lr,
-                beta_1=self.beta_1,
-                beta_2=self.beta_2,
-                epsilon=self.epsilon,
-                weight_decay=self.alpha,
-            )
-        if self.solver == "rmsprop":
-            return _optimizers.RMSProp(learning_rate=lr, epsilon=self.epsilon)
-        return _optimizers.Adagrad(learning_rate=lr, epsilon=self.epsilon)
+        """The solver's optimizer, built through :data:`sigmanet.optimizers.REGISTRY` from the
+        hyper-parameters it takes (:meth:`_optimizer_params`)."""
+        return build_from(_optimizers.REGISTRY, self.solver, self._optimizer_params())
+
+    def _optimizer_params(self) -> dict[str, Any]:
+        """The estimator's hyper-parameters in the optimizers' words; each optimizer takes the
+        ones its constructor names. As in scikit-learn, ``momentum`` and
+        ``nesterovs_momentum`` are gradient descent's (RMSProp's own momentum stays 0), and
+        ``alpha`` is the weight decay of an optimizer that decays weights itself (AdamW)."""
+        params: dict[str, Any] = {
+            "learning_rate": self.learning_rate_init,
+            "beta_1": self.beta_1,
+            "beta_2": self.beta_2,
+            "epsilon": self.epsilon,
+            "weight_decay": self.alpha,
+        }
+        if issubclass(_optimizers.REGISTRY.get(self.solver), _optimizers.GradientDescent):
+            params["momentum"] = self.momentum
+            params["nesterov"] = bool(self.nesterovs_momentum and self.momentum > 0)
+        return params
+
+    def _penalty_in_loss(self) -> float:
+        """The L2 strength the loss carries: none when the optimizer decays weights itself."""
+        decays = "weight_decay" in _constructor_params(_optimizers.REGISTRY.get(self.solver))
+        return 0.0 if decays else self._l2()
 
     def _make_schedule(self) -> Any:
-        lr = self.learning_rate_init
-        name = self.learning_rate
-        if name in ("constant", "adaptive"):
-            return None  # the stopping rule divides an adaptive rate by 5 when progress stalls
-        if name == "invscaling":
-            return _schedules.InverseScaling(learning_rate=lr, power_t=self.power_t)
-        if name == "cosine":
-            return _schedules.CosineAnnealing(learning_rate=lr, t_max=self.max_iter)
-        if name == "annealed":
-            return _schedules.Annealed()
-        return _schedules.get(name, learning_rate=lr)
+        """The schedule named by ``learning_rate``, through :data:`sigmanet.schedules.REGISTRY`,
+        given what it takes of ``learning_rate_init``, ``power_t`` and ``t_max = max_iter``.
+        None for a constant step; ``"adaptive"`` is scikit-learn's, which the stopping rule
+        applies (:meth:`_stopping_rule`)."""
+        if self.learning_rate in ("constant", "adaptive"):
+            return None
+        offered = {
+            "learning_rate": self.learning_rate_init,
+            "power_t": self.power_t,
+            "t_max": self.max_iter,
+        }
+        return build_from(_schedules.REGISTRY, self.learning_rate, offered)
 
     def _resolve_batch_size(self, n_samples: int) -> int:
         if self.batch_size == "auto":
@@ -538,23 +421,14 @@ class BaseNetworkEstimator(BaseEstimator):
     def _split_validation(
         self, X: np.ndarray, y: np.ndarray, targets: np.ndarray, weight: Any
     ) -> tuple[Any, ...]:
-        from sklearn.model_selection import train_test_split
-
-        stratify = None
-        if self._is_classifier_model() and y.ndim == 1:
-            # one indicator column per class (one for two classes), as scikit-learn stratifies:
-            # the same split as on the labels, and scikit-learn's error when it cannot be made
-            index = np.searchsorted(self.classes_, y)
-            if len(self.classes_) <= 2:
-                stratify = (index == 1)[:, None]
-            else:
-                stratify = np.zeros((len(y), len(self.classes_)), dtype=bool)
-                stratify[np.arange(len(y)), index] = True
+        """Hold out ``validation_fraction`` of the rows, as scikit-learn's MLP does: classes
+        (single-label) kept in proportion, the seed drawn from the estimator's generator."""
+        stratify = y if self._is_classifier_model() and y.ndim == 1 else None
         seed = int(self._rng.integers(2**31))
         arrays = [X, y, targets] + ([] if weight is None else [weight])
         try:
-            parts = train_test_split(
-                *arrays, test_size=self.validation_fraction, random_state=seed, stratify=stratify
+            train_part, validation_part = validation_split(
+                *arrays, fraction=self.validation_fraction, random_state=seed, stratify=stratify
             )
         except ValueError as error:
             if stratify is None:
@@ -564,14 +438,42 @@ class BaseNetworkEstimator(BaseEstimator):
                 f"{self.validation_fraction} with every class in proportion, and this y does "
                 f"not allow it: {error} Use more samples per class or early_stopping=False."
             ) from None
-        X_tr, X_val, _, y_val, t_tr, t_val = parts[:6]
-        w_tr, w_val = (parts[6], parts[7]) if weight is not None else (None, None)
-        if X_val.shape[0] < 2:
+        if validation_part[0].shape[0] < 2:  # scikit-learn's words
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' or the size of "
-                f"your dataset (got {X_val.shape[0]} validation sample(s))."
+                f"your dataset (got {validation_part[0].shape[0]} validation sample(s))."
             )
-        return X_tr, t_tr, w_tr, X_val, y_val, t_val, w_val
+        X_tr, _, t_tr, *w_tr = train_part
+        X_val, y_val, t_val, *w_val = validation_part
+        return X_tr, t_tr, (w_tr or [None])[0], X_val, y_val, t_val, (w_val or [None])[0]
+
+    def _stopping_rule(self) -> EarlyStopping:
+        """scikit-learn's rule: more than ``n_iter_no_change`` epochs without an improvement
+        of ``tol`` in the validation score (``early_stopping``) or the training loss stop the
+        fit, or, with ``learning_rate="adaptive"``, divide the step by 5 (until it is below
+        1e-6). With early stopping the best-scoring weights are restored at the end."""
+        if self.early_stopping:
+            monitor, mode, best = "validation_score", "max", self.best_validation_score_
+        else:
+            monitor, mode = "loss", "min"
+            best = math.inf if self.best_loss_ is None else self.best_loss_
+        return EarlyStopping(
+            monitor=monitor,
+            mode=mode,
+            patience=self.n_iter_no_change,
+            min_delta=self.tol,
+            restore_best_weights=self.early_stopping,
+            best=best,
+            on_plateau=self._slow_down if self.learning_rate == "adaptive" else None,
+        )
+
+    def _slow_down(self) -> bool:
+        """scikit-learn's ``learning_rate="adaptive"``: divide the step by 5 while it is above
+        1e-6; whether it did."""
+        if self._optimizer.learning_rate > 1e-6:
+            self._optimizer.learning_rate /= 5.0
+            return True
+        return False
 
     def _fit_stochastic(self, X, y, targets, weight, incremental, callbacks, validation_data):
         if self.early_stopping and incremental:
@@ -595,9 +497,15 @@ class BaseNetworkEstimator(BaseEstimator):
             if self.validation_scores_ is None:
                 self.validation_scores_ = []
 
-        rule = _StoppingRule(self, self._optimizer, validation, self.early_stopping)
+        curves = _Curves(self, validation)
+        rule = self._stopping_rule()
         epochs = 1 if incremental else self.max_iter
-        hooks: list[Callback] = [rule, *progress_hooks(self.verbose, epochs, self), *callbacks]
+        hooks: list[Callback] = [
+            curves,
+            rule,
+            *progress_callbacks(self.verbose, epochs),
+            *callbacks,
+        ]
         try:
             history = train(
                 self.network_,
@@ -612,7 +520,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 schedule=self._schedule,
                 sample_weight=weight,
                 validation_data=val_for_loss,
-                l2=0.0 if self.solver == "adamw" else self._l2(),
+                l2=self._penalty_in_loss(),
                 callbacks=hooks,
                 # schedules go on counting epochs across warm starts and partial_fit calls
                 initial_epoch=len(self.loss_curve_),
@@ -624,8 +532,9 @@ class BaseNetworkEstimator(BaseEstimator):
                 engine=getattr(self, "engine", "auto"),  # the MLPs' parameter
             )
         except DivergenceError as error:
-            self.n_iter_ = rule.epochs
-            self.t_ += rule.epochs * X.shape[0]
+            self._keep_best(rule)
+            self.n_iter_ = curves.epochs
+            self.t_ += curves.epochs * X.shape[0]
             self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
             if not self.early_stopping:
                 # scikit-learn's words, for a loss that did become non-finite
@@ -635,7 +544,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 ) from error
             # as scikit-learn: a diverging fit that scores a validation set ends with the
             # weights of its best validation score, not with an error
-            rule.on_train_end(self.network_, History())
+            rule.restore(self.network_)
             warnings.warn(
                 f"{error} Early stopping restored the weights of the best validation score "
                 f"({self.best_validation_score_}).",
@@ -643,6 +552,7 @@ class BaseNetworkEstimator(BaseEstimator):
                 stacklevel=4,
             )
             return
+        self._keep_best(rule)
         if not incremental or self._divergence_reference is None:
             self._divergence_reference = history.divergence_reference
         self.engine_ = history.engine
@@ -650,13 +560,20 @@ class BaseNetworkEstimator(BaseEstimator):
         self.n_iter_ = history.epochs
         self.t_ = history.samples_seen
         self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else math.nan
-        if not incremental and not rule.converged and history.epochs == self.max_iter:
+        if not incremental and not rule.stopped and history.epochs == self.max_iter:
             warnings.warn(
                 f"Stochastic optimizer: maximum iterations ({self.max_iter}) reached and the "
                 "optimization hasn't converged yet.",
                 ConvergenceWarning,
                 stacklevel=4,
             )
+
+    def _keep_best(self, rule: EarlyStopping) -> None:
+        """Publish the stopping rule's best value as scikit-learn's attribute."""
+        if self.early_stopping:
+            self.best_validation_score_ = rule.best
+        else:
+            self.best_loss_ = rule.best
 
     def _blas_threads(self) -> Any:
         # the MLPs' parameter; the linear models keep train()'s default
@@ -793,7 +710,7 @@ class BaseNetworkEstimator(BaseEstimator):
 
     def _set_state(self, arrays: dict[str, np.ndarray], meta: dict[str, Any]) -> None:
         """Restore what :meth:`_get_state` returned onto a fresh estimator."""
-        self._check_params()
+        self._validate_params()
         dtype = np.dtype(meta["dtype"])
         if dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
             raise ValueError(f"dtype must be float32 or float64; got {dtype}.")
@@ -840,6 +757,46 @@ class BaseNetworkEstimator(BaseEstimator):
         if meta.get("n_features_in_") is None:
             raise ValueError("the model file's state has no n_features_in_.")
         return int(meta["n_features_in_"])
+
+
+def _constructor_params(cls: type) -> Any:
+    return inspect.signature(cls).parameters
+
+
+def build_from(registry: Any, name: str, offered: dict[str, Any]) -> Any:
+    """``registry``'s ``name`` built from the entries of ``offered`` its constructor takes.
+
+    An estimator offers its hyper-parameters in the registered classes' words (``learning_rate``,
+    ``beta_1``, ...); each class takes those it names, so a newly registered optimizer or
+    schedule works in every estimator without an edit here.
+    """
+    cls = registry.get(name)
+    takes = _constructor_params(cls)
+    return cls(**{k: v for k, v in offered.items() if k in takes})
+
+
+class _Curves(Callback):
+    """Records scikit-learn's per-epoch attributes as training goes (so that a fit that
+    diverges keeps them) and scores the validation rows into the logs as
+    ``validation_score``, for the stopping rule and the progress output."""
+
+    def __init__(self, estimator: Any, validation: tuple[Any, ...] | None) -> None:
+        self.estimator = estimator
+        self.validation = validation
+        self.epochs = 0
+
+    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
+        est = self.estimator
+        self.epochs += 1
+        est.loss_curve_.append(float(logs["loss"]))
+        if "validation_loss" in logs:
+            est.validation_loss_curve_.append(float(logs["validation_loss"]))
+        if self.validation is not None:
+            X_val, y_val, w_val = self.validation
+            score = float(est._score_network(X_val, y_val, w_val))
+            logs["validation_score"] = score
+            est.validation_scores_.append(score)
+        return False
 
 
 def _in_model_dtype(X: Any, dtype: np.dtype[Any]) -> Any:

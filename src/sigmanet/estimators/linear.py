@@ -32,7 +32,7 @@ import math
 import numbers
 import sys
 import warnings
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin
@@ -46,19 +46,30 @@ from sigmanet import losses as _losses
 from sigmanet import optimizers as _optimizers
 from sigmanet import schedules as _schedules
 from sigmanet._arrays import is_sparse
+from sigmanet.constraints import InstanceOf, Interval, Options
 from sigmanet.estimators._base import (
     _FLOAT_DTYPES,
     _SPARSE_FORMATS,
+    BOOLEAN,
+    CLASS_WEIGHT,
+    NON_NEGATIVE,
+    NON_NEGATIVE_INT,
+    POSITIVE,
+    POSITIVE_INT,
+    VERBOSE,
     BaseNetworkEstimator,
-    _check_verbose,
-    _one_of,
-    _positive,
-    progress_hooks,
 )
 from sigmanet.layers import Dense, Layer
 from sigmanet.line_search import train_line_search
 from sigmanet.network import Sequential
-from sigmanet.training import Callback, FullBatchObjective, train, train_lbfgs
+from sigmanet.training import (
+    Callback,
+    EarlyStopping,
+    FullBatchObjective,
+    progress_callbacks,
+    train,
+    train_lbfgs,
+)
 
 __all__ = ["LogisticRegression", "SoftmaxRegression"]
 
@@ -68,33 +79,15 @@ PENALTIES = ("l2", None)
 DEFAULT_LEARNING_RATES: dict[str, Any] = {
     "gd": "backtracking",
     "sgd": "annealed",
-    "minibatch": 0.1,
-    "adam": 0.01,
+    "minibatch": "constant",
+    "adam": "constant",
     "lbfgs": None,
 }
+#: ``learning_rate_init=None`` with a constant step means: this, per solver.
+DEFAULT_STEPS: dict[str, float] = {"sgd": 0.01, "minibatch": 0.1, "adam": 0.01}
+#: The optimizer of each stochastic solver, by its name in :data:`sigmanet.optimizers.REGISTRY`.
+OPTIMIZERS = {"sgd": "sgd", "minibatch": "sgd", "adam": "adam"}
 DEFAULT_BATCH_SIZE = 32
-
-
-class _LossPlateau(Callback):
-    """scikit-learn's ``SGDClassifier`` stopping rule on the epoch's training loss.
-
-    An epoch does not improve when its loss is above ``best - tol``; after ``patience`` such
-    epochs in a row training stops.
-    """
-
-    def __init__(self, tol: float, patience: int) -> None:
-        self.tol = tol
-        self.patience = patience
-        self.best = math.inf
-        self.no_improvement = 0
-        self.stopped = False
-
-    def on_epoch_end(self, network: Sequential, logs: dict[str, Any]) -> bool:
-        loss = float(logs["loss"])
-        self.no_improvement = self.no_improvement + 1 if loss > self.best - self.tol else 0
-        self.best = min(self.best, loss)
-        self.stopped = self.no_improvement >= self.patience
-        return self.stopped
 
 
 def _never(self: Any) -> bool:
@@ -123,6 +116,8 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         max_iter: int = 100,
         tol: float | None = 1e-4,
         learning_rate: Any = None,
+        learning_rate_init: float | None = None,
+        learning_rate_params: dict[str, Any] | None = None,
         batch_size: int | None = None,
         shuffle: bool = True,
         n_iter_no_change: int = 5,
@@ -138,6 +133,8 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         self.max_iter = max_iter
         self.tol = tol
         self.learning_rate = learning_rate
+        self.learning_rate_init = learning_rate_init
+        self.learning_rate_params = learning_rate_params
         self.batch_size = batch_size
         self.shuffle = shuffle
         self.n_iter_no_change = n_iter_no_change
@@ -305,76 +302,135 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
         raise AttributeError("A linear model has no hidden layer to transform to.")
 
     # -- validation ----------------------------------------------------------------------------
-    def _check_params(self) -> None:
-        if self.penalty not in PENALTIES:
-            raise ValueError(f"penalty={self.penalty!r} is not valid. Valid values: 'l2', None.")
-        C = self.C
-        unpenalised = isinstance(C, numbers.Real) and not isinstance(C, bool) and math.isinf(C)
-        if not (unpenalised and C > 0):
-            _positive("C", C)  # numpy.inf means no penalty, as in scikit-learn
-        _one_of("solver", self.solver, SOLVERS)
-        _positive("max_iter", self.max_iter, integer=True, allow_zero=True)
-        _positive("n_iter_no_change", self.n_iter_no_change, integer=True)
-        if self.tol is not None:
-            _positive("tol", self.tol, allow_zero=True)
-        for flag in ("fit_intercept", "shuffle", "warm_start"):
-            if not isinstance(getattr(self, flag), bool | np.bool_):
-                raise ValueError(f"{flag} must be True or False; got {getattr(self, flag)!r}.")
-        batch = self.batch_size
-        if batch is not None:
-            _positive("batch_size", batch, integer=True)
-        _check_verbose(self.verbose)
-        cw = self.class_weight
-        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
-            raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
-        self._learning_rate_spec()
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        "penalty": [Options("l2"), None],
+        # numpy.inf means no penalty, as in scikit-learn
+        "C": [POSITIVE, Options(math.inf, label="numpy.inf")],
+        "fit_intercept": [BOOLEAN],
+        "class_weight": CLASS_WEIGHT,
+        "solver": [Options(*SOLVERS)],
+        "max_iter": [NON_NEGATIVE_INT],
+        "tol": [NON_NEGATIVE, None],
+        "learning_rate": [
+            None,
+            Options("backtracking", *_schedules.REGISTRY.names()),
+            # deprecated forms, translated by _upgrade_params (with a FutureWarning in fit)
+            Interval("real", 0, None, closed="neither"),
+            InstanceOf(dict, label="(deprecated) a dict"),
+        ],
+        "learning_rate_init": [POSITIVE, None],
+        "learning_rate_params": [None, InstanceOf(dict)],
+        "batch_size": [POSITIVE_INT, None],
+        "shuffle": [BOOLEAN],
+        "n_iter_no_change": [POSITIVE_INT],
+        "warm_start": [BOOLEAN],
+        "random_state": "no_validation",  # scikit-learn's check_random_state decides
+        "verbose": VERBOSE,
+    }
 
-    def _learning_rate_spec(self) -> tuple[str, Any]:
-        """``("backtracking", None)``, ``("constant", η)``, ``("schedule", Schedule)`` or
-        ``("none", None)`` (L-BFGS), from ``learning_rate`` and ``solver``."""
-        value = self.learning_rate
-        solver = self.solver
-        if value is None:
-            value = DEFAULT_LEARNING_RATES[solver]
-            if value is None:
-                return ("none", None)
+    @classmethod
+    def _upgrade_params(cls, params: dict[str, Any]) -> dict[str, Any]:
+        """Hyper-parameters in today's terms, from those of an older sigmanet.
+
+        Before 0.2, ``learning_rate`` was also the step size itself (a number) or a dict
+        ``{"name": <schedule>, **its parameters}``. Now the step is ``learning_rate_init`` and
+        a schedule's parameters are ``learning_rate_params``, as in the MLPs:
+
+        * ``learning_rate=η`` becomes ``learning_rate="constant", learning_rate_init=η``;
+        * ``learning_rate={"name": s, "learning_rate": η, **rest}`` becomes
+          ``learning_rate=s, learning_rate_init=η, learning_rate_params=rest``.
+
+        The model-file loader calls this on the stored parameters before it builds the
+        estimator, so files written before load unchanged and without a warning. Anything else
+        is returned as it is (a dict with no ``"name"`` is left for validation to refuse).
+        """
+        params = dict(params)
+        value = params.get("learning_rate")
         if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-            if not (math.isfinite(value) and float(value) > 0):
-                raise ValueError(f"learning_rate must be a finite number > 0; got {value!r}.")
-            return ("none", None) if solver == "lbfgs" else ("constant", float(value))
-        if isinstance(value, str) and value == "backtracking":
-            if solver not in ("gd", "lbfgs"):
+            params["learning_rate"] = "constant"
+            params["learning_rate_init"] = float(value)
+        elif isinstance(value, dict) and isinstance(value.get("name"), str):
+            rest = dict(value)
+            params["learning_rate"] = rest.pop("name")
+            if "learning_rate" in rest:
+                params["learning_rate_init"] = rest.pop("learning_rate")
+            params["learning_rate_params"] = rest or None
+        return params
+
+    def _check_param_combinations(self) -> None:
+        self._learning_rate_spec(warn=True)
+
+    def _learning_rate_spec(self, *, warn: bool = False) -> tuple[str, Any]:
+        """``("backtracking", None)``, ``("constant", η)``, ``("schedule", Schedule)`` or
+        ``("none", None)`` (L-BFGS), from ``learning_rate``, ``learning_rate_init``,
+        ``learning_rate_params`` and ``solver``."""
+        current = self.get_params(deep=False)
+        upgraded = self._upgrade_params(current)
+        if isinstance(current["learning_rate"], dict) and "name" not in current["learning_rate"]:
+            raise ValueError(
+                f"learning_rate={current['learning_rate']!r} needs a 'name' key; better, write "
+                "learning_rate=<schedule name>, learning_rate_params={...}."
+            )
+        if warn and upgraded != current:
+            advice = ", ".join(
+                f"{key}={upgraded[key]!r}"
+                for key in ("learning_rate", "learning_rate_init", "learning_rate_params")
+                if upgraded[key] != current[key] or key == "learning_rate"
+            )
+            warnings.warn(
+                f"learning_rate={current['learning_rate']!r} is deprecated: the step size is now "
+                f"learning_rate_init and a schedule's parameters learning_rate_params, as in the "
+                f"MLPs. Write {advice} instead.",
+                FutureWarning,
+                stacklevel=6,  # the caller of fit
+            )
+        name = upgraded["learning_rate"]
+        step = upgraded["learning_rate_init"]
+        params = upgraded["learning_rate_params"] or {}
+        solver = self.solver
+        if name is None:  # a step given is a step used; else the solver's default
+            name = "constant" if step is not None else DEFAULT_LEARNING_RATES[solver]
+        if solver == "lbfgs":
+            return ("none", None)
+        if params and name in ("constant", "backtracking"):
+            raise ValueError(
+                f"learning_rate_params are a schedule's parameters; learning_rate={name!r} "
+                f"takes none (got {params!r})."
+            )
+        if "learning_rate" in params:
+            raise ValueError(
+                "learning_rate_params must not hold 'learning_rate': give the initial step as "
+                "learning_rate_init."
+            )
+        if name == "backtracking":
+            if solver != "gd":
                 raise ValueError(
                     f"learning_rate='backtracking' (an Armijo line search) needs solver='gd'; "
                     f"got solver={solver!r}."
                 )
-            return ("none", None) if solver == "lbfgs" else ("backtracking", None)
-        valid = (
-            "a positive number (a constant step); 'backtracking' (solver='gd'); a schedule "
-            f"name, one of {_schedules.names()} (stochastic solvers); or a dict "
-            "{'name': <schedule name>, **its parameters}"
-        )
-        if isinstance(value, str):
-            name, params = value, {}
-        elif isinstance(value, dict):
-            params = dict(value)
-            name = params.pop("name", None)
-            if not isinstance(name, str):
+            return ("backtracking", None)
+        if name == "constant":
+            step = DEFAULT_STEPS.get(solver) if step is None else step
+            if step is None:
                 raise ValueError(
-                    f"learning_rate={value!r} needs a 'name' key. Valid values: {valid}."
+                    f"solver={solver!r} with learning_rate='constant' needs the step: set "
+                    "learning_rate_init."
                 )
-        else:
-            raise ValueError(f"learning_rate={value!r} is not valid. Valid values: {valid}.")
-        try:
-            schedule = _schedules.get(name, **params)
-        except (TypeError, ValueError) as error:
-            raise ValueError(f"learning_rate={value!r} is not valid: {error}") from None
+            return ("constant", float(step))
         if solver == "gd":
             raise ValueError(
                 f"solver='gd' takes learning_rate=None or 'backtracking' (Armijo line search) or "
-                f"a positive number (fixed step); got {value!r}."
+                f"'constant' (a fixed step, learning_rate_init); got {name!r}."
             )
-        return ("none", None) if solver == "lbfgs" else ("schedule", schedule)
+        if step is not None:
+            params = {"learning_rate": step, **params}
+        try:
+            schedule = _schedules.get(name, **params)
+        except (TypeError, ValueError) as error:
+            raise ValueError(
+                f"learning_rate={name!r} with learning_rate_params={params!r} is not valid: {error}"
+            ) from None
+        return ("schedule", schedule)
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
         return validate_data(
@@ -511,19 +567,25 @@ class _LinearClassifier(ClassifierMixin, BaseNetworkEstimator):
             self._finish(curve, result.n_iter, result.converged, result.message)
             return
 
-        if self.solver == "adam":
-            optimizer: Any = _optimizers.Adam(learning_rate=rate if kind == "constant" else 1e-3)
-        else:
-            optimizer = _optimizers.GradientDescent(
-                learning_rate=rate if kind == "constant" else 1.0
-            )
+        # a schedule sets the step before every step; until then the optimizer's default holds
+        step = {"learning_rate": rate} if kind == "constant" else {}
+        optimizer = _optimizers.get(OPTIMIZERS[self.solver], **step)
         if self.solver == "sgd":
             batch_size = 1
         else:
             batch_size = min(self.batch_size or DEFAULT_BATCH_SIZE, X.shape[0])
-        rule = None if self.tol is None else _LossPlateau(float(self.tol), self.n_iter_no_change)
+        rule = None
+        if self.tol is not None:
+            # scikit-learn's SGDClassifier stops after n_iter_no_change epochs without an
+            # improvement of tol in the training loss: more than n_iter_no_change - 1
+            rule = EarlyStopping(
+                monitor="loss",
+                patience=self.n_iter_no_change - 1,
+                min_delta=float(self.tol),
+                restore_best_weights=False,
+            )
         hooks: list[Callback] = [] if rule is None else [rule]
-        hooks.extend(progress_hooks(self.verbose, self.max_iter, self))
+        hooks.extend(progress_callbacks(self.verbose, self.max_iter))
         history = train(
             self.network_,
             self._output_loss(),
@@ -605,14 +667,25 @@ _PARAMETERS_DOC = """
         ``"lbfgs"``, ``"gd"``: stop when ``max |∂J/∂θ| <= tol``. Stochastic solvers: stop when
         the epoch's training loss has not improved by ``tol`` for ``n_iter_no_change`` epochs in a
         row; ``None`` runs all ``max_iter`` epochs (and never warns).
-    learning_rate : float, str, dict or None, default=None
-        The step η. A positive number: constant η (a fixed step for ``"gd"``). For ``"gd"``,
-        ``None`` or ``"backtracking"``: the Armijo line search. For the stochastic solvers, a
-        schedule name of :mod:`sigmanet.schedules` (``"annealed"``, ``"invscaling"``,
-        ``"adaptive"``, ``"step"``, ``"exponential"``, ``"cosine"``, ``"constant"``) with its
-        default parameters, or a dict such as ``{"name": "annealed", "a": 1.0, "b": 10.0,
-        "c": 0.0}``. ``None``: ``"annealed"`` (4/(1+epoch+i)+0.01) for ``"sgd"``, 0.1 for
-        ``"minibatch"``, 0.01 for ``"adam"``. Ignored by ``"lbfgs"``.
+    learning_rate : str or None, default=None
+        How the step η evolves, as in the MLPs. For ``"gd"``: ``"backtracking"`` (an Armijo
+        line search, the default) or ``"constant"`` (the fixed step ``learning_rate_init``).
+        For the stochastic solvers: ``"constant"`` or a schedule name of
+        :mod:`sigmanet.schedules` (``"annealed"``, ``"invscaling"``, ``"adaptive"``,
+        ``"step"``, ``"exponential"``, ``"cosine"``). ``None``: ``"annealed"``
+        (4/(1+epoch+i)+0.01) for ``"sgd"``, ``"constant"`` for ``"minibatch"`` and ``"adam"``,
+        and ``"constant"`` for every solver when ``learning_rate_init`` is given. Ignored by
+        ``"lbfgs"``. Deprecated (a FutureWarning says what to write instead): a
+        number, meaning ``learning_rate="constant", learning_rate_init=<number>``, and a dict
+        ``{"name": <schedule>, **params}``, meaning ``learning_rate=<schedule>,
+        learning_rate_params=params``.
+    learning_rate_init : float or None, default=None
+        The step η of ``"constant"``, or the initial step of a schedule that takes one.
+        ``None``: 0.1 for ``"minibatch"``, 0.01 for ``"adam"`` and ``"sgd"``, the schedule's
+        own default for a schedule; ``"gd"`` with ``"constant"`` needs it.
+    learning_rate_params : dict or None, default=None
+        The schedule's other parameters, e.g. ``{"a": 1.0, "b": 10.0, "c": 0.0}`` for
+        ``"annealed"`` or ``{"gamma": 0.998}`` for ``"exponential"``.
     batch_size : int or None, default=None
         Samples per step for ``"minibatch"`` and ``"adam"`` (None: 32). ``"sgd"`` always uses
         one sample, ``"lbfgs"`` and ``"gd"`` all of them.

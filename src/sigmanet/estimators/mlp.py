@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -26,14 +26,17 @@ from sigmanet import activations as _activations
 from sigmanet import engine as _engine
 from sigmanet import initializers as _initializers
 from sigmanet import losses as _losses
-from sigmanet._threads import blas_threads_for
+from sigmanet.constraints import InstanceOf, Options, check
 from sigmanet.estimators._base import (
+    CLASS_WEIGHT,
+    POSITIVE,
+    POSITIVE_INT,
     STOCHASTIC_SOLVERS,
+    TRAINING_CONSTRAINTS,
+    UNIT,
     BaseNetworkEstimator,
-    _fraction,
-    _one_of,
-    _positive,
     activation_names_for_hidden,
+    sequence_of,
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
@@ -53,33 +56,19 @@ class _MLPMixin(BaseNetworkEstimator):
     """Hidden-layer specification shared by the classifier and the regressor."""
 
     def _hidden_spec(self) -> tuple[list[int], list[str], list[float]]:
-        sizes = self.hidden_layer_sizes
-        if isinstance(sizes, numbers.Integral) and not isinstance(sizes, bool):
-            sizes = [sizes]
-        try:
-            widths = [int(s) for s in sizes]
-            valid = all(
-                isinstance(s, numbers.Integral) and not isinstance(s, bool) and int(s) > 0
-                for s in sizes
-            )
-        except (TypeError, ValueError):
-            valid = False
-        if not valid:
-            raise ValueError(
-                "hidden_layer_sizes must be a positive int or a sequence of positive ints; "
-                f"got {self.hidden_layer_sizes!r}."
-            )
+        sizes = self.hidden_layer_sizes  # its type and range: _parameter_constraints
+        widths = [int(sizes)] if isinstance(sizes, numbers.Integral) else [int(s) for s in sizes]
         n_hidden = len(widths)
         names = self._per_layer("activation", self.activation, n_hidden, str)
-        valid_names = activation_names_for_hidden()
+        valid_names = Options(*activation_names_for_hidden())
         for name in names:
-            _one_of("activation", name, valid_names)
+            check("activation", name, [valid_names], owner=type(self).__name__)
         resolved = [
             name if name in ("prelu", "maxout") else _activations.get(name).name for name in names
         ]
         dropouts = self._per_layer("dropout", self.dropout, n_hidden, numbers.Real)
         for rate in dropouts:
-            _fraction("dropout", rate)
+            check("dropout", rate, [UNIT], owner=type(self).__name__)
         return widths, resolved, [float(r) for r in dropouts]
 
     @staticmethod
@@ -118,13 +107,18 @@ class _MLPMixin(BaseNetworkEstimator):
             layers["maxout_pieces"] = int(self.maxout_pieces)
         return layers
 
-    def _check_params(self) -> None:
-        self._check_common_params()
-        self._hidden_spec()
-        _positive("maxout_pieces", self.maxout_pieces, integer=True)
-        _one_of("weight_init", self.weight_init, ["sklearn", "auto", *_initializers.names()])
-        blas_threads_for(self.blas_threads, 1, 1)  # a clear error before any work
-        _engine.check_engine(self.engine)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **TRAINING_CONSTRAINTS,
+        "hidden_layer_sizes": [POSITIVE_INT, sequence_of(POSITIVE_INT, "positive ints")],
+        "activation": [InstanceOf(str), sequence_of(InstanceOf(str), "names")],
+        "dropout": [UNIT, sequence_of(UNIT, "rates in [0, 1)")],
+        "maxout_pieces": [POSITIVE_INT],
+        "weight_init": [Options("sklearn", "auto", *_initializers.names())],
+        "engine": [Options(*_engine.ENGINES)],
+    }
+
+    def _check_param_combinations(self) -> None:
+        self._hidden_spec()  # one activation and dropout rate per hidden layer
 
     def _extra_state(self) -> dict[str, Any]:
         return {}
@@ -333,12 +327,11 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
             )
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        _one_of("loss", self.loss, ("log_loss", "hinge"))
-        cw = self.class_weight
-        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
-            raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_MLPMixin._parameter_constraints,
+        "class_weight": CLASS_WEIGHT,
+        "loss": [Options("log_loss", "hinge")],
+    }
 
     def _check_warm_start_targets(self, y: np.ndarray) -> None:
         if self.warm_start and not self._multilabel and y.ndim == 1:
@@ -604,10 +597,11 @@ class MLPRegressor(RegressorMixin, _MLPMixin):
         """
         return self._fit(X, y, sample_weight, incremental=True)
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        _one_of("loss", self.loss, ("squared_error", "huber", "poisson"))
-        _positive("huber_delta", self.huber_delta)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_MLPMixin._parameter_constraints,
+        "loss": [Options("squared_error", "huber", "poisson")],
+        "huber_delta": [POSITIVE],
+    }
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
         y = np.asarray(y, dtype=np.float64)

@@ -20,7 +20,7 @@ refused.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin
@@ -32,7 +32,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from sigmanet.estimators._base import BaseNetworkEstimator, _one_of, _positive
+from sigmanet.constraints import Options
+from sigmanet.estimators._base import (
+    BOOLEAN,
+    CLASS_WEIGHT,
+    POSITIVE,
+    POSITIVE_INT,
+    TRAINING_CONSTRAINTS,
+    BaseNetworkEstimator,
+)
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor, _stochastic_solver
 from sigmanet.layers import Dense, Layer
 from sigmanet.recurrent import GRU, LSTM, SimpleRNN
@@ -84,17 +92,15 @@ def _rows_of_equal_length(X: list[Any] | tuple[Any, ...]) -> bool:
 class _RNNMixin(BaseNetworkEstimator):
     """What the classifier and the regressor share: the input layouts and the network."""
 
-    def _check_params(self) -> None:
-        self._check_common_params()
-        _one_of("cell", self.cell, sorted(CELLS))
-        _positive("hidden_size", self.hidden_size, integer=True)
-        _positive("num_layers", self.num_layers, integer=True)
-        if not isinstance(self.bidirectional, bool | np.bool_):
-            raise ValueError(f"bidirectional must be True or False; got {self.bidirectional!r}.")
-        if self.truncate is not None:
-            _positive("truncate", self.truncate, integer=True)
-        if self.clip_norm is not None:
-            _positive("clip_norm", self.clip_norm)
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **TRAINING_CONSTRAINTS,
+        "cell": [Options(*sorted(CELLS))],
+        "hidden_size": [POSITIVE_INT],
+        "num_layers": [POSITIVE_INT],
+        "bidirectional": [BOOLEAN],
+        "truncate": [POSITIVE_INT, None],
+        "clip_norm": [POSITIVE, None],
+    }
 
     def _architecture(self) -> dict[str, Any]:
         # truncate and clip_norm are options of the layers too: a warm start keeps the layers
@@ -392,11 +398,10 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
     _has_proba = MLPClassifier._has_proba
     _restore_extra_state_labels = MLPClassifier._restore_extra_state
 
-    def _check_params(self) -> None:
-        super()._check_params()
-        cw = self.class_weight
-        if cw is not None and cw != "balanced" and not isinstance(cw, dict):
-            raise ValueError(f"class_weight must be None, 'balanced' or a dict; got {cw!r}.")
+    _parameter_constraints: ClassVar[dict[str, Any]] = {
+        **_RNNMixin._parameter_constraints,
+        "class_weight": CLASS_WEIGHT,
+    }
 
     def _publish_attributes(self) -> None:
         super()._publish_attributes()

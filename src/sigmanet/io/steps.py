@@ -172,7 +172,12 @@ def build(
 
     Without a codec the state goes to the estimator's own ``_set_state`` (format 1). Every
     refusal is a :class:`~sigmanet.exceptions.ModelFileError` naming ``source`` and the class.
+    A class that renamed or re-expressed hyper-parameters translates an older file's through
+    its ``_upgrade_params(params) -> params`` classmethod first.
     """
+    upgrade = getattr(cls, "_upgrade_params", None)
+    if callable(upgrade):
+        params = upgrade(dict(params))
     get_names = getattr(cls, "_get_param_names", None)
     if callable(get_names):
         try:
