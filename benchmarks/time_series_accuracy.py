@@ -61,14 +61,10 @@ CANDIDATES = {
         "learning_rate_init": 0.01,
         "learning_rate": "cosine",
     },
-    "h32 adam 0.003 cosine 400 epochs": {
-        "hidden_size": 32,
-        "learning_rate_init": 0.003,
-        "learning_rate": "cosine",
-        "max_iter": 400,
-    },
 }
-#: The candidate --select chose (see the module docstring).
+#: The candidate --select chose (see the module docstring). Mean validation accuracy over both
+#: data sets and both cells (3 folds, seed 0): constant 0.9435, cosine 0.9495, 64 units 0.9320,
+#: Adam at 0.01 0.9190.
 CHOSEN = "h32 adam 0.003 cosine"
 RNN_PARAMS = {**COMMON, **CANDIDATES[CHOSEN]}
 DATA_SETS = ("GunPoint", "ItalyPowerDemand")
