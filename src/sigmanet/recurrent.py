@@ -199,8 +199,9 @@ class _Recurrent(Layer):
         self.keep_state_gradients = False
         #: δh_t = ∂L/∂h_t, shape (directions, T, n, units), after a backward pass that kept it.
         self.state_gradients: np.ndarray | None = None
-        # a pass keeps about fifteen arrays per direction, for each batch size of an epoch
-        self._buffers.capacity = 96
+        # a pass keeps about fifteen arrays per direction and twenty more, for each batch size
+        # of an epoch
+        self._buffers.capacity = 128
 
     def __getstate__(self) -> dict[str, Any]:
         # The reused arrays of the last passes are no part of the layer: a copy or a pickle
@@ -285,7 +286,7 @@ class _Recurrent(Layer):
         return x
 
     def _resolve_mask(
-        self, x: np.ndarray, mask: Any, lengths: Any
+        self, x: np.ndarray, mask: Any, lengths: Any, training: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """``x`` with padding zeroed, and the (T, n) mask of real steps (None: all real)."""
         n, T = x.shape[:2]
@@ -315,13 +316,14 @@ class _Recurrent(Layer):
                     f"got dtype {mask.dtype} and shape {mask.shape}."
                 )
         elif self.mask_value is not None:
-            # into reused buffers: series without padding, the common case, cost no allocation
-            is_value = self._buffers.get("is_mask_value", x.shape, np.bool_)
+            # in training, into reused buffers: series without padding, the common case, then
+            # cost no allocation
+            is_value = self._mask_work("is_mask_value", x.shape, training)
             if math.isnan(self.mask_value):
                 np.isnan(x, out=is_value)
             else:
                 np.equal(x, self.mask_value, out=is_value)
-            padded = np.all(is_value, axis=2, out=self._buffers.get("padded", (n, T), np.bool_))
+            padded = np.all(is_value, axis=2, out=self._mask_work("padded", (n, T), training))
             if not padded.any():
                 return x, None
             mask = ~padded
@@ -375,6 +377,11 @@ class _Recurrent(Layer):
         if training:
             return self._buffers.get(purpose, shape, self.dtype)
         return np.empty(shape, dtype=self.dtype)
+
+    def _mask_work(self, purpose: str, shape: tuple[int, ...], training: bool) -> np.ndarray:
+        if training:
+            return self._buffers.get(purpose, shape, np.bool_)
+        return np.empty(shape, dtype=np.bool_)
 
     def _scratch(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
         return self._buffers.get(purpose, shape, self.dtype)
@@ -495,7 +502,7 @@ class _Recurrent(Layer):
         """
         x = self._check_input(x)
         given_state = initial_state is not None
-        x, time_mask = self._resolve_mask(x, mask, lengths)
+        x, time_mask = self._resolve_mask(x, mask, lengths, training)
         n, T, _ = x.shape
         starts = self._initial_states(initial_state, n)
         x_time = self._inputs_by_time(x, training)
