@@ -363,13 +363,13 @@ class _Recurrent(Layer):
 
     # -- the layout of a pass ------------------------------------------------------------------
     # A pass runs units-major: per direction, pre-activations and gates of shape (T, G·units,
-    # n) and states of shape (T + 1, units, n), so that a step's slice [t] is one contiguous
-    # (G·units, n) block whose gates are contiguous row blocks. NumPy's elementwise loops run
-    # several times slower on strided blocks (the gate columns of an (n, G·units) layout, or a
-    # time slice of a (G·units, T, n) one), and the per-step work is mostly such loops. The
-    # products over all steps are batched products over the T blocks. States are stored by
-    # time for both directions: the forward direction goes from h[t] to h[t + 1], the reverse
-    # one from h[t + 1] to h[t].
+    # n) and states of shape (T + 1, units + 1, n) (the last row is ones, see below), so that
+    # a step's slice [t] is one contiguous (G·units, n) block whose gates are contiguous row
+    # blocks. NumPy's elementwise loops run several times slower on strided blocks (the gate
+    # columns of an (n, G·units) layout, or a time slice of a (G·units, T, n) one), and the
+    # per-step work is mostly such loops. The products over all steps are batched products
+    # over the T blocks. States are stored by time for both directions: the forward direction
+    # goes from h[t] to h[t + 1], the reverse one from h[t + 1] to h[t].
     # In training, every array comes from the layer's buffers and is reused by the next call
     # with the same shapes (no allocation in steady state); in inference, forward allocates.
 
