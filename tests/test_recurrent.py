@@ -357,3 +357,70 @@ def test_the_gates_sigmoid_agrees_with_the_registered_one(dtype, atol):
         assert gates[name].dtype == dtype
         np.testing.assert_allclose(gates[name][0, :, 0], expected, rtol=0, atol=atol)
     assert np.ptp(pre) > 40  # the test reaches both saturated tails
+
+
+STEADY_STATE_OPTIONS = [
+    {},
+    {"return_sequences": True, "bidirectional": True, "clip_norm": 1.0},
+    {"truncate": 5},
+    {"mask_value": np.nan},  # series without padding, as the estimators pass them
+]
+
+
+@pytest.mark.parametrize("options", STEADY_STATE_OPTIONS, ids=str)
+# the layers' own work; an activation's kernel may allocate temporaries of its own
+# (hard_sigmoid's does), which is the activation's business
+@pytest.mark.parametrize("cell", ["rnn_tanh", "rnn_sigmoid", "lstm", "gru"])
+def test_a_training_pass_allocates_nothing_in_steady_state(cell, options):
+    import tracemalloc
+
+    x = np.random.default_rng(1).standard_normal((8, 20, 3))
+
+    width = 32 if options.get("bidirectional") else 16
+    probe = np.ones((8, 20, width) if options.get("return_sequences") else (8, width))
+
+    def traced_pass(layer):
+        """The largest memory a forward + backward pass allocates, beyond what it started with."""
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            layer.forward(x, training=True)
+            layer.backward(probe)
+            return tracemalloc.get_traced_memory()[1] - before
+        finally:
+            tracemalloc.stop()
+
+    first = traced_pass(_built(CELLS[cell](16, **options), 3))
+    layer = _built(CELLS[cell](16, **options), 3)
+    for _ in range(2):
+        layer.forward(x, training=True)
+        layer.backward(probe)
+    steady = traced_pass(layer)
+    # the first pass allocates every buffer (well over 100 KiB here); a pass with the same
+    # shapes reuses them and allocates only Python's small objects
+    assert first > 100 * 1024
+    assert steady < 8 * 1024, f"a steady-state pass allocated {steady} bytes"
+
+
+@pytest.mark.parametrize("cell", sorted(CELLS))
+def test_training_passes_reuse_their_buffers_and_agree_with_inference(cell):
+    options = {"return_sequences": True, "bidirectional": True}
+    rng = np.random.default_rng(2)
+    x, other = rng.standard_normal((2, 5, 7, 3))
+    probe = rng.standard_normal((5, 7, 8))
+    fresh = _built(CELLS[cell](4, **options), 3)
+    expected = fresh.forward(x)
+    expected_grad = fresh.backward(probe).copy()
+    expected_grads = {k: g.copy() for k, g in fresh.grads.items()}
+    assert fresh.forward(x) is not expected  # inference allocates its output
+    layer = _built(CELLS[cell](4, **options), 3)
+    output = layer.forward(x, training=True)
+    layer.backward(probe)
+    layer.forward(other, training=True)  # overwrites every buffer with another batch
+    layer.backward(probe)
+    again = layer.forward(x, training=True)
+    assert again is output
+    np.testing.assert_array_equal(again, expected)
+    np.testing.assert_array_equal(layer.backward(probe), expected_grad)
+    for name, grad in expected_grads.items():
+        np.testing.assert_array_equal(layer.grads[name], grad)

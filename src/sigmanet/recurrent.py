@@ -39,6 +39,10 @@ A gate whose activation is the sigmoid computes it as ``σ(x) = ½ + ½ tanh(x/2
 NumPy evaluates with its vectorised tanh, several times faster than the exp-based form; its
 absolute error is within about an ulp of ½ and its values lie in [0, 1].
 
+As every layer does, a training pass (``forward(x, training=True)`` and ``backward``) writes
+into arrays the layer keeps and reuses while the shapes repeat, so that in steady state it
+allocates nothing; the array it returns is overwritten by the next training pass.
+
 References
 ----------
 Hochreiter & Schmidhuber (1997), Long short-term memory. Gers, Schmidhuber & Cummins (2000),
@@ -116,6 +120,11 @@ def _gate_kernels(activation: Any) -> tuple[Any, Any]:
     return forward, backward
 
 
+def _take_rows(array: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``array[rows]`` into ``out``; mode="clip" because np.take's default copies ``out``."""
+    return np.take(array, rows, axis=0, out=out, mode="clip")
+
+
 def _positive_int_or_none(name: str, value: Any) -> int | None:
     if value is None:
         return None
@@ -129,6 +138,13 @@ class _Recurrent(Layer):
 
     n_gates = 1
     has_cell = False
+    #: Whether the step adds b_hh itself (the GRU, where r multiplies it) rather than the
+    #: inputs' product adding it once for all steps.
+    _recurrent_bias_in_step = False
+    #: The parameters' row of each row of the computation, when a cell reorders its gates
+    #: (and the inverse permutation); None when it keeps the parameters' order.
+    _rows: np.ndarray | None = None
+    _rows_back: np.ndarray | None = None
     units: int
     return_sequences: bool
     bidirectional: bool
@@ -184,6 +200,17 @@ class _Recurrent(Layer):
         self.keep_state_gradients = False
         #: δh_t = ∂L/∂h_t, shape (directions, T, n, units), after a backward pass that kept it.
         self.state_gradients: np.ndarray | None = None
+        # a pass keeps about fifteen arrays per direction and twenty more, for each batch size
+        # of an epoch
+        self._buffers.capacity = 128
+
+    def __getstate__(self) -> dict[str, Any]:
+        # The reused arrays of the last passes are no part of the layer: a copy or a pickle
+        # starts with none (and never with read-only ones, as a memory-mapped load would give).
+        state = self.__dict__.copy()
+        state["_buffers"] = type(self._buffers)(capacity=self._buffers.capacity)
+        state["_cache"] = None
+        return state
 
     @property
     def directions(self) -> int:
@@ -260,7 +287,7 @@ class _Recurrent(Layer):
         return x
 
     def _resolve_mask(
-        self, x: np.ndarray, mask: Any, lengths: Any
+        self, x: np.ndarray, mask: Any, lengths: Any, training: bool = False
     ) -> tuple[np.ndarray, np.ndarray | None]:
         """``x`` with padding zeroed, and the (T, n) mask of real steps (None: all real)."""
         n, T = x.shape[:2]
@@ -290,10 +317,17 @@ class _Recurrent(Layer):
                     f"got dtype {mask.dtype} and shape {mask.shape}."
                 )
         elif self.mask_value is not None:
+            # in training, into reused buffers: series without padding, the common case, then
+            # cost no allocation
+            is_value = self._mask_work("is_mask_value", x.shape, training)
             if math.isnan(self.mask_value):
-                mask = ~np.all(np.isnan(x), axis=2)
+                np.isnan(x, out=is_value)
             else:
-                mask = ~np.all(x == self.mask_value, axis=2)
+                np.equal(x, self.mask_value, out=is_value)
+            padded = np.all(is_value, axis=2, out=self._mask_work("padded", (n, T), training))
+            if not padded.any():
+                return x, None
+            mask = ~padded
         if mask is None or mask.all():
             return x, None
         if not mask.any(axis=1).all():
@@ -303,10 +337,10 @@ class _Recurrent(Layer):
         return x, np.ascontiguousarray(mask.T)
 
     def _initial_states(self, initial_state: Any, n: int) -> list[tuple[np.ndarray, ...]]:
-        """Per direction, the starting ``(h0,)`` or ``(h0, c0)``."""
+        """Per direction, the starting ``(h0,)`` or ``(h0, c0)``, each of shape (n, units)."""
         shape_h = (n, self.units)
         if initial_state is None:
-            zero = np.zeros(shape_h, dtype=self.dtype)
+            zero = self._buffers.get("zero_state", shape_h, self.dtype, fill=0)
             return [(zero, zero) if self.has_cell else (zero,) for _ in self._suffixes()]
         if self.has_cell and not (
             isinstance(initial_state, tuple | list) and len(initial_state) == 2
@@ -328,6 +362,112 @@ class _Recurrent(Layer):
             arrays.append(a)
         return [tuple(a[d] for a in arrays) for d in range(self.directions)]
 
+    # -- the layout of a pass ------------------------------------------------------------------
+    # A pass runs units-major: per direction, pre-activations and gates of shape (T, G·units,
+    # n) and states of shape (T + 1, units + 1, n) (the last row is ones, see below), so that
+    # a step's slice [t] is one contiguous (G·units, n) block whose gates are contiguous row
+    # blocks. NumPy's elementwise loops run several times slower on strided blocks (the gate
+    # columns of an (n, G·units) layout, or a time slice of a (G·units, T, n) one), and the
+    # per-step work is mostly such loops. The products over all steps are batched products
+    # over the T blocks. States are stored by time for both directions: the forward direction
+    # goes from h[t] to h[t + 1], the reverse one from h[t + 1] to h[t].
+    # In training, every array comes from the layer's buffers and is reused by the next call
+    # with the same shapes (no allocation in steady state); in inference, forward allocates.
+
+    def _work(self, purpose: str, shape: tuple[int, ...], training: bool) -> np.ndarray:
+        if training:
+            return self._buffers.get(purpose, shape, self.dtype)
+        return np.empty(shape, dtype=self.dtype)
+
+    def _mask_work(self, purpose: str, shape: tuple[int, ...], training: bool) -> np.ndarray:
+        if training:
+            return self._buffers.get(purpose, shape, np.bool_)
+        return np.empty(shape, dtype=np.bool_)
+
+    def _scratch(self, purpose: str, shape: tuple[int, ...]) -> np.ndarray:
+        return self._buffers.get(purpose, shape, self.dtype)
+
+    @staticmethod
+    def _steps(T: int, reverse: bool) -> range:
+        """The time steps in processing order."""
+        return range(T - 1, -1, -1) if reverse else range(T)
+
+    @staticmethod
+    def _ends(t: int, reverse: bool) -> tuple[int, int]:
+        """The state indices before and after time step ``t``."""
+        return (t + 1, t) if reverse else (t, t + 1)
+
+    @staticmethod
+    def _previous_states(h: np.ndarray, reverse: bool) -> np.ndarray:
+        """h_prev(t) for every step, shape (T, units + 1, n) (a view of ``h``)."""
+        return h[1:] if reverse else h[:-1]
+
+    # A row of ones below the states and a column of ones beside the inputs carry the biases
+    # through the matrix products: [W | b] [x; 1] = W x + b. The products then give the bias
+    # gradients too, and no broadcast addition (which NumPy buffers) runs on a whole pass.
+
+    def _inputs_by_time(self, x: np.ndarray, training: bool) -> np.ndarray:
+        """``x`` as (T, n, n_features [+ 1]): each step's rows contiguous, and the ones column."""
+        n, T, D = x.shape
+        x_time = self._work("x_time", (T, n, D + self.use_bias), training)
+        np.copyto(x_time[:, :, :D], x.transpose(1, 0, 2))
+        if self.use_bias:
+            x_time[:, :, D].fill(1)
+        return x_time
+
+    def _states(
+        self, T: int, n: int, start: np.ndarray, reverse: bool, training: bool, purpose: str = "h"
+    ) -> np.ndarray:
+        """Room for the states h_0..h_T, (T + 1, units + 1, n) with the row of ones, and h_0."""
+        H = self.units
+        h = self._work(purpose, (T + 1, H + 1, n), training)
+        h[:, H].fill(1)
+        np.copyto(h[T if reverse else 0, :H], start.T)
+        return h
+
+    def _weights(
+        self, suffix: str, rows: np.ndarray | None = None, halve: int = 0
+    ) -> dict[str, Any]:
+        """The weights as a pass uses them: ``W_ih`` and ``W_hh`` (with their rows in the order
+        ``rows`` of the computation, when given), ``W_in`` = [W_ih | b] for the inputs' product
+        (b = b_ih + b_hh, or b_ih when the cell adds b_hh in the step, see :class:`GRU`) and
+        ``W_rec`` for the step's product; the first ``halve`` rows of the last two halved."""
+        params = self.params
+        G, D = params["W_ih" + suffix].shape
+        H = self.units
+        W_ih, W_hh = params["W_ih" + suffix], params["W_hh" + suffix]
+        if rows is not None:
+            W_ih = _take_rows(W_ih, rows, self._scratch("W_ih" + suffix, (G, D)))
+            W_hh = _take_rows(W_hh, rows, self._scratch("W_hh" + suffix, (G, H)))
+        W_in = self._scratch("W_in" + suffix, (G, D + self.use_bias))
+        np.copyto(W_in[:, :D], W_ih)
+        bias_in_step = self._recurrent_bias_in_step and self.use_bias
+        W_rec = self._scratch("W_rec" + suffix, (G, H + bias_in_step))
+        np.copyto(W_rec[:, :H], W_hh)
+        if self.use_bias:
+            b = self._scratch("bias", (G,))
+            if bias_in_step:
+                np.copyto(b, params["b_ih" + suffix])
+                np.copyto(W_rec[:, H], params["b_hh" + suffix])
+            else:  # both biases once for all steps, not once per step
+                np.add(params["b_ih" + suffix], params["b_hh" + suffix], out=b)
+            W_in[:, D] = (
+                b if rows is None else _take_rows(b, rows, self._scratch("bias_rows", (G,)))
+            )
+        if halve:
+            W_in[:halve] *= 0.5
+            W_rec[:halve] *= 0.5
+        return {"W_ih": W_ih, "W_hh": W_hh, "W_in": W_in, "W_rec": W_rec}
+
+    def _project(
+        self, x_time: np.ndarray, W_in: np.ndarray, purpose: str, training: bool
+    ) -> np.ndarray:
+        """``W_ih x_tᵀ + b`` for every step: one batched product, shape (T, G·units, n)."""
+        T, n, _ = x_time.shape
+        a = self._work(purpose, (T, W_in.shape[0], n), training)
+        np.matmul(W_in, x_time.transpose(0, 2, 1), out=a)
+        return a
+
     # -- forward ----------------------------------------------------------------------------
     def forward(
         self,
@@ -345,7 +485,9 @@ class _Recurrent(Layer):
         ----------
         x : array of shape (n, T, n_features)
         training : bool
-            Unused (no dropout inside the cell); accepted as every layer accepts it.
+            With True the output and every intermediate array live in buffers that the next
+            training call with the same shapes reuses (the returned array is overwritten by
+            it); with False they are allocated afresh. No dropout inside the cell.
         mask : bool array of shape (n, T), optional
             True at real steps. At a False step the state is carried over unchanged.
         lengths : int array of shape (n,), optional
@@ -361,76 +503,94 @@ class _Recurrent(Layer):
         """
         x = self._check_input(x)
         given_state = initial_state is not None
-        x, time_mask = self._resolve_mask(x, mask, lengths)
+        x, time_mask = self._resolve_mask(x, mask, lengths, training)
         n, T, _ = x.shape
         starts = self._initial_states(initial_state, n)
-        x_time = np.ascontiguousarray(x.transpose(1, 0, 2))  # (T, n, D): each step contiguous
-        runs = []
-        for direction, suffix in enumerate(self._suffixes()):
-            reverse = direction == 1
-            xs = x_time[::-1] if reverse else x_time
-            m = None if time_mask is None else (time_mask[::-1] if reverse else time_mask)
-            runs.append(self._run(xs, m, starts[direction], suffix))
+        x_time = self._inputs_by_time(x, training)
+        steps_mask = None if time_mask is None else (~time_mask, time_mask)
+        runs = [
+            self._run(x_time, steps_mask, starts[direction], suffix, direction == 1, training)
+            for direction, suffix in enumerate(self._suffixes())
+        ]
         H = self.units
         if self.return_sequences:
-            output = np.empty((n, T, H * self.directions), dtype=self.dtype)
+            output = self._work("output", (n, T, H * self.directions), training)
             for direction, run in enumerate(runs):
-                states = run["h"][1:]
-                if direction == 1:
-                    states = states[::-1]
-                output[:, :, direction * H : (direction + 1) * H] = states.transpose(1, 0, 2)
+                h = run["h"][:, :H]
+                after = h[:-1] if direction == 1 else h[1:]  # the state after each step
+                np.copyto(
+                    output[:, :, direction * H : (direction + 1) * H], after.transpose(2, 0, 1)
+                )
             if time_mask is not None:
                 fill = 0.0 if self.mask_value is None else self.mask_value
                 output[~time_mask.T] = fill
         else:
-            output = np.concatenate([run["h"][-1] for run in runs], axis=1)
-        self._cache = (x_time, time_mask, runs, given_state, output)
+            output = self._work("output", (n, H * self.directions), training)
+            for direction, run in enumerate(runs):
+                last = run["h"][0, :H] if direction == 1 else run["h"][-1, :H]
+                np.copyto(output[:, direction * H : (direction + 1) * H], last.T)
+        self._cache = (x_time, steps_mask, runs, given_state, output)
         return output
 
-    def _preactivation_input(self, xs: np.ndarray, suffix: str) -> np.ndarray:
-        """``x_t W_ihᵀ + b_ih`` for every step at once: one product of shape (T, n, G·units)."""
-        T, n, D = xs.shape
-        # one (T·n, D) product: a 3-D matmul would run T small products instead
-        proj = np.matmul(xs.reshape(T * n, D), self.params["W_ih" + suffix].T)
-        if self.use_bias:
-            proj += self.params["b_ih" + suffix]
-        return proj.reshape(T, n, -1)
-
     def _run(
-        self, xs: np.ndarray, m: np.ndarray | None, start: tuple[np.ndarray, ...], suffix: str
+        self,
+        x_time: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        start: tuple[np.ndarray, ...],
+        suffix: str,
+        reverse: bool,
+        training: bool,
     ) -> dict[str, Any]:
+        """One direction's forward pass; returns its arrays (``"h"`` among them).
+
+        ``steps_mask`` is None or the pair (padding, real) of (T, n) boolean arrays.
+        """
         raise NotImplementedError
 
     # -- backward ---------------------------------------------------------------------------
     def _backward(self, grad_output: np.ndarray, need_input_grad: bool) -> np.ndarray | None:
-        x_time, time_mask, runs, given_state, _ = self._cache  # type: ignore[misc]
+        x_time, steps_mask, runs, given_state, _ = self._cache  # type: ignore[misc]
         if grad_output.dtype != self.dtype:
             grad_output = grad_output.astype(self.dtype)
-        T, n, D = x_time.shape
+        T, n, _ = x_time.shape
         H = self.units
-        grad_x_time = np.zeros((T, n, D), dtype=self.dtype) if need_input_grad else None
+        D = x_time.shape[2] - self.use_bias
+        grad_x = self._scratch("grad_x", (T, D, n)) if need_input_grad else None
         initial_grads = []
         kept = []
         for direction, suffix in enumerate(self._suffixes()):
             reverse = direction == 1
             columns = slice(direction * H, (direction + 1) * H)
-            # the output's gradient for each state h_1..h_T in processing order
-            dh_out = np.zeros((T, n, H), dtype=self.dtype)
+            dh_out = None
+            dh_last = None
             if self.return_sequences:
-                g = grad_output[:, :, columns].transpose(1, 0, 2)
-                dh_out[...] = g[::-1] if reverse else g
-                if time_mask is not None:
-                    dh_out[~(time_mask[::-1] if reverse else time_mask)] = 0
+                # ∂L/∂h_t from the output, (T, H, n) by time
+                dh_out = self._scratch("dh_out", (T, H, n))
+                np.copyto(dh_out, grad_output[:, :, columns].transpose(1, 2, 0))
+                if steps_mask is not None:
+                    np.copyto(dh_out, 0, where=steps_mask[0][:, None, :])
             else:
-                dh_out[-1] = grad_output[:, columns]
-            xs = x_time[::-1] if reverse else x_time
-            m = None if time_mask is None else (time_mask[::-1] if reverse else time_mask)
-            dx, d_start, dh_all = self._run_backward(xs, m, runs[direction], dh_out, suffix)
-            if grad_x_time is not None:
-                grad_x_time += dx[::-1] if reverse else dx
-            initial_grads.append(d_start)
+                dh_last = grad_output[:, columns].T
+            run = runs[direction]
+            da_input, da_hidden, d_start, dh_all = self._run_backward(
+                run, steps_mask, dh_out, dh_last, suffix, reverse
+            )
+            self._accumulate(
+                suffix, x_time, self._previous_states(run["h"], reverse), da_input, da_hidden
+            )
+            if grad_x is not None:
+                # ∂L/∂x_t = W_ihᵀ δa_t, for every step at once
+                W_ih_T = run["W_ih"].T
+                if direction == 0:
+                    np.matmul(W_ih_T, da_input, out=grad_x)
+                else:
+                    reverse_part = self._scratch("grad_x_reverse", grad_x.shape)
+                    np.matmul(W_ih_T, da_input, out=reverse_part)
+                    np.add(grad_x, reverse_part, out=grad_x)
+            if given_state:
+                initial_grads.append(tuple(d.T.copy() for d in d_start))
             if dh_all is not None:
-                kept.append(dh_all[::-1] if reverse else dh_all)
+                kept.append(dh_all.transpose(0, 2, 1).copy())
         self.state_gradients = np.stack(kept) if kept else None
         if given_state:
             stacked = [
@@ -441,11 +601,13 @@ class _Recurrent(Layer):
             self.grad_initial_state = None
         if self.clip_norm is not None:
             self._clip_gradients()
-        if grad_x_time is None:
+        if grad_x is None:
             return None
-        if time_mask is not None:
-            grad_x_time[~time_mask] = 0
-        return np.ascontiguousarray(grad_x_time.transpose(1, 0, 2))
+        grad_input = self._scratch("grad_input", (n, T, D))
+        np.copyto(grad_input, grad_x.transpose(2, 0, 1))
+        if steps_mask is not None:
+            np.copyto(grad_input, 0, where=steps_mask[0].T[:, :, None])
+        return grad_input
 
     def _clip_gradients(self) -> None:
         assert self.clip_norm is not None
@@ -456,45 +618,77 @@ class _Recurrent(Layer):
                 g *= scale  # a Python float keeps float32 float32
 
     def _cut(self, step: int, T: int) -> bool:
-        """Whether truncation stops the gradient between step ``step - 1`` and ``step``."""
+        """Whether truncation stops the gradient before the ``step``-th processed step."""
         return self.truncate is not None and (T - step) % self.truncate == 0
 
     def _accumulate(
         self,
         suffix: str,
-        xs: np.ndarray,
+        x_time: np.ndarray,
         h_prev: np.ndarray,
         da_input: np.ndarray,
         da_hidden: np.ndarray,
-    ) -> np.ndarray:
+    ) -> None:
         """Fill the parameter gradients from every step's pre-activation gradients at once.
 
-        ``da_input`` (T, n, G·H) is ∂L/∂(x W_ihᵀ + b_ih), ``da_hidden`` ∂L/∂(h W_hhᵀ + b_hh)
-        (the same array except in the GRU); ``h_prev`` (T, n, H) holds h_{t-1}. Returns
-        ∂L/∂x in processing order, shape (T, n, D).
+        ``da_input`` (T, G·H, n) is ∂L/∂(W_ih x + b_ih), ``da_hidden`` ∂L/∂(W_hh h + b_hh)
+        (the same array except in the GRU); ``h_prev`` (T, H + 1, n) holds h_{t-1} and the
+        row of ones: ∂L/∂W_ih = Σ_t δa_t x_t, ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ, ∂L/∂b = Σ_t δa_t 1,
+        as batched products, summed over the steps by a product with a vector of ones.
         """
-        T, n, D = xs.shape
-        GH = da_input.shape[2]
-        flat_in = da_input.reshape(T * n, GH)
-        flat_hidden = da_hidden.reshape(T * n, GH)
-        np.matmul(flat_in.T, xs.reshape(T * n, D), out=self.grads["W_ih" + suffix])
-        np.matmul(flat_hidden.T, h_prev.reshape(T * n, -1), out=self.grads["W_hh" + suffix])
+        T, G, _ = da_input.shape
+        D, H = self.input_dim, self.units
+        ones = self._buffers.get("ones_steps", (T,), self.dtype, fill=1)
+        width = x_time.shape[2]  # n_features, and the ones column with a bias
+        per_step = self._scratch("grad_per_step_x", (T, G, width))
+        from_x = self._scratch("grad_from_x", (G, width))
+        np.matmul(da_input, x_time, out=per_step)
+        np.matmul(ones, per_step.reshape(T, -1), out=from_x.reshape(-1))
+        width = H + (self.use_bias and da_hidden is not da_input)
+        per_step = self._scratch("grad_per_step_h", (T, G, width))
+        from_h = self._scratch("grad_from_h", (G, width))
+        np.matmul(da_hidden, h_prev[:, :width].transpose(0, 2, 1), out=per_step)
+        np.matmul(ones, per_step.reshape(T, -1), out=from_h.reshape(-1))
+        rows = self._rows_back
+        grads = self.grads
+        pairs = [("W_ih", from_x[:, :D]), ("W_hh", from_h[:, :H])]
         if self.use_bias:
-            # Σ over steps and rows as the product 1ᵀ g, as Dense does: BLAS beats np.sum here
-            ones = np.ones(T * n, dtype=self.dtype)
-            np.matmul(ones, flat_in, out=self.grads["b_ih" + suffix])
-            np.matmul(ones, flat_hidden, out=self.grads["b_hh" + suffix])
-        return np.matmul(flat_in, self.params["W_ih" + suffix]).reshape(T, n, D)
+            pairs += [("b_ih", from_x[:, D]), ("b_hh", from_h[:, H] if width > H else from_x[:, D])]
+        for name, values in pairs:
+            if rows is None:
+                np.copyto(grads[name + suffix], values)
+            else:  # back to the parameters' row order
+                _take_rows(values, rows, grads[name + suffix])
 
     def _run_backward(
         self,
-        xs: np.ndarray,
-        m: np.ndarray | None,
         run: dict[str, Any],
-        dh_out: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        dh_out: np.ndarray | None,
+        dh_last: np.ndarray | None,
         suffix: str,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
+        reverse: bool,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
+        """One direction's backward pass through time.
+
+        ``dh_out`` (T, H, n) is the output's gradient for every step's state, by time
+        (``return_sequences``); otherwise ``dh_last`` (H, n) is that of the last state.
+        Returns ∂L/∂(W_ih x + b_ih) and ∂L/∂(W_hh h + b_hh), each (T, G·H, n) by time, the
+        initial state's gradients (each (H, n)) and, if kept, δh_t by time, (T, H, n).
+        """
         raise NotImplementedError
+
+    def _start_backward(
+        self, dh_last: np.ndarray | None, T: int, n: int
+    ) -> tuple[np.ndarray, np.ndarray | None]:
+        """δh before the last step (zero, or the last output's gradient) and the kept δh."""
+        dh = self._scratch("dh", (self.units, n))
+        if dh_last is None:
+            dh.fill(0)
+        else:
+            np.copyto(dh, dh_last)
+        keep = self._scratch("keep", (T, self.units, n)) if self.keep_state_gradients else None
+        return dh, keep
 
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -502,29 +696,22 @@ class _Recurrent(Layer):
 
 
 def _gate_values(
-    layer: Any, x: Any, names: tuple[str, ...], forward_options: dict[str, Any]
+    layer: Any,
+    x: Any,
+    names: tuple[str, ...],
+    rows: tuple[int, ...],
+    forward_options: dict[str, Any],
 ) -> dict[str, np.ndarray]:
+    """The gates of the last forward pass, ``rows`` giving each name's block index."""
     layer.forward(x, **forward_options)
     runs = layer._cache[2]
-    key = "gates" if "gates" in runs[0] else "rz"
     H = layer.units
     values = {}
-    for index, name in enumerate(names):
-        per_direction = []
-        for direction, run in enumerate(runs):
-            block = run[key][:, :, index * H : (index + 1) * H]  # (T, n, H), processing order
-            if direction == 1:
-                block = block[::-1]
-            per_direction.append(block.transpose(1, 0, 2))
-        values[name] = np.stack(per_direction)
+    for name, index in zip(names, rows, strict=True):
+        # (T, H, n) by time in both directions, as (n, T, H)
+        blocks = [run["gates"][:, index * H : (index + 1) * H].transpose(2, 0, 1) for run in runs]
+        values[name] = np.stack(blocks)
     return values
-
-
-def _carry(m_t: np.ndarray | None, new: np.ndarray, old: np.ndarray) -> np.ndarray:
-    """``new`` where the step is real, ``old`` where it is padding."""
-    if m_t is None:
-        return new
-    return np.where(m_t[:, None], new, old)
 
 
 @_LAYERS.register("SimpleRNN")
@@ -565,52 +752,64 @@ class SimpleRNN(_Recurrent):
         return {**super().get_config(), "activation": self.activation.get_config()}
 
     def _run(
-        self, xs: np.ndarray, m: np.ndarray | None, start: tuple[np.ndarray, ...], suffix: str
+        self,
+        x_time: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        start: tuple[np.ndarray, ...],
+        suffix: str,
+        reverse: bool,
+        training: bool,
     ) -> dict[str, Any]:
-        T, n, _ = xs.shape
-        a = self._preactivation_input(xs, suffix)  # becomes the full pre-activation
-        y = np.empty((T, n, self.units), dtype=self.dtype)  # g(a_t), before any carrying
-        h = np.empty((T + 1, n, self.units), dtype=self.dtype)
-        h[0] = start[0]
-        W_hh_T = self.params["W_hh" + suffix].T
-        b_hh = self.params.get("b_hh" + suffix)
-        for t in range(T):
-            a_t = a[t]
-            a_t += h[t] @ W_hh_T
-            if b_hh is not None:
-                a_t += b_hh
-            self._f(a_t, out=y[t])
-            h[t + 1] = _carry(None if m is None else m[t], y[t], h[t])
-        return {"a": a, "y": y, "h": h}
+        T, n, _ = x_time.shape
+        H = self.units
+        run = self._weights(suffix)
+        a = self._project(x_time, run["W_in"], "a" + suffix, training)  # a_t, step by step
+        h = self._states(T, n, start[0], reverse, training, "h" + suffix)
+        recurrent = self._scratch("recurrent", (H, n))
+        W_hh = run["W_rec"]
+        for t in self._steps(T, reverse):
+            before, after = self._ends(t, reverse)
+            np.matmul(W_hh, h[before, :H], out=recurrent)
+            np.add(a[t], recurrent, out=a[t])
+            self._f(a[t], out=h[after, :H])
+            if steps_mask is not None:  # a padded step carries the state over unchanged
+                np.copyto(h[after, :H], h[before, :H], where=steps_mask[0][t])
+        run.update(a=a, h=h)
+        return run
 
     def _run_backward(
         self,
-        xs: np.ndarray,
-        m: np.ndarray | None,
         run: dict[str, Any],
-        dh_out: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        dh_out: np.ndarray | None,
+        dh_last: np.ndarray | None,
         suffix: str,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
-        T, n, _ = xs.shape
-        a, y, h = run["a"], run["y"], run["h"]
-        W_hh = self.params["W_hh" + suffix]
-        da = np.empty_like(a)
-        dh = np.zeros((n, self.units), dtype=self.dtype)
-        keep = np.empty_like(dh_out) if self.keep_state_gradients else None
-        for t in range(T - 1, -1, -1):
-            dh = dh + dh_out[t]
+        reverse: bool,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
+        a, h = run["a"], run["h"]
+        T, H, n = a.shape
+        W_hh_T = run["W_hh"].T
+        da = self._scratch("da", (T, H, n))
+        dh_next = self._scratch("dh_next", (H, n))
+        dh, keep = self._start_backward(dh_last, T, n)
+        for step, t in enumerate(reversed(self._steps(T, reverse))):
+            _, after = self._ends(t, reverse)
+            if dh_out is not None:
+                np.add(dh, dh_out[t], out=dh)
             if keep is not None:
                 keep[t] = dh
-            self._f_backward(a[t], y[t], dh, out=da[t])
-            if m is None:
-                dh = da[t] @ W_hh
+            # at a padded step h[after] is the carried state, not g(a_t); δa_t is zeroed there
+            self._f_backward(a[t], h[after, :H], dh, out=da[t])
+            if steps_mask is None:
+                np.matmul(W_hh_T, da[t], out=dh)
             else:  # a padded step passes δh on unchanged and contributes nothing
-                da[t][~m[t]] = 0
-                dh = np.where(m[t][:, None], da[t] @ W_hh, dh)
-            if self._cut(t, T):
-                dh = np.zeros_like(dh)
-        dx = self._accumulate(suffix, xs, h[:-1], da, da)
-        return dx, (dh,), keep
+                padding, real = steps_mask
+                np.copyto(da[t], 0, where=padding[t])
+                np.matmul(W_hh_T, da[t], out=dh_next)
+                np.copyto(dh, dh_next, where=real[t])
+            if self._cut(T - 1 - step, T):
+                dh.fill(0)
+        return da, da, (dh,), keep
 
 
 @_LAYERS.register("LSTM")
@@ -674,6 +873,15 @@ class LSTM(_Recurrent):
         self.forget_bias = float(forget_bias)
         self._f, self._f_backward = self.activation.kernels()
         self._gate, self._gate_backward = _gate_kernels(self.gate_activation)
+        H = self.units
+        # the gates are computed in the order i, f, o, g: row k of the computation is row
+        # _rows[k] of the parameters, and row j of a parameter is row _rows_back[j]
+        self._rows = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
+        self._rows_back = np.argsort(self._rows)
+        self._fused: bool = bool(
+            self.gate_activation == _activations.get("sigmoid")
+            and self.activation == _activations.get("tanh")
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -691,7 +899,9 @@ class LSTM(_Recurrent):
         mask then discarded. Takes the keyword options of the layer's ``forward``
         (``mask``, ``lengths``, ``initial_state``).
         """
-        return _gate_values(self, x, ("input", "forget", "cell", "output"), forward_options)
+        return _gate_values(
+            self, x, ("input", "forget", "cell", "output"), (0, 1, 3, 2), forward_options
+        )
 
     def _initial_bias(self, dtype: np.dtype[Any]) -> np.ndarray:
         bias = np.zeros(4 * self.units, dtype=dtype)
@@ -699,118 +909,122 @@ class LSTM(_Recurrent):
         return bias
 
     def _run(
-        self, xs: np.ndarray, m: np.ndarray | None, start: tuple[np.ndarray, ...], suffix: str
+        self,
+        x_time: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        start: tuple[np.ndarray, ...],
+        suffix: str,
+        reverse: bool,
+        training: bool,
     ) -> dict[str, Any]:
-        T, n, _ = xs.shape
+        T, n, _ = x_time.shape
         H = self.units
-        # Steps run in a units-major layout, arrays of shape (4H, n) and (H, n): each gate is
-        # then a contiguous block of rows. Column blocks of (n, 4H) arrays are strided, and
-        # NumPy's elementwise loops run several times slower on them.
-        # W_ih x_tᵀ for every step: T products of (4H, D) by (D, n), already units-major
-        a = np.matmul(self.params["W_ih" + suffix], xs.transpose(0, 2, 1))  # (T, 4H, n)
-        if self.use_bias:  # both biases once for all steps, not once per step
-            bias = self.params["b_ih" + suffix] + self.params["b_hh" + suffix]
-            a += bias[:, None]
-        gates = np.empty_like(a)  # i, f, g, o after their activations
-        h = np.empty((T + 1, H, n), dtype=self.dtype)
-        c = np.empty((T + 1, H, n), dtype=self.dtype)
-        # the step's cell before any carrying over padding; without padding it is c_t itself
-        c_new = c[1:] if m is None else np.empty((T, H, n), dtype=self.dtype)
-        tanh_c = np.empty((T, H, n), dtype=self.dtype)
-        recurrent = np.empty((4 * H, n), dtype=self.dtype)
-        product = np.empty((H, n), dtype=self.dtype)
-        h[0], c[0] = start[0].T, start[1].T
-        W_hh = self.params["W_hh" + suffix]
-        sigmoid_blocks = (slice(0, 2 * H), slice(3 * H, 4 * H))  # i, f and o
-        for t in range(T):
-            a_t, g_t = a[t], gates[t]
-            np.matmul(W_hh, h[t], out=recurrent)
+        # The gates are computed in the order i, f, o, g: with the three valves adjacent, each
+        # activation is one call on one block. When they are sigmoids and the candidate is
+        # tanh, their rows are halved, and one tanh call gives every gate: σ(a) = ½ + ½
+        # tanh(a/2), and a/2 comes out of the products exactly (halving is exact in binary
+        # floating point), so nothing is rounded differently.
+        run = self._weights(suffix, self._rows, 3 * H if self._fused else 0)
+        a = self._project(x_time, run["W_in"], "a" + suffix, training)  # a_t, step by step
+        # the gates i, f, o, g after their activations, and their derivatives at a_t
+        gates = self._work("gates" + suffix, (T, 4 * H, n), training)
+        slopes = self._work("slopes" + suffix, (T, 4 * H, n), training)
+        h = self._states(T, n, start[0], reverse, training, "h" + suffix)
+        c = self._work("c" + suffix, (T + 1, H, n), training)
+        np.copyto(c[T if reverse else 0], start[1].T)
+        tanh_c = self._work("tanh_c" + suffix, (T, H, n), training)
+        recurrent = self._scratch("recurrent", (4 * H, n))
+        product = self._scratch("product", (H, n))
+        W_hh = run["W_rec"]
+        # NumPy's tanh itself where the activation is tanh: no argument checks on every step
+        cell_output = np.tanh if self._fused else self._f
+        if not self._fused:
+            ones = self._buffers.get("ones_gates", (4 * H, n), self.dtype, fill=1)
+        for t in self._steps(T, reverse):
+            before, after = self._ends(t, reverse)
+            a_t, g_t, s_t = a[t], gates[t], slopes[t]
+            np.matmul(W_hh, h[before, :H], out=recurrent)
             np.add(a_t, recurrent, out=a_t)
-            for block in sigmoid_blocks:
-                self._gate(a_t[block], out=g_t[block])
-            self._f(a_t[2 * H : 3 * H], out=g_t[2 * H : 3 * H])
-            i, f, g, o = g_t[:H], g_t[H : 2 * H], g_t[2 * H : 3 * H], g_t[3 * H :]
-            np.multiply(f, c[t], out=c_new[t])
-            np.multiply(i, g, out=product)
-            np.add(c_new[t], product, out=c_new[t])
-            self._f(c_new[t], out=tanh_c[t])
-            if m is None:
-                np.multiply(o, tanh_c[t], out=h[t + 1])
+            if self._fused:
+                # σ = ½ + ½ tanh, σ' = ¼ (1 - tanh²), tanh' = 1 - tanh²
+                np.tanh(a_t, out=g_t)
+                np.square(g_t, out=s_t)
+                np.subtract(1, s_t, out=s_t)
+                np.multiply(s_t[: 3 * H], 0.25, out=s_t[: 3 * H])
+                np.multiply(g_t[: 3 * H], 0.5, out=g_t[: 3 * H])
+                np.add(g_t[: 3 * H], 0.5, out=g_t[: 3 * H])
             else:
-                real = m[t][None, :]
-                c[t + 1] = np.where(real, c_new[t], c[t])
-                h[t + 1] = np.where(real, o * tanh_c[t], h[t])
-        return {
-            # the shared code reads (T + 1, n, H) states and (T, n, 4H) gates: views
-            "h": h.transpose(0, 2, 1),
-            "gates": gates.transpose(0, 2, 1),
-            "units_major": (a, gates, h, c, c_new, tanh_c),
-        }
+                self._gate(a_t[: 3 * H], out=g_t[: 3 * H])
+                self._f(a_t[3 * H :], out=g_t[3 * H :])
+                self._gate_backward(a_t[: 3 * H], g_t[: 3 * H], ones[: 3 * H], out=s_t[: 3 * H])
+                self._f_backward(a_t[3 * H :], g_t[3 * H :], ones[3 * H :], out=s_t[3 * H :])
+            i, f, o, g = g_t[:H], g_t[H : 2 * H], g_t[2 * H : 3 * H], g_t[3 * H :]
+            c_t, h_t, tanh_c_t = c[after], h[after, :H], tanh_c[t]
+            np.multiply(f, c[before], out=c_t)
+            np.multiply(i, g, out=product)
+            np.add(c_t, product, out=c_t)
+            cell_output(c_t, out=tanh_c_t)
+            np.multiply(o, tanh_c_t, out=h_t)
+            if steps_mask is not None:  # a padded step carries the state over unchanged
+                padding = steps_mask[0][t]
+                np.copyto(c_t, c[before], where=padding)
+                np.copyto(h_t, h[before, :H], where=padding)
+        run.update(gates=gates, slopes=slopes, h=h, c=c, tanh_c=tanh_c)
+        return run
 
     def _run_backward(
         self,
-        xs: np.ndarray,
-        m: np.ndarray | None,
         run: dict[str, Any],
-        dh_out: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        dh_out: np.ndarray | None,
+        dh_last: np.ndarray | None,
         suffix: str,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
-        T, n, _ = xs.shape
+        reverse: bool,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
+        gates, slopes, c, tanh_c = run["gates"], run["slopes"], run["c"], run["tanh_c"]
+        T, G, n = gates.shape
         H = self.units
-        a, gates, h, c, c_new, tanh_c = run["units_major"]
-        W_hh_T = self.params["W_hh" + suffix].T
-        dh_out = np.ascontiguousarray(dh_out.transpose(0, 2, 1))  # (T, H, n)
-        da = np.empty_like(a)
-        d_gates = np.empty((4 * H, n), dtype=self.dtype)
-        dc_total = np.empty((H, n), dtype=self.dtype)
-        dh_o = np.empty((H, n), dtype=self.dtype)
-        dh = np.zeros((H, n), dtype=self.dtype)
-        dc = np.zeros((H, n), dtype=self.dtype)
-        dh_next = np.empty((H, n), dtype=self.dtype)
-        keep = np.empty_like(dh_out) if self.keep_state_gradients else None
-        sigmoid_blocks = (slice(0, 2 * H), slice(3 * H, 4 * H))
-        for t in range(T - 1, -1, -1):
-            np.add(dh, dh_out[t], out=dh)
+        W_hh_T = run["W_hh"].T
+        da = self._scratch("da", (T, G, n))
+        d_gates = self._scratch("d_gates", (G, n))
+        dc_total = self._scratch("dc_total", (H, n))
+        dh_o = self._scratch("dh_o", (H, n))
+        dh_next = self._scratch("dh_next", (H, n))
+        dc = self._scratch("dc", (H, n))
+        dc.fill(0)
+        dh, keep = self._start_backward(dh_last, T, n)
+        for step, t in enumerate(reversed(self._steps(T, reverse))):
+            before, after = self._ends(t, reverse)
+            if dh_out is not None:
+                np.add(dh, dh_out[t], out=dh)
             if keep is not None:
                 keep[t] = dh
-            g_t, da_t = gates[t], da[t]
-            i, f, g, o = g_t[:H], g_t[H : 2 * H], g_t[2 * H : 3 * H], g_t[3 * H :]
-            # δc ← δc + δh ⊙ o ⊙ tanh'(c_t)
+            g_t, tanh_c_t = gates[t], tanh_c[t]
+            i, f, o, g = g_t[:H], g_t[H : 2 * H], g_t[2 * H : 3 * H], g_t[3 * H :]
+            # δc ← δc + δh ⊙ o ⊙ tanh'(c_t)  (at a padded step c[after] is the carried
+            # cell, not c_t; every gradient computed there is discarded)
             np.multiply(dh, o, out=dh_o)
-            self._f_backward(c_new[t], tanh_c[t], dh_o, out=dc_total)
+            self._f_backward(c[after], tanh_c_t, dh_o, out=dc_total)
             np.add(dc_total, dc, out=dc_total)
             np.multiply(dc_total, g, out=d_gates[:H])  # δi
-            np.multiply(dc_total, c[t], out=d_gates[H : 2 * H])  # δf
-            np.multiply(dc_total, i, out=d_gates[2 * H : 3 * H])  # δg
-            np.multiply(dh, tanh_c[t], out=d_gates[3 * H :])  # δo
-            for block in sigmoid_blocks:
-                self._gate_backward(a[t][block], g_t[block], d_gates[block], out=da_t[block])
-            self._f_backward(
-                a[t][2 * H : 3 * H], g, d_gates[2 * H : 3 * H], out=da_t[2 * H : 3 * H]
-            )
-            if m is None:
-                np.matmul(W_hh_T, da_t, out=dh)
+            np.multiply(dc_total, c[before], out=d_gates[H : 2 * H])  # δf
+            np.multiply(dh, tanh_c_t, out=d_gates[2 * H : 3 * H])  # δo
+            np.multiply(dc_total, i, out=d_gates[3 * H :])  # δg
+            np.multiply(d_gates, slopes[t], out=da[t])  # through each activation
+            if steps_mask is None:
+                np.matmul(W_hh_T, da[t], out=dh)
                 np.multiply(dc_total, f, out=dc)
             else:  # a padded step passes δh and δc on unchanged and contributes nothing
-                real = m[t][None, :]
-                da_t[:, ~m[t]] = 0
-                np.matmul(W_hh_T, da_t, out=dh_next)
-                np.copyto(dh, dh_next, where=real)
-                np.copyto(dc, dc_total * f, where=real)
-            if self._cut(t, T):
+                padding, real = steps_mask
+                np.copyto(da[t], 0, where=padding[t])
+                np.matmul(W_hh_T, da[t], out=dh_next)
+                np.copyto(dh, dh_next, where=real[t])
+                np.multiply(dc_total, f, out=dc_total)
+                np.copyto(dc, dc_total, where=real[t])
+            if self._cut(T - 1 - step, T):
                 dh.fill(0)
                 dc.fill(0)
-        # ∂L/∂W_ih = Σ_t δa_t x_t, ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ, ∂L/∂b = Σ_t δa_t 1,
-        # ∂L/∂x_t = (W_ihᵀ δa_t)ᵀ: units-major products, no transposed copy of δa
-        grads = self.grads
-        np.sum(np.matmul(da, xs), axis=0, out=grads["W_ih" + suffix])
-        np.sum(np.matmul(da, h[:-1].transpose(0, 2, 1)), axis=0, out=grads["W_hh" + suffix])
-        if self.use_bias:
-            np.sum(np.matmul(da, np.ones(n, dtype=self.dtype)), axis=0, out=grads["b_ih" + suffix])
-            grads["b_hh" + suffix][...] = grads["b_ih" + suffix]
-        dx = np.matmul(self.params["W_ih" + suffix].T, da).transpose(0, 2, 1)  # (T, n, D)
-        kept = None if keep is None else keep.transpose(0, 2, 1)
-        return dx, (dh.T.copy(), dc.T.copy()), kept
+        return da, da, (dh, dc), keep
 
 
 @_LAYERS.register("GRU")
@@ -843,6 +1057,7 @@ class GRU(_Recurrent):
     """
 
     n_gates = 3
+    _recurrent_bias_in_step = True
     gate_activation: Any
     _gate: Any
     _gate_backward: Any
@@ -866,81 +1081,99 @@ class GRU(_Recurrent):
     def gate_values(self, x: Any, **forward_options: Any) -> dict[str, np.ndarray]:
         """The gates at every step for ``x``: ``{"reset", "update"}``, as in
         :meth:`LSTM.gate_values` (shape (directions, n, T, units))."""
-        return _gate_values(self, x, ("reset", "update"), forward_options)
+        return _gate_values(self, x, ("reset", "update"), (0, 1), forward_options)
 
     def _run(
-        self, xs: np.ndarray, m: np.ndarray | None, start: tuple[np.ndarray, ...], suffix: str
+        self,
+        x_time: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        start: tuple[np.ndarray, ...],
+        suffix: str,
+        reverse: bool,
+        training: bool,
     ) -> dict[str, Any]:
-        T, n, _ = xs.shape
+        T, n, _ = x_time.shape
         H = self.units
-        ax = self._preactivation_input(xs, suffix)  # (T, n, 3H): x W_ihᵀ + b_ih
-        ah = np.empty_like(ax)  # h W_hhᵀ + b_hh
-        rz = np.empty((T, n, 2 * H), dtype=self.dtype)
-        a_n = np.empty((T, n, H), dtype=self.dtype)
-        cand = np.empty((T, n, H), dtype=self.dtype)
-        h = np.empty((T + 1, n, H), dtype=self.dtype)
-        h[0] = start[0]
-        W_hh_T = self.params["W_hh" + suffix].T
-        b_hh = self.params.get("b_hh" + suffix)
-        for t in range(T):
-            np.matmul(h[t], W_hh_T, out=ah[t])
-            if b_hh is not None:
-                ah[t] += b_hh
-            self._gate(ax[t][:, : 2 * H] + ah[t][:, : 2 * H], out=rz[t])
-            r, z = rz[t][:, :H], rz[t][:, H:]
-            np.add(ax[t][:, 2 * H :], r * ah[t][:, 2 * H :], out=a_n[t])
-            self._f(a_n[t], out=cand[t])
-            h_new = cand[t] + z * (h[t] - cand[t])
-            h[t + 1] = _carry(None if m is None else m[t], h_new, h[t])
-        return {"ax": ax, "ah": ah, "rz": rz, "a_n": a_n, "cand": cand, "h": h}
+        run = self._weights(suffix)
+        # W_ih x + b_ih; its r and z rows become those gates' whole pre-activation, its n
+        # rows that of the candidate
+        ax = self._project(x_time, run["W_in"], "ax" + suffix, training)
+        ah = self._work("ah" + suffix, (T, 3 * H, n), training)  # W_hh h + b_hh
+        gates = self._work("gates" + suffix, (T, 3 * H, n), training)  # r, z, n
+        h = self._states(T, n, start[0], reverse, training, "h" + suffix)
+        scratch = self._scratch("product", (H, n))
+        W_hh = run["W_rec"]  # [W_hh | b_hh]: the states' row of ones adds b_hh
+        rows = W_hh.shape[1]
+        for t in self._steps(T, reverse):
+            before, after = self._ends(t, reverse)
+            ax_t, ah_t, g_t = ax[t], ah[t], gates[t]
+            np.matmul(W_hh, h[before, :rows], out=ah_t)
+            np.add(ax_t[: 2 * H], ah_t[: 2 * H], out=ax_t[: 2 * H])
+            self._gate(ax_t[: 2 * H], out=g_t[: 2 * H])
+            r, z, cand = g_t[:H], g_t[H : 2 * H], g_t[2 * H :]
+            np.multiply(r, ah_t[2 * H :], out=scratch)
+            np.add(ax_t[2 * H :], scratch, out=ax_t[2 * H :])
+            self._f(ax_t[2 * H :], out=cand)
+            # h_t = n + z ⊙ (h_{t-1} - n)
+            np.subtract(h[before, :H], cand, out=scratch)
+            np.multiply(scratch, z, out=scratch)
+            np.add(cand, scratch, out=h[after, :H])
+            if steps_mask is not None:  # a padded step carries the state over unchanged
+                np.copyto(h[after, :H], h[before, :H], where=steps_mask[0][t])
+        run.update(ax=ax, ah=ah, gates=gates, h=h)
+        return run
 
     def _run_backward(
         self,
-        xs: np.ndarray,
-        m: np.ndarray | None,
         run: dict[str, Any],
-        dh_out: np.ndarray,
+        steps_mask: tuple[np.ndarray, np.ndarray] | None,
+        dh_out: np.ndarray | None,
+        dh_last: np.ndarray | None,
         suffix: str,
-    ) -> tuple[np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
-        T, n, _ = xs.shape
+        reverse: bool,
+    ) -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, ...], np.ndarray | None]:
+        ax, ah, gates, h = run["ax"], run["ah"], run["gates"], run["h"]
+        T, G, n = ax.shape
         H = self.units
-        ax, ah, rz, a_n, cand, h = (
-            run["ax"],
-            run["ah"],
-            run["rz"],
-            run["a_n"],
-            run["cand"],
-            run["h"],
-        )
-        W_hh = self.params["W_hh" + suffix]
-        da_in = np.empty_like(ax)
-        da_hid = np.empty_like(ax)
-        d_rz = np.empty((n, 2 * H), dtype=self.dtype)
-        dh = np.zeros((n, H), dtype=self.dtype)
-        keep = np.empty_like(dh_out) if self.keep_state_gradients else None
-        for t in range(T - 1, -1, -1):
-            dh = dh + dh_out[t]
+        W_hh_T = run["W_hh"].T
+        da_input = self._scratch("da", (T, G, n))
+        da_hidden = self._scratch("da_hidden", (T, G, n))
+        d_gates = self._scratch("d_gates", (2 * H, n))
+        dh_next = self._scratch("dh_next", (H, n))
+        scratch = self._scratch("product", (H, n))
+        dh, keep = self._start_backward(dh_last, T, n)
+        for step, t in enumerate(reversed(self._steps(T, reverse))):
+            before, _ = self._ends(t, reverse)
+            if dh_out is not None:
+                np.add(dh, dh_out[t], out=dh)
             if keep is not None:
                 keep[t] = dh
-            r, z = rz[t][:, :H], rz[t][:, H:]
-            dn = dh * (1 - z)
-            self._f_backward(a_n[t], cand[t], dn, out=da_in[t][:, 2 * H :])
-            d_rz[:, :H] = da_in[t][:, 2 * H :] * ah[t][:, 2 * H :]  # δr
-            d_rz[:, H:] = dh * (h[t] - cand[t])  # δz
-            pre_rz = ax[t][:, : 2 * H] + ah[t][:, : 2 * H]
-            self._gate_backward(pre_rz, rz[t], d_rz, out=da_in[t][:, : 2 * H])
-            da_hid[t][:, : 2 * H] = da_in[t][:, : 2 * H]
-            np.multiply(da_in[t][:, 2 * H :], r, out=da_hid[t][:, 2 * H :])
-            new_dh = dh * z + da_hid[t] @ W_hh
-            if m is not None:
-                da_in[t][~m[t]] = 0
-                da_hid[t][~m[t]] = 0
-                new_dh = np.where(m[t][:, None], new_dh, dh)
-            dh = new_dh
-            if self._cut(t, T):
-                dh = np.zeros_like(dh)
-        dx = self._accumulate(suffix, xs, h[:-1], da_in, da_hid)
-        return dx, (dh,), keep
+            ax_t, ah_t, g_t = ax[t], ah[t], gates[t]
+            di_t, dh_t = da_input[t], da_hidden[t]
+            r, z, cand = g_t[:H], g_t[H : 2 * H], g_t[2 * H :]
+            np.subtract(1, z, out=scratch)
+            np.multiply(scratch, dh, out=scratch)  # δn = δh ⊙ (1 - z)
+            self._f_backward(ax_t[2 * H :], cand, scratch, out=di_t[2 * H :])
+            np.multiply(di_t[2 * H :], ah_t[2 * H :], out=d_gates[:H])  # δr
+            np.subtract(h[before, :H], cand, out=scratch)
+            np.multiply(scratch, dh, out=d_gates[H:])  # δz
+            self._gate_backward(ax_t[: 2 * H], g_t[: 2 * H], d_gates, out=di_t[: 2 * H])
+            np.copyto(dh_t[: 2 * H], di_t[: 2 * H])
+            np.multiply(di_t[2 * H :], r, out=dh_t[2 * H :])
+            if steps_mask is not None:
+                np.copyto(di_t, 0, where=steps_mask[0][t])
+                np.copyto(dh_t, 0, where=steps_mask[0][t])
+            # δh_{t-1} = δh ⊙ z + W_hhᵀ [δa_r, δa_z, δa_n ⊙ r]
+            np.matmul(W_hh_T, dh_t, out=dh_next)
+            np.multiply(dh, z, out=scratch)
+            if steps_mask is None:
+                np.add(scratch, dh_next, out=dh)
+            else:  # a padded step passes δh on unchanged
+                np.add(scratch, dh_next, out=scratch)
+                np.copyto(dh, scratch, where=steps_mask[1][t])
+            if self._cut(T - 1 - step, T):
+                dh.fill(0)
+        return da_input, da_hidden, (dh,), keep
 
 
 # Built-ins of the layer registry, like those of sigmanet.layers (which seals it too).
