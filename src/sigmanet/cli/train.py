@@ -153,7 +153,7 @@ def _split(
 ) -> tuple[np.ndarray, np.ndarray]:
     if fraction == 0:
         return rows, rows[:0]
-    from sklearn.model_selection import train_test_split
+    from sigmanet.training import validation_split
 
     n_val = math.ceil(fraction * rows.size)
     if n_val < 1 or rows.size - n_val < 1:
@@ -166,8 +166,9 @@ def _split(
         # learnt from, as it will be used on data that come later
         return rows[: rows.size - n_val], rows[rows.size - n_val :]
     try:
-        train, val = train_test_split(
-            rows, test_size=fraction, random_state=seed, stratify=y[rows] if classifier else None
+        # the split the estimators' early stopping makes, so the two agree for one seed
+        (train,), (val,) = validation_split(
+            rows, fraction=fraction, random_state=seed, stratify=y[rows] if classifier else None
         )
     except ValueError:
         # stratification needs >= 2 members per class and a split large enough for each class
@@ -175,7 +176,7 @@ def _split(
             f"{PROG}: note: the validation split is not stratified (some classes are too small)",
             file=stderr,
         )
-        train, val = train_test_split(rows, test_size=fraction, random_state=seed)
+        (train,), (val,) = validation_split(rows, fraction=fraction, random_state=seed)
     return np.sort(train), np.sort(val)
 
 
