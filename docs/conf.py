@@ -117,6 +117,45 @@ def _canonical_reference(app, env, node, contnode):
     )
 
 
+def _relative_reference(app, env, node, contnode):
+    """Resolve a short name (``:meth:`bind```) where the docstring stands.
+
+    A docstring refers to its class's other members, or its module's, by their short names;
+    in an inherited method's docstring, or in a module documented under its package, Sphinx
+    looks only beside the object itself. Retried here under the class and each of its bases,
+    in the module that defines them and in the package that re-exports them.
+    """
+    import importlib
+
+    target = node.get("reftarget", "")
+    module_name = node.get("py:module") or ""
+    if node.get("refdomain") != "py" or target.startswith("sigmanet.") or not module_name:
+        return None
+    scopes = [module_name, module_name.rsplit(".", 1)[0]]
+    candidates = [f"{scope}.{target}" for scope in scopes]
+    class_name = node.get("py:class")
+    if class_name:
+        try:
+            cls = importlib.import_module(module_name)
+            for part in class_name.split("."):
+                cls = getattr(cls, part)
+        except (ImportError, AttributeError):
+            cls = None
+        for base in getattr(cls, "__mro__", ())[:-1]:
+            home = base.__module__
+            for scope in (home, home.rsplit(".", 1)[0]):
+                candidates.append(f"{scope}.{base.__qualname__}.{target}")
+    domain = env.get_domain("py")
+    for candidate in candidates:
+        found = domain.resolve_xref(
+            env, node["refdoc"], app.builder, node["reftype"], candidate, node, contnode
+        )
+        if found is not None:
+            return found
+    return None
+
+
 def setup(app):
+    app.connect("missing-reference", _relative_reference)
     app.connect("autodoc-skip-member", _skip_inherited_request_methods)
     app.connect("missing-reference", _canonical_reference)

@@ -57,7 +57,7 @@ class InvalidParameterError(ValueError, TypeError):
 
 
 class Constraint:
-    """What a parameter may be: :meth:`accepts` a value, and says so in words (``str``)."""
+    """What a parameter may be: ``accepts`` a value, and says so in words (``str``)."""
 
     def accepts(self, value: Any) -> bool:  # pragma: no cover - interface
         raise NotImplementedError

@@ -67,7 +67,7 @@ class Sequential:
     def get_config(self) -> dict[str, Any]:
         """The architecture, JSON-serialisable: ``{"layers": [{"class": name, "config": ...}]}``.
 
-        Each ``name`` is the layer's name in :data:`sigmanet.layers.REGISTRY`, each
+        Each ``name`` is the layer's name in ``sigmanet.layers.REGISTRY``, each
         ``config`` its :meth:`~sigmanet.layers.Layer.get_config`. Parameters are not included;
         :meth:`from_config` rebuilds an unbuilt network with the same layers.
 
@@ -92,7 +92,7 @@ class Sequential:
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Sequential:
         """The (unbuilt) network :meth:`get_config` describes, its layers found by name in
-        :data:`sigmanet.layers.REGISTRY`.
+        ``sigmanet.layers.REGISTRY``.
 
         Raises
         ------

@@ -83,7 +83,7 @@ class Optimizer:
     """Base class: validation, lazily created state, saving and resuming.
 
     The protocol the training loop and the compiled engine use: :meth:`step` (checked) and
-    :meth:`step_unchecked`, :attr:`learning_rate` and :attr:`iterations`, :meth:`build`,
+    :meth:`step_unchecked`, :attr:`learning_rate` and ``iterations``, :meth:`build`,
     :attr:`state` (with :attr:`state_names`, :attr:`shapes`, :attr:`dtypes`), and
     :meth:`state_dict` / :meth:`load_state_dict` to save and resume.
 

@@ -360,7 +360,7 @@ class Activation:
     def kernels(self) -> tuple[Forward, Backward]:
         """``forward(x, out)`` and ``backward(x, y, grad_output, out)`` without argument checks.
 
-        For callers that guarantee what :meth:`__call__` and :meth:`backward` check: float
+        For callers that guarantee what ``__call__`` and :meth:`backward` check: float
         arrays of one shape and dtype, and an ``out`` that overlaps neither ``y`` nor
         ``grad_output`` (the layers, whose buffers are made so). Saves the checks' cost on
         every training step; activations without a backward kernel get the checked methods.

@@ -27,7 +27,7 @@ def read_data(
     Parameters
     ----------
     file : FileHeader or path
-        A path, or the header :func:`~sigmanet.data.header.read_header` read (whose column
+        A path, or the header ``sigmanet.data.header.read_header()`` read (whose column
         names are then already checked).
     columns : sequence of str, optional
         The columns to read, in this order.

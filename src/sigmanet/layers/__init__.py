@@ -1,8 +1,8 @@
 """Layers: ``forward(x)`` keeps what ``backward`` needs; ``backward(grad_output)`` returns
 ``grad_input`` and fills ``grads``, whose keys are those of ``params``.
 
-The protocol is :class:`Layer` (:mod:`sigmanet.layers.base`); each layer lives in a module of
-its own and registers itself in :data:`REGISTRY`, where
+The protocol is :class:`Layer` (``sigmanet.layers.base``); each layer lives in a module of
+its own and registers itself in ``REGISTRY``, where
 :meth:`sigmanet.network.Sequential.from_config` finds it by name. The recurrent layers
 (:mod:`sigmanet.recurrent`) register there too.
 """

@@ -81,7 +81,7 @@ class Layer:
       penalty acts on, the diagnostics show and the weight initializer draws. Every other
       parameter (biases, PReLU slopes, ...) is neither penalised nor shown;
     * :meth:`get_config` and :meth:`from_config` describe the layer and rebuild it; a layer
-      class is found by name in :data:`sigmanet.layers.REGISTRY`, where it is registered
+      class is found by name in ``sigmanet.layers.REGISTRY``, where it is registered
       where it is defined.
 
     Attributes

@@ -21,7 +21,7 @@ loss                                   ``output`` is      per-element value ``â„
 
 They live by family: :mod:`~sigmanet.losses.regression`, :mod:`~sigmanet.losses.probabilistic`
 (cross-entropy, always computed from logits for training) and :mod:`~sigmanet.losses.margin`.
-Each is registered in :data:`REGISTRY` where it is defined; :func:`get` builds one by name.
+Each is registered in ``REGISTRY`` where it is defined; :func:`get` builds one by name.
 
 A training loop checks its targets once with :meth:`Loss.bind` and evaluates every batch
 through the :class:`BoundLoss` it returns, which runs the same arithmetic

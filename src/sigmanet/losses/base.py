@@ -25,12 +25,12 @@ Conventions shared by every loss:
 
 Writing a loss
 --------------
-A loss is a subclass of :class:`Loss` that sets :attr:`Loss.name` and :attr:`Loss.output_name`,
+A loss is a subclass of :class:`Loss` that sets ``Loss.name`` and ``Loss.output_name``,
 checks its targets in :meth:`Loss.check_targets` (when a shape check is not enough) and writes
 its arithmetic once, in :meth:`Loss.kernel`. :meth:`Loss.value`, :meth:`Loss.gradient`,
 :meth:`Loss.value_and_gradient` and the training loop's per-batch evaluator
 (:meth:`Loss.bind`) all run that kernel, so they cannot disagree. Registering the class in
-:data:`REGISTRY` (``@REGISTRY.register("name")`` above it) makes
+``REGISTRY`` (``@REGISTRY.register("name")`` above it) makes
 :func:`sigmanet.losses.get` find it by name.
 """
 
@@ -311,7 +311,7 @@ class Loss:
     ) -> np.ndarray:
         """``y_true`` checked for an output of ``shape`` and converted for :meth:`kernel`.
 
-        This default aligns the shapes (see :func:`targets_like`) and converts to ``dtype``
+        This default aligns the shapes (see ``targets_like()``) and converts to ``dtype``
         (``None``: integers keep their dtype); a loss whose targets have a range extends it.
 
         Parameters
@@ -432,7 +432,7 @@ class BoundLoss:
     Calling it evaluates one batch: ``bound(y_batch, output, sample_weight, out)`` returns
     the value of ``loss.value_and_gradient(y_batch, output, sample_weight, out=out)`` and
     leaves the same gradient in ``out``, through the same :meth:`Loss.kernel`, but without
-    checking the targets again: ``y_batch`` must be rows of :attr:`targets` (and
+    checking the targets again: ``y_batch`` must be rows of ``targets`` (and
     ``sample_weight`` rows of the weights given to :meth:`Loss.bind`). The scratch arrays of
     the kernel are kept per batch shape, so a training loop's steps allocate nothing here.
 
@@ -471,7 +471,7 @@ class BoundLoss:
         Parameters
         ----------
         y_batch : ndarray
-            Rows of :attr:`targets`.
+            Rows of ``targets``.
         output : ndarray of shape (n_rows,) or (n_rows, n_outputs)
             The model's output for those rows.
         sample_weight : ndarray of shape (n_rows,), optional
