@@ -1,6 +1,9 @@
 """Layers: gradient checks of every layer, buffers, what each layer declares (its weight
 matrices, its name, its configuration), and the errors users meet."""
 
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -254,6 +257,23 @@ def test_every_built_in_layer_is_registered_under_its_class_name():
     for cls in built_in:
         assert layers_module.REGISTRY.get(cls.__name__) is cls
         assert layers_module.REGISTRY.is_builtin(cls.__name__)
+
+
+@pytest.mark.parametrize(
+    "first_import", ["sigmanet.recurrent", "sigmanet.layers.recurrent.gru", "sigmanet.layers"]
+)
+def test_the_recurrent_layers_are_built_ins_whichever_module_is_imported_first(first_import):
+    # The registry is sealed once, by sigmanet.layers; a recurrent layer registered after the
+    # seal would count as a user's layer. Only a fresh interpreter shows the import order.
+    code = (
+        f"import {first_import}\n"
+        "from sigmanet.layers import REGISTRY\n"
+        "print(sorted(n for n in ('SimpleRNN', 'LSTM', 'GRU') if REGISTRY.is_builtin(n)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120
+    )
+    assert result.stdout.strip() == "['GRU', 'LSTM', 'SimpleRNN']"
 
 
 @pytest.mark.parametrize(

@@ -533,7 +533,7 @@ def state_gradient_norms(layer: Any, x: Any, **forward_options: Any) -> np.ndarr
 
     Parameters
     ----------
-    layer : sigmanet.recurrent.SimpleRNN, LSTM or GRU
+    layer : sigmanet.layers.recurrent.SimpleRNN, LSTM or GRU
         A built layer (its first direction is measured).
     x : array of shape (n, T, n_features)
     **forward_options
@@ -580,7 +580,7 @@ def gradients_through_time(
     -------
     dict of cell name to ndarray of shape (steps,)
     """
-    from sigmanet.recurrent import GRU, LSTM, SimpleRNN
+    from sigmanet.layers.recurrent import GRU, LSTM, SimpleRNN
 
     makers: dict[str, Any] = {"rnn": SimpleRNN, "lstm": LSTM, "gru": GRU}
     unknown = [cell for cell in cells if cell not in makers]
@@ -626,7 +626,7 @@ def recurrent_state_growth(
     -------
     ndarray of shape (steps,)
     """
-    from sigmanet.recurrent import SimpleRNN
+    from sigmanet.layers.recurrent import SimpleRNN
 
     if not (
         isinstance(spectral_radius, int | float)

@@ -1,7 +1,7 @@
 """Recurrent sequence classifiers and regressors with scikit-learn's interface.
 
 ``RNNClassifier`` and ``RNNRegressor`` run one or more recurrent layers (LSTM, GRU or a tanh
-RNN, see :mod:`sigmanet.recurrent`) over each series and put a Dense head on the last state.
+RNN, see :mod:`sigmanet.layers.recurrent`) over each series and put a Dense head on the last state.
 They take input the way time-series libraries pass it:
 
 * 3-D arrays of shape ``(n_cases, n_channels, n_timepoints)``, the layout of aeon and sktime;
@@ -14,7 +14,7 @@ They take input the way time-series libraries pass it:
 The training machinery (solvers, schedules, early stopping, callbacks, ``class_weight``,
 ``verbose``, ``partial_fit``, the warm-start rules and the counting of ``n_iter_``) is the MLPs',
 with the same meanings. The recurrent layers start from their own initialisation (see
-:mod:`sigmanet.recurrent`); there is no ``weight_init``. Series are dense: sparse input is
+:mod:`sigmanet.layers.recurrent`); there is no ``weight_init``. Series are dense: sparse input is
 refused.
 """
 
@@ -43,7 +43,7 @@ from sigmanet.estimators._base import (
 )
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor, _stochastic_solver
 from sigmanet.layers import Dense, Layer
-from sigmanet.recurrent import GRU, LSTM, SimpleRNN
+from sigmanet.layers.recurrent import GRU, LSTM, SimpleRNN
 
 __all__ = ["RNNClassifier", "RNNRegressor"]
 

@@ -4,7 +4,7 @@
 The protocol is :class:`Layer` (``sigmanet.layers.base``); each layer lives in a module of
 its own and registers itself in ``REGISTRY``, where
 :meth:`sigmanet.network.Sequential.from_config` finds it by name. The recurrent layers
-(:mod:`sigmanet.recurrent`) register there too.
+``SimpleRNN``, ``LSTM`` and ``GRU`` make up the subpackage :mod:`sigmanet.layers.recurrent`.
 """
 
 from sigmanet.layers.activation import Activation
@@ -13,17 +13,14 @@ from sigmanet.layers.dense import Dense
 from sigmanet.layers.dropout import Dropout
 from sigmanet.layers.maxout import Maxout
 from sigmanet.layers.prelu import PReLU
+from sigmanet.layers.recurrent import GRU, LSTM, SimpleRNN, check_gate_activation
 from sigmanet.layers.softmax import Softmax
-
-# isort: split
-# The recurrent layers are built-ins too: importing them here (after Layer and REGISTRY exist,
-# which sigmanet.recurrent imports) registers them before the seal; sigmanet.recurrent seals
-# again after registering, for when it is imported first.
-from sigmanet import recurrent as _recurrent  # noqa: F401
 
 REGISTRY.seal()
 
 __all__ = [
+    "GRU",
+    "LSTM",
     "REGISTRY",
     "Activation",
     "Dense",
@@ -31,7 +28,9 @@ __all__ = [
     "Layer",
     "Maxout",
     "PReLU",
+    "SimpleRNN",
     "Softmax",
+    "check_gate_activation",
     "get",
     "names",
 ]
