@@ -72,7 +72,7 @@ def _metric(text, name):
 
 
 def test_the_solver_loss_and_schedule_choices_are_the_estimators():
-    from sigmanet.estimators import _base, linear
+    from sigmanet.estimators import _parameters, linear
 
     for name, solvers in SOLVERS.items():
         expected = (
@@ -80,11 +80,11 @@ def test_the_solver_loss_and_schedule_choices_are_the_estimators():
             if name in ("LogisticRegression", "SoftmaxRegression")
             else (
                 "lbfgs",
-                *_base.STOCHASTIC_SOLVERS,
+                *_parameters.STOCHASTIC_SOLVERS,
             )
         )
         assert set(solvers) == set(expected), name
-    assert set(SCHEDULES) == set(_base.LEARNING_RATES)
+    assert set(SCHEDULES) == set(_parameters.LEARNING_RATES)
     for name, losses in LOSSES.items():
         for loss in losses:
             ESTIMATORS[name](loss=loss)._validate_params()  # accepted

@@ -171,7 +171,7 @@ def test_float64_gelu_is_the_one_graph_onnxruntime_cannot_run() -> None:
 
 
 def test_every_activation_the_mlps_take_has_an_onnx_form() -> None:
-    from sigmanet.estimators._base import activation_names_for_hidden
+    from sigmanet.estimators._parameters import activation_names_for_hidden
 
     layers_of_their_own = {"maxout", "prelu"}
     for name in set(activation_names_for_hidden()) - layers_of_their_own:

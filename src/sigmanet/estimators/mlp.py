@@ -27,14 +27,14 @@ from sigmanet import engine as _engine
 from sigmanet import initializers as _initializers
 from sigmanet import losses as _losses
 from sigmanet.constraints import InstanceOf, Options, check
-from sigmanet.estimators._base import (
+from sigmanet.estimators._base import BaseNetworkEstimator
+from sigmanet.estimators._parameters import (
     CLASS_WEIGHT,
     POSITIVE,
     POSITIVE_INT,
     STOCHASTIC_SOLVERS,
     TRAINING_CONSTRAINTS,
     UNIT,
-    BaseNetworkEstimator,
     activation_names_for_hidden,
     sequence_of,
 )

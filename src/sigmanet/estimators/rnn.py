@@ -33,13 +33,13 @@ from sklearn.utils.validation import (
 )
 
 from sigmanet.constraints import Options
-from sigmanet.estimators._base import (
+from sigmanet.estimators._base import BaseNetworkEstimator
+from sigmanet.estimators._parameters import (
     BOOLEAN,
     CLASS_WEIGHT,
     POSITIVE,
     POSITIVE_INT,
     TRAINING_CONSTRAINTS,
-    BaseNetworkEstimator,
 )
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor, _stochastic_solver
 from sigmanet.layers import Dense, Layer
