@@ -65,7 +65,7 @@ def main() -> None:
     from threadpoolctl import threadpool_limits
 
     import sigmanet.dask as sdask
-    import sigmanet.training as training
+    import sigmanet.training.full_batch as full_batch
     from sigmanet import LogisticRegression
 
     start = time.perf_counter()
@@ -97,7 +97,7 @@ def main() -> None:
 
         X_local, y_local = X.compute(), y.compute()
         memory_times: list[float] = []
-        with threadpool_limits(limits=1), timed_evaluations(training, memory_times):
+        with threadpool_limits(limits=1), timed_evaluations(full_batch, memory_times):
             start = time.perf_counter()
             in_memory = LogisticRegression(C=1.0).fit(X_local, y_local)
             memory_total = time.perf_counter() - start
@@ -123,7 +123,7 @@ def main() -> None:
     print(f"coefficients, largest relative difference: {difference:.1e}")
     if not memory_times:
         print("(the in-memory fit's evaluations were not seen: it no longer calls ")
-        print(" sigmanet.training.minimize_lbfgs; its total time is still right)")
+        print(" sigmanet.training.full_batch.minimize_lbfgs; its total time is still right)")
 
 
 if __name__ == "__main__":
