@@ -99,7 +99,8 @@ def load(path: str | os.PathLike[str]) -> Any:
     -------
     estimator or Pipeline
         An object of the class saved, whose predictions and transforms are bit-identical to
-        the saved one's. A file holding scikit-learn objects saved under another
+        the saved one's on the same machine (on another CPU the BLAS may round a product's
+        last bit differently). A file holding scikit-learn objects saved under another
         scikit-learn version loads with a ``UserWarning`` naming both versions.
 
     Raises
