@@ -71,34 +71,53 @@ class FullBatchKernel:
         return value
 
 
-#: Rows per block in :func:`forward`: a block's intermediate arrays stay in cache.
-BLOCK_ROWS = 1024
+#: Rows per block in :func:`forward`: a block's activations (rows × the widest layer) stay in
+#: the core's L2 cache between one layer's product and the next.
+BLOCK_ROWS = 256
+
+#: The output functions :func:`forward` applies to the last layer's values.
+OUTPUTS = ("logits", "softmax", "sigmoid", "binary")
 
 
-def forward(network: Any, X: np.ndarray, engine: str = "auto") -> np.ndarray | None:
+def forward(
+    network: Any, X: np.ndarray, engine: str = "auto", output: str = "logits"
+) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
-    kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``."""
+    kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``.
+
+    ``output`` is what the last layer's values become: ``"logits"`` (as they are),
+    ``"softmax"`` (per row), ``"sigmoid"`` (per value) or ``"binary"`` (one logit ``z`` per row
+    becomes the two columns ``(σ(-z), σ(z))``); see :mod:`sigmanet.engine._predict`.
+    """
     from sigmanet.engine import available, network_coverage
 
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}.")
     if engine == "numpy" or not isinstance(X, np.ndarray):  # a sparse X stays on NumPy's path
         return None
     if X.ndim != 2 or X.shape[0] == 0 or X.dtype != network.dtype:
         return None
+    if output == "binary" and network.output_dim != 1:
+        raise ValueError(f"output='binary' needs one output; the network has {network.output_dim}.")
     reason, layers = network_coverage(network, engine)
     if reason is not None or not available():
         return None
+    from sigmanet.engine import _predict
+
     params = network.flat_parameters()
     rows = min(BLOCK_ROWS, X.shape[0])
     meta, alphas, work = layer_tables(params, layers, rows, training=False)
-    out = np.empty((X.shape[0], network.output_dim), dtype=network.dtype)
-    call_kernel(
-        _codes.FORWARD,
+    width = 2 if output == "binary" else network.output_dim
+    out = np.empty((X.shape[0], width), dtype=network.dtype)
+    _predict.predict(
         np.ascontiguousarray(X),
-        params=params,
-        meta=meta,
-        alphas=alphas,
-        work=work,
-        batch=rows,
-        out=out,
+        params,
+        meta,
+        alphas,
+        np.array(_codes.CONSTANTS, dtype=network.dtype),
+        work,
+        out,
+        rows,
+        OUTPUTS.index(output),
     )
     return out
