@@ -86,8 +86,11 @@ def forward(
     kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``.
 
     ``output`` is what the last layer's values become: ``"logits"`` (as they are),
-    ``"softmax"`` (per row), ``"sigmoid"`` (per value) or ``"binary"`` (one logit ``z`` per row
-    becomes the two columns ``(σ(-z), σ(z))``); see :mod:`sigmanet.engine._predict`.
+    ``"softmax"`` (per row, ``e^(z_j - m) / Σ_i e^(z_i - m)`` with ``m`` the row maximum),
+    ``"sigmoid"`` (per value) or ``"binary"`` (one logit ``z`` per row becomes the two columns
+    ``(σ(-z), σ(z))``). The kernel goes through ``BLOCK_ROWS`` rows at a time: per layer one
+    matrix product, then one pass that adds the bias and applies the activation in place; the
+    last layer's pass applies ``output`` and writes into the result.
     """
     from sigmanet.engine import available, network_coverage
 
