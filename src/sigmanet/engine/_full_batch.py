@@ -78,12 +78,18 @@ BLOCK_ROWS = 256
 #: The output functions :func:`forward` applies to the last layer's values.
 OUTPUTS = ("logits", "softmax", "sigmoid", "binary")
 
+#: The activations of the networks :func:`forward` computes in its kernel. With sigmoid, tanh,
+#: GELU and the others the time goes to exp, erf or tanh, which NumPy evaluates vectorised and
+#: numba one element at a time: those networks predict on the NumPy path.
+PREDICTED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6")
+
 
 def forward(
     network: Any, X: np.ndarray, engine: str = "auto", output: str = "logits"
 ) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
-    kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``.
+    kernel does not cover the network (its activations must be identity or of the ReLU
+    family), numba is missing or ``engine`` is ``"numpy"``.
 
     ``output`` is what the last layer's values become: ``"logits"`` (as they are),
     ``"softmax"`` (per row, ``e^(z_j - m) / Σ_i e^(z_i - m)`` with ``m`` the row maximum),
@@ -103,7 +109,11 @@ def forward(
     if output == "binary" and network.output_dim != 1:
         raise ValueError(f"output='binary' needs one output; the network has {network.output_dim}.")
     reason, layers = network_coverage(network, engine)
-    if reason is not None or not available():
+    if reason is not None or any(
+        name is not None and name not in PREDICTED_ACTIVATIONS for _, name, _ in layers
+    ):
+        return None
+    if not available():
         return None
     from sigmanet.engine import _predict
 

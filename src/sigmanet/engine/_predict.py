@@ -12,6 +12,10 @@ output function on the way:
 * ``SIGMOID``: ``p_j = σ(z_j)``, each output on its own (multilabel);
 * ``BINARY``: one logit ``z`` gives two columns ``(σ(-z), σ(z))``.
 
+Its activations are the cheap ones (identity and the ReLU family): the others spend their time
+in exp, erf or tanh, which NumPy evaluates vectorised and numba one element at a time, so
+their networks predict on the NumPy path, and this kernel stays small to compile.
+
 σ is evaluated as ``e^x / (1 + e^x)`` for ``x < 0`` and ``1 / (1 + e^(-x))`` otherwise, as
 ``scipy.special.expit`` does: no exponential of a positive number, so no overflow. The
 softmax subtracts the row maximum first, so every exponent is ≤ 0 and the denominator ≥ 1
@@ -29,15 +33,12 @@ from sigmanet.engine._codes import (
     B_AT,
     FAN_IN,
     FAN_OUT,
-    IDENTITY,
     LEAKY_RELU,
-    NONE,
     RELU,
     RELU6,
     W_AT,
     Z_AT,
 )
-from sigmanet.engine._kernels import _value
 
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
@@ -67,14 +68,10 @@ def _bias_activation(code, alpha, Z, b, c):
             for j in range(cols):
                 x = Z[i, j] + b[j]
                 Z[i, j] = x if x != x else (zero if x < zero else (six if x > six else x))
-    elif code in (NONE, IDENTITY):
+    else:  # NONE or IDENTITY: the only others ``_full_batch.PREDICTED_ACTIVATIONS`` admits
         for i in range(rows):
             for j in range(cols):
                 Z[i, j] = Z[i, j] + b[j]
-    else:
-        for i in range(rows):
-            for j in range(cols):
-                Z[i, j] = _value(code, Z[i, j] + b[j], alpha, c)
 
 
 @_compiled
