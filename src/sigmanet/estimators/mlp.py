@@ -430,6 +430,7 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1 except multilabel."""
+        check_is_fitted(self, "network_")  # before classes_ is read
         if len(self.classes_) == 1:
             z = self._forward(X)
             return np.ones((z.shape[0], 1), dtype=z.dtype)
