@@ -431,13 +431,13 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1 except multilabel."""
         check_is_fitted(self, "network_")  # before classes_ is read
-        if len(self.classes_) == 1:
-            z = self._forward(X)
-            return np.ones((z.shape[0], 1), dtype=z.dtype)
         # the compiled kernel applies the output function in its last pass; NumPy's path here
         if self._multilabel:
             z, done = self._forward_to(X, "sigmoid")
             return z if done else _activations.sigmoid(z)
+        if len(self.classes_) == 1:
+            z = self._forward(X)
+            return np.ones((z.shape[0], 1), dtype=z.dtype)
         if self.network_.output_dim == 1:
             z, done = self._forward_to(X, "binary")
             if done:
