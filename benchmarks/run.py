@@ -21,7 +21,9 @@ Workloads
 3. Binary logistic regression, 200,000 × 100, float32 and float64, L-BFGS, against
    scikit-learn's ``LogisticRegression`` to the same final loss; and one full-batch gradient
    evaluation beside the time to read X once (the fastest single pass over X).
-4. ``predict_proba`` throughput of a trained MLP.
+4. ``predict_proba`` of a trained 100-256-128-10 MLP, 50,000 rows, float32: sigmanet (compiled,
+   and its NumPy path), scikit-learn, and the floor: the three forward products alone, over all
+   rows at once and in the kernel's row blocks, interleaved.
 5. Peak memory during ``fit`` beside the size of the data, per epoch (tracemalloc).
 
 Every candidate runs on one BLAS thread (every BLAS pool in the process, and PyTorch's own
@@ -29,8 +31,9 @@ threads): with two, timings on a loaded 2-core machine swing by 5–20×. ``--th
 that for the whole run.
 
 Options: ``--quick`` runs smaller sizes (a smoke test of the script itself); ``--repeat N``
-takes N rounds (default 3; 1 with ``--quick``): the best of N for workloads 3 and 4, the median
-for workload 1.
+takes N rounds (default 3; 1 with ``--quick``): the best of N for workload 3, the median for
+workloads 1 and 4 (at least 5 rounds there); ``--only 3,4`` runs only the workloads listed
+(workload 2's matmul floor is measured with workload 1, its compile times on their own).
 """
 
 from __future__ import annotations
@@ -407,26 +410,73 @@ def workload_logistic(n_samples: int, repeat: int) -> None:
 
 
 # -- workload 4: predict_proba ---------------------------------------------------------------------
+def forward_floor(weights: list[np.ndarray], X: np.ndarray, block: int | None):
+    """The 3 forward products alone (no bias, activation or softmax), NumPy: a function to time.
+
+    ``block=None``: one product per layer over all rows, as scikit-learn multiplies; else
+    ``block`` rows at a time into buffers allocated once, as sigmanet's kernel multiplies.
+    """
+    if block is None:
+
+        def whole() -> np.ndarray:
+            a = X
+            for w in weights:
+                a = a @ w
+            return a
+
+        return whole
+    buffers = [np.empty((block, w.shape[1]), X.dtype) for w in weights]
+
+    def blocked() -> None:
+        for start in range(0, X.shape[0], block):
+            a = X[start : start + block]
+            for w, buffer in zip(weights, buffers, strict=True):
+                z = buffer[: a.shape[0]]
+                np.matmul(a, w, out=z)
+                a = z
+
+    return blocked
+
+
 def workload_predict(n_samples: int, repeat: int) -> None:
+    from sigmanet.engine._full_batch import BLOCK_ROWS
+
     X, y = classification_data(n_samples, 100, 10, seed=2)
     print(f"\n[4] predict_proba of a trained 100-256-128-10 MLP, {n_samples} samples float32")
     sn = fit_sigmanet_mlp(X[:2000], y[:2000], 256)
     sk = fit_sklearn_mlp(X[:2000], y[:2000], 256)
-    t_sn, p_sn = best_time(lambda: sn.predict_proba(X), max(repeat, 5))
-    t_sk, p_sk = best_time(lambda: sk.predict_proba(X), max(repeat, 5))
-    row(
-        "4. predict_proba",
-        "sigmanet (samples/s)",
-        f"{n_samples / t_sn:,.0f}",
-        f"dtype {p_sn.dtype}",
+    numpy_path = fit_sigmanet_mlp(X[:2000], y[:2000], 256, engine="numpy")
+    weights = [np.ascontiguousarray(w) for w in sn.coefs_]
+    sn.predict_proba(X[:10])  # loads (or compiles) the kernel outside the timing
+    runs = interleaved(
+        {
+            "sigmanet": lambda: sn.predict_proba(X),
+            "numpy": lambda: numpy_path.predict_proba(X),
+            "sklearn": lambda: sk.predict_proba(X),
+            "floor": forward_floor(weights, X, None),
+            "floor_blocked": forward_floor(weights, X, BLOCK_ROWS),
+        },
+        max(repeat, 5),
     )
-    row(
-        "4. predict_proba",
-        "scikit-learn (samples/s)",
-        f"{n_samples / t_sk:,.0f}",
-        f"dtype {p_sk.dtype}",
-    )
-    row("4. predict_proba", "speed-up vs scikit-learn", f"{t_sk / t_sn:.2f}x")
+    median = {key: statistics.median(times) for key, (times, _) in runs.items()}
+    name = "4. predict_proba"
+    for key, label, note in (
+        ("sigmanet", "sigmanet compiled (ms)", f"dtype {runs['sigmanet'][1].dtype}"),
+        ("numpy", "sigmanet NumPy path (ms)", f"dtype {runs['numpy'][1].dtype}"),
+        ("sklearn", "scikit-learn (ms)", f"dtype {runs['sklearn'][1].dtype}"),
+        ("floor", "floor: 3 products, all rows (ms)", "NumPy, no bias/activation/softmax"),
+        ("floor_blocked", f"floor: 3 products, {BLOCK_ROWS}-row blocks (ms)", "NumPy"),
+    ):
+        row(name, label, f"{median[key] * 1e3:.1f}", f"{note}; {spread(runs[key][0])} s")
+    row(name, "sigmanet (samples/s)", f"{n_samples / median['sigmanet']:,.0f}")
+    row(name, "scikit-learn (samples/s)", f"{n_samples / median['sklearn']:,.0f}")
+    row(name, "speed-up vs scikit-learn", f"{median['sklearn'] / median['sigmanet']:.2f}x")
+    row(name, "NumPy path vs scikit-learn", f"{median['sklearn'] / median['numpy']:.2f}x")
+    for key, label in (("floor", "all rows"), ("floor_blocked", "blocked")):
+        row(name, f"sigmanet / floor ({label})", f"{median['sigmanet'] / median[key]:.2f}")
+    # the two sigmanet models are fitted alike (same seed, same data) on different engines
+    p_sn, p_np = runs["sigmanet"][1], runs["numpy"][1]
+    row(name, "compiled vs NumPy path, max |Δp|", f"{np.max(np.abs(p_sn - p_np)):.1e}")
 
 
 # -- workload 5: memory ----------------------------------------------------------------------------
@@ -476,6 +526,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=None, help="rounds of timings")
     parser.add_argument("--threads", type=int, default=1, help="BLAS (and PyTorch) threads")
     parser.add_argument("--skip-compile", action="store_true", help="skip the compile timing")
+    parser.add_argument(
+        "--only",
+        default="1,2,3,4,5",
+        help="the workloads to run, comma-separated (e.g. --only 3,4); default all",
+    )
     args = parser.parse_args(argv)
     import scipy.linalg.cython_blas  # noqa: F401  (scipy's BLAS, the engine's, is limited too)
     from threadpoolctl import threadpool_limits
@@ -505,12 +560,17 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores; "
         f"BLAS: {blas}"
     )
-    workload_mlp(20_000 // scale, repeat)
-    if not args.skip_compile:
+    only = {int(w) for w in args.only.split(",")}
+    if 1 in only:
+        workload_mlp(20_000 // scale, repeat)
+    if 2 in only and not args.skip_compile:
         workload_compile()
-    workload_logistic(200_000 // scale, repeat)
-    workload_predict(50_000 // scale, repeat)
-    workload_memory(20_000 // scale)
+    if 3 in only:
+        workload_logistic(200_000 // scale, repeat)
+    if 4 in only:
+        workload_predict(50_000 // scale, repeat)
+    if 5 in only:
+        workload_memory(20_000 // scale)
     print("\n| workload | measure | value | note |\n|---|---|---|---|")
     for workload, measure, value, note in ROWS:
         print(f"| {workload} | {measure} | {value} | {note} |")

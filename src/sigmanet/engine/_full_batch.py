@@ -71,34 +71,66 @@ class FullBatchKernel:
         return value
 
 
-#: Rows per block in :func:`forward`: a block's intermediate arrays stay in cache.
-BLOCK_ROWS = 1024
+#: Rows per block in :func:`forward`: a block's activations (rows × the widest layer) stay in
+#: the core's L2 cache between one layer's product and the next.
+BLOCK_ROWS = 256
+
+#: The output functions :func:`forward` applies to the last layer's values.
+OUTPUTS = ("logits", "softmax", "sigmoid", "binary")
+
+#: The activations of the networks :func:`forward` computes in its kernel. With sigmoid, tanh,
+#: GELU and the others the time goes to exp, erf or tanh, which NumPy evaluates vectorised and
+#: numba one element at a time: those networks predict on the NumPy path.
+PREDICTED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6")
 
 
-def forward(network: Any, X: np.ndarray, engine: str = "auto") -> np.ndarray | None:
+def forward(
+    network: Any, X: np.ndarray, engine: str = "auto", output: str = "logits"
+) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
-    kernel does not cover the network, numba is missing or ``engine`` is ``"numpy"``."""
+    kernel does not cover the network (its activations must be identity or of the ReLU
+    family), numba is missing or ``engine`` is ``"numpy"``.
+
+    ``output`` is what the last layer's values become: ``"logits"`` (as they are),
+    ``"softmax"`` (per row, ``e^(z_j - m) / Σ_i e^(z_i - m)`` with ``m`` the row maximum),
+    ``"sigmoid"`` (per value) or ``"binary"`` (one logit ``z`` per row becomes the two columns
+    ``(σ(-z), σ(z))``). The kernel goes through ``BLOCK_ROWS`` rows at a time: per layer one
+    matrix product, then one pass that adds the bias and applies the activation in place; the
+    last layer's pass applies ``output`` and writes into the result.
+    """
     from sigmanet.engine import available, network_coverage
 
+    if output not in OUTPUTS:
+        raise ValueError(f"output must be one of {', '.join(map(repr, OUTPUTS))}; got {output!r}.")
     if engine == "numpy" or not isinstance(X, np.ndarray):  # a sparse X stays on NumPy's path
         return None
     if X.ndim != 2 or X.shape[0] == 0 or X.dtype != network.dtype:
         return None
+    if output == "binary" and network.output_dim != 1:
+        raise ValueError(f"output='binary' needs one output; the network has {network.output_dim}.")
     reason, layers = network_coverage(network, engine)
-    if reason is not None or not available():
+    if reason is not None or any(
+        name is not None and name not in PREDICTED_ACTIVATIONS for _, name, _ in layers
+    ):
         return None
+    if not available():
+        return None
+    from sigmanet.engine import _predict
+
     params = network.flat_parameters()
     rows = min(BLOCK_ROWS, X.shape[0])
     meta, alphas, work = layer_tables(params, layers, rows, training=False)
-    out = np.empty((X.shape[0], network.output_dim), dtype=network.dtype)
-    call_kernel(
-        _codes.FORWARD,
+    width = 2 if output == "binary" else network.output_dim
+    out = np.empty((X.shape[0], width), dtype=network.dtype)
+    _predict.predict(
         np.ascontiguousarray(X),
-        params=params,
-        meta=meta,
-        alphas=alphas,
-        work=work,
-        batch=rows,
-        out=out,
+        params,
+        meta,
+        alphas,
+        np.array(_codes.CONSTANTS, dtype=network.dtype),
+        work,
+        out,
+        rows,
+        OUTPUTS.index(output),
     )
     return out

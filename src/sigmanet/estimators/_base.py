@@ -253,9 +253,21 @@ class BaseNetworkEstimator(NetworkConstruction, FittedSettings, StochasticFit, P
         return _in_model_dtype(X, self.network_.dtype)
 
     def _forward(self, X: Any) -> np.ndarray:
+        """The network's output layer for ``X`` (compiled where it can be, else NumPy)."""
+        return self._forward_to(X, "logits")[0]
+
+    def _forward_to(self, X: Any, output: str) -> tuple[np.ndarray, bool]:
+        """The network's output for ``X`` and whether ``output`` was applied to it.
+
+        The compiled kernel applies the output function (``"softmax"``, ``"sigmoid"``,
+        ``"binary"``: see :func:`sigmanet.engine.forward`) in the same pass as the last
+        layer; the NumPy path returns the logits (and False): the caller applies it.
+        """
         X = self._input(X)  # checks that the model is fitted first
-        output = _engine.forward(self.network_, X, getattr(self, "engine", "auto"))
-        return self.network_.predict(X) if output is None else output
+        values = _engine.forward(self.network_, X, getattr(self, "engine", "auto"), output)
+        if values is None:
+            return self.network_.predict(X), output == "logits"
+        return values, True
 
 
 def _in_model_dtype(X: Any, dtype: np.dtype[Any]) -> Any:

@@ -430,15 +430,21 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
     @available_if(_has_proba)
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); rows sum to 1 except multilabel."""
-        z = self._forward(X)
+        check_is_fitted(self, "network_")  # before classes_ is read
+        # the compiled kernel applies the output function in its last pass; NumPy's path here
         if self._multilabel:
-            return _activations.sigmoid(z)
+            z, done = self._forward_to(X, "sigmoid")
+            return z if done else _activations.sigmoid(z)
         if len(self.classes_) == 1:
+            z = self._forward(X)
             return np.ones((z.shape[0], 1), dtype=z.dtype)
-        if z.shape[1] == 1:
-            p = _activations.sigmoid(z[:, 0])
-            return np.column_stack([_activations.sigmoid(-z[:, 0]), p])
-        return _activations.softmax(z, axis=1)
+        if self.network_.output_dim == 1:
+            z, done = self._forward_to(X, "binary")
+            if done:
+                return z
+            return np.column_stack([_activations.sigmoid(-z[:, 0]), _activations.sigmoid(z[:, 0])])
+        z, done = self._forward_to(X, "softmax")
+        return z if done else _activations.softmax(z, axis=1)
 
     @available_if(_has_proba)
     def predict_log_proba(self, X: Any, *, from_logits: bool = False) -> np.ndarray:

@@ -1,0 +1,147 @@
+"""The compiled prediction kernel (numba): a Dense stack's output, or its probabilities.
+
+Importing this module imports numba; :func:`sigmanet.engine.forward` imports it only when a
+prediction uses the compiled path. Rows go through the network a block at a time, so that a
+block's intermediate activations stay in cache. Per layer and block there is one matrix
+product (BLAS, ``np.dot``) and then ONE pass over its result that adds the bias and applies the
+activation in place; the last layer's pass writes straight into the output, applying the
+output function on the way:
+
+* ``LOGITS``: ``z = a W + b`` (``decision_function``, regression, ``predict``);
+* ``SOFTMAX``: ``p_j = e^(z_j - m) / Σ_i e^(z_i - m)``, ``m = max_i z_i``;
+* ``SIGMOID``: ``p_j = σ(z_j)``, each output on its own (multilabel);
+* ``BINARY``: one logit ``z`` gives two columns ``(σ(-z), σ(z))``.
+
+Its activations are the cheap ones (identity and the ReLU family): the others spend their time
+in exp, erf or tanh, which NumPy evaluates vectorised and numba one element at a time, so
+their networks predict on the NumPy path, and this kernel stays small to compile.
+
+σ is evaluated as ``e^x / (1 + e^x)`` for ``x < 0`` and ``1 / (1 + e^(-x))`` otherwise, as
+``scipy.special.expit`` does: no exponential of a positive number, so no overflow. The
+softmax subtracts the row maximum first, so every exponent is ≤ 0 and the denominator ≥ 1
+(Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §4.1); rows with a ``+inf`` or a NaN
+give NaN, as :func:`sigmanet.activations.softmax` does.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from sigmanet.engine._codes import (
+    ACT,
+    B_AT,
+    FAN_IN,
+    FAN_OUT,
+    LEAKY_RELU,
+    RELU,
+    RELU6,
+    W_AT,
+    Z_AT,
+)
+
+#: What the last layer's pass applies (see the module docstring).
+LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
+
+_compiled = njit(cache=True, error_model="numpy", nogil=True)
+
+
+@_compiled
+def _bias_activation(code, alpha, Z, b, c):
+    """Z ← f(Z + b) in place, one pass (the cheap activations vectorise on their own)."""
+    rows, cols = Z.shape
+    zero, six = c[0], c[3]
+    if code == RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j] + b[j]
+                Z[i, j] = x if (x > zero or x != x) else zero
+    elif code == LEAKY_RELU:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j] + b[j]
+                positive = x if (x > zero or x != x) else zero
+                negative = x if (x < zero or x != x) else zero
+                Z[i, j] = positive + negative * alpha
+    elif code == RELU6:
+        for i in range(rows):
+            for j in range(cols):
+                x = Z[i, j] + b[j]
+                Z[i, j] = x if x != x else (zero if x < zero else (six if x > six else x))
+    else:  # NONE or IDENTITY: the only others ``_full_batch.PREDICTED_ACTIVATIONS`` admits
+        for i in range(rows):
+            for j in range(cols):
+                Z[i, j] = Z[i, j] + b[j]
+
+
+@_compiled
+def _expit(x, one):
+    if x < 0:
+        e = np.exp(x)
+        return e / (one + e)
+    return one / (one + np.exp(-x))
+
+
+@_compiled
+def _output_rows(Z, output, out, start, c):
+    """The last layer's output function, from ``Z`` into rows ``start:`` of ``out``."""
+    rows, k = Z.shape
+    zero, one = c[0], c[1]
+    if output == LOGITS:
+        for i in range(rows):
+            for j in range(k):
+                out[start + i, j] = Z[i, j]
+    elif output == SIGMOID:
+        for i in range(rows):
+            for j in range(k):
+                out[start + i, j] = _expit(Z[i, j], one)
+    elif output == BINARY:
+        for i in range(rows):
+            z = Z[i, 0]
+            out[start + i, 0] = _expit(-z, one)
+            out[start + i, 1] = _expit(z, one)
+    else:  # SOFTMAX
+        for i in range(rows):
+            top = Z[i, 0]
+            for j in range(1, k):
+                v = Z[i, j]
+                if v > top or v != v:
+                    top = v
+                if top != top:
+                    break
+            # -inf rows shift by 0 (no inf - inf); +inf or NaN rows are NaN throughout
+            shift = top if (top - top) == zero else zero
+            total = zero
+            for j in range(k):
+                e = np.exp(Z[i, j] - shift)
+                out[start + i, j] = e
+                total += e
+            if top != top or top == np.inf:
+                total = top - top  # NaN
+            for j in range(k):
+                out[start + i, j] = out[start + i, j] / total
+
+
+@_compiled
+def predict(X, params, meta, alphas, c, work, out, block, output):
+    """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
+    n = X.shape[0]
+    last = meta.shape[0] - 1
+    # the bias of a layer without one: adding zero leaves every value as it is
+    no_bias = np.zeros(np.max(meta[:, FAN_OUT]), params.dtype)
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        m = stop - start
+        inputs = X[start:stop]
+        for layer in range(last + 1):
+            fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
+            W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
+                (fan_in, fan_out)
+            )
+            Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
+            np.dot(inputs, W, Z)
+            b_at = meta[layer, B_AT]
+            b = params[b_at : b_at + fan_out] if b_at >= 0 else no_bias[:fan_out]
+            _bias_activation(meta[layer, ACT], alphas[layer, 0], Z, b, c)
+            inputs = Z
+        _output_rows(inputs, output, out, start, c)

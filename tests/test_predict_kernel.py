@@ -1,0 +1,158 @@
+"""Predictions through the compiled kernel against the NumPy path: same values, same dtype.
+
+The kernel (:mod:`sigmanet.engine._predict`) applies the bias and activation in one pass after
+each product and the output function (softmax, sigmoid, the binary pair) in the last layer's
+pass; every output here is compared with the NumPy path's logits put through
+:mod:`sigmanet.activations`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sigmanet import MLPClassifier, MLPRegressor, activations
+from sigmanet.engine import ACTIVATIONS, _full_batch, forward
+from sigmanet.engine._full_batch import PREDICTED_ACTIVATIONS
+from sigmanet.layers import Activation, Dense
+from sigmanet.network import Sequential
+
+# the fits are short on purpose: only their predictions are compared
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+RTOL = {np.float64: 1e-12, np.float32: 1e-5}
+
+
+def _reference(z: np.ndarray, output: str) -> np.ndarray:
+    if output == "softmax":
+        return activations.softmax(z, axis=1)
+    if output == "sigmoid":
+        return activations.sigmoid(z)
+    if output == "binary":
+        return np.column_stack([activations.sigmoid(-z[:, 0]), activations.sigmoid(z[:, 0])])
+    return z
+
+
+def _network(activation: str, dtype, k: int, hidden=(9, 6), bias: bool = True):
+    layers = []
+    for width in hidden:
+        layers += [Dense(width, use_bias=bias), Activation(activation)]
+    return Sequential([*layers, Dense(k, use_bias=bias)]).build(7, random_state=0, dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize(
+    ("output", "k"), [("logits", 3), ("softmax", 4), ("sigmoid", 3), ("binary", 1)]
+)
+def test_every_output_agrees_with_numpy(dtype, output, k):
+    net = _network("relu", dtype, k)
+    # more rows than a block, and a last block that is not full
+    X = np.random.default_rng(1).normal(size=(2 * _full_batch.BLOCK_ROWS + 37, 7)).astype(dtype)
+    X *= 3
+    out = forward(net, X, output=output)
+    assert out is not None and out.dtype == dtype
+    expected = _reference(net.predict(X), output)
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * 1e-3)
+
+
+@pytest.mark.parametrize("activation", ACTIVATIONS)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_every_activation_agrees_with_numpy_or_is_left_to_it(activation, dtype):
+    net = _network(activation, dtype, 5)
+    X = np.random.default_rng(2).normal(size=(300, 7)).astype(dtype)
+    out = forward(net, X, engine="compiled", output="softmax")
+    if activation not in PREDICTED_ACTIVATIONS:  # NumPy's vectorised exp/erf/tanh are faster
+        assert out is None
+        return
+    assert out is not None and out.dtype == dtype
+    expected = activations.softmax(net.predict(X), axis=1)
+    np.testing.assert_allclose(out, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * 1e-3)
+
+
+def test_a_network_the_kernel_leaves_to_numpy_predicts_there():
+    X, y = _data(3, np.float32)
+    model = MLPClassifier((8,), activation="tanh", max_iter=5, random_state=0, engine="compiled")
+    proba = model.fit(X, y).predict_proba(X)
+    expected = activations.softmax(model.network_.predict(X), axis=1)
+    np.testing.assert_array_equal(proba, expected)
+
+
+def test_layers_without_bias_agree_with_numpy():
+    net = _network("leaky_relu", np.float64, 3, bias=False)
+    X = np.random.default_rng(3).normal(size=(50, 7))
+    np.testing.assert_allclose(forward(net, X), net.predict(X), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_saturated_and_non_finite_rows_match_numpy(dtype):
+    net = Sequential([Dense(3)]).build(2, random_state=0, dtype=dtype)
+    net.layers[0].params["W"][...] = np.array([[1, 0, -1], [0, 0, 0]], dtype=dtype)
+    net.layers[0].params["b"][...] = 0
+    big = np.finfo(dtype).max
+    X = np.array([[1e4, 0], [-1e4, 0], [np.inf, 0], [-np.inf, 0], [np.nan, 0], [big, 0]], dtype)
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in the NumPy reference
+        z = net.predict(X)
+    for output in ("softmax", "sigmoid"):
+        out = forward(net, X, output=output)
+        expected = _reference(z, output)
+        np.testing.assert_array_equal(np.isnan(out), np.isnan(expected), err_msg=output)
+        finite = ~np.isnan(expected)
+        np.testing.assert_allclose(out[finite], expected[finite], rtol=RTOL[dtype], atol=0)
+
+
+def test_an_unknown_output_is_a_clear_error():
+    net = _network("relu", np.float64, 3)
+    with pytest.raises(ValueError, match="output must be one of"):
+        forward(net, np.zeros((2, 7)), output="probabilities")
+    with pytest.raises(ValueError, match="output='binary' needs one output"):
+        forward(net, np.zeros((2, 7)), output="binary")
+
+
+def _data(n_classes: int, dtype, multilabel: bool = False):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6)).astype(dtype)
+    if multilabel:
+        return X, (X[:, :3] + rng.normal(size=(400, 3)) > 0).astype(int)
+    return X, np.argmax(X[:, :n_classes] + rng.normal(size=(400, n_classes)), axis=1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("case", ["binary", "multiclass", "multilabel"])
+def test_classifier_predictions_equal_the_numpy_engine(dtype, case):
+    X, y = _data(2 if case == "binary" else 4, dtype, multilabel=case == "multilabel")
+    common = {"hidden_layer_sizes": (16, 8), "max_iter": 30, "random_state": 0}
+    compiled = MLPClassifier(**common).fit(X, y)
+    numpy_path = MLPClassifier(**common).fit(X, y).set_params(engine="numpy")
+    for method in ("predict_proba", "decision_function", "predict_log_proba"):
+        got, expected = getattr(compiled, method)(X), getattr(numpy_path, method)(X)
+        assert got.dtype == expected.dtype == dtype, method
+        np.testing.assert_allclose(got, expected, rtol=RTOL[dtype], atol=RTOL[dtype] * 1e-3)
+    np.testing.assert_array_equal(compiled.predict(X), numpy_path.predict(X))
+
+
+def test_classifier_probabilities_are_rows_of_the_classes():
+    X, y = _data(4, np.float32)
+    proba = MLPClassifier((8,), max_iter=20, random_state=0).fit(X, y).predict_proba(X)
+    assert proba.shape == (400, 4) and proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1, rtol=1e-6)
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_predictions_equal_the_numpy_engine(loss):
+    X, _ = _data(2, np.float32)
+    y = np.exp(0.3 * X[:, 0]) if loss == "poisson" else X[:, 0] - X[:, 1]
+    common = {"hidden_layer_sizes": (8,), "max_iter": 20, "random_state": 0, "loss": loss}
+    compiled = MLPRegressor(**common).fit(X, y)
+    numpy_path = MLPRegressor(**common).fit(X, y).set_params(engine="numpy")
+    got, expected = compiled.predict(X), numpy_path.predict(X)
+    assert got.dtype == np.float32
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-8)
+
+
+def test_nan_input_to_predict_proba_is_a_clear_error():
+    X, y = _data(3, np.float32)
+    model = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    X[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.predict_proba(X)
