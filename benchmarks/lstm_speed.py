@@ -26,6 +26,10 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
+# sigmanet's compiled loops call scipy's BLAS, a second pool beside NumPy's: loaded before the
+# thread limit is set, so that the limit reaches it too
+import scipy.linalg.cython_blas  # noqa: F401
 from threadpoolctl import threadpool_limits
 
 from sigmanet.recurrent import LSTM
