@@ -245,6 +245,8 @@ class LSTM(_Recurrent):
         dh, keep = self._start_backward(dh_last, T, n)
         loops = self._compiled_loops() if steps_mask is None and keep is None else None
         if loops is not None:
+            by_gate = self._scratch("da_by_gate", (G, T, n))
+            run["da_by_gate"] = by_gate
             loops.lstm_backward(
                 gates,
                 slopes,
@@ -255,6 +257,7 @@ class LSTM(_Recurrent):
                 dh,
                 dc,
                 da,
+                by_gate,
                 reverse,
                 self.truncate or 0,
                 self._constants()[0],
