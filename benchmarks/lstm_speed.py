@@ -9,12 +9,14 @@ outputs and gradients are compared before anything is timed.
 Rules: one BLAS thread for every library (``threadpool_limits(1)`` and
 ``torch.set_num_threads(1)``), the candidates interleaved round by round so that a change in
 the machine's load hits both alike, and the median of the rounds reported with the spread
-(the fastest and slowest round). A third row times the matrix products alone that one pass
+(the fastest and slowest round). The last row times the matrix products alone that one pass
 needs (the input projection of all steps, the per-step recurrent product and their three
 counterparts in backward): the floor under any implementation that keeps NumPy's BLAS.
 
-Run: ``python benchmarks/lstm_speed.py [--rounds N]``. PyTorch is optional (``torch==2.13.0``,
-CPU build); without it only sigmanet's rows print.
+The second row is sigmanet's NumPy loop (``layer.engine = "numpy"``), what runs without numba.
+
+Run: ``python benchmarks/lstm_speed.py [--rounds N] [--clock wall|cpu]``. PyTorch is optional
+(``torch==2.13.0``, CPU build); without it only sigmanet's rows print.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ import time
 from collections.abc import Callable
 
 import numpy as np
+
+# sigmanet's compiled loops call scipy's BLAS, a second pool beside NumPy's: loaded before the
+# thread limit is set, so that the limit reaches it too
+import scipy.linalg.cython_blas  # noqa: F401
 from threadpoolctl import threadpool_limits
 
 from sigmanet.recurrent import LSTM
@@ -38,9 +44,12 @@ except ImportError:  # pragma: no cover - PyTorch is an optional peer
 BATCH, STEPS, FEATURES, HIDDEN = 64, 100, 32, 64
 
 
-def make_sigmanet(x: np.ndarray, probe: np.ndarray) -> tuple[LSTM, Callable[[], np.ndarray]]:
+def make_sigmanet(
+    x: np.ndarray, probe: np.ndarray, engine: str = "auto"
+) -> tuple[LSTM, Callable[[], np.ndarray]]:
     layer = LSTM(HIDDEN, return_sequences=True)
     layer.build(FEATURES, np.random.default_rng(0), np.float32)
+    layer.engine = engine
 
     def step() -> np.ndarray:
         layer.forward(x, training=True)
@@ -112,12 +121,23 @@ def check_agreement(layer: LSTM, sigmanet_step, torch_step) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="wall time, or the process's CPU time (steadier on a loaded machine: time spent "
+        "waiting for a core is not counted; every candidate runs on one thread)",
+    )
     args = parser.parse_args()
+    clock = time.perf_counter if args.clock == "wall" else time.process_time
     rng = np.random.default_rng(1)
     x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)
     probe = rng.standard_normal((BATCH, STEPS, HIDDEN)).astype(np.float32)
     layer, sigmanet_step = make_sigmanet(x, probe)
     candidates: dict[str, Callable[[], object]] = {"sigmanet": sigmanet_step}
+    # the NumPy loop, the reference the compiled loops must agree with (and what runs without
+    # numba)
+    candidates["sigmanet numpy"] = make_sigmanet(x, probe, engine="numpy")[1]
     if torch is not None:
         torch.set_num_threads(1)
         candidates["pytorch"] = make_torch(layer, x, probe)
@@ -125,7 +145,8 @@ def main() -> None:
 
     print(
         f"LSTM forward+backward: batch {BATCH}, {STEPS} steps, {FEATURES} inputs, {HIDDEN} "
-        f"hidden, float32, one BLAS thread; median of {args.rounds} interleaved rounds"
+        f"hidden, float32, one BLAS thread; median of {args.rounds} interleaved rounds, "
+        f"{args.clock} time"
     )
     print(
         f"numpy {np.__version__}"
@@ -143,15 +164,15 @@ def main() -> None:
             step()
         for _ in range(args.rounds):
             for name, step in candidates.items():
-                start = time.perf_counter()
+                start = clock()
                 step()
-                times[name].append(time.perf_counter() - start)
+                times[name].append(clock() - start)
     reference = statistics.median(times["pytorch"]) if torch is not None else None
     for name, values in times.items():
         median = statistics.median(values)
         ratio = f"  {median / reference:5.2f}x PyTorch" if reference else ""
         print(
-            f"  {name:<14} {1e3 * median:8.1f} ms  (min {1e3 * min(values):.1f}, "
+            f"  {name:<16} {1e3 * median:8.1f} ms  (min {1e3 * min(values):.1f}, "
             f"max {1e3 * max(values):.1f}){ratio}"
         )
 

@@ -475,7 +475,12 @@ class _Recurrent(Layer):
                 run, steps_mask, dh_out, dh_last, suffix, reverse
             )
             self._accumulate(
-                suffix, x_time, self._previous_states(run["h"], reverse), da_input, da_hidden
+                suffix,
+                x_time,
+                self._previous_states(run["h"], reverse),
+                da_input,
+                da_hidden,
+                run.pop("da_by_gate", None),
             )
             if grad_x is not None:
                 # ∂L/∂x_t = W_ihᵀ δa_t, for every step at once
@@ -527,6 +532,7 @@ class _Recurrent(Layer):
         h_prev: np.ndarray,
         da_input: np.ndarray,
         da_hidden: np.ndarray,
+        by_gate: np.ndarray | None = None,
     ) -> None:
         """Fill the parameter gradients from every step's pre-activation gradients at once.
 
@@ -534,20 +540,30 @@ class _Recurrent(Layer):
         (the same array except in the GRU); ``h_prev`` (T, H + 1, n) holds h_{t-1} and the
         row of ones: ∂L/∂W_ih = Σ_t δa_t x_t, ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ, ∂L/∂b = Σ_t δa_t 1,
         as batched products, summed over the steps by a product with a vector of ones.
+        ``by_gate`` (G·H, T, n), when given, holds ``da_input`` (= ``da_hidden``) gate row
+        first: each sum over the steps is then one product, ``[δa_1 … δa_T] [x_1 … x_T]ᵀ``.
         """
-        T, G, _ = da_input.shape
+        T, G, n = da_input.shape
         D, H = self.input_dim, self.units
-        ones = self._buffers.get("ones_steps", (T,), self.dtype, fill=1)
-        width = x_time.shape[2]  # n_features, and the ones column with a bias
-        per_step = self._scratch("grad_per_step_x", (T, G, width))
-        from_x = self._scratch("grad_from_x", (G, width))
-        np.matmul(da_input, x_time, out=per_step)
-        np.matmul(ones, per_step.reshape(T, -1), out=from_x.reshape(-1))
-        width = H + (self.use_bias and da_hidden is not da_input)
-        per_step = self._scratch("grad_per_step_h", (T, G, width))
-        from_h = self._scratch("grad_from_h", (G, width))
-        np.matmul(da_hidden, h_prev[:, :width].transpose(0, 2, 1), out=per_step)
-        np.matmul(ones, per_step.reshape(T, -1), out=from_h.reshape(-1))
+        width_x = x_time.shape[2]  # n_features, and the ones column with a bias
+        width_h = H + (self.use_bias and da_hidden is not da_input)
+        from_x = self._scratch("grad_from_x", (G, width_x))
+        from_h = self._scratch("grad_from_h", (G, width_h))
+        if by_gate is not None and da_hidden is da_input:
+            all_steps = by_gate.reshape(G, T * n)
+            np.matmul(all_steps, x_time.reshape(T * n, width_x), out=from_x)
+            states = self._scratch("states_by_row", (T, n, width_h))
+            np.copyto(states, h_prev[:, :width_h].transpose(0, 2, 1))
+            np.matmul(all_steps, states.reshape(T * n, width_h), out=from_h)
+        else:
+            ones = self._buffers.get("ones_steps", (T,), self.dtype, fill=1)
+            per_step = self._scratch("grad_per_step_x", (T, G, width_x))
+            np.matmul(da_input, x_time, out=per_step)
+            np.matmul(ones, per_step.reshape(T, -1), out=from_x.reshape(-1))
+            per_step = self._scratch("grad_per_step_h", (T, G, width_h))
+            np.matmul(da_hidden, h_prev[:, :width_h].transpose(0, 2, 1), out=per_step)
+            np.matmul(ones, per_step.reshape(T, -1), out=from_h.reshape(-1))
+        width = width_h
         rows = self._rows_back
         grads = self.grads
         pairs = [("W_ih", from_x[:, :D]), ("W_hh", from_h[:, :H])]
