@@ -9,7 +9,7 @@
   (:mod:`sigmanet.dask._sequential`). :func:`block_order` says which order it visits the
   blocks in.
 * :func:`predict`, :func:`predict_proba`, :func:`decision_function`: lazy Dask arrays, one
-  block per chunk of ``X`` (:mod:`sigmanet.dask._predict`).
+  block per chunk of ``X``.
 
 Requires the optional extra: ``pip install 'sigmanet[dask]'`` (``dask[distributed]``);
 ``import sigmanet`` does not import this module.
