@@ -3,6 +3,7 @@
 import os
 import signal
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -193,7 +194,8 @@ def test_worker_processes_on_the_loopback_give_the_same_fit_even_when_one_is_kil
         )
         assert _relative(fitted.coef_, in_memory.coef_) < 1e-10
 
-        minimize = sdask.minimize_lbfgs
+        full_batch = sys.modules["sigmanet.dask._full_batch"]
+        minimize = full_batch.minimize_lbfgs
 
         def minimize_killing_a_worker(network, evaluate, **options):
             def evaluate_and_kill():
@@ -207,17 +209,77 @@ def test_worker_processes_on_the_loopback_give_the_same_fit_even_when_one_is_kil
 
             return minimize(network, evaluate_and_kill, **options)
 
-        monkeypatch.setattr(sdask, "minimize_lbfgs", minimize_killing_a_worker)
+        monkeypatch.setattr(full_batch, "minimize_lbfgs", minimize_killing_a_worker)
         survivor = sdask.fit(
             SoftmaxRegression(C=0.7),
             da.from_array(X, chunks=300),
             da.from_array(y, chunks=300),
             client=c,
         )
+        sgd_survivor, sgd_expected, left_when_killed = _a_chain_survives_a_killed_worker(
+            c, X, y, killed, monkeypatch
+        )
     assert cluster.status.name == "closed"
-    assert len(killed) == 1 and calls > 3
+    assert len(killed) == 2 and calls > 3
     assert _relative(survivor.coef_, in_memory.coef_) < 1e-10
     np.testing.assert_array_equal(survivor.predict(X), in_memory.predict(X))
+    assert 0 < left_when_killed < 30  # the worker died mid-chain
+    for got, want in zip(sgd_survivor.coefs_, sgd_expected.coefs_, strict=True):
+        assert _relative(got, want) < 1e-12
+
+
+def _a_chain_survives_a_killed_worker(c, X, y, killed, monkeypatch):
+    """fit_stochastic on the same cluster, one worker SIGKILLed once a third of the chain of
+    block tasks has run: the scheduler recomputes what the dead worker held (the blocks, and
+    the models of the chain back to one it still has) and the fit ends as partial_fit on the
+    blocks in order does in memory."""
+    sequential = sys.modules["sigmanet.dask._sequential"]
+    chain = sequential._chain
+    left: list[int] = []
+
+    def chain_killing_a_worker(client, start, parts, homes, classes, epochs):
+        final = chain(client, start, parts, homes, classes, epochs)
+        total = epochs * len(parts)
+        seen = False  # the scheduler may not have all the tasks yet
+        while True:
+            remaining = c.run_on_scheduler(_chain_tasks_to_run)
+            seen = seen or remaining > 0
+            if (seen and remaining <= 2 * total // 3) or final.done():
+                break
+            time.sleep(0.005)
+        pid = sorted(c.run(os.getpid).items())[0][1]
+        os.kill(pid, signal.SIGKILL)
+        killed.append(pid)
+        left.append(remaining)
+        return final
+
+    monkeypatch.setattr(sequential, "_chain", chain_killing_a_worker)
+    params = {"hidden_layer_sizes": (6,), "batch_size": 100, "random_state": 0}
+    params["engine"] = "numpy"  # no compilation in the fresh worker processes
+    fitted = sdask.fit_stochastic(
+        sigmanet.MLPClassifier(**params),
+        da.from_array(X, chunks=300),
+        da.from_array(y, chunks=300),
+        epochs=6,
+        client=c,
+    )
+    expected = sigmanet.MLPClassifier(**params)
+    classes = np.unique(y)
+    for order in sdask.block_order(5, 6, 0):
+        for b in order:
+            expected.partial_fit(X[300 * b : 300 * (b + 1)], y[300 * b : 300 * (b + 1)], classes)
+    return fitted, expected, left[0]
+
+
+def _chain_tasks_to_run(dask_scheduler):
+    # the chain's tasks not yet run (the prefix is the key's name, leading "_" dropped)
+    states = ("waiting", "queued", "processing", "no-worker")
+    return sum(
+        prefix.state_counts[state]
+        for name, prefix in dask_scheduler.task_prefixes.items()
+        if "train_on_blocks" in name
+        for state in states
+    )
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-r"""Exact full-batch training on a Dask cluster, and prediction on Dask arrays block by block.
+r"""Exact full-batch training on a Dask cluster: :func:`sigmanet.dask.fit`.
 
 The full-batch objective of logistic and softmax regression, and of an MLP trained by
 L-BFGS, is a sum over rows,
@@ -8,7 +8,7 @@ L-BFGS, is a sum over rows,
 
 so its value and gradient at θ are three sums (``Σ w ℓ``, ``Σ w ∇ℓ``, ``Σ w``:
 :class:`sigmanet.training.BlockSums`) that can be formed on each chunk where it lives and added
-up. :func:`fit` does exactly that, in the pattern of Spark MLlib's ``treeAggregate``
+up. :func:`~sigmanet.dask.fit` does exactly that, in the pattern of Spark MLlib's ``treeAggregate``
 (Meng et al., "MLlib: Machine Learning in Apache Spark", JMLR 17, 2016):
 
 1. the chunks of ``X``, ``y`` and ``sample_weight`` are validated, encoded and cast to the
@@ -51,108 +51,23 @@ from typing import Any
 import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 
+from sigmanet.dask._common import (
+    BLOCK_ROWS,
+    _checked_collections,
+    _class_weight_table,
+    _client,
+    _dask_array_module,
+    _prepared_chunks,
+    _raise_chunk_errors,
+    _send,
+)
 from sigmanet.estimators._base import _MLP_LBFGS_FTOL
 from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
 from sigmanet.exceptions import DivergenceError
 from sigmanet.training import BlockSums, block_sums, minimize_lbfgs, objective_from_sums
 
-__all__ = ["decision_function", "fit", "predict", "predict_proba"]
-
-#: Rows per forward/backward pass on a worker: 8192 rows of 50 float64 features are 3 MB.
-BLOCK_ROWS = 8192
-
 _SUPPORTED = (LogisticRegression, SoftmaxRegression, MLPClassifier, MLPRegressor)
-
-
-def _dask_array_module() -> Any:
-    try:
-        import dask.array as da
-        import distributed  # noqa: F401  (the futures API fit needs)
-    except ImportError as error:  # pragma: no cover - the extra is installed in the tests
-        raise ImportError(
-            "sigmanet.dask needs Dask and distributed: pip install 'sigmanet[dask]'."
-        ) from error
-    return da
-
-
-def _as_dask_array(value: Any, name: str, da: Any) -> Any:
-    if isinstance(value, da.Array):
-        return value
-    if type(value).__module__.startswith("dask"):
-        to_array = getattr(value, "to_dask_array", None)
-        if to_array is None:
-            raise TypeError(f"{name} must be a Dask array or DataFrame; got {type(value)!r}.")
-        return to_array(lengths=True)
-    raise TypeError(
-        f"{name} must be a Dask array (or Dask DataFrame); got {type(value).__name__}. For "
-        "data in memory use the estimator's own fit/predict."
-    )
-
-
-def _rows_known(array: Any, name: str) -> None:
-    if any(np.isnan(size) for size in array.chunks[0]):
-        raise ValueError(
-            f"{name} has chunks of unknown length; call {name}.compute_chunk_sizes() (or "
-            "to_dask_array(lengths=True) on a DataFrame) first."
-        )
-
-
-def _client(client: Any) -> Any:
-    if client is not None:
-        return client
-    from distributed import get_client
-
-    try:
-        return get_client()
-    except ValueError:
-        raise ValueError(
-            "sigmanet.dask.fit needs a running distributed Client: pass client=, or create "
-            "one first, e.g. distributed.Client(distributed.LocalCluster())."
-        ) from None
-
-
-def _prepare_chunk(
-    x: np.ndarray,
-    y: np.ndarray,
-    w: np.ndarray | None,
-    start: int,
-    classes: np.ndarray | None,
-    table: np.ndarray | None,
-    dtype: np.dtype[Any],
-    encode: Any,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """One chunk as the in-memory fit prepares all rows: X and weights in the model's dtype,
-    labels encoded as the model's targets, weights times the class weights."""
-    where = f"rows {start}..{start + x.shape[0] - 1}"
-    if x.dtype.kind not in "fiub":
-        raise TypeError(f"X must hold real numbers; got dtype {x.dtype} in {where}.")
-    with np.errstate(over="ignore"):
-        x = x.astype(dtype, copy=False)
-    if not np.isfinite(x).all():
-        raise ValueError(
-            f"X contains NaN or infinity (or values beyond {np.dtype(dtype).name}) in {where}."
-        )
-    y = np.asarray(y)
-    index = None
-    if classes is not None:
-        y = y.ravel()
-        index = np.minimum(np.searchsorted(classes, y), len(classes) - 1)
-        if not np.array_equal(classes[index], y):
-            raise ValueError(f"y holds labels that are not among the classes found in {where}.")
-    elif y.dtype.kind not in "fiub" or not np.isfinite(y).all():
-        raise ValueError(f"y must be finite numbers; see {where}.")
-    targets = encode(y)
-    if targets.dtype.kind == "f":
-        targets = targets.astype(dtype, copy=False)
-    weight = None
-    if w is not None or table is not None:
-        weight = np.ones(x.shape[0], dtype=dtype) if w is None else np.asarray(w, dtype=dtype)
-        if not np.isfinite(weight).all() or (weight < 0).any():
-            raise ValueError(f"sample_weight must be finite and non-negative; see {where}.")
-        if table is not None and index is not None:
-            weight = weight * table[index].astype(dtype)
-    return x, targets, weight
 
 
 def _encode_linear(y: np.ndarray, classes: np.ndarray, softmax: bool) -> np.ndarray:
@@ -187,20 +102,6 @@ def _chunk_sums(
     # a trial point of the line search may overflow: L-BFGS sees inf and backtracks
     with np.errstate(over="ignore", invalid="ignore"):
         return block_sums(network, loss, X, targets, weight, block_rows=block_rows)
-
-
-def _same(value: Any) -> Any:
-    return value
-
-
-def _send(client: Any, value: Any) -> Any:
-    """A future holding ``value`` on the cluster, as the result of a task that returns it.
-
-    Not ``client.scatter``: a scattered value lost with a worker cannot be recomputed, and
-    broadcasting one to a worker that has died blocks; the scheduler keeps a task, so a copy
-    lost with a killed worker is computed again where the work goes on.
-    """
-    return client.submit(_same, value, pure=False)
 
 
 def _tree_sum(client: Any, futures: list[Any]) -> Any:
@@ -271,7 +172,8 @@ def fit(
     estimator._validate_params()
     if estimator.solver != "lbfgs":
         raise ValueError(
-            f"sigmanet.dask.fit needs solver='lbfgs' (full batch); got solver={estimator.solver!r}."
+            f"sigmanet.dask.fit needs solver='lbfgs' (full batch); got solver={estimator.solver!r}"
+            " (an MLP with a stochastic solver trains with sigmanet.dask.fit_stochastic)."
         )
     if estimator.warm_start:
         raise ValueError("sigmanet.dask.fit fits from scratch; set warm_start=False.")
@@ -285,29 +187,8 @@ def fit(
         raise ValueError(f"block_rows must be a positive int; got {block_rows!r}.")
     client = _client(client)
 
-    X = _as_dask_array(X, "X", da)
-    if X.ndim != 2:
-        raise ValueError(f"X must be 2-D (n_samples, n_features); got shape {X.shape}.")
-    _rows_known(X, "X")
-    y = _as_dask_array(y, "y", da)
     regressor = isinstance(estimator, MLPRegressor)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if (y.ndim != 1 and not (regressor and y.ndim == 2)) or y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y must have shape ({X.shape[0]},), one label per row of X; got {y.shape}."
-        )
-    if X.shape[0] == 0 or X.shape[1] == 0:
-        raise ValueError(f"X is empty: shape {X.shape}.")
-    dtype = np.dtype(np.float32 if X.dtype == np.float32 else np.float64)
-    X = X.rechunk({1: -1})
-    y = y.rechunk((X.chunks[0],) if y.ndim == 1 else (X.chunks[0], -1))
-    weight = None
-    if sample_weight is not None:
-        weight = _as_dask_array(sample_weight, "sample_weight", da)
-        if weight.shape != (X.shape[0],):
-            raise ValueError(f"sample_weight must have shape ({X.shape[0]},); got {weight.shape}.")
-        weight = weight.rechunk((X.chunks[0],))
+    X, y, weight, dtype = _checked_collections(X, y, sample_weight, regressor, da)
 
     from sklearn.utils.multiclass import check_classification_targets
 
@@ -337,23 +218,10 @@ def fit(
             encode = functools.partial(_encode_linear, classes=classes, softmax=softmax)
             n_outputs = estimator._n_outputs_for(len(classes))
 
-    starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
-    x_parts = X.to_delayed().ravel().tolist()
-    y_parts = y.to_delayed().ravel().tolist()
-    w_parts = [None] * len(x_parts) if weight is None else weight.to_delayed().ravel().tolist()
-    from dask import delayed
-
-    prepare = delayed(_prepare_chunk, pure=True)
-    parts = client.compute(
-        [
-            prepare(xp, yp, wp, start, classes, table, dtype, encode)
-            for xp, yp, wp, start in zip(x_parts, y_parts, w_parts, starts, strict=True)
-        ]
-    )
+    parts = _prepared_chunks(client, X, y, weight, classes, table, dtype, encode)
     sent: list[Any] = []
     try:
-        for part in parts:
-            part.result()  # a chunk's error (NaN, a negative weight) is raised here, by name
+        _raise_chunk_errors(parts)
         return _fit_on_parts(
             estimator, X.shape[1], classes, n_outputs, dtype, client, parts, block_rows, sent
         )
@@ -436,86 +304,3 @@ def _fit_on_parts(
     if not mlp:
         estimator._centre()
     return estimator
-
-
-def _class_weight_table(
-    class_weight: Any, classes: np.ndarray, y: Any, weight: Any, da: Any
-) -> np.ndarray | None:
-    """The weight of each class, as the in-memory fit gives it (None without class_weight)."""
-    if class_weight is None:
-        return None
-    if isinstance(class_weight, dict):
-        unknown = [label for label in class_weight if label not in set(classes.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {sorted(map(str, unknown))} that are not classes of y "
-                f"({classes.tolist()!r})."
-            )
-        return np.array([float(class_weight.get(label, 1.0)) for label in classes.tolist()])
-    index = y.map_blocks(_index_of, classes, dtype=np.intp)
-    counts = np.asarray(
-        da.bincount(index, weights=weight, minlength=len(classes)).compute(), dtype=np.float64
-    )
-    return counts.sum() / (len(classes) * np.where(counts > 0, counts, 1))
-
-
-def _index_of(y: np.ndarray, classes: np.ndarray) -> np.ndarray:
-    return np.searchsorted(classes, y).astype(np.intp)
-
-
-def _check_fitted_input(estimator: Any, X: Any) -> Any:
-    from sklearn.utils.validation import check_is_fitted
-
-    da = _dask_array_module()
-    check_is_fitted(estimator, "network_")
-    X = _as_dask_array(X, "X", da)
-    if X.ndim != 2 or X.shape[1] != estimator.n_features_in_:
-        raise ValueError(
-            f"X must have shape (n_samples, {estimator.n_features_in_}); got {X.shape}."
-        )
-    return X.rechunk({1: -1})
-
-
-def predict(estimator: Any, X: Any) -> Any:
-    """``estimator.predict`` on each block of the Dask array ``X``: a lazy Dask array.
-
-    Works for any fitted sigmanet estimator; nothing is computed until the result is.
-    """
-    return _blockwise(estimator, X, "predict")
-
-
-def predict_proba(estimator: Any, X: Any) -> Any:
-    """``estimator.predict_proba`` block by block: a lazy Dask array (n_samples, n_classes)."""
-    return _blockwise(estimator, X, "predict_proba")
-
-
-def decision_function(estimator: Any, X: Any) -> Any:
-    """``estimator.decision_function`` block by block: a lazy Dask array."""
-    return _blockwise(estimator, X, "decision_function")
-
-
-def _blockwise(estimator: Any, X: Any, method: str) -> Any:
-    X = _check_fitted_input(estimator, X)
-    # one row through the method gives the result's dtype and columns without computing X
-    sample = getattr(estimator, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
-    if sample.ndim == 1:
-        return X.map_blocks(
-            _call, estimator, method, drop_axis=1, meta=np.empty((0,), dtype=sample.dtype)
-        )
-    return _columns(estimator, X, method)
-
-
-def _columns(estimator: Any, X: Any, method: str) -> Any:
-    X = _check_fitted_input(estimator, X)
-    sample = getattr(estimator, method)(np.zeros((1, X.shape[1]), dtype=X.dtype))
-    return X.map_blocks(
-        _call,
-        estimator,
-        method,
-        chunks=(X.chunks[0], (sample.shape[1],)),
-        meta=np.empty((0, 0), dtype=sample.dtype),
-    )
-
-
-def _call(block: np.ndarray, estimator: Any, method: str) -> np.ndarray:
-    return getattr(estimator, method)(block)
