@@ -438,3 +438,31 @@ def test_predictions_through_the_kernel_equal_numpy(activation):
         rtol = 1e-13 if dtype == np.float64 else 1e-5
         np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
         assert forward(net, X, engine="numpy") is None
+
+
+def test_a_fit_compiles_only_its_configuration_and_a_later_process_compiles_nothing(tmp_path):
+    # numba names each cached function's files after it: after a ReLU/Adam fit in an empty
+    # cache, nothing of the other activations, losses or optimizers may have been compiled,
+    # and a second process must find everything it needs there (no new file).
+    code = """
+        import warnings
+        import numpy as np
+        from sigmanet import MLPClassifier
+        X = np.random.default_rng(0).standard_normal((64, 5)).astype(np.float32)
+        warnings.simplefilter("ignore")
+        MLPClassifier((8,), max_iter=1, batch_size=16, engine="compiled").fit(X, np.arange(64) % 3)
+        """
+    cache = tmp_path / "cache"
+
+    def files() -> set[str]:
+        return {path.name for path in cache.rglob("*") if path.is_file()}
+
+    first = _python(code, NUMBA_CACHE_DIR=str(cache))
+    assert first.returncode == 0, first.stderr
+    compiled = files()
+    assert any(name.endswith(".nbc") for name in compiled)
+    for other in ("gelu", "silu", "sigmoid", "elu", "squared_error", "binary_cross", "rmsprop"):
+        assert not any(other in name for name in compiled), (other, sorted(compiled))
+    second = _python(code, NUMBA_CACHE_DIR=str(cache))
+    assert second.returncode == 0, second.stderr
+    assert files() == compiled

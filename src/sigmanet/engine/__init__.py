@@ -29,9 +29,11 @@ predictions (:func:`forward`, block by block).
 Maxout, PReLU, dropout, user-registered activations and subclasses of the built-in losses,
 layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles only networks whose
 activations are among :data:`FAST_ACTIVATIONS` (where the kernel is measured faster);
-``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. numba is imported, and the
-kernel compiled, only when a fit uses the engine; compiled code is cached on disk, so later
-processes load it.
+``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. numba is imported, and a
+kernel compiled, only when a fit uses the engine. Each configuration (its layers'
+activations, its loss, its optimizer) gets an epoch of its own, generated as source and
+compiled for the dtype it meets, so a fit compiles only the formulas it uses; compiled code
+is cached on disk (``NUMBA_CACHE_DIR`` when set), so later processes load it.
 """
 
 from __future__ import annotations

@@ -47,6 +47,17 @@ class EpochKernel:
         self.weighted = weight is not None
 
         self.meta, self.alphas, self.work = layer_tables(self.params, codes["layers"], self.batch)
+        self.constants = np.array(_codes.CONSTANTS, dtype=dtype)
+        from sigmanet.engine._generated import epoch_function
+
+        self.function = epoch_function(
+            [
+                (int(self.meta[row, _codes.ACT]), bool(self.meta[row, _codes.B_AT] >= 0))
+                for row in range(self.meta.shape[0])
+            ],
+            self.loss_code,
+            self.optimizer_code,
+        )
         self.per_sample = np.zeros(self.batch, dtype=dtype)
         self.no_index = np.zeros(0, dtype=np.intp)
         self.no_rows = np.zeros((0, 0), dtype=dtype)
@@ -98,30 +109,29 @@ class EpochKernel:
         else:
             y_index, y_rows = self.no_index, np.ascontiguousarray(y)
         w = self.no_weight if weight is None else np.ascontiguousarray(weight)
-        _, steps, loss_sum, weight_sum = call_kernel(
-            _codes.EPOCH,
+        _, steps, loss_sum, weight_sum = self.function(
             X,
-            y_index=y_index,
-            y_rows=y_rows,
-            weight=w,
-            batch=self.batch,
-            params=self.params,
-            grads=self.grads,
-            meta=self.meta,
-            alphas=self.alphas,
-            loss_code=self.loss_code,
-            l2=self.l2,
-            l2_per_batch=self.l2_per_batch,
-            dataset_weight=self.dataset_weight,
-            mean_weight=self.mean_weight,
-            rates=rates,
-            optimizer_code=self.optimizer_code,
-            hyper=self.hyper,
-            hyper64=self.hyper64,
-            iterations=optimizer.iterations,
-            state=self.state,
-            work=self.work,
-            per_sample=self.per_sample,
+            y_index,
+            y_rows,
+            w,
+            self.batch,
+            self.params,
+            self.grads,
+            self.meta,
+            self.alphas,
+            self.constants,
+            self.l2,
+            self.l2_per_batch,
+            self.dataset_weight,
+            self.mean_weight,
+            rates,
+            self.hyper,
+            self.hyper64,
+            int(optimizer.iterations),
+            self.state[0],
+            self.state[1],
+            self.work,
+            self.per_sample,
         )
         optimizer.iterations += steps
         if schedule is not None and steps:
@@ -158,7 +168,8 @@ def call_kernel(
     per_sample: np.ndarray | None = None,
     out: np.ndarray | None = None,
 ) -> tuple[int, int, float, float]:
-    """Call the one compiled entry point; what a mode does not use is an empty array.
+    """Call the entry point of the full-batch gradient and the forward pass; what a mode does
+    not use is an empty array.
 
     Every argument keeps one type whatever the mode, so each dtype compiles once.
     """

@@ -25,29 +25,22 @@ from numba import njit
 from sigmanet.engine._codes import (
     A_AT,
     ACT,
-    ADAM,
-    ADAMW,
     B_AT,
     BINARY_CE,
     D_AT,
     DONE,
     ELU,
-    EPOCH,
     FAN_IN,
     FAN_OUT,
     FULL_BATCH,
     G_AT,
     GELU,
-    GRADIENT_OVERFLOW,
     IDENTITY,
     LEAKY_RELU,
     NONE,
-    NOT_FINITE,
     RELU,
     RELU6,
-    RMSPROP,
     SELU,
-    SGD,
     SIGMOID,
     SOFTMAX_CE,
     TANH,
@@ -110,7 +103,7 @@ def _gauss(x):
 @_compiled
 def _value(code, x, alpha, c):
     """f(x) for one element, in the arrays' dtype (the constants of ``c`` carry it)."""
-    zero, one, six = c[0], c[1], c[3]
+    zero, six = c[0], c[3]
     if code == IDENTITY:
         return x
     if code == RELU:
@@ -123,21 +116,50 @@ def _value(code, x, alpha, c):
         if x != x:
             return x
         return zero if x < zero else (six if x > six else x)
-    if code in (ELU, SELU):
-        low = x if (x < zero or x != x) else zero
-        if code == ELU:
-            return x if x > zero else np.expm1(low) * alpha
-        return x * c[5] if x > zero else np.expm1(low) * c[4]
+    if code == ELU:
+        return _elu(x, alpha, c)
+    if code == SELU:
+        return _selu(x, c)
     if code == SIGMOID:
-        return one / (one + np.exp(-x))
+        return _sigmoid(x, c)
     if code == TANH:
         return np.tanh(x)
     if code == GELU:
-        x64 = np.float64(x)
-        _, cdf, _ = _gauss(x64)
-        factor = x64 if (x64 > -_GAUSS_TAIL_END or x64 != x64) else -_GAUSS_TAIL_END
-        return _cast(factor * cdf, c)
-    # SILU
+        return _gelu(x, c)
+    return _silu(x, c)
+
+
+@_compiled
+def _elu(x, alpha, c):
+    zero = c[0]
+    low = x if (x < zero or x != x) else zero
+    return x if x > zero else np.expm1(low) * alpha
+
+
+@_compiled
+def _selu(x, c):
+    zero = c[0]
+    low = x if (x < zero or x != x) else zero
+    return x * c[5] if x > zero else np.expm1(low) * c[4]
+
+
+@_compiled
+def _sigmoid(x, c):
+    one = c[1]
+    return one / (one + np.exp(-x))
+
+
+@_compiled
+def _gelu(x, c):
+    x64 = np.float64(x)
+    _, cdf, _ = _gauss(x64)
+    factor = x64 if (x64 > -_GAUSS_TAIL_END or x64 != x64) else -_GAUSS_TAIL_END
+    return _cast(factor * cdf, c)
+
+
+@_compiled
+def _silu(x, c):
+    one = c[1]
     if x < c[6]:  # x < -40: x·e^x in float64 (σ(x) is e^x there)
         x64 = max(np.float64(x), -_SATURATION)
         return _cast(x64 * math.exp(x64), c)
@@ -197,22 +219,44 @@ def _gradient(code, x, y, d, alpha, one_minus_alpha, c):
     if code == RELU6:
         slope = x if x != x else (one if (x > zero and x < six) else zero)
         return slope * d
-    if code in (ELU, SELU):
-        low = x if (x < zero or x != x) else zero
-        if code == ELU:
-            slope = one if x > zero else np.exp(low) * alpha
-        else:
-            slope = c[5] if x > zero else np.exp(low) * c[4]
-        return slope * d
+    if code == ELU:
+        return _elu_gradient(x, d, alpha, c)
+    if code == SELU:
+        return _selu_gradient(x, d, c)
     if code == SIGMOID:
         return ((one - y) * y) * d
     if code == TANH:
         return (one - y * y) * d
-    x64 = np.float64(x)
     if code == GELU:
-        xc, cdf, pdf = _gauss(x64)
-        return _cast(cdf + xc * pdf, c) * d  # f' rounded to the dtype, the product in it
-    # SILU
+        return _gelu_gradient(x, d, c)
+    return _silu_gradient(x, d, c)
+
+
+@_compiled
+def _elu_gradient(x, d, alpha, c):
+    zero, one = c[0], c[1]
+    low = x if (x < zero or x != x) else zero
+    slope = one if x > zero else np.exp(low) * alpha
+    return slope * d
+
+
+@_compiled
+def _selu_gradient(x, d, c):
+    zero = c[0]
+    low = x if (x < zero or x != x) else zero
+    slope = c[5] if x > zero else np.exp(low) * c[4]
+    return slope * d
+
+
+@_compiled
+def _gelu_gradient(x, d, c):
+    xc, cdf, pdf = _gauss(np.float64(x))
+    return _cast(cdf + xc * pdf, c) * d  # f' rounded to the dtype, the product in it
+
+
+@_compiled
+def _silu_gradient(x, d, c):
+    x64 = np.float64(x)
     xc = min(max(x64, -_SATURATION), _SATURATION) if x64 == x64 else x64
     return _cast(_expit64(x64) * (1.0 + xc * _expit64(-x64)), c) * d
 
@@ -330,87 +374,18 @@ def _squared_error(O, Y, start, D, per_sample, c):
 
 
 @_compiled
+def _matmul(a, b, out):
+    """out ← a b through BLAS. A function of its own: numba writes a product's code into the
+    function that calls it, and a generated epoch has eight of them to optimise otherwise."""
+    np.dot(a, b, out)
+
+
+@_compiled
 def _cast(value, c):
     """``value`` rounded to the dtype of ``c`` (as NumPy casts a Python scalar), through its
     last slot, kept free for this."""
     c[-1] = value
     return c[-1]
-
-
-@_compiled
-def _square_overflows(g):
-    # A finite gradient whose square is infinite: the adaptive methods refuse the step.
-    for i in range(g.shape[0]):
-        v = g[i]
-        if abs(v) < np.inf and v * v == np.inf:
-            return True
-    return False
-
-
-@_compiled
-def _update(code, lr, t, p, g, s1, s2, h, h64, c):
-    """One optimizer step over the flat vectors, in the NumPy optimizers' order of operations.
-
-    ``h`` holds the hyper-parameters in the arrays' dtype, ``h64`` the float64 ones.
-    """
-    n = p.shape[0]
-    if code == SGD:
-        rate = _cast(lr, c)
-        mu = h[0]
-        if h[0] == 0:
-            for i in range(n):
-                p[i] = p[i] - g[i] * rate
-        elif h[1] != 0:  # Nesterov
-            for i in range(n):
-                scaled = g[i] * rate
-                v = s1[i] * mu - scaled
-                s1[i] = v
-                p[i] = p[i] + (v * mu - scaled)
-        else:
-            for i in range(n):
-                v = s1[i] * mu - g[i] * rate
-                s1[i] = v
-                p[i] = p[i] + v
-    elif code in (ADAM, ADAMW):
-        b1, b2 = h[0], h[1]
-        one_minus_b1, one_minus_b2, eps = h[2], h[3], h[4]
-        if code == ADAMW and h64[2] != 0:
-            keep = _cast(1.0 - lr * h64[2], c)
-            for i in range(n):
-                p[i] = p[i] * keep
-        # (η·√(1-β₂ᵗ)) / (1-β₁ᵗ) in float64, as the NumPy optimizer forms it
-        step_rate = lr * math.sqrt(1.0 - math.pow(h64[1], t)) / (1.0 - math.pow(h64[0], t))
-        negative_rate = _cast(-step_rate, c)
-        for i in range(n):
-            gi = g[i]
-            m = s1[i] * b1 + gi * one_minus_b1
-            s1[i] = m
-            v = s2[i] * b2 + (gi * gi) * one_minus_b2
-            s2[i] = v
-            p[i] = p[i] + (m * negative_rate) / (np.sqrt(v) + eps)
-    elif code == RMSPROP:
-        rho, one_minus_rho, eps, mu = h[0], h[1], h[2], h[3]
-        rate = _cast(lr, c)
-        for i in range(n):
-            gi = g[i]
-            v = s1[i] * rho + (gi * gi) * one_minus_rho
-            s1[i] = v
-            work = gi / (np.sqrt(v) + eps)
-            if mu > 0:
-                b = s2[i] * mu + work
-                s2[i] = b
-                work = b * rate
-            else:
-                work = work * rate
-            p[i] = p[i] - work
-    else:  # ADAGRAD
-        eps = h[0]
-        rate = _cast(lr, c)
-        for i in range(n):
-            gi = g[i]
-            a = s1[i] + gi * gi
-            s1[i] = a
-            p[i] = p[i] - (gi / (np.sqrt(a) + eps)) * rate
 
 
 @_compiled
@@ -451,13 +426,20 @@ def _loss_rows(
     means: form both from these rows. ``mean_weight > 0`` rescales a weighted batch's
     gradient to the unbiased estimate of the stochastic loop.
     """
-    m, k = O.shape
     if loss_code == SOFTMAX_CE:
         _softmax_cross_entropy(O, y_index, start, D, losses, c)
     elif loss_code == BINARY_CE:
         _binary_cross_entropy(O, Y, start, D, losses, c)
     else:
         _squared_error(O, Y, start, D, losses, c)
+    return _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normaliser)
+
+
+@_compiled
+def _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normaliser):
+    """The rows' per-sample ``losses`` as their share of the mean (see :func:`_loss_rows`),
+    and the unscaled gradient ``D`` scaled by the same shares."""
+    m, k = D.shape
     if weight.shape[0] > 0:
         w = weight[start : start + m]
         batch_weight_t = c[0]
@@ -548,82 +530,6 @@ def _gradient_region(meta, work, m):
     k = meta[last, FAN_OUT]
     at = meta[last, G_AT] if meta[last, ACT] == NONE else meta[last, D_AT]
     return work[at : at + m * k].reshape((m, k))
-
-
-@_compiled
-def _run_epoch(
-    X,
-    y_index,
-    Y,
-    weight,
-    batch,
-    params,
-    grads,
-    meta,
-    alphas,
-    loss_code,
-    c,
-    l2,
-    l2_per_batch,
-    dataset_weight,
-    mean_weight,
-    rates,
-    opt_code,
-    hyper,
-    hyper64,
-    iterations,
-    s1,
-    s2,
-    work,
-    per_sample,
-):
-    """Train one epoch over the (already shuffled) rows of ``X``; see the module docstring.
-
-    Returns ``(status, steps, loss_sum, weight_sum)``: the steps taken, Σ batch loss · batch
-    weight and Σ batch weight over them, and why it stopped (``DONE`` after the last batch).
-    """
-    n = X.shape[0]
-    n_layers = meta.shape[0]
-    adaptive = opt_code != SGD
-    n_steps = (n + batch - 1) // batch
-    loss_sum = 0.0
-    weight_sum = 0.0
-    for step in range(n_steps):
-        start = step * batch
-        stop = min(start + batch, n)
-        m = stop - start
-        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
-        D = _gradient_region(meta, work, m)
-        value, batch_weight = _loss_rows(
-            O, y_index, Y, weight, start, loss_code, D, per_sample[:m], c, mean_weight, m, 0.0, 0.0
-        )
-        if not math.isfinite(value):
-            return NOT_FINITE, step, loss_sum, weight_sum
-        penalty = 0.0
-        if l2 > 0:
-            penalty = l2 / (batch_weight if l2_per_batch else dataset_weight)
-            squares = 0.0
-            for layer in range(n_layers):
-                size = meta[layer, FAN_IN] * meta[layer, FAN_OUT]
-                flat = params[meta[layer, W_AT] : meta[layer, W_AT] + size]
-                squares += np.float64(np.dot(flat, flat))
-            value += 0.5 * penalty * squares
-            if not math.isfinite(value):
-                return NOT_FINITE, step, loss_sum, weight_sum
-        _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
-        if l2 > 0:
-            scale = _cast(penalty, c)
-            for layer in range(n_layers):
-                begin = meta[layer, W_AT]
-                for i in range(begin, begin + meta[layer, FAN_IN] * meta[layer, FAN_OUT]):
-                    grads[i] = grads[i] + params[i] * scale
-        if adaptive and _square_overflows(grads):
-            return GRADIENT_OVERFLOW, step, loss_sum, weight_sum
-        t = np.float64(iterations + step + 1)
-        _update(opt_code, rates[step], t, params, grads, s1, s2, hyper, hyper64, c)
-        loss_sum += value * batch_weight
-        weight_sum += batch_weight
-    return DONE, n_steps, loss_sum, weight_sum
 
 
 @_compiled
@@ -730,40 +636,14 @@ def kernel(
     per_sample,
     out,
 ):
-    """The one entry point: a training epoch, the full-batch gradient, or the forward pass.
+    """The entry point of the full-batch gradient and the forward pass.
 
-    One function, so that a dtype compiles once for all three (compiling is what costs: the
-    three share nearly all their code, and each entry point would optimise all of it again).
-    Returns ``(status, steps, value, weight_sum)``: for ``EPOCH`` see :func:`_run_epoch`;
+    One function, so that a dtype compiles once for both (they share nearly all their code).
+    Training epochs have kernels of their own, generated per configuration
+    (:mod:`sigmanet.engine._generated`); the arguments only they use are kept here so that
+    every caller passes one argument list. Returns ``(status, steps, value, weight_sum)``:
     ``FULL_BATCH`` gives the loss in ``value``; ``FORWARD`` writes the output into ``out``.
     """
-    if mode == EPOCH:
-        return _run_epoch(
-            X,
-            y_index,
-            Y,
-            weight,
-            batch,
-            params,
-            grads,
-            meta,
-            alphas,
-            loss_code,
-            c,
-            l2,
-            l2_per_batch,
-            dataset_weight,
-            mean_weight,
-            rates,
-            opt_code,
-            hyper,
-            hyper64,
-            iterations,
-            s1,
-            s2,
-            work,
-            per_sample,
-        )
     if mode == FULL_BATCH:
         # s1 serves as the scratch of the gradients' size, the block size comes as batch
         value = _full_batch_gradient(
