@@ -175,3 +175,90 @@ def test_predict_passes_an_id_column_through_as_the_text_it_is(tmp_path, capsys)
     assert out[0].startswith("id,") and out[1].startswith("007,") and out[2].startswith("008,")
     assert main(["predict", str(model), str(with_ids), "--id-column", "ID_"]) == 1
     assert "--id-column 'ID_' not found (did you mean 'id'?)" in _error_line(capsys)
+
+
+def _numeric_file(path, n=400, *, missing=False):
+    rng = np.random.default_rng(1)
+    X = np.round(rng.normal(size=(n, 4)), 4)
+    y = (X @ [1.0, -1.0, 0.5, 0.0] + rng.normal(size=n) > 0).astype(int)
+    rows = ["a,b,c,d,y"] + [",".join([*map(str, x), str(t)]) for x, t in zip(X, y, strict=True)]
+    if missing:
+        rows[5] = "," + rows[5].split(",", 1)[1]
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
+def test_the_numeric_input_built_row_major_is_the_column_major_one():
+    from sigmanet.cli._data import raw_inputs
+    from sigmanet.data import ColumnValues
+
+    rng = np.random.default_rng(0)
+    n = 20_000  # more than one block of rows
+    columns = {}
+    for name in "abc":
+        values = rng.normal(size=n)
+        columns[name] = ColumnValues(name, True, values, np.isnan(values))
+    for rows in (np.arange(n), np.sort(rng.choice(n, 15_000, replace=False)), np.arange(0)):
+        by_column = raw_inputs(None, columns, ["c", "a", "b"], (), rows)  # type: ignore[arg-type]
+        by_row = raw_inputs(None, columns, ["c", "a", "b"], (), rows, "C")  # type: ignore[arg-type]
+        assert by_row.flags.c_contiguous and by_row.dtype == np.float64
+        np.testing.assert_array_equal(by_row, by_column)
+
+
+def test_an_identity_preprocessing_fitted_on_its_first_rows_saves_as_if_fitted_on_all(tmp_path):
+    from sigmanet.cli._data import build_preprocessing, fit_identity, is_identity
+    from sigmanet.persistence import save
+
+    X = np.random.default_rng(0).normal(size=(500, 3))
+    assert is_identity({}, "drop", False)
+    assert not is_identity({}, "mean", False) and not is_identity({}, "none", True)
+    assert not is_identity({"c": ["x"]}, "none", False)
+    fast = build_preprocessing(["a", "b", "c"], {}, "none", False).set_params(columns__target="y")
+    full = build_preprocessing(["a", "b", "c"], {}, "none", False).set_params(columns__target="y")
+    assert fit_identity(fast, X)
+    np.testing.assert_array_equal(full.fit_transform(X), X)
+    save(fast, tmp_path / "fast.safetensors")
+    save(full, tmp_path / "full.safetensors")
+    assert (tmp_path / "fast.safetensors").read_bytes() == (
+        tmp_path / "full.safetensors"
+    ).read_bytes()
+    # a preprocessing that changes its input is not taken for the identity
+    scaling = build_preprocessing(["a", "b", "c"], {}, "none", True)
+    assert not fit_identity(scaling, X * 10 + 3)
+
+
+@pytest.mark.parametrize("fraction", ["0", "0.25"])
+@pytest.mark.parametrize("options", [[], ["--float32"], ["--standardize"], ["--impute", "drop"]])
+def test_train_prints_the_saved_pipeline_s_metrics(tmp_path, capsys, fraction, options):
+    from sklearn.metrics import accuracy_score, log_loss
+
+    from sigmanet.persistence import load
+
+    data = _numeric_file(tmp_path / "numbers.csv", missing="drop" in options)
+    model = tmp_path / "model.safetensors"
+    args = ["train", str(data), "--target", "y", "--model", "logistic", "--random-state", "0"]
+    status = main([*args, "--validation-fraction", fraction, "--save", str(model), *options])
+    assert status == 0
+    printed = {
+        cells[1].strip(): cells[2].strip()
+        for cells in (line.split("│") for line in capsys.readouterr().out.splitlines())
+        if len(cells) == 4
+    }
+    table = pacsv.read_csv(data)
+    X = np.column_stack([table.column(name).to_numpy(zero_copy_only=False) for name in "abcd"])
+    y = table.column("y").to_numpy()
+    complete = ~np.isnan(X).any(axis=1)
+    X, y = X[complete], y[complete]
+    if fraction != "0":
+        from sigmanet.training import validation_split
+
+        rows = np.arange(len(y))
+        _, (val,) = validation_split(rows, fraction=0.25, random_state=0, stratify=y)
+        X, y = X[np.sort(val)], y[np.sort(val)]
+    pipeline = load(model)
+    assert int(printed["samples"]) == len(y)
+    assert float(printed["accuracy"]) == pytest.approx(
+        accuracy_score(y, pipeline.predict(X)), abs=1e-6
+    )
+    proba = pipeline.predict_proba(X)
+    assert float(printed["log loss"]) == pytest.approx(log_loss(y, proba), rel=1e-5)

@@ -403,19 +403,56 @@ def _cells_checked() -> Any:
     return config_context(assume_finite=True)
 
 
+#: rows copied at a time into a row-major array (a block of every column stays in the cache)
+_BLOCK_ROWS = 8192
+
+
+def _row_major(columns: dict[str, Column], features: Sequence[str], rows: np.ndarray) -> np.ndarray:
+    """The numeric columns ``features`` at ``rows`` as one C-contiguous float64 array.
+
+    Filled a block of rows at a time: a column at a time would write each value a whole row
+    apart (a cache line per value), and building the array column-major and then converting
+    it would hold the data twice.
+    """
+    X = np.empty((rows.size, len(features)), dtype=np.float64)
+    values = [columns[name].values for name in features]
+    every_row = rows.size == (values[0].size if values else 0) and bool(
+        np.array_equal(rows, np.arange(rows.size))
+    )
+    block = np.empty((len(features), min(_BLOCK_ROWS, rows.size)), dtype=np.float64)
+    for start in range(0, rows.size, _BLOCK_ROWS):
+        stop = min(start + _BLOCK_ROWS, rows.size)
+        part = block[:, : stop - start]
+        for index, column in enumerate(values):
+            if every_row:
+                part[index] = column[start:stop]
+            else:
+                np.take(column, rows[start:stop], out=part[index])
+        X[start:stop] = part.T
+    return X
+
+
 def raw_inputs(
-    table: Table, columns: dict[str, Column], features: Sequence[str], categorical: Any, rows: Any
+    table: Table,
+    columns: dict[str, Column],
+    features: Sequence[str],
+    categorical: Any,
+    rows: Any,
+    order: str = "F",
 ) -> np.ndarray:
     """The pipeline's input for ``rows``: one column per feature, in order.
 
     Numeric columns are floats with NaN where missing; categorical columns (``categorical``, a
     collection of names) are the cells' text with NaN where missing, in an object array. A
-    table without categorical columns gives a float64 array.
+    table without categorical columns gives a float64 array, column-major (``order="F"``,
+    for the column transformer) or row-major (``"C"``, the layout the models compute in).
     """
     rows = np.asarray(rows, dtype=np.intp)
-    # column-major: built, and selected by the pipeline's column transformer, column by column
-    # (a row-major array made there costs several times the time, in strided copies)
     if not any(name in categorical for name in features):
+        if order == "C":
+            return _row_major(columns, features, rows)
+        # column-major: built, and selected by the pipeline's column transformer, column by
+        # column (a row-major array made there costs several times the time, in strided copies)
         X = np.empty((rows.size, len(features)), dtype=np.float64, order="F")
         for index, name in enumerate(features):
             np.take(columns[name].values, rows, out=X[:, index])
@@ -471,6 +508,30 @@ def build_preprocessing(
         parts.append(("categorical", Pipeline(steps), categorical_index))
     encode = ColumnTransformer(parts, sparse_threshold=0.0, verbose_feature_names_out=False)
     return Pipeline([("columns", InputColumns(list(features))), ("encode", encode)])
+
+
+def is_identity(categories: dict[str, list[str]], impute: str, standardize: bool) -> bool:
+    """Whether :func:`build_preprocessing` of these options passes its input through unchanged
+    (numeric columns only, no filling, no scaling)."""
+    return not categories and impute not in ("mean", "median") and not standardize
+
+
+def fit_identity(preprocessing: Any, X: np.ndarray) -> bool:
+    """Fit an identity preprocessing (:func:`is_identity`) without transforming ``X``.
+
+    What a pass-through column transformer learns is the shape of its input, not its values,
+    so it is fitted on the first rows alone; its output for them is then checked to be those
+    rows, unchanged. Returns False (nothing to rely on: fit it on every row) if it is not.
+    Transforming every row would only copy ``X``, twice (selection, then stacking).
+    """
+    head = X[: min(len(X), 64)]
+    out = preprocessing.fit_transform(head)
+    return bool(
+        isinstance(out, np.ndarray)
+        and out.shape == head.shape
+        and out.dtype == head.dtype
+        and np.array_equal(out, head, equal_nan=True)
+    )
 
 
 @dataclass

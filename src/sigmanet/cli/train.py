@@ -21,6 +21,8 @@ from sigmanet.cli._command import CONTEXT_SETTINGS, EXIT_INTERRUPTED, examples, 
 from sigmanet.cli._data import (
     _cells_checked,
     build_preprocessing,
+    fit_identity,
+    is_identity,
     plan_training_data,
     raw_inputs,
     read_table,
@@ -187,6 +189,13 @@ def _fit_step(step: Any, X: Any, *fit_args: Any, transform: bool = False) -> Any
         raise CommandError(f"preprocessing failed: {error}") from error
 
 
+def _fit_identity(preprocessing: Any, X: np.ndarray) -> bool:
+    try:
+        return fit_identity(preprocessing, X)
+    except ValueError as error:
+        raise CommandError(f"preprocessing failed: {error}") from error
+
+
 def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     classes = _estimator_classes()
     class_name = MODELS[args.model]
@@ -287,8 +296,12 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
                     f"drop it with --drop-columns {name}, or pass --validation-fraction 0"
                 )
     categorical = plan.categorical
-    raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows)
-    raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows)
+    # numeric columns only, passed through unchanged: the input is built row-major, the
+    # layout the model computes in, and is the model's input itself (no copy)
+    identity = is_identity(categorical, args.impute, args.standardize)
+    order = "C" if identity else "F"
+    raw_train = raw_inputs(table, plan.columns, plan.features, categorical, train_rows, order)
+    raw_val = raw_inputs(table, plan.columns, plan.features, categorical, val_rows, order)
     y_train, y_val = y_all[train_rows], y_all[val_rows]
 
     # The preprocessing is fitted on the training rows alone, then the model on its output;
@@ -298,14 +311,20 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
     )
     # the model file records which column it predicts (evaluate reads the labels from it)
     preprocessing.set_params(columns__target=args.target)
+    dtype = np.float32 if args.float32 else np.float64
     with _cells_checked():
-        dtype = np.float32 if args.float32 else np.float64
-        # fitted and applied in one pass over the rows; its output is a new array already, so
-        # no second copy of the data
-        X_train = _fit_step(preprocessing, raw_train, transform=True).astype(dtype, copy=False)
-        X_val = (
-            preprocessing.transform(raw_val).astype(dtype, copy=False) if val_rows.size else None
-        )
+        if identity and _fit_identity(preprocessing, raw_train):
+            X_train, X_val = raw_train, (raw_val if val_rows.size else None)
+        else:
+            # fitted and applied in one pass over the rows; its output is a new array
+            # already, so no second copy of the data
+            X_train = _fit_step(preprocessing, raw_train, transform=True)
+            X_val = preprocessing.transform(raw_val) if val_rows.size else None
+        # the saved pipeline gives the model float64 (the preprocessing's output); the
+        # metrics below reuse these matrices only when they are that input exactly
+        inputs_exact = X_train.dtype == np.float64
+        X_train = X_train.astype(dtype, copy=False)
+        X_val = None if X_val is None else X_val.astype(dtype, copy=False)
 
     model: Any = estimator
     fit_kwargs: dict[str, Any] = {}
@@ -378,19 +397,21 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
         if args.scale_target:
             summary += " (standardised target)"
     console.print(summary)
+    # The metrics are the saved pipeline's on the held-out (or training) rows. When the
+    # matrices the model was given are exactly what the preprocessing gives it (float64), the
+    # model is measured on them, rather than the rows transformed again (twice: for predict
+    # and for predict_proba).
+    if val_rows.size:
+        shown = (X_val, raw_val, y_val, f"validation split ({val_rows.size} rows)")
+    else:
+        title = "training data (no validation split: --validation-fraction 0)"
+        shown = (X_train, raw_train, y_train, title)
+    X_shown, raw_shown, y_shown, title = shown
     with _cells_checked():
-        if val_rows.size:
-            _print_metrics(
-                console, pipeline, raw_val, y_val, f"validation split ({val_rows.size} rows)"
-            )
+        if inputs_exact and X_shown is not None and X_shown.dtype == np.float64:
+            _print_metrics(console, model, X_shown, y_shown, title)
         else:
-            _print_metrics(
-                console,
-                pipeline,
-                raw_train,
-                y_train,
-                "training data (no validation split: --validation-fraction 0)",
-            )
+            _print_metrics(console, pipeline, raw_shown, y_shown, title)
 
     if args.save:
         from sigmanet.persistence import save
