@@ -1,4 +1,4 @@
-r"""The linear classifiers on arrays of other libraries: objective on the device, L-BFGS on the host.
+r"""Linear classifiers on arrays of other libraries: objective on the device, L-BFGS on the host.
 
 With array API dispatch on (:func:`sigmanet.config_context`), ``fit(X, y)`` for a PyTorch, CuPy or
 array_api_strict ``X`` never copies ``X`` to NumPy. Each evaluation of the objective moves the

@@ -25,7 +25,6 @@ from sigmanet.constraints import InstanceOf, Interval, Options
 from sigmanet.estimators import _linear_array_api as _xp_fit
 from sigmanet.estimators._base import _FLOAT_DTYPES, _SPARSE_FORMATS
 from sigmanet.estimators._linear_solvers import SOLVERS, LinearSolvers
-from sigmanet.exceptions import DivergenceError
 from sigmanet.estimators._parameters import (
     BOOLEAN,
     CLASS_WEIGHT,
@@ -35,6 +34,7 @@ from sigmanet.estimators._parameters import (
     POSITIVE_INT,
     VERBOSE,
 )
+from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Dense, Layer
 from sigmanet.network import Sequential
 

@@ -201,9 +201,7 @@ class LogisticRegression(_LinearClassifier):
         if not isinstance(z, np.ndarray):  # array-API logits, in their namespace
             xp = array_namespace(z)
             if z.shape[1] == 1:
-                return xp.concat(
-                    [_xp_fit.log_sigmoid(xp, -z), _xp_fit.log_sigmoid(xp, z)], axis=1
-                )
+                return xp.concat([_xp_fit.log_sigmoid(xp, -z), _xp_fit.log_sigmoid(xp, z)], axis=1)
             return _xp_fit.log_softmax(xp, _xp_fit.log_sigmoid(xp, z))
         if z.shape[1] == 1:
             return np.column_stack(
