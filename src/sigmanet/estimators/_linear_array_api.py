@@ -121,7 +121,8 @@ class ArrayApiObjective:
             if weight is None
             else _array_api.from_numpy(weight.astype(dtype, copy=False)[:, None], xp, device)
         )
-        self.total = float(X.shape[0]) if weight is None else float(np.sum(weight, np.float64))
+        rows = X.shape[0]
+        self.total = float(rows if weight is None else np.sum(weight, dtype=np.float64))
 
     def logits(self) -> Any:
         """``z = X W + b`` at the network's current parameters, on ``X``'s device."""

@@ -151,10 +151,11 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
                 f"{labels.shape[0]}."
             )
         if not first:
-            if n_features != self.n_features_in_:
+            expected = int(self.n_features_in_)  # type: ignore[has-type]
+            if n_features != expected:
                 raise ValueError(
                     f"X has {n_features} features, but {type(self).__name__} is expecting "
-                    f"{self.n_features_in_} features as input."
+                    f"{expected} features as input."
                 )
             self._check_warm_start_targets(labels)
         targets = self._encode_targets(labels, first)
@@ -433,13 +434,6 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
         self._learning_rate_spec(warn=True)
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
-        space = _array_api.namespace(X)
-        if space is not None:  # fit() takes the array-API path before; this is partial_fit
-            raise ValueError(
-                f"partial_fit does not run on {space[0].__name__} arrays: with "
-                f"array_api_dispatch on, {type(self).__name__} supports fit with "
-                "solver='lbfgs' only. Pass NumPy arrays to partial_fit."
-            )
         return validate_data(
             self, X, y, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
         )
