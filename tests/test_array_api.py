@@ -340,3 +340,23 @@ def test_warm_start_refuses_other_features(iris):
     model = dispatched_fit(LogisticRegression(warm_start=True, max_iter=500), X, y)
     with pytest.raises(ValueError, match="X has 3 features, but LogisticRegression is expecting 4"):
         dispatched_fit(model, X[:, :3], y)
+
+
+def test_dask_arrays_are_still_refused_under_dispatch(iris):
+    da = pytest.importorskip("dask.array")
+    X, y = iris
+    with (
+        sigmanet.config_context(array_api_dispatch=True),
+        pytest.raises(TypeError, match=r"sigmanet\.dask"),
+    ):
+        LogisticRegression().fit(da.from_array(X, chunks=50), y)
+
+
+def test_coefficients_assigned_from_the_input_namespace(iris):
+    X, y = iris
+    model = dispatched_fit(LogisticRegression(), X, y)
+    model.coef_ = xps.zeros((3, 4), dtype=xps.float64, device=DEVICE)
+    model.intercept_ = xps.asarray([1.0, 2.0, 3.0], device=DEVICE)
+    with sigmanet.config_context(array_api_dispatch=True):
+        z = model.decision_function(xps.asarray(X, device=DEVICE))
+    np.testing.assert_array_equal(host(z), np.tile([1.0, 2.0, 3.0], (len(X), 1)))

@@ -90,12 +90,13 @@ def namespace(X: Any) -> tuple[Any, Any] | None:
 
     None for NumPy arrays, lists, DataFrames, sparse matrices and whenever dispatch is off:
     those take the NumPy path. A NumPy array stays on the NumPy path even with dispatch on
-    (the compiled engine serves it).
+    (the compiled engine serves it), and so does a Dask array, which the estimators refuse
+    with a pointer to :mod:`sigmanet.dask` rather than compute on it lazily.
     """
     if isinstance(X, np.ndarray) or not dispatch_enabled():
         return None
     compat = _compat()
-    if not compat.is_array_api_obj(X) or compat.is_numpy_array(X):
+    if not compat.is_array_api_obj(X) or compat.is_numpy_array(X) or compat.is_dask_array(X):
         return None
     return compat.array_namespace(X), compat.device(X)
 

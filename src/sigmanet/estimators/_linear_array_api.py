@@ -20,6 +20,9 @@ objective's own (:func:`sigmanet.training.objective_from_sums`), so both paths m
   ``m``, ``ℓ = log Σ_k e^(z_k - m) - (z_y - m)`` and ``∂ℓ/∂z = softmax(z) - onehot(y)``.
 
 No exponential of a positive number is taken, so no finite input overflows.
+
+:class:`ArrayApiInput` is the estimators' side: the fit of such an ``X``, the logits of the
+predictions in ``X``'s namespace, and the fitted coefficients returned there.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from sklearn.utils.validation import check_is_fitted, column_or_1d
 
 from sigmanet import _array_api
+from sigmanet.exceptions import DivergenceError
 from sigmanet.network import Sequential
 from sigmanet.training import BlockSums, minimize_lbfgs, objective_from_sums
 
@@ -187,3 +192,118 @@ def fit_lbfgs(
 ) -> Any:
     """:func:`sigmanet.training.minimize_lbfgs` on ``objective`` (θ on the host, float64)."""
     return minimize_lbfgs(network, objective, max_iter=max_iter, tol=tol)
+
+
+def host_array(value: Any) -> Any:
+    """An array-API array as a host NumPy array; anything else as it is."""
+    return _array_api.to_numpy(value) if _array_api.is_array_api_array(value) else value
+
+
+class ArrayApiInput:
+    """The linear classifiers' fit and prediction on array-API input (mixed into
+    :class:`~sigmanet.estimators._linear_base._LinearClassifier`, whose hooks it calls)."""
+
+    def _fit_array_api(self: Any, X: Any, y: Any, sample_weight: Any, xp: Any, device: Any) -> None:
+        """The fit of an array-API ``X``: the objective on ``X``'s
+        device, L-BFGS on the host; labels and weights are read on the host."""
+        self._validate_params()
+        if self.solver not in ARRAY_API_SOLVERS:
+            raise ValueError(
+                f"solver={self.solver!r} does not run on {xp.__name__} arrays: with "
+                f"array_api_dispatch on, {type(self).__name__} supports solver='lbfgs' only. "
+                "Use solver='lbfgs', or fit on NumPy arrays."
+            )
+        first = not self._is_fitted() or not self.warm_start
+        if not first:
+            self._check_same_architecture(False)
+        X = check_array(X, xp)
+        n_samples, n_features = X.shape
+        labels = column_or_1d(host_array(y), warn=True)
+        if labels.shape[0] != n_samples:
+            raise ValueError(
+                f"X and y must have the same number of samples; got {n_samples} and "
+                f"{labels.shape[0]}."
+            )
+        if not first:
+            expected = int(self.n_features_in_)
+            if n_features != expected:
+                raise ValueError(
+                    f"X has {n_features} features, but {type(self).__name__} is expecting "
+                    f"{expected} features as input."
+                )
+            self._check_warm_start_targets(labels)
+        targets = self._encode_targets(labels, first)
+        dtype = numpy_dtype(xp, X.dtype)
+        host_weight = None if sample_weight is None else host_array(sample_weight)
+        # _sample_weight reads only the number of rows and the dtype of its X
+        weight = self._sample_weight(host_weight, np.empty((n_samples, 0), dtype), labels)
+        if first:
+            self.__dict__.pop("feature_names_in_", None)
+            self.n_features_in_ = int(n_features)
+            self._rng = np.random.default_rng(self.random_state)
+            self._initialise(n_features, self._n_outputs_for(len(self.classes_)), dtype)
+        if self.network_.dtype != dtype:
+            X = xp.astype(X, xp.float32 if self.network_.dtype == np.float32 else xp.float64)
+        output = "softmax" if targets.ndim == 1 else "sigmoid"
+        objective = ArrayApiObjective(
+            self.network_, output, X, targets, weight, self._l2(), xp, device
+        )
+        self._array_api_input = xp.zeros((0,), dtype=X.dtype, device=device)
+        try:
+            result = fit_lbfgs(
+                self.network_,
+                objective,
+                max_iter=self.max_iter,
+                tol=0.0 if self.tol is None else float(self.tol),
+            )
+            n_iter = min(result.n_iter, int(self.max_iter))
+            self._finish(
+                result.loss or [objective()],
+                n_iter,
+                result.converged and n_iter == result.n_iter,
+                result.message,
+            )
+        except DivergenceError:
+            self._publish_attributes()
+            self._record_fitted_params()
+            raise
+        self._publish_attributes()
+        self._record_fitted_params()
+
+    def _in_input_namespace(self: Any, array: np.ndarray) -> Any:
+        """A fitted array in the namespace and on the device of the array-API fit, if any."""
+        like = getattr(self, "_array_api_input", None)
+        if like is None:
+            return array
+        compat = _array_api._compat()
+        return _array_api.from_numpy(array, compat.array_namespace(like), compat.device(like))
+
+    def _forward(self: Any, X: Any) -> Any:
+        """The logits; in ``X``'s namespace and on its device for an array-API ``X`` under
+        array API dispatch (the host weights are copied there), else a NumPy array."""
+        space = _array_api.namespace(X)
+        if space is None:
+            return super()._forward(X)  # type: ignore[misc]
+        check_is_fitted(self, "network_")
+        xp, device = space
+        X = check_array(X, xp)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        model = xp.float32 if self.network_.dtype == np.float32 else xp.float64
+        if X.dtype != model:
+            X = xp.astype(X, model)
+        return linear_logits(self.network_, X, xp, device)
+
+    def _array_api_labels(self: Any, z: Any) -> Any:
+        """The predicted labels of array-API logits: in their namespace and on their device
+        when the labels are numbers, else (strings, objects) a NumPy array."""
+        compat = _array_api._compat()
+        xp = compat.array_namespace(z)
+        index = xp.astype(z[:, 0] > 0, xp.int64) if z.shape[1] == 1 else xp.argmax(z, axis=1)
+        if self.classes_.dtype.kind not in "biuf":
+            return self.classes_[_array_api.to_numpy(index)]
+        classes = _array_api.from_numpy(self.classes_, xp, compat.device(z))
+        return xp.take(classes, index)

@@ -16,14 +16,14 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from sigmanet import _array_api
 from sigmanet import schedules as _schedules
 from sigmanet._arrays import is_sparse
 from sigmanet.constraints import InstanceOf, Interval, Options
-from sigmanet.estimators import _linear_array_api as _xp_fit
 from sigmanet.estimators._base import _FLOAT_DTYPES, _SPARSE_FORMATS
+from sigmanet.estimators._linear_array_api import ArrayApiInput, host_array
 from sigmanet.estimators._linear_solvers import SOLVERS, LinearSolvers
 from sigmanet.estimators._parameters import (
     BOOLEAN,
@@ -34,7 +34,6 @@ from sigmanet.estimators._parameters import (
     POSITIVE_INT,
     VERBOSE,
 )
-from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Dense, Layer
 from sigmanet.network import Sequential
 
@@ -43,17 +42,12 @@ def _never(self: Any) -> bool:
     return False
 
 
-def _host(value: Any) -> Any:
-    """An array-API array as a host NumPy array; anything else as it is."""
-    return _array_api.to_numpy(value) if _array_api.is_array_api_array(value) else value
-
-
 # --------------------------------------------------------------------------------------------
 # The shared estimator
 # --------------------------------------------------------------------------------------------
 
 
-class _LinearClassifier(ClassifierMixin, LinearSolvers):
+class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
     """Validation, solvers and persistence shared by the two linear classifiers."""
 
     _STATE_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "t_")
@@ -128,81 +122,6 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
             self._fit_array_api(X, y, sample_weight, *space)
         self._centre()
         return self
-
-    def _fit_array_api(self, X: Any, y: Any, sample_weight: Any, xp: Any, device: Any) -> None:
-        """The fit of an array-API ``X`` (:mod:`._linear_array_api`): the objective on ``X``'s
-        device, L-BFGS on the host; labels and weights are read on the host."""
-        self._validate_params()
-        if self.solver not in _xp_fit.ARRAY_API_SOLVERS:
-            raise ValueError(
-                f"solver={self.solver!r} does not run on {xp.__name__} arrays: with "
-                f"array_api_dispatch on, {type(self).__name__} supports solver='lbfgs' only. "
-                "Use solver='lbfgs', or fit on NumPy arrays."
-            )
-        first = not self._is_fitted() or not self.warm_start
-        if not first:
-            self._check_same_architecture(False)
-        X = _xp_fit.check_array(X, xp)
-        n_samples, n_features = X.shape
-        labels = column_or_1d(_host(y), warn=True)
-        if labels.shape[0] != n_samples:
-            raise ValueError(
-                f"X and y must have the same number of samples; got {n_samples} and "
-                f"{labels.shape[0]}."
-            )
-        if not first:
-            expected = int(self.n_features_in_)  # type: ignore[has-type]
-            if n_features != expected:
-                raise ValueError(
-                    f"X has {n_features} features, but {type(self).__name__} is expecting "
-                    f"{expected} features as input."
-                )
-            self._check_warm_start_targets(labels)
-        targets = self._encode_targets(labels, first)
-        dtype = _xp_fit.numpy_dtype(xp, X.dtype)
-        host_weight = None if sample_weight is None else _host(sample_weight)
-        # _sample_weight reads only the number of rows and the dtype of its X
-        weight = self._sample_weight(host_weight, np.empty((n_samples, 0), dtype), labels)
-        if first:
-            self.__dict__.pop("feature_names_in_", None)
-            self.n_features_in_ = int(n_features)
-            self._rng = np.random.default_rng(self.random_state)
-            self._initialise(n_features, self._n_outputs_for(len(self.classes_)), dtype)
-        if self.network_.dtype != dtype:
-            X = xp.astype(X, xp.float32 if self.network_.dtype == np.float32 else xp.float64)
-        output = "softmax" if targets.ndim == 1 else "sigmoid"
-        objective = _xp_fit.ArrayApiObjective(
-            self.network_, output, X, targets, weight, self._l2(), xp, device
-        )
-        self._array_api_input = xp.zeros((0,), dtype=X.dtype, device=device)
-        try:
-            result = _xp_fit.fit_lbfgs(
-                self.network_,
-                objective,
-                max_iter=self.max_iter,
-                tol=0.0 if self.tol is None else float(self.tol),
-            )
-            n_iter = min(result.n_iter, int(self.max_iter))
-            self._finish(
-                result.loss or [objective()],
-                n_iter,
-                result.converged and n_iter == result.n_iter,
-                result.message,
-            )
-        except DivergenceError:
-            self._publish_attributes()
-            self._record_fitted_params()
-            raise
-        self._publish_attributes()
-        self._record_fitted_params()
-
-    def _in_input_namespace(self, array: np.ndarray) -> Any:
-        """A fitted array in the namespace and on the device of the array-API fit, if any."""
-        like = getattr(self, "_array_api_input", None)
-        if like is None:
-            return array
-        compat = _array_api._compat()
-        return _array_api.from_numpy(array, compat.array_namespace(like), compat.device(like))
 
     def _centre(self) -> None:
         """Pick the canonical parameters among equivalent ones (nothing to do by default)."""
@@ -282,7 +201,7 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
         self._dense.params["b"][...] = checked
 
     def _checked_assignment(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-        array = _host(value)
+        array = np.asarray(host_array(value))
         if array.dtype.kind not in "fiu":
             raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}.")
         if array.shape != shape:
@@ -294,25 +213,6 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
     @property
     def _dense(self) -> Layer:
         return self.network_.layers[0]
-
-    def _forward(self, X: Any) -> Any:
-        """The logits; in ``X``'s namespace and on its device for an array-API ``X`` under
-        array API dispatch (the host weights are copied there), else a NumPy array."""
-        space = _array_api.namespace(X)
-        if space is None:
-            return super()._forward(X)
-        check_is_fitted(self, "network_")
-        xp, device = space
-        X = _xp_fit.check_array(X, xp)
-        if X.shape[1] != self.n_features_in_:
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
-        model = xp.float32 if self.network_.dtype == np.float32 else xp.float64
-        if X.dtype != model:
-            X = xp.astype(X, model)
-        return _xp_fit.linear_logits(self.network_, X, xp, device)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """The scores ``z = X coef_ᵀ + intercept_`` (the logits).
@@ -342,17 +242,6 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
         if z.shape[1] == 1:
             return self.classes_[(z[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
-
-    def _array_api_labels(self, z: Any) -> Any:
-        """The predicted labels of array-API logits: in their namespace and on their device
-        when the labels are numbers, else (strings, objects) a NumPy array."""
-        compat = _array_api._compat()
-        xp = compat.array_namespace(z)
-        index = xp.astype(z[:, 0] > 0, xp.int64) if z.shape[1] == 1 else xp.argmax(z, axis=1)
-        if self.classes_.dtype.kind not in "biuf":
-            return self.classes_[_array_api.to_numpy(index)]
-        classes = _array_api.from_numpy(self.classes_, xp, compat.device(z))
-        return xp.take(classes, index)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); each row sums to 1."""
