@@ -50,6 +50,8 @@ _NAMES = {
     "read_metadata": "sigmanet.io",
     "save": "sigmanet.io",
     "to_onnx": "sigmanet.io",
+    "config_context": "sigmanet._array_api",
+    "get_config": "sigmanet._array_api",
 }
 
 if TYPE_CHECKING:
@@ -64,6 +66,7 @@ if TYPE_CHECKING:
         recurrent,
         schedules,
     )
+    from sigmanet._array_api import config_context, get_config
     from sigmanet.estimators import (
         LogisticRegression,
         MLPClassifier,
@@ -111,6 +114,8 @@ __all__ = [
     "SoftmaxRegression",
     "__version__",
     "activations",
+    "config_context",
+    "get_config",
     "gradcheck",
     "initializers",
     "layers",

@@ -18,10 +18,12 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import check_classification_targets, unique_labels
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from sigmanet import _array_api
 from sigmanet import schedules as _schedules
 from sigmanet._arrays import is_sparse
 from sigmanet.constraints import InstanceOf, Interval, Options
 from sigmanet.estimators._base import _FLOAT_DTYPES, _SPARSE_FORMATS
+from sigmanet.estimators._linear_array_api import ArrayApiInput, host_array
 from sigmanet.estimators._linear_solvers import SOLVERS, LinearSolvers
 from sigmanet.estimators._parameters import (
     BOOLEAN,
@@ -45,7 +47,7 @@ def _never(self: Any) -> bool:
 # --------------------------------------------------------------------------------------------
 
 
-class _LinearClassifier(ClassifierMixin, LinearSolvers):
+class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
     """Validation, solvers and persistence shared by the two linear classifiers."""
 
     _STATE_SCALARS = ("n_features_in_", "n_outputs_", "n_iter_", "t_")
@@ -112,7 +114,12 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
                 UserWarning,
                 stacklevel=2,
             )
-        self._fit(X, y, sample_weight)
+        space = _array_api.namespace(X)
+        if space is None:
+            self._array_api_input = None
+            self._fit(X, y, sample_weight)
+        else:
+            self._fit_array_api(X, y, sample_weight, *space)
         self._centre()
         return self
 
@@ -131,6 +138,8 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
             from scipy import sparse
 
             return sparse.csr_matrix(self._dense.params["W"].T)
+        if getattr(self, "_array_api_input", None) is not None:
+            return self._in_input_namespace(self._dense.params["W"].T)
         return self._dense.params["W"].T
 
     @coef_.setter
@@ -173,7 +182,9 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
         when ``fit_intercept=False``)."""
         check_is_fitted(self, "network_")
         if "b" not in self._dense.params:
-            return np.zeros(self.n_outputs_, dtype=self.network_.dtype)
+            return self._in_input_namespace(np.zeros(self.n_outputs_, dtype=self.network_.dtype))
+        if getattr(self, "_array_api_input", None) is not None:
+            return self._in_input_namespace(self._dense.params["b"])
         return self._dense.params["b"]
 
     @intercept_.setter
@@ -190,7 +201,7 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
         self._dense.params["b"][...] = checked
 
     def _checked_assignment(self, name: str, value: Any, shape: tuple[int, ...]) -> np.ndarray:
-        array = np.asarray(value)
+        array = np.asarray(host_array(value))
         if array.dtype.kind not in "fiu":
             raise TypeError(f"{name} must be real numbers; got dtype {array.dtype}.")
         if array.shape != shape:
@@ -226,13 +237,18 @@ class _LinearClassifier(ClassifierMixin, LinearSolvers):
     def predict(self, X: Any) -> np.ndarray:
         """The most probable class of each sample, shape (n_samples,)."""
         z = self._forward(X)
+        if not isinstance(z, np.ndarray):
+            return self._array_api_labels(z)
         if z.shape[1] == 1:
             return self.classes_[(z[:, 0] > 0).astype(np.intp)]
         return self.classes_[np.argmax(z, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); each row sums to 1."""
-        return np.exp(self.predict_log_proba(X))
+        log_proba = self.predict_log_proba(X)
+        if not isinstance(log_proba, np.ndarray):
+            return _array_api.array_namespace(log_proba).exp(log_proba)
+        return np.exp(log_proba)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """log of ``predict_proba``, computed from the logits without forming log(0)."""

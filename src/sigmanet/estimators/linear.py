@@ -34,6 +34,8 @@ import numpy as np
 
 from sigmanet import activations as _activations
 from sigmanet import losses as _losses
+from sigmanet._array_api import array_namespace
+from sigmanet.estimators import _linear_array_api as _xp_fit
 from sigmanet.estimators._linear_base import _LinearClassifier
 from sigmanet.estimators._linear_solvers import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
 from sigmanet.estimators._linear_solvers import DEFAULT_LEARNING_RATES as DEFAULT_LEARNING_RATES
@@ -196,6 +198,11 @@ class LogisticRegression(_LinearClassifier):
         return _losses.get("binary_cross_entropy_with_logits")
 
     def _log_proba(self, z: np.ndarray) -> np.ndarray:
+        if not isinstance(z, np.ndarray):  # array-API logits, in their namespace
+            xp = array_namespace(z)
+            if z.shape[1] == 1:
+                return xp.concat([_xp_fit.log_sigmoid(xp, -z), _xp_fit.log_sigmoid(xp, z)], axis=1)
+            return _xp_fit.log_softmax(xp, _xp_fit.log_sigmoid(xp, z))
         if z.shape[1] == 1:
             return np.column_stack(
                 [_activations.log_sigmoid(-z[:, 0]), _activations.log_sigmoid(z[:, 0])]
@@ -257,4 +264,6 @@ class SoftmaxRegression(_LinearClassifier):
         return _losses.get("softmax_cross_entropy_with_logits")
 
     def _log_proba(self, z: np.ndarray) -> np.ndarray:
+        if not isinstance(z, np.ndarray):  # array-API logits, in their namespace
+            return _xp_fit.log_softmax(array_namespace(z), z)
         return _activations.log_softmax(z, axis=1)
