@@ -191,3 +191,70 @@ def test_the_mlps_rules_of_warm_starts_partial_fit_verbose_and_sparse_input(caps
     assert not RNNClassifier().__sklearn_tags__().input_tags.sparse
     with pytest.raises(TypeError, match="Sparse data was passed"):
         RNNClassifier(hidden_size=3, max_iter=1).fit(sparse.csr_matrix(X[:, 0]), y)
+
+
+def _z(X):
+    """Each channel of each series standardised over its time points, in float64."""
+    X = np.asarray(X, dtype=np.float64)
+    std = X.std(axis=-1, keepdims=True)
+    return (X - X.mean(axis=-1, keepdims=True)) / np.where(std > 0, std, 1.0)
+
+
+def test_normalize_series_is_the_z_normalisation_of_each_series_in_fit_and_predict():
+    X, y = _series(n=30, length=10)
+    rng = np.random.default_rng(1)
+    # a positive scale and a shift per series and channel: z-normalisation removes both
+    moved = X * rng.uniform(0.5, 50.0, size=(30, 2, 1)) + rng.normal(scale=100.0, size=(30, 2, 1))
+    options = {"hidden_size": 4, "max_iter": 5, "random_state": 0}
+    reference = RNNClassifier("gru", **options).fit(_z(X), y)
+    model = RNNClassifier("gru", normalize="series", **options).fit(moved, y)
+    np.testing.assert_allclose(
+        model.predict_proba(moved), reference.predict_proba(_z(X)), atol=1e-9
+    )
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(_z(X)), atol=1e-9)
+    # without the option the moved series are another input
+    plain = RNNClassifier("gru", **options).fit(moved, y)
+    assert not np.allclose(plain.predict_proba(moved), reference.predict_proba(_z(X)))
+    # validation_data is read like the training data
+    checked = RNNClassifier("gru", normalize="series", **options).fit(
+        moved, y, validation_data=(moved, y)
+    )
+    np.testing.assert_allclose(checked.validation_scores_[-1], checked.score(moved, y))
+
+
+def test_normalize_series_excludes_the_padding_of_unequal_lengths():
+    X, y = _series(n=20, length=12)
+    ragged = [x[:, : 6 + i % 7] for i, x in enumerate(X)]
+    options = {"hidden_size": 3, "max_iter": 3, "random_state": 0}
+    model = RNNRegressor("lstm", normalize="series", **options).fit(ragged, y.astype(float))
+    reference = RNNRegressor("lstm", **options).fit([_z(s) for s in ragged], y.astype(float))
+    np.testing.assert_allclose(
+        model.predict(ragged), reference.predict([_z(s) for s in ragged]), atol=1e-9
+    )
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_normalize_series_with_constant_channels_and_extreme_values(dtype):
+    X, y = _series(n=12, length=8)
+    X = X.astype(dtype)
+    X[:, 1] = 7.0  # a constant channel: all zeros after the normalisation
+    X[0, 0] *= np.finfo(dtype).max / 4  # near the largest value: the squares would overflow
+    X[1, 0] *= np.finfo(dtype).tiny  # tiny values: z is unchanged by the scale
+    model = RNNClassifier(hidden_size=3, max_iter=2, normalize="series", random_state=0)
+    proba = model.fit(X, y).predict_proba(X)
+    assert proba.dtype == dtype and np.isfinite(proba).all()
+    flat = X.copy()
+    flat[:, 1] = -3.0
+    np.testing.assert_array_equal(model.predict_proba(flat), proba)
+
+
+def test_normalize_is_saved_with_the_model_and_checked(tmp_path):
+    X, y = _series(n=20)
+    shifted = X + 10.0
+    model = RNNClassifier("gru", hidden_size=3, max_iter=3, normalize="series", random_state=0)
+    model.fit(X, y)
+    loaded = sigmanet.load(sigmanet.save(model, tmp_path / "model.safetensors"))
+    assert loaded.normalize == "series"
+    np.testing.assert_array_equal(loaded.predict_proba(shifted), model.predict_proba(shifted))
+    with pytest.raises(ValueError, match="normalize"):
+        RNNClassifier(normalize="zscore").fit(X, y)

@@ -16,6 +16,14 @@ The training machinery (solvers, schedules, early stopping, callbacks, ``class_w
 with the same meanings. The recurrent layers start from their own initialisation (see
 :mod:`sigmanet.layers.recurrent`); there is no ``weight_init``. Series are dense: sparse input is
 refused.
+
+``normalize="series"`` standardises every series on its own before the network reads it, the
+z-normalisation of the UCR time-series archive (Dau et al., "The UCR time series archive",
+IEEE/CAA Journal of Automatica Sinica 6(6), 2019): each channel of each series becomes
+``z_t = (x_t - μ) / σ``, with μ and σ the mean and the (population) standard deviation of that
+channel over the series' own time points (padding excluded); a constant channel becomes 0.
+It is part of the model: fit, predict and ``validation_data`` all apply it, and a saved model
+keeps it.
 """
 
 from __future__ import annotations
@@ -81,6 +89,21 @@ def _series_list(X: list[Any] | tuple[Any, ...]) -> tuple[np.ndarray, np.ndarray
     return padded, lengths
 
 
+def _standardise_series(X: np.ndarray) -> np.ndarray:
+    """Each channel of each series of ``X`` ``(n, T, n_channels)`` (padding as NaN) as
+    ``(x_t - μ) / σ`` over its own time points; 0 where σ is 0. Same dtype as ``X``.
+
+    The series is first divided by its largest magnitude (z is unchanged by a positive scale):
+    the squares then cannot overflow, even for values near the dtype's limit, and a constant
+    channel becomes exactly ±1 and then exactly 0.
+    """
+    scale = np.nanmax(np.abs(X), axis=1, keepdims=True)
+    scaled = X / np.where(scale > 0, scale, 1).astype(X.dtype)
+    centred = scaled - np.nanmean(scaled, axis=1, keepdims=True)
+    std = np.sqrt(np.nanmean(centred * centred, axis=1, keepdims=True))
+    return centred / np.where(std > 0, std, 1).astype(X.dtype)
+
+
 def _rows_of_equal_length(X: list[Any] | tuple[Any, ...]) -> bool:
     """Whether a list is a table (rows of numbers, all as long): univariate equal-length series,
     which are read as 2-D input, as scikit-learn reads a list of lists."""
@@ -100,6 +123,7 @@ class _RNNMixin(BaseNetworkEstimator):
         "bidirectional": [BOOLEAN],
         "truncate": [POSITIVE_INT, None],
         "clip_norm": [POSITIVE, None],
+        "normalize": [Options("series"), None],
     }
 
     def _architecture(self) -> dict[str, Any]:
@@ -177,6 +201,8 @@ class _RNNMixin(BaseNetworkEstimator):
                 f"X has {Xs.shape[2]} channel(s), but {type(self).__name__} was fitted with "
                 f"{self.n_channels_}."
             )
+        if self.normalize == "series":
+            Xs = _standardise_series(Xs)
         return np.ascontiguousarray(Xs), y
 
     def _validate_X_y(self, X: Any, y: Any, reset: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -237,6 +263,10 @@ _COMMON_DOC = """
         Truncated backpropagation through time: the gradient crosses at most this many steps.
     clip_norm : float or None, default=None
         Rescale each recurrent layer's gradient to this L2 norm when it is larger.
+    normalize : {"series"} or None, default=None
+        ``"series"``: standardise each channel of each series over its own time points,
+        ``(x_t - mean) / std`` (0 for a constant channel), in fit and predict alike; the
+        convention of the UCR archive. None: the values as given.
     solver, alpha, batch_size, learning_rate, learning_rate_init, power_t, max_iter, shuffle,
     random_state, tol, verbose, warm_start, momentum, nesterovs_momentum, early_stopping,
     validation_fraction, beta_1, beta_2, epsilon, n_iter_no_change, max_fun, blas_threads
@@ -293,6 +323,7 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
         bidirectional: bool = False,
         truncate: int | None = None,
         clip_norm: float | None = None,
+        normalize: str | None = None,
         solver: str = "adam",
         alpha: float = 0.0,
         batch_size: Any = "auto",
@@ -323,6 +354,7 @@ class RNNClassifier(ClassifierMixin, _RNNMixin):
         self.bidirectional = bidirectional
         self.truncate = truncate
         self.clip_norm = clip_norm
+        self.normalize = normalize
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
@@ -433,6 +465,7 @@ class RNNRegressor(RegressorMixin, _RNNMixin):
         bidirectional: bool = False,
         truncate: int | None = None,
         clip_norm: float | None = None,
+        normalize: str | None = None,
         solver: str = "adam",
         alpha: float = 0.0,
         batch_size: Any = "auto",
@@ -462,6 +495,7 @@ class RNNRegressor(RegressorMixin, _RNNMixin):
         self.bidirectional = bidirectional
         self.truncate = truncate
         self.clip_norm = clip_norm
+        self.normalize = normalize
         self.solver = solver
         self.alpha = alpha
         self.batch_size = batch_size
