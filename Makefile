@@ -19,8 +19,13 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# One test process per core, each file in one process (its module-scoped fixtures, such as a
+# Dask cluster, are built once): numba compiles the engine per configuration, several seconds
+# each on an empty cache, and the processes share those compilations through the disk cache.
+TEST_WORKERS ?= auto
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-slow: $(STAMP)
 	$(BIN)/python -m pytest -m slow

@@ -105,6 +105,25 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # Under pytest-xdist the workers collect and the controller prints the summary: each worker
+    # hands its table of suite tests and deselection reasons to the controller.
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:
+        workeroutput["sklearn_suites"] = session.config.stash.get(_SUITE_KEY, {})
+        workeroutput["sklearn_reasons"] = session.config.stash.get(_REASONS_KEY, {})
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """On the xdist controller: gather the workers' tables (every worker collects every test)."""
+    output = getattr(node, "workeroutput", {})
+    node.config.stash.setdefault(_SUITE_KEY, {}).update(output.get("sklearn_suites", {}))
+    reasons = node.config.stash.setdefault(_REASONS_KEY, {})
+    for label, table in output.get("sklearn_reasons", {}).items():
+        reasons.setdefault(label, table)
+
+
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
     suites = config.stash.get(_SUITE_KEY, {})
     if not suites:
@@ -119,10 +138,15 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
                 continue  # a test is counted once, at its call
             per_label = counts.setdefault(label, {})
             per_label[outcome] = per_label.get(outcome, 0) + 1
+    reasons = config.stash.get(_REASONS_KEY, {})
+    for label, per_label in counts.items():
+        if "deselected" not in per_label and label in reasons:
+            # under xdist the controller never sees the workers' deselections; count them here
+            per_label["deselected"] = sum(sum(t.values()) for t in reasons[label].values())
     terminalreporter.section("scikit-learn's own tests on sigmanet")
     for label, per_label in counts.items():
         figures = ", ".join(f"{n} {outcome}" for outcome, n in per_label.items())
         terminalreporter.write_line(f"{label}: {figures}")
-        for reason, tests in sorted(config.stash.get(_REASONS_KEY, {}).get(label, {}).items()):
+        for reason, tests in sorted(reasons.get(label, {}).items()):
             n = sum(tests.values())
             terminalreporter.write_line(f"    {n} deselected, {reason}: {', '.join(sorted(tests))}")
