@@ -58,6 +58,23 @@ def browser() -> Iterator[Any]:
             chromium.close()
 
 
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """A Dask client on two in-process workers, one thread each, no dashboard, loopback only.
+
+    One cluster per test module, always shut down (asserted).
+    """
+    distributed = pytest.importorskip("distributed")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
+        ) as cluster,
+        distributed.Client(cluster) as c,
+    ):
+        yield c
+    assert cluster.status.name == "closed"
+
+
 # -- scikit-learn's own test modules, run on sigmanet (see estimators/sklearn_suite.py) ----------
 # These hooks live in the root conftest so that pytest-xdist's controller, which loads only
 # this one, gathers the workers' tables and prints the summary.

@@ -18,19 +18,6 @@ distributed = pytest.importorskip("distributed")
 sdask = pytest.importorskip("sigmanet.dask")
 
 
-@pytest.fixture(scope="module")
-def client():
-    # in-process workers: two of them, one thread each, no dashboard, loopback only
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-    assert cluster.status.name == "closed"
-
-
 def _data(n=2000, d=6, classes=2, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d)) * rng.uniform(0.5, 3.0, size=d)

@@ -14,19 +14,6 @@ sdask = pytest.importorskip("sigmanet.dask")
 sequential = pytest.importorskip("sigmanet.dask._sequential")
 
 
-@pytest.fixture(scope="module")
-def client():
-    # in-process workers: two of them, one thread each, no dashboard, loopback only
-    with (
-        distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=False, dashboard_address=":0"
-        ) as cluster,
-        distributed.Client(cluster) as c,
-    ):
-        yield c
-    assert cluster.status.name == "closed"
-
-
 def _data(n=1200, d=5, classes=3, seed=0, dtype=np.float64):
     rng = np.random.default_rng(seed)
     X = rng.normal(size=(n, d))
