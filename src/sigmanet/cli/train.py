@@ -29,7 +29,7 @@ from sigmanet.cli._data import (
 )
 from sigmanet.cli._errors import PROG, CommandError, UsageError
 from sigmanet.cli._files import _refuse_overwriting_inputs
-from sigmanet.cli._models import MODELS, _estimator_classes, _is_classifier, sidecar_path
+from sigmanet.cli._models import MODELS, _estimator_class, _is_classifier, sidecar_path
 from sigmanet.cli._output import _console, _emit_warnings, _print_metrics
 from sigmanet.cli._types import BatchSize, ClassWeight, FiniteFloat, FloatList, IntList, NameList
 
@@ -197,11 +197,10 @@ def _fit_identity(preprocessing: Any, X: np.ndarray) -> bool:
 
 
 def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
-    classes = _estimator_classes()
     class_name = MODELS[args.model]
-    if class_name not in classes:
+    cls = _estimator_class(class_name)  # the chosen model's module alone is imported
+    if cls is None:
         raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
-    cls = classes[class_name]
     if args.random_state is None:
         # drawn here rather than left to chance inside the fit, so that it can be shown and
         # is recorded in the model file (the model's random_state), and the run repeated
