@@ -19,7 +19,7 @@ from __future__ import annotations
 import contextlib
 import itertools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sigmanet.data.errors import DataFileError
@@ -27,7 +27,7 @@ from sigmanet.data.header import MAX_LINE_BYTES, FileHeader, import_pyarrow
 from sigmanet.data.lines import scan_records
 from sigmanet.data.progress import MIN_PROGRESS_BYTES, ReadProgress
 
-__all__ = ["MISSING_TOKENS", "null_values", "read_csv"]
+__all__ = ["MISSING_TOKENS", "ReadCancelled", "null_values", "read_csv"]
 
 MISSING_TOKENS = ("", "na", "n/a", "nan", "null", "none", "?")
 _COMPRESSION = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".lz4": "lz4"}
@@ -35,6 +35,41 @@ _PROBE_BYTES = 1 << 20
 #: the block size of the first attempt at reading a file (pyarrow's own default)
 FIRST_BLOCK_BYTES = 1 << 20
 _FIELD_COUNT = re.compile(r"Expected (\d+) columns, got (\d+)")
+
+
+class ReadCancelled(Exception):
+    """The read was cancelled (``read_csv(..., cancelled=...)``), not a problem of the file."""
+
+
+class _Cancellable:
+    """The file as pyarrow reads it, failing its next read once ``cancelled()`` is true: a
+    read running in a background thread can be stopped (pyarrow's own cancellation follows
+    Ctrl-C in the main thread only). pyarrow reads a block at a time, so it stops within a
+    block."""
+
+    def __init__(self, stream: Any, cancelled: Callable[[], bool]) -> None:
+        self._stream = stream
+        self._cancelled = cancelled
+        self.closed = False
+
+    def read(self, nbytes: int = -1) -> bytes:
+        if self._cancelled():
+            raise ReadCancelled("the read was cancelled")
+        data: bytes = self._stream.read(nbytes)
+        return data
+
+    def tell(self) -> int:
+        position: int = self._stream.tell()
+        return position
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return False
+
+    def close(self) -> None:
+        self.closed = True  # the stream itself is closed by its opener
 
 
 def null_values() -> list[str]:
@@ -61,6 +96,7 @@ def read_csv(
     block_size: int = MAX_LINE_BYTES,
     decimal_comma: bool = False,
     as_text: Sequence[str] = (),
+    cancelled: Callable[[], bool] | None = None,
 ) -> Any:
     """Read the columns ``columns`` (all by default) of the CSV file ``header`` describes.
 
@@ -79,6 +115,9 @@ def read_csv(
         ``,``.
     as_text : sequence of str
         Columns read as the text they are, whatever they hold (identifiers: ``007``).
+    cancelled : callable, optional
+        Called before each block is read; once it returns true, the read stops with
+        :class:`ReadCancelled` (for a read running in a background thread).
 
     Returns
     -------
@@ -122,12 +161,17 @@ def read_csv(
         """The table and the progress reporter (None if none), or pyarrow's error."""
         reading = None
         source: Any = str(header.path)
-        if progress is not None and header.size >= MIN_PROGRESS_BYTES:
+        opened = None
+        show = progress is not None and header.size >= MIN_PROGRESS_BYTES
+        if show or cancelled is not None:
             raw = pa.OSFile(str(header.path))
             codec = _COMPRESSION.get(header.path.suffix.lower())
-            source = raw if codec is None else pa.CompressedInputStream(raw, codec)
-            reading = ReadProgress(header.path.name, header.size, progress)
-            reading.follow(raw.tell)  # the bytes of the file consumed, compressed or not
+            source = opened = raw if codec is None else pa.CompressedInputStream(raw, codec)
+            if cancelled is not None:
+                source = pa.PythonFile(_Cancellable(opened, cancelled), mode="r")
+            if show:
+                reading = ReadProgress(header.path.name, header.size, progress)
+                reading.follow(raw.tell)  # the bytes of the file consumed, compressed or not
         invalid.clear()
         read_options = options(True, text_types, include)
         read_options["read_options"].block_size = block
@@ -136,7 +180,8 @@ def read_csv(
         finally:
             if reading is not None:
                 reading.stop()
-                source.close()
+            if opened is not None:
+                opened.close()
 
     first = min(FIRST_BLOCK_BYTES, block_size)
     try:
