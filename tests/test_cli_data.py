@@ -262,3 +262,82 @@ def test_train_prints_the_saved_pipeline_s_metrics(tmp_path, capsys, fraction, o
     )
     proba = pipeline.predict_proba(X)
     assert float(printed["log loss"]) == pytest.approx(log_loss(y, proba), rel=1e-5)
+
+
+def _blocking_read(monkeypatch):
+    """Make train's background read wait at its first block until it is cancelled (at most
+    10 s), so that a test sees what happens while the file is being read."""
+    import threading
+    import time
+
+    import sigmanet.data.csvfile as csvfile
+
+    started = threading.Event()
+    original = csvfile._Cancellable.read
+
+    def read(self, nbytes=-1):
+        started.set()
+        for _ in range(1000):
+            if self._cancelled():
+                break
+            time.sleep(0.01)
+        return original(self, nbytes)
+
+    monkeypatch.setattr(csvfile._Cancellable, "read", read)
+    return started
+
+
+def _reading_threads():
+    import threading
+
+    return [thread for thread in threading.enumerate() if thread.name == "sigmanet-read"]
+
+
+def test_ctrl_c_while_the_file_is_read_in_the_background_stops_the_read(
+    tmp_path, capsys, monkeypatch
+):
+    import sigmanet.cli.train as train
+
+    started = _blocking_read(monkeypatch)
+
+    def interrupted(name):  # Ctrl-C while the model's modules are imported
+        assert started.wait(10)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train, "_estimator_class", interrupted)
+    path = _penguins(tmp_path / "penguins.csv")
+    assert main(["train", str(path), "--target", "species"]) == 130
+    assert capsys.readouterr().err.strip() == "sigmanet: interrupted"
+    assert _reading_threads() == []
+
+
+def test_an_option_error_comes_first_and_stops_the_read(tmp_path, capsys, monkeypatch):
+    _blocking_read(monkeypatch)
+    path = _penguins(tmp_path / "penguins.csv")
+    # a misspelt target too: the option is reported first, as when the file was read after
+    # the options were checked
+    argv = ["train", str(path), "--target", "specie", "--model", "logistic"]
+    assert main([*argv, "--hidden-layer-sizes", "3"]) == 2
+    assert "--hidden-layer-sizes does not apply to --model logistic" in _error_line(capsys)
+    assert _reading_threads() == []
+    assert main(argv) == 1
+    assert "target column 'specie'" in _error_line(capsys)
+    assert _reading_threads() == []
+
+
+def test_a_read_is_cancelled_at_its_next_block(tmp_path):
+    from sigmanet.data import read_header
+    from sigmanet.data.csvfile import ReadCancelled, read_csv
+
+    path = _penguins(tmp_path / "penguins.csv", n=20_000)
+    calls = []
+
+    def cancelled():
+        calls.append(1)
+        return len(calls) > 2
+
+    with pytest.raises(ReadCancelled):
+        read_csv(read_header(path), block_size=1 << 16, cancelled=cancelled)
+    assert len(calls) == 3
+    table = read_csv(read_header(path), block_size=1 << 16, cancelled=lambda: False)
+    assert table.num_rows == 20_000

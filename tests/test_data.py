@@ -17,6 +17,7 @@ from sigmanet.data import (  # noqa: E402
     DataFileError,
     check_columns,
     column_values,
+    csvfile,
     read_data,
     read_header,
     row_locations,
@@ -318,3 +319,17 @@ def test_close_matches_contain_or_resemble_the_name():
     assert close_matches("bill", names) == ["bill_length"]
     assert close_matches("Speceis", names) == ["species"]
     assert close_matches("target", ["a", "b", "label"]) == []  # one letter is no match
+
+
+def test_a_record_longer_than_the_first_blocks_is_read_again_with_longer_blocks(tmp_path):
+    # the file is read in 1 MB blocks first; a 3 MB record (within the 16 MB allowed) makes
+    # pyarrow fail on those, and the file is read again with blocks of the full size
+    long_text = "w" * (3 << 20)
+    rows = "".join(f"x,{i},{i % 2}\n" for i in range(200_000))
+    path = _write(tmp_path, "long.csv", f"text,n,y\n{long_text},1,0\n" + rows)
+    table = read_data(read_header(path))
+    assert table.num_rows == 200_001
+    assert table.column("text")[0].as_py() == long_text
+    assert table.column("n").type == pa.int64()
+    with pytest.raises(DataFileError, match="line 2 is 3 MB long, beyond the 1 MB"):
+        csvfile.read_csv(read_header(path), block_size=1 << 20)

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import math
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -102,6 +103,7 @@ def read_table(
     skip: Sequence[str] = (),
     progress: Any = None,
     as_text: Sequence[str] = (),
+    cancelled: Callable[[], bool] | None = None,
 ) -> Table:
     """Read a CSV or Parquet file; every problem becomes a :class:`CommandError`.
 
@@ -110,7 +112,8 @@ def read_table(
     command fails at once, naming the closest columns, however large the file. Then the
     columns ``columns`` (all by default) except ``skip`` are read, with progress on
     ``progress`` (a text file such as stderr) for large files; those in ``as_text`` as the
-    text they are (identifiers: ``007`` is not the number 7).
+    text they are (identifiers: ``007`` is not the number 7). ``cancelled`` stops the read
+    of a CSV file once it returns true (:class:`BackgroundRead`).
     """
     from sigmanet.data import check_columns, read_data, read_header
 
@@ -121,8 +124,51 @@ def read_table(
         chosen = list(header.names if columns is None else columns)
         check_columns(header, chosen, "column(s)")
         chosen = [name for name in chosen if name not in skip]
-        arrow = read_data(header, chosen, progress=progress, as_text=as_text)
+        arrow = read_data(header, chosen, progress=progress, as_text=as_text, cancelled=cancelled)
     return Table(header, arrow)
+
+
+class BackgroundRead:
+    """:func:`read_table` in a thread, started before a command's slow imports (scikit-learn
+    and SciPy take seconds), so that those overlap pyarrow's parsing, which runs without the
+    GIL.
+
+    :meth:`result` gives the table, or raises what :func:`read_table` raised, so a command
+    reports a file's problems as it does when it reads in its own thread, and at the same
+    point. :meth:`close` stops the read if it is still going (the command failed before it
+    needed the table, or Ctrl-C) and waits for the thread: none is left running.
+    """
+
+    def __init__(self, path: str, **options: Any) -> None:
+        self._stop = threading.Event()
+        self._table: Table | None = None
+        self._error: BaseException | None = None
+
+        def run() -> None:
+            try:
+                self._table = read_table(path, cancelled=self._stop.is_set, **options)
+            except BaseException as error:  # handed to the main thread by result()
+                self._error = error
+
+        self._thread = threading.Thread(target=run, name="sigmanet-read", daemon=True)
+        self._thread.start()
+
+    def result(self) -> Table:
+        """The table, once read; or the error of the read."""
+        while self._thread.is_alive():
+            self._thread.join(0.1)  # in short waits, so that Ctrl-C is seen at once
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        assert self._table is not None
+        table, self._table = self._table, None  # the caller holds the only reference
+        return table
+
+    def close(self) -> None:
+        """Stop the read if it is still going, and wait for its thread to end."""
+        self._stop.set()
+        self._thread.join()
+        self._table = self._error = None
 
 
 def read_for_model(

@@ -49,6 +49,13 @@ def _estimator_classes() -> dict[str, Any]:
     return dict(ESTIMATORS)
 
 
+def _estimator_class(name: str) -> Any:
+    """The estimator class ``name`` (its module alone is imported), or None."""
+    import sigmanet.estimators
+
+    return getattr(sigmanet.estimators, name, None)
+
+
 def load_model(path: str) -> Any:
     from sigmanet.persistence import load
 

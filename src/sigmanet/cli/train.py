@@ -19,17 +19,17 @@ import numpy as np
 
 from sigmanet.cli._command import CONTEXT_SETTINGS, EXIT_INTERRUPTED, examples, run
 from sigmanet.cli._data import (
+    BackgroundRead,
     _cells_checked,
     build_preprocessing,
     fit_identity,
     is_identity,
     plan_training_data,
     raw_inputs,
-    read_table,
 )
 from sigmanet.cli._errors import PROG, CommandError, UsageError
 from sigmanet.cli._files import _refuse_overwriting_inputs
-from sigmanet.cli._models import MODELS, _estimator_classes, _is_classifier, sidecar_path
+from sigmanet.cli._models import MODELS, _estimator_class, _is_classifier, sidecar_path
 from sigmanet.cli._output import _console, _emit_warnings, _print_metrics
 from sigmanet.cli._types import BatchSize, ClassWeight, FiniteFloat, FloatList, IntList, NameList
 
@@ -197,11 +197,29 @@ def _fit_identity(preprocessing: Any, X: np.ndarray) -> bool:
 
 
 def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
-    classes = _estimator_classes()
+    reading = None
+    if not args.stream:
+        # pyarrow reads the file while the model's modules (scikit-learn, SciPy: seconds)
+        # are imported and the options checked; its errors are raised where it is read below
+        drop = args.drop_columns or []
+        reading = BackgroundRead(
+            args.data,
+            required={"target column": [args.target], "--drop-columns:": drop},
+            skip=drop,
+            progress=None if args.quiet else stderr,
+        )
+    try:
+        return _train(args, stdout, stderr, reading)
+    finally:
+        if reading is not None:
+            reading.close()
+
+
+def _train(args: Any, stdout: Any, stderr: Any, reading: BackgroundRead | None) -> int:
     class_name = MODELS[args.model]
-    if class_name not in classes:
+    cls = _estimator_class(class_name)  # the chosen model's module alone is imported
+    if cls is None:
         raise CommandError(f"--model {args.model} ({class_name}) is not available in this sigmanet")
-    cls = classes[class_name]
     if args.random_state is None:
         # drawn here rather than left to chance inside the fit, so that it can be shown and
         # is recorded in the model file (the model's random_state), and the run repeated
@@ -236,12 +254,8 @@ def cmd_train(args: Any, stdout: Any, stderr: Any) -> int:
         if args.save:
             save_streamed(args, streamed, _console(stdout))
         return 0
-    table = read_table(
-        args.data,
-        required={"target column": [args.target], "--drop-columns:": drop},
-        skip=drop,
-        progress=None if args.quiet else stderr,
-    )
+    assert reading is not None  # started by cmd_train unless --stream
+    table = reading.result()
     plan = plan_training_data(
         table,
         args.target,

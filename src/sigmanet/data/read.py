@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ def read_data(
     progress: Any = None,
     decimal_comma: bool = False,
     as_text: Sequence[str] = (),
+    cancelled: Callable[[], bool] | None = None,
 ) -> Any:
     """Read a CSV or Parquet file's columns (all by default) into a ``pyarrow.Table``.
 
@@ -37,6 +38,9 @@ def read_data(
         CSV numbers are written with a decimal comma.
     as_text : sequence of str
         Columns read as text whatever they hold (identifiers such as ``007``).
+    cancelled : callable, optional
+        CSV files: called before each block is read; once it returns true, the read stops
+        with ``sigmanet.data.csvfile.ReadCancelled`` (for a read in a background thread).
 
     Raises
     ------
@@ -47,7 +51,12 @@ def read_data(
     if header.format == "parquet":
         return read_parquet(header, columns, progress=progress, as_text=as_text)
     return read_csv(
-        header, columns, progress=progress, decimal_comma=decimal_comma, as_text=as_text
+        header,
+        columns,
+        progress=progress,
+        decimal_comma=decimal_comma,
+        as_text=as_text,
+        cancelled=cancelled,
     )
 
 

@@ -1,0 +1,87 @@
+"""The classification metrics the commands print: counted once from the confusion matrix,
+equal to scikit-learn's functions."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sigmanet.cli._output import _classification_metrics_sklearn, classification_metrics
+
+
+class _Fixed:
+    """A classifier whose predictions and probabilities are given."""
+
+    def __init__(self, classes, predicted, proba=None):
+        self.classes_ = np.asarray(classes)
+        self._predicted = np.asarray(predicted)
+        if proba is not None:
+            self._proba = np.asarray(proba)
+            self.predict_proba = lambda X: self._proba
+
+    def predict(self, X):
+        return self._predicted
+
+
+def _random_case(rng, classes, n, dtype=np.float64):
+    classes = np.asarray(classes)
+    k = len(classes)
+    logits = rng.normal(size=(n, k)) * 3
+    proba = np.exp(logits - logits.max(axis=1, keepdims=True))
+    proba = (proba / proba.sum(axis=1, keepdims=True)).astype(dtype)
+    proba[0] = 0  # a probability of exactly 0 and 1: the clipping matters
+    proba[0, 0] = 1
+    y = classes[rng.integers(0, k, size=n)]
+    predicted = classes[np.argmax(proba, axis=1)]
+    return y, predicted, proba
+
+
+@pytest.mark.parametrize(
+    "classes",
+    [[0, 1], [-3, 5, 7], ["ham", "spam"], ["a", "b", "c", "d"], [False, True], [1.0, 2.0, 3.0]],
+)
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_metrics_equal_scikit_learn(classes, dtype):
+    rng = np.random.default_rng(0)
+    y, predicted, proba = _random_case(rng, classes, 997, dtype)
+    model = _Fixed(classes, predicted, proba)
+    X = np.zeros((len(y), 1))
+    rows, matrix = classification_metrics(model, X, y)
+    expected_rows, expected_matrix = _classification_metrics_sklearn(
+        model, X, y, np.asarray(classes), predicted
+    )
+    np.testing.assert_array_equal(matrix, expected_matrix)
+    assert [name for name, _ in rows] == [name for name, _ in expected_rows]
+    for (name, value), (_, expected) in zip(rows, expected_rows, strict=True):
+        assert value == pytest.approx(expected, rel=1e-12, abs=0), name
+
+
+def test_a_class_never_predicted_and_one_never_true():
+    classes = np.array([0, 1, 2])
+    y = np.array([0, 0, 1, 1, 0, 1])  # class 2 is never true
+    predicted = np.array([0, 0, 0, 0, 0, 2])  # class 1 is never predicted
+    proba = np.full((6, 3), 1 / 3)
+    model = _Fixed(classes, predicted, proba)
+    rows, matrix = classification_metrics(model, np.zeros((6, 1)), y)
+    expected_rows, expected_matrix = _classification_metrics_sklearn(
+        model, np.zeros((6, 1)), y, classes, predicted
+    )
+    np.testing.assert_array_equal(matrix, expected_matrix)
+    for (name, value), (_, expected) in zip(rows, expected_rows, strict=True):
+        if isinstance(value, str):
+            assert value == expected
+        else:
+            assert value == pytest.approx(expected, rel=1e-12), name
+    assert dict(rows)["precision (macro)"] == pytest.approx((3 / 5 + 0 + 0) / 3)
+
+
+def test_labels_outside_the_classes_use_scikit_learn_rules():
+    # a label the model does not know (a validation row of a class absent from training)
+    classes = np.array([0, 1])
+    y = np.array([0, 1, 2, 1])
+    predicted = np.array([0, 1, 1, 1])
+    model = _Fixed(classes, predicted)
+    rows, matrix = classification_metrics(model, np.zeros((4, 1)), y)
+    assert dict(rows)["accuracy"] == pytest.approx(3 / 4)  # the unknown label counts as wrong
+    np.testing.assert_array_equal(matrix, [[1, 0], [0, 2]])
+    assert dict(rows)["log loss"] == "n/a (no predict_proba)"
