@@ -183,7 +183,7 @@ class LogisticRegression(_LinearClassifier):
     )
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
-        index = self._class_indices(y, first)
+        index = self._class_indices(y, first, classes)
         n_classes = len(self.classes_)
         if n_classes == 2:
             return (index == 1).astype(np.float64)[:, None]
@@ -244,7 +244,7 @@ class SoftmaxRegression(_LinearClassifier):
     )
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
-        return self._class_indices(y, first).astype(np.intp)
+        return self._class_indices(y, first, classes).astype(np.intp)
 
     def _centre(self) -> None:
         # softmax(z + c) = softmax(z): subtracting the mean row changes no prediction and can
