@@ -127,6 +127,7 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         space = _array_api.namespace(X)
         if space is None:
             self._array_api_input = None
+            self._classes_like = None
             self._fit(X, y, sample_weight)
         else:
             self._fit_array_api(X, y, sample_weight, *space)
@@ -145,10 +146,16 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
                   \nabla \ell_i}{|B| \, \bar s} + \frac{W}{C S} \Big)
 
         (``s̄`` the mean weight of the rows, ``S`` their total weight, the intercepts not
-        penalised): an unbiased estimate of ``∇J`` for the ``J`` of the module docstring over
-        the rows of this call, so one call is exactly one epoch of :meth:`fit` on them
-        (``fit`` with ``max_iter=1`` from the same state gives the same weights).
-        ``class_weight`` multiplies ``sample_weight`` as in ``fit``.
+        penalised; Adam feeds the same estimate to its moments): an unbiased estimate of
+        ``∇J`` for the ``J`` of :mod:`sigmanet.estimators.linear` over the rows of this call,
+        so one call is exactly one epoch of :meth:`fit` on them (``fit`` with ``max_iter=1``
+        from the same state gives the same weights, and with ``shuffle=False`` k calls on the
+        same rows give ``fit`` with ``max_iter=k``; with shuffling a fit draws each epoch's
+        order from the last one's, a call from the rows' own order). ``class_weight``
+        multiplies ``sample_weight`` as in ``fit``. Calls on parts of a larger data set
+        penalise each part as if it were all the data (about as many times more strongly as
+        there are parts); :func:`sigmanet.dask.fit_stochastic` tells each call the whole
+        data's ``S`` instead.
 
         The first call on an unfitted estimator starts from zeros; later calls, and calls
         after :meth:`fit`, continue from the weights, the optimizer's state (Adam's moments;
@@ -188,17 +195,42 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
                 )
         else:
             if classes is not None and not np.array_equal(
-                unique_labels(np.asarray(classes)), self.classes_
+                unique_labels(np.asarray(classes)), self._classes
             ):
                 raise ValueError(
                     f"classes={list(classes)!r} differs from the classes of the fitted model, "
-                    f"{self.classes_.tolist()!r}; fit a new estimator for other classes."
+                    f"{self._classes.tolist()!r}; fit a new estimator for other classes."
                 )
-            classes = self.classes_
+            classes = self._classes
         self._array_api_input = None
+        self._classes_like = None
         self._fit(X, y, sample_weight, incremental=True, classes=classes)
         self._centre()
         return self
+
+    @property
+    def classes_(self) -> Any:
+        """The class labels, sorted, shape (n_classes,).
+
+        A NumPy array, except after a fit under array API dispatch whose ``y`` was an array of
+        such a namespace: then in ``y``'s namespace and on ``y``'s device, as scikit-learn's
+        ``LogisticRegression`` gives ``xp.unique_values(y)`` there. The labels of a NumPy or
+        list ``y`` (strings among them) stay a NumPy array.
+        """
+        state = self.__dict__
+        classes = state.get("_classes", state.get("classes_"))  # the latter: older pickles
+        if classes is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute 'classes_'")
+        like = state.get("_classes_like")
+        if like is None:
+            return classes
+        compat = _array_api._compat()
+        return _array_api.from_numpy(classes, compat.array_namespace(like), compat.device(like))
+
+    @classes_.setter
+    def classes_(self, value: Any) -> None:
+        self._classes = np.asarray(value)
+        self._classes_like = None  # a NumPy array until an array-API fit says otherwise
 
     def _centre(self) -> None:
         """Pick the canonical parameters among equivalent ones (nothing to do by default)."""
@@ -317,8 +349,8 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         if not isinstance(z, np.ndarray):
             return self._array_api_labels(z)
         if z.shape[1] == 1:
-            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
-        return self.classes_[np.argmax(z, axis=1)]
+            return self._classes[(z[:, 0] > 0).astype(np.intp)]
+        return self._classes[np.argmax(z, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); each row sums to 1."""
@@ -421,12 +453,12 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
                     f"contains only one class: {classes[0]!r}."
                 )
             self.classes_ = classes
-        elif len(classes) != len(self.classes_) or np.any(classes != self.classes_):
+        elif len(classes) != len(self._classes) or np.any(classes != self._classes):
             raise ValueError(
-                f"warm_start=True needs the classes of the previous fit, {self.classes_.tolist()!r}"
+                f"warm_start=True needs the classes of the previous fit, {self._classes.tolist()!r}"
                 f"; y has {classes.tolist()!r}. Set warm_start=False to start over."
             )
-        return np.searchsorted(self.classes_, y)
+        return np.searchsorted(self._classes, y)
 
     def _partial_class_indices(self, y: Any, first: bool, classes: Any) -> np.ndarray:
         if first:
@@ -439,14 +471,14 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
                     f"{classes.tolist()!r}."
                 )
             self.classes_ = classes
-        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        unknown = np.setdiff1d(unique_labels(y), self._classes)
         if len(unknown):
             raise ValueError(
                 f"y holds labels {unknown.tolist()!r} that are not in classes="
-                f"{self.classes_.tolist()!r} (given on the first call to partial_fit). Every "
+                f"{self._classes.tolist()!r} (given on the first call to partial_fit). Every "
                 "label must be listed in classes on the first call."
             )
-        return np.searchsorted(self.classes_, y)
+        return np.searchsorted(self._classes, y)
 
     def _l2(self) -> float:
         return 1.0 / float(self.C) if self.penalty == "l2" else 0.0
@@ -487,7 +519,7 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         self.n_iter_ = np.array([int(self.n_iter_)], dtype=np.int32)  # saved as a number
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+        return {"classes_": self._classes.tolist(), "classes_dtype": self._classes.dtype.str}
 
     def _restore_extra_state(self, meta: dict[str, Any]) -> None:
         dtype = np.dtype(meta["classes_dtype"])
