@@ -274,7 +274,7 @@ def test_what_fit_stochastic_refuses(client):
         sigmanet.LogisticRegression(),
         sigmanet.SoftmaxRegression(solver="gd"),
     ):
-        with pytest.raises(ValueError, match=r"solver='(lbfgs|gd)': use sigmanet\.dask\.fit "):
+        with pytest.raises(ValueError, match=r"solver='(lbfgs|gd)': .* sigmanet\.dask\.fit with"):
             sdask.fit_stochastic(model, X_d, y_d)
     with pytest.raises(ValueError, match="warm_start=False"):
         sdask.fit_stochastic(sigmanet.LogisticRegression(solver="sgd", warm_start=True), X_d, y_d)
@@ -290,6 +290,8 @@ def test_what_fit_stochastic_refuses(client):
         sdask.fit_stochastic(MLPClassifier(), X, y_d)
     with pytest.raises(ValueError, match="fit_stochastic"):
         sdask.fit(MLPClassifier(solver="adam"), X_d, y_d)
+    with pytest.raises(ValueError, match=r"'minibatch' or 'adam', trains with .*fit_stochastic"):
+        sdask.fit(sigmanet.SoftmaxRegression(solver="minibatch"), X_d, y_d)
 
 
 def test_bad_rows_are_named_and_the_estimator_is_left_alone(client):

@@ -196,7 +196,8 @@ def _check_estimator(estimator: Any) -> None:
     if estimator.solver in full_batch:
         raise ValueError(
             "sigmanet.dask.fit_stochastic needs a stochastic solver (sgd, adam, ...); got "
-            f"solver={estimator.solver!r}: use sigmanet.dask.fit for a full-batch solver."
+            f"solver={estimator.solver!r}: for full-batch training use sigmanet.dask.fit with "
+            "solver='lbfgs'."
         )
     if getattr(estimator, "early_stopping", False):
         raise ValueError(
