@@ -24,9 +24,8 @@ intercepts are not penalised. Every solver minimises this same ``J``:
 The stochastic solvers use an unbiased estimate of ``∇J`` at every step (the penalty's gradient
 ``W / (C S)`` in full, and the batch's data gradient weighted as :func:`sigmanet.training.train`
 documents), so with a decaying learning rate they converge to the L-BFGS solution. They also
-have ``partial_fit``: one epoch over the rows of each call, continuing from the last
-(:meth:`LogisticRegression.partial_fit`), which :func:`sigmanet.dask.fit_stochastic` runs on the
-blocks of a Dask array.
+have ``partial_fit``: one epoch over the rows of each call, continuing from the last, which
+:func:`sigmanet.dask.fit_stochastic` runs on the blocks of a Dask array.
 """
 
 from __future__ import annotations
