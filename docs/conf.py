@@ -48,6 +48,7 @@ nitpick_ignore = [
     # numpydoc links the linear models' fitted properties, which are documented in place
     ("py:obj", "coef_"),
     ("py:obj", "intercept_"),
+    ("py:obj", "classes_"),
 ]
 autosummary_generate = False
 autodoc_default_options = {"members": True, "member-order": "bysource"}

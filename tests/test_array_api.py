@@ -162,9 +162,41 @@ def test_string_labels_predict_a_numpy_array(iris):
 def test_labels_in_the_input_namespace(iris):
     X, y = iris
     fitted = dispatched_fit(LogisticRegression(), X, xps.asarray(y, device=DEVICE))
-    np.testing.assert_array_equal(fitted.classes_, [0, 1, 2])
+    # scikit-learn's classes_ = xp.unique_values(y): in y's namespace, on y's device
+    assert isinstance(fitted.classes_, ARRAY) and fitted.classes_.device == DEVICE
+    np.testing.assert_array_equal(host(fitted.classes_), [0, 1, 2])
     reference = LogisticRegression().fit(X, y)
     np.testing.assert_allclose(host(fitted.coef_), reference.coef_, atol=1e-12)
+    with sigmanet.config_context(array_api_dispatch=True):
+        predicted = fitted.predict(xps.asarray(X, device=DEVICE))
+    assert predicted.device == DEVICE
+    np.testing.assert_array_equal(host(predicted), reference.predict(X))
+    # saved and loaded, or fitted again on NumPy labels: NumPy
+    assert isinstance(pickle.loads(pickle.dumps(fitted)).classes_, ARRAY)
+    fitted.fit(X, y)
+    assert isinstance(fitted.classes_, np.ndarray)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_labels_stay_where_y_is(model, iris):
+    """As scikit-learn: classes_ and the predicted labels in y's namespace and device, also
+    when X is elsewhere (here y on the default device, X on another)."""
+    X, y = iris
+    y_cpu = xps.asarray(y == 2)  # bool labels, on array_api_strict's default device
+    fitted = dispatched_fit(model(), X, y_cpu)
+    assert isinstance(fitted.classes_, ARRAY) and fitted.classes_.device == y_cpu.device
+    assert fitted.classes_.dtype == xps.bool
+    with sigmanet.config_context(array_api_dispatch=True):
+        predicted = fitted.predict(xps.asarray(X, device=DEVICE))
+        proba = fitted.predict_proba(xps.asarray(X, device=DEVICE))
+    assert predicted.device == y_cpu.device and proba.device == DEVICE
+    np.testing.assert_array_equal(host(predicted), model().fit(X, y == 2).predict(X))
+    # a warm start on the same labels keeps their namespace; the NumPy predict gives NumPy
+    fitted.set_params(warm_start=True)
+    with sigmanet.config_context(array_api_dispatch=True):
+        fitted.fit(xps.asarray(X, device=DEVICE), y_cpu)
+    assert isinstance(fitted.classes_, ARRAY)
+    assert isinstance(fitted.predict(X), np.ndarray)
 
 
 def test_numpy_model_predicts_array_api_input(iris):
@@ -328,6 +360,8 @@ def test_torch_cpu_fit_equals_numpy_fit(model, cancer):
         weighted = model().fit(X_torch, y, sample_weight=torch.asarray(weight))
     assert isinstance(fitted.coef_, torch.Tensor) and fitted.coef_.dtype == torch.float64
     assert isinstance(proba, torch.Tensor) and isinstance(predicted, torch.Tensor)
+    assert isinstance(fitted.classes_, torch.Tensor)  # y was a tensor
+    assert isinstance(weighted.classes_, np.ndarray)  # y was NumPy
     np.testing.assert_allclose(fitted.coef_.numpy(), reference.coef_, rtol=0, atol=1e-12)
     np.testing.assert_allclose(fitted.intercept_.numpy(), reference.intercept_, atol=1e-12)
     np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), atol=1e-12)

@@ -1,5 +1,6 @@
 """sigmanet.dask: the distributed full-batch fit equals the in-memory one; lazy prediction."""
 
+import contextlib
 import os
 import signal
 import sys
@@ -164,6 +165,7 @@ def test_worker_processes_on_the_loopback_give_the_same_fit_even_when_one_is_kil
     killed: list[int] = []
     calls = 0
     with (
+        _workers_forked_with_sigmanet_imported(),
         distributed.LocalCluster(
             n_workers=2,
             threads_per_worker=1,
@@ -213,6 +215,21 @@ def test_worker_processes_on_the_loopback_give_the_same_fit_even_when_one_is_kil
     assert 0 < left_when_killed < 30  # the worker died mid-chain
     for got, want in zip(sgd_survivor.coefs_, sgd_expected.coefs_, strict=True):
         assert _relative(got, want) < 1e-12
+
+
+@contextlib.contextmanager
+def _workers_forked_with_sigmanet_imported():
+    """Worker processes (and the one the nanny restarts after a kill) forked from a server
+    that has imported sigmanet, scikit-learn and distributed once, instead of spawned
+    interpreters that each import them (most of this test's time on a loaded machine)."""
+    import dask
+    from distributed.utils import get_mp_context
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "forkserver"}):
+        get_mp_context().set_forkserver_preload(
+            ["distributed", "sigmanet.dask", "sigmanet.estimators", "sklearn.linear_model"]
+        )
+        yield
 
 
 def _a_chain_survives_a_killed_worker(c, X, y, killed, monkeypatch):

@@ -6,7 +6,7 @@ import pytest
 from sklearn.utils.class_weight import compute_class_weight
 
 import sigmanet
-from sigmanet import MLPClassifier, MLPRegressor
+from sigmanet import MLPClassifier, MLPRegressor, SoftmaxRegression
 
 da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
@@ -31,9 +31,12 @@ def _blocks(sizes):
     return [slice(int(end - size), int(end)) for size, end in zip(sizes, ends, strict=True)]
 
 
-def _in_memory(model, X, y, weight, sizes, epochs, classes=None):
-    """partial_fit on each block in the documented order: what fit_stochastic reproduces."""
+def _in_memory(model, X, y, weight, sizes, epochs, classes=None, total_weight=None):
+    """partial_fit on each block in the documented order: what fit_stochastic reproduces
+    (a linear model told the total weight of all the blocks, as fit_stochastic tells it)."""
     blocks = _blocks(sizes)
+    if total_weight is not None:
+        model._penalty_total_weight = total_weight
     for order in sdask.block_order(len(sizes), epochs, model.random_state):
         for b in order:
             w = None if weight is None else weight[blocks[b]]
@@ -107,6 +110,81 @@ def test_the_sequential_fit_equals_partial_fit_on_the_blocks_in_order(
     assert len(fitted.loss_curve_) == 3 * len(sizes)  # one entry per block visited
     np.testing.assert_array_equal(fitted.predict(X), expected.predict(X))
     np.testing.assert_array_equal(sdask.predict(fitted, X_d).compute(), expected.predict(X))
+
+
+@pytest.mark.parametrize(
+    ("model", "weighted", "dtype"),
+    [
+        (sigmanet.LogisticRegression(solver="sgd", C=0.5), False, np.float64),
+        (
+            sigmanet.SoftmaxRegression(
+                solver="adam", batch_size=40, class_weight="balanced", C=0.1
+            ),
+            True,
+            np.float64,
+        ),
+        (
+            sigmanet.LogisticRegression(
+                solver="minibatch", batch_size=25, learning_rate="invscaling"
+            ),
+            True,
+            np.float32,
+        ),
+    ],
+)
+def test_a_linear_model_equals_its_partial_fit_on_the_blocks_in_order(
+    client, model, weighted, dtype
+):
+    X, y = _data(n=600, dtype=dtype)
+    weight = np.random.default_rng(1).uniform(0, 2, size=len(y)) if weighted else None
+    sizes = (150, 100, 1, 199, 150)
+    params = {**model.get_params(), "random_state": 3}
+    X_d = da.from_array(X, chunks=(sizes, 5))
+    y_d = da.from_array(y, chunks=200)
+    w_d = None if weight is None else da.from_array(weight, chunks=(sizes,))
+    fitted = sdask.fit_stochastic(type(model)(**params), X_d, y_d, w_d, epochs=2, client=client)
+
+    classes = np.unique(y)
+    per_sample = np.ones(len(y)) if weight is None else weight
+    if params["class_weight"] == "balanced":
+        table = compute_class_weight("balanced", classes=classes, y=y, sample_weight=weight)
+        params["class_weight"] = dict(zip(classes.tolist(), table.tolist(), strict=True))
+        per_sample = per_sample * table[np.searchsorted(classes, y)]
+    expected = _in_memory(
+        type(model)(**params), X, y, weight, sizes, 2, classes, total_weight=per_sample.sum()
+    )
+
+    assert fitted.class_weight == model.class_weight
+    assert fitted.n_iter_.tolist() == [2] and fitted.t_ == expected.t_ == 2 * len(y)
+    assert fitted.coef_.dtype == dtype
+    assert not hasattr(fitted, "_penalty_total_weight") or fitted._penalty_total_weight is None
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    assert _relative(fitted.coef_, expected.coef_) < tolerance
+    assert _relative(fitted.intercept_, expected.intercept_) < tolerance
+    np.testing.assert_allclose(fitted.loss_curve_, expected.loss_curve_, rtol=tolerance)
+    assert len(fitted.loss_curve_) == 2 * len(sizes)
+    np.testing.assert_array_equal(sdask.predict(fitted, X_d).compute(), expected.predict(X))
+
+
+def test_a_linear_model_on_blocks_minimises_the_whole_data_objective(client):
+    """Each block's steps carry the penalty of the whole data's J (W / (C S), S all the rows'
+    weight), so the blocks' SGD approaches the L-BFGS minimiser of J; a block's own J would
+    penalise about n_blocks times as strongly."""
+    X, y = _data(n=800, classes=2)
+    chunks = (200,) * 4
+    params = {"C": 0.02, "solver": "minibatch", "batch_size": 50, "random_state": 0}
+    params.update(learning_rate_init=0.2)
+    fitted = sdask.fit_stochastic(
+        sigmanet.LogisticRegression(**params),
+        da.from_array(X, chunks=(chunks, 5)),
+        da.from_array(y, chunks=(chunks,)),
+        epochs=10,
+        client=client,
+    )
+    exact = sigmanet.LogisticRegression(C=0.02, tol=1e-10, max_iter=1000).fit(X, y)
+    per_block = sigmanet.LogisticRegression(C=0.02 / len(chunks), tol=1e-10).fit(X, y)
+    assert _relative(fitted.coef_, exact.coef_) < 0.05  # 0.016 when written
+    assert _relative(per_block.coef_, exact.coef_) > 0.3  # what the other penalty would give
 
 
 def test_a_regressor_with_two_outputs_equals_partial_fit_on_the_blocks(client):
@@ -189,10 +267,17 @@ def test_local_sgd_reaches_the_accuracy_of_the_sequential_fit(client, monkeypatc
 def test_what_fit_stochastic_refuses(client):
     X, y = _data(n=100)
     X_d, y_d = da.from_array(X, chunks=50), da.from_array(y, chunks=50)
-    with pytest.raises(TypeError, match=r"no partial_fit.*solver='lbfgs' and sigmanet\.dask\.fit"):
-        sdask.fit_stochastic(sigmanet.LogisticRegression(solver="sgd"), X_d, y_d)
-    with pytest.raises(ValueError, match=r"use sigmanet\.dask\.fit for L-BFGS"):
-        sdask.fit_stochastic(MLPClassifier(solver="lbfgs"), X_d, y_d)
+    with pytest.raises(TypeError, match=r"trains MLPClassifier.*got MLPClassifierish"):
+        sdask.fit_stochastic(type("MLPClassifierish", (), {})(), X_d, y_d)
+    for model in (
+        MLPClassifier(solver="lbfgs"),
+        sigmanet.LogisticRegression(),
+        sigmanet.SoftmaxRegression(solver="gd"),
+    ):
+        with pytest.raises(ValueError, match=r"solver='(lbfgs|gd)': .* sigmanet\.dask\.fit with"):
+            sdask.fit_stochastic(model, X_d, y_d)
+    with pytest.raises(ValueError, match="warm_start=False"):
+        sdask.fit_stochastic(sigmanet.LogisticRegression(solver="sgd", warm_start=True), X_d, y_d)
     with pytest.raises(ValueError, match="early_stopping=True"):
         sdask.fit_stochastic(MLPClassifier(early_stopping=True), X_d, y_d)
     with pytest.raises(ValueError, match="warm_start=False"):
@@ -205,6 +290,8 @@ def test_what_fit_stochastic_refuses(client):
         sdask.fit_stochastic(MLPClassifier(), X, y_d)
     with pytest.raises(ValueError, match="fit_stochastic"):
         sdask.fit(MLPClassifier(solver="adam"), X_d, y_d)
+    with pytest.raises(ValueError, match=r"'minibatch' or 'adam', trains with .*fit_stochastic"):
+        sdask.fit(sigmanet.SoftmaxRegression(solver="minibatch"), X_d, y_d)
 
 
 def test_bad_rows_are_named_and_the_estimator_is_left_alone(client):
@@ -216,3 +303,22 @@ def test_bad_rows_are_named_and_the_estimator_is_left_alone(client):
             model, da.from_array(X, chunks=(150, 5)), da.from_array(y, chunks=150), epochs=1
         )
     assert not hasattr(model, "network_")
+
+
+def test_local_sgd_trains_a_linear_model(client):
+    """Averaging works on the linear models' parameters and optimizer state too (the whole
+    data's penalty in every copy); the result is close to, not equal to, the sequential fit."""
+    X, y = _data(n=1000, d=5, classes=3, seed=2)
+    X_d = da.from_array(X, chunks=(250, 5))
+    y_d = da.from_array(y, chunks=250)
+    params = {"solver": "adam", "batch_size": 25, "learning_rate_init": 0.05, "random_state": 0}
+    serial = sdask.fit_stochastic(SoftmaxRegression(**params), X_d, y_d, epochs=4, client=client)
+    local = sdask.fit_stochastic(
+        SoftmaxRegression(**params), X_d, y_d, epochs=4, sync_every=1, client=client
+    )
+    assert local.n_iter_.tolist() == [4] and local.t_ == 4 * len(y)
+    np.testing.assert_allclose(local.coef_.sum(axis=0), 0, atol=1e-12)  # centred copies
+    best = SoftmaxRegression().fit(X, y).score(X, y)  # L-BFGS: 0.781; serial 0.772, local 0.773
+    assert serial.score(X, y) > best - 0.02
+    assert local.score(X, y) > best - 0.03
+    assert _relative(local.coef_, serial.coef_) > 1e-3

@@ -3,7 +3,8 @@
 * :func:`fit`: full-batch L-BFGS (logistic and softmax regression, MLPs with
   ``solver="lbfgs"``), exact: the objective and its gradient are sums over rows, formed on each
   chunk where it lives and added up (:mod:`sigmanet.dask._full_batch`).
-* :func:`fit_stochastic`: the stochastic solvers of the MLPs (``sgd``, ``adam``, ...), one
+* :func:`fit_stochastic`: the stochastic solvers of the MLPs (``sgd``, ``adam``, ...) and of
+  logistic and softmax regression (``sgd``, ``minibatch``, ``adam``), one
   task per block per epoch, run where the block lives, chained so that the model goes from
   block to block without the client; or local SGD with periodic averaging
   (:mod:`sigmanet.dask._sequential`). :func:`block_order` says which order it visits the

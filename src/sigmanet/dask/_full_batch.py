@@ -173,7 +173,8 @@ def fit(
     if estimator.solver != "lbfgs":
         raise ValueError(
             f"sigmanet.dask.fit needs solver='lbfgs' (full batch); got solver={estimator.solver!r}"
-            " (an MLP with a stochastic solver trains with sigmanet.dask.fit_stochastic)."
+            " (a stochastic solver, an MLP's or the linear models' 'sgd', 'minibatch' or 'adam', "
+            "trains with sigmanet.dask.fit_stochastic)."
         )
     if estimator.warm_start:
         raise ValueError("sigmanet.dask.fit fits from scratch; set warm_start=False.")

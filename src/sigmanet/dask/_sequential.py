@@ -20,9 +20,14 @@ spills them to disk when a worker's memory runs short.
 What it reproduces, to rounding (1e-12 in float64 in the tests): in memory, a fresh estimator
 and ``estimator.partial_fit(X_b, y_b, classes=classes, sample_weight=w_b)`` on each block ``b``
 in the order :func:`~sigmanet.dask.block_order` gives, with ``class_weight="balanced"``
-replaced by the weights of the whole ``y``. It is *not* the estimator's in-memory ``fit`` on
-all the rows: that shuffles all rows together every epoch, whereas here a mini-batch never
-mixes rows of two blocks, and a block's last batch is short. The loss curve has one entry per
+replaced by the weights of the whole ``y``, and for :class:`~sigmanet.LogisticRegression` and
+:class:`~sigmanet.SoftmaxRegression` each call told the total weight ``S`` of all the rows, so
+that every step's penalty gradient is the whole data's ``W / (C S)`` (a block's own ``J`` would
+penalise about as many times more strongly as there are blocks); their stochastic solvers
+then approach the L-BFGS minimiser of the whole data's ``J`` (a test checks it). It is *not*
+the estimator's in-memory ``fit`` on all the rows: that shuffles all rows together every
+epoch, whereas here a mini-batch never mixes rows of two blocks, and a block's last batch is
+short. The loss curve has one entry per
 block visited (each ``partial_fit`` call appends one), and a learning-rate schedule counts
 those calls as its epochs, as it does for ``partial_fit`` in memory.
 
@@ -52,12 +57,15 @@ from sigmanet.dask._common import (
     _class_weight_table,
     _client,
     _dask_array_module,
+    _index_of,
     _prepared_chunks,
     _raise_chunk_errors,
 )
+from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
 from sigmanet.estimators.mlp import MLPClassifier, MLPRegressor
 
-_SUPPORTED = (MLPClassifier, MLPRegressor)
+_LINEAR = (LogisticRegression, SoftmaxRegression)
+_SUPPORTED = (MLPClassifier, MLPRegressor, *_LINEAR)
 
 
 def block_order(n_blocks: int, epochs: int, random_state: Any = None) -> list[list[int]]:
@@ -91,13 +99,15 @@ def fit_stochastic(
 
     Parameters
     ----------
-    estimator : MLPClassifier or MLPRegressor
-        With a stochastic solver (``solver="sgd"``, ``"adam"``, ...), ``early_stopping=False``
-        and ``warm_start=False``; fitted afresh. ``batch_size``, ``shuffle``,
-        ``learning_rate_init``, ``alpha``, ``class_weight`` and the optimizer's settings mean
-        what they mean for ``partial_fit``; ``random_state`` seeds the initial weights, the
-        shuffling within blocks and the order of the blocks. ``tol`` and
-        ``n_iter_no_change`` are not used: every epoch runs.
+    estimator : MLPClassifier, MLPRegressor, LogisticRegression or SoftmaxRegression
+        With a stochastic solver (``solver="sgd"``, ``"adam"``, ...; the linear models'
+        ``"sgd"``, ``"minibatch"``, ``"adam"``), ``early_stopping=False`` and
+        ``warm_start=False``; fitted afresh. ``batch_size``, ``shuffle``,
+        ``learning_rate_init``, ``alpha`` or ``C``, ``class_weight`` and the optimizer's
+        settings mean what they mean for ``partial_fit`` (``C`` with the whole data's ``S``);
+        ``random_state`` seeds the initial weights, the shuffling within blocks and the order
+        of the blocks. ``tol`` and ``n_iter_no_change`` are not used: every epoch runs. For
+        L-BFGS (and the linear models' ``"gd"``) use :func:`sigmanet.dask.fit`.
     X : dask array of shape (n_samples, n_features), or a Dask DataFrame
         Its row chunks are the blocks (columns are joined into whole rows first). float32
         trains in float32, anything else in float64.
@@ -115,7 +125,8 @@ def fit_stochastic(
     Returns
     -------
     estimator
-        Fitted in place, an ordinary sigmanet estimator. ``n_iter_`` is ``epochs``, ``t_``
+        Fitted in place, an ordinary sigmanet estimator. ``n_iter_`` is ``epochs`` (``[epochs]``
+        for a linear model, its layout), ``t_``
         the rows trained on, ``loss_curve_`` one entry per block visited.
 
     Raises
@@ -146,6 +157,9 @@ def fit_stochastic(
         if table is not None:
             # the whole y's class weights, which a block alone would get wrong ("balanced")
             start.set_params(class_weight=dict(zip(classes.tolist(), table.tolist(), strict=True)))
+        if isinstance(estimator, _LINEAR):
+            # the penalty of the whole data's J at every step, not of each block's own
+            start._penalty_total_weight = _total_weight(y, weight, classes, table, da)
 
     # the blocks, validated and cast on the workers; their labels stay labels (partial_fit
     # encodes them) and their sample weights stay as given (class_weight applies them)
@@ -173,22 +187,19 @@ def fit_stochastic(
 
 def _check_estimator(estimator: Any) -> None:
     if not isinstance(estimator, _SUPPORTED):
-        hint = (
-            " (a linear model has no partial_fit: fit it with solver='lbfgs' and sigmanet.dask.fit)"
-            if type(estimator).__name__ in ("LogisticRegression", "SoftmaxRegression")
-            else ""
-        )
         raise TypeError(
-            "sigmanet.dask.fit_stochastic trains MLPClassifier and MLPRegressor; got "
-            f"{type(estimator).__name__}{hint}."
+            "sigmanet.dask.fit_stochastic trains MLPClassifier, MLPRegressor, LogisticRegression "
+            f"and SoftmaxRegression; got {type(estimator).__name__}."
         )
     estimator._validate_params()
-    if estimator.solver == "lbfgs":
+    full_batch = ("lbfgs", "gd") if isinstance(estimator, _LINEAR) else ("lbfgs",)
+    if estimator.solver in full_batch:
         raise ValueError(
             "sigmanet.dask.fit_stochastic needs a stochastic solver (sgd, adam, ...); got "
-            "solver='lbfgs': use sigmanet.dask.fit for L-BFGS."
+            f"solver={estimator.solver!r}: for full-batch training use sigmanet.dask.fit with "
+            "solver='lbfgs'."
         )
-    if estimator.early_stopping:
+    if getattr(estimator, "early_stopping", False):
         raise ValueError(
             "sigmanet.dask.fit_stochastic does not support early_stopping=True (it would need a "
             "validation set outside the blocks); set early_stopping=False and score a held-out "
@@ -213,6 +224,15 @@ def _fresh_copy(estimator: Any) -> Any:
     if start.random_state is None:
         start.set_params(random_state=int(np.random.default_rng().integers(2**31)))
     return start
+
+
+def _total_weight(y: Any, weight: Any, classes: Any, table: Any, da: Any) -> float:
+    """``S``: the total weight of the rows, sample weights times class weights."""
+    if table is None:
+        return float(y.shape[0] if weight is None else weight.sum(dtype=np.float64).compute())
+    index = y.map_blocks(_index_of, classes, dtype=np.intp)
+    per_class = da.bincount(index, weights=weight, minlength=len(classes)).compute()
+    return float(np.dot(np.asarray(per_class, dtype=np.float64), table))
 
 
 def _labels_as_they_are(y: np.ndarray) -> np.ndarray:
@@ -349,6 +369,11 @@ def _adopt(estimator: Any, trained: Any, epochs: int) -> None:
     params = estimator.get_params(deep=False)
     estimator.__dict__.update(trained.__dict__)
     estimator.set_params(**params)
-    estimator.n_iter_ = epochs
+    # the blocks' total weight is this fit's; later partial_fit calls see their own rows
+    estimator.__dict__.pop("_penalty_total_weight", None)
+    if isinstance(estimator, _LINEAR):
+        estimator.n_iter_ = np.array([epochs], dtype=np.int32)  # the linear models' layout
+    else:
+        estimator.n_iter_ = epochs
     estimator.loss_ = estimator.loss_curve_[-1] if estimator.loss_curve_ else math.nan
     estimator._record_fitted_params()

@@ -216,6 +216,7 @@ class ArrayApiInput:
         first = not self._is_fitted() or not self.warm_start
         if not first:
             self._check_same_architecture(False)
+        self._classes_like = None  # the host labels while fitting
         X = check_array(X, xp)
         n_samples, n_features = X.shape
         labels = column_or_1d(host_array(y), warn=True)
@@ -241,7 +242,7 @@ class ArrayApiInput:
             self.__dict__.pop("feature_names_in_", None)
             self.n_features_in_ = int(n_features)
             self._rng = np.random.default_rng(self.random_state)
-            self._initialise(n_features, self._n_outputs_for(len(self.classes_)), dtype)
+            self._initialise(n_features, self._n_outputs_for(len(self._classes)), dtype)
         if self.network_.dtype != dtype:
             X = xp.astype(X, xp.float32 if self.network_.dtype == np.float32 else xp.float64)
         output = "softmax" if targets.ndim == 1 else "sigmoid"
@@ -269,6 +270,11 @@ class ArrayApiInput:
             raise
         self._publish_attributes()
         self._record_fitted_params()
+        labels_space = _array_api.namespace(y)
+        if labels_space is not None:
+            # scikit-learn's classes_ = xp.unique_values(y): in y's namespace, on its device
+            y_xp, y_device = labels_space
+            self._classes_like = y_xp.zeros((0,), device=y_device)
 
     def _in_input_namespace(self: Any, array: np.ndarray) -> Any:
         """A fitted array in the namespace and on the device of the array-API fit, if any."""
@@ -298,12 +304,21 @@ class ArrayApiInput:
         return linear_logits(self.network_, X, xp, device)
 
     def _array_api_labels(self: Any, z: Any) -> Any:
-        """The predicted labels of array-API logits: in their namespace and on their device
-        when the labels are numbers, else (strings, objects) a NumPy array."""
+        """The predicted labels of array-API logits: in ``classes_``'s namespace and on its
+        device when it is an array-API array (``y`` was one), else in the logits' namespace
+        and on their device when the labels are numbers, else (strings, objects) a NumPy
+        array."""
         compat = _array_api._compat()
         xp = compat.array_namespace(z)
         index = xp.astype(z[:, 0] > 0, xp.int64) if z.shape[1] == 1 else xp.argmax(z, axis=1)
-        if self.classes_.dtype.kind not in "biuf":
-            return self.classes_[_array_api.to_numpy(index)]
-        classes = _array_api.from_numpy(self.classes_, xp, compat.device(z))
+        like = self.__dict__.get("_classes_like")
+        if like is not None and (
+            compat.array_namespace(like) is not xp or compat.device(like) != compat.device(z)
+        ):
+            # scikit-learn's: the labels where classes_ is (moving the indices there)
+            labels = self._classes[_array_api.to_numpy(index)]
+            return _array_api.from_numpy(labels, compat.array_namespace(like), compat.device(like))
+        if self._classes.dtype.kind not in "biuf":
+            return self._classes[_array_api.to_numpy(index)]
+        classes = _array_api.from_numpy(self._classes, xp, compat.device(z))
         return xp.take(classes, index)

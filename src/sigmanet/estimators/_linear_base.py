@@ -24,7 +24,7 @@ from sigmanet._arrays import is_sparse
 from sigmanet.constraints import InstanceOf, Interval, Options
 from sigmanet.estimators._base import _FLOAT_DTYPES, _SPARSE_FORMATS
 from sigmanet.estimators._linear_array_api import ArrayApiInput, host_array
-from sigmanet.estimators._linear_solvers import SOLVERS, LinearSolvers
+from sigmanet.estimators._linear_solvers import OPTIMIZERS, SOLVERS, LinearSolvers
 from sigmanet.estimators._parameters import (
     BOOLEAN,
     CLASS_WEIGHT,
@@ -40,6 +40,16 @@ from sigmanet.network import Sequential
 
 def _never(self: Any) -> bool:
     return False
+
+
+def _stochastic_solver(estimator: Any) -> bool:
+    """``partial_fit`` exists only for the stochastic solvers, as in scikit-learn's MLP."""
+    if estimator.solver not in OPTIMIZERS:
+        raise AttributeError(
+            f"partial_fit is only available for the stochastic solvers {tuple(OPTIMIZERS)}; "
+            f"solver={estimator.solver!r} is not one."
+        )
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -117,11 +127,110 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         space = _array_api.namespace(X)
         if space is None:
             self._array_api_input = None
+            self._classes_like = None
             self._fit(X, y, sample_weight)
         else:
             self._fit_array_api(X, y, sample_weight, *space)
         self._centre()
         return self
+
+    @available_if(_stochastic_solver)
+    def partial_fit(self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None) -> Any:
+        r"""One epoch of the stochastic solver over ``(X, y)``, from the current state.
+
+        Each step is the solver's step on a batch ``B`` of the given rows (one row for
+        ``"sgd"``, ``batch_size`` for ``"minibatch"`` and ``"adam"``), for ``"sgd"`` and
+        ``"minibatch"``
+
+        .. math:: \theta \leftarrow \theta - \eta_t \Big( \frac{\sum_{i \in B} s_i
+                  \nabla \ell_i}{|B| \, \bar s} + \frac{W}{C S} \Big)
+
+        (``s̄`` the mean weight of the rows, ``S`` their total weight, the intercepts not
+        penalised; Adam feeds the same estimate to its moments): an unbiased estimate of
+        ``∇J`` for the ``J`` of :mod:`sigmanet.estimators.linear` over the rows of this call,
+        so one call is exactly one epoch of :meth:`fit` on them (``fit`` with ``max_iter=1``
+        from the same state gives the same weights, and with ``shuffle=False`` k calls on the
+        same rows give ``fit`` with ``max_iter=k``; with shuffling a fit draws each epoch's
+        order from the last one's, a call from the rows' own order). ``class_weight``
+        multiplies ``sample_weight`` as in ``fit``. Calls on parts of a larger data set
+        penalise each part as if it were all the data (about as many times more strongly as
+        there are parts); :func:`sigmanet.dask.fit_stochastic` tells each call the whole
+        data's ``S`` instead.
+
+        The first call on an unfitted estimator starts from zeros; later calls, and calls
+        after :meth:`fit`, continue from the weights, the optimizer's state (Adam's moments;
+        a fresh optimizer after a non-stochastic fit), the shuffling generator and the
+        counters.
+        A call counts as one epoch: the step-size schedule sees ``epoch`` = the number of
+        entries in ``loss_curve_`` (one per call, or per epoch of a stochastic ``fit``) and
+        ``i`` = the step within the call, so ``"annealed"`` takes ``4/(1 + calls + i) + 0.01``.
+        ``tol`` and ``n_iter_no_change`` play no part and no ConvergenceWarning is given.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+            Labels, each one of ``classes``.
+        classes : array-like of shape (n_classes,), optional
+            Every label the calls will see: required on the first call, and if given later
+            it must equal ``classes_``.
+        sample_weight : array-like of shape (n_samples,), optional
+
+        Returns
+        -------
+        self
+        """
+        space = _array_api.namespace(X)
+        if space is not None:
+            raise ValueError(
+                f"partial_fit does not run on {space[0].__name__} arrays: with "
+                f"array_api_dispatch on, {type(self).__name__} supports fit with "
+                "solver='lbfgs' only. Call partial_fit on NumPy arrays."
+            )
+        if not self._is_fitted():
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit: every label the "
+                    "calls will see, e.g. classes=numpy.unique(y_all)."
+                )
+        else:
+            if classes is not None and not np.array_equal(
+                unique_labels(np.asarray(classes)), self._classes
+            ):
+                raise ValueError(
+                    f"classes={list(classes)!r} differs from the classes of the fitted model, "
+                    f"{self._classes.tolist()!r}; fit a new estimator for other classes."
+                )
+            classes = self._classes
+        self._array_api_input = None
+        self._classes_like = None
+        self._fit(X, y, sample_weight, incremental=True, classes=classes)
+        self._centre()
+        return self
+
+    @property
+    def classes_(self) -> Any:
+        """The class labels, sorted, shape (n_classes,).
+
+        A NumPy array, except after a fit under array API dispatch whose ``y`` was an array of
+        such a namespace: then in ``y``'s namespace and on ``y``'s device, as scikit-learn's
+        ``LogisticRegression`` gives ``xp.unique_values(y)`` there. The labels of a NumPy or
+        list ``y`` (strings among them) stay a NumPy array.
+        """
+        state = self.__dict__
+        classes = state.get("_classes", state.get("classes_"))  # the latter: older pickles
+        if classes is None:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute 'classes_'")
+        like = state.get("_classes_like")
+        if like is None:
+            return classes
+        compat = _array_api._compat()
+        return _array_api.from_numpy(classes, compat.array_namespace(like), compat.device(like))
+
+    @classes_.setter
+    def classes_(self, value: Any) -> None:
+        self._classes = np.asarray(value)
+        self._classes_like = None  # a NumPy array until an array-API fit says otherwise
 
     def _centre(self) -> None:
         """Pick the canonical parameters among equivalent ones (nothing to do by default)."""
@@ -240,8 +349,8 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         if not isinstance(z, np.ndarray):
             return self._array_api_labels(z)
         if z.shape[1] == 1:
-            return self.classes_[(z[:, 0] > 0).astype(np.intp)]
-        return self.classes_[np.argmax(z, axis=1)]
+            return self._classes[(z[:, 0] > 0).astype(np.intp)]
+        return self._classes[np.argmax(z, axis=1)]
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (n_samples, n_classes); each row sums to 1."""
@@ -327,9 +436,15 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
             self, X, y, reset=reset, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS
         )
 
-    def _class_indices(self, y: Any, first: bool) -> np.ndarray:
-        """Validate the labels, set ``classes_`` on a fresh fit, return indices into it."""
+    def _class_indices(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
+        """Validate the labels, set ``classes_`` on a fresh fit, return indices into it.
+
+        ``classes`` is given by :meth:`partial_fit` only: every label the calls will see, of
+        which ``y`` may hold a subset.
+        """
         check_classification_targets(y)
+        if classes is not None:
+            return self._partial_class_indices(y, first, classes)
         classes = unique_labels(y)
         if first:
             if len(classes) < 2:
@@ -338,12 +453,32 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
                     f"contains only one class: {classes[0]!r}."
                 )
             self.classes_ = classes
-        elif len(classes) != len(self.classes_) or np.any(classes != self.classes_):
+        elif len(classes) != len(self._classes) or np.any(classes != self._classes):
             raise ValueError(
-                f"warm_start=True needs the classes of the previous fit, {self.classes_.tolist()!r}"
+                f"warm_start=True needs the classes of the previous fit, {self._classes.tolist()!r}"
                 f"; y has {classes.tolist()!r}. Set warm_start=False to start over."
             )
-        return np.searchsorted(self.classes_, y)
+        return np.searchsorted(self._classes, y)
+
+    def _partial_class_indices(self, y: Any, first: bool, classes: Any) -> np.ndarray:
+        if first:
+            classes = np.asarray(classes)
+            check_classification_targets(classes)
+            classes = unique_labels(classes)
+            if len(classes) < 2:
+                raise ValueError(
+                    "classes must list at least 2 classes for partial_fit; got "
+                    f"{classes.tolist()!r}."
+                )
+            self.classes_ = classes
+        unknown = np.setdiff1d(unique_labels(y), self._classes)
+        if len(unknown):
+            raise ValueError(
+                f"y holds labels {unknown.tolist()!r} that are not in classes="
+                f"{self._classes.tolist()!r} (given on the first call to partial_fit). Every "
+                "label must be listed in classes on the first call."
+            )
+        return np.searchsorted(self._classes, y)
 
     def _l2(self) -> float:
         return 1.0 / float(self.C) if self.penalty == "l2" else 0.0
@@ -364,6 +499,10 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         self.loss_curve_: list[float] = []
         self.n_iter_ = np.array([0], dtype=np.int32)
         self.t_ = 0
+        # what partial_fit continues from (the stochastic solvers set them)
+        self._optimizer: Any = None
+        self._schedule: Any = None
+        self._divergence_reference: float | None = None
 
     def _publish_attributes(self) -> None:
         self.dtype_ = self.network_.dtype
@@ -380,7 +519,7 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         self.n_iter_ = np.array([int(self.n_iter_)], dtype=np.int32)  # saved as a number
 
     def _extra_state(self) -> dict[str, Any]:
-        return {"classes_": self.classes_.tolist(), "classes_dtype": self.classes_.dtype.str}
+        return {"classes_": self._classes.tolist(), "classes_dtype": self._classes.dtype.str}
 
     def _restore_extra_state(self, meta: dict[str, Any]) -> None:
         dtype = np.dtype(meta["classes_dtype"])

@@ -122,6 +122,7 @@ class LinearSolvers(BaseNetworkEstimator):
 
     # -- solvers ---------------------------------------------------------------------------------
     def _fit_lbfgs(self, X: np.ndarray, targets: np.ndarray, weight: Any) -> None:
+        self._optimizer = None  # nothing for partial_fit to continue
         result = train_lbfgs(
             self.network_,
             self._output_loss(),
@@ -177,6 +178,7 @@ class LinearSolvers(BaseNetworkEstimator):
     ) -> None:
         kind, rate = self._learning_rate_spec()
         if self.solver == "gd":
+            self._optimizer = None  # nothing for partial_fit to continue
             printer = None
             if self.verbose:
 
@@ -203,15 +205,24 @@ class LinearSolvers(BaseNetworkEstimator):
             self._finish(curve, result.n_iter, result.converged, result.message)
             return
 
-        # a schedule sets the step before every step; until then the optimizer's default holds
-        step = {"learning_rate": rate} if kind == "constant" else {}
-        optimizer = _optimizers.get(OPTIMIZERS[self.solver], **step)
+        fitted = getattr(self, "_fitted_params", None) or {}
+        # a loaded model file holds no optimizer state: partial_fit then starts a fresh one
+        previous = getattr(self, "_optimizer", None)
+        reference = getattr(self, "_divergence_reference", None) if incremental else None
+        if incremental and previous is not None and fitted.get("solver") == self.solver:
+            optimizer, schedule = previous, self._schedule  # partial_fit continues
+        else:
+            # a schedule sets the step before every step; until then the optimizer's default
+            # holds
+            step = {"learning_rate": rate} if kind == "constant" else {}
+            optimizer = _optimizers.get(OPTIMIZERS[self.solver], **step)
+            schedule = rate if kind == "schedule" else None
         if self.solver == "sgd":
             batch_size = 1
         else:
             batch_size = min(self.batch_size or DEFAULT_BATCH_SIZE, X.shape[0])
         rule = None
-        if self.tol is not None:
+        if self.tol is not None and not incremental:
             # scikit-learn's SGDClassifier stops after n_iter_no_change epochs without an
             # improvement of tol in the training loss: more than n_iter_no_change - 1
             rule = EarlyStopping(
@@ -220,25 +231,36 @@ class LinearSolvers(BaseNetworkEstimator):
                 min_delta=float(self.tol),
                 restore_best_weights=False,
             )
+        epochs = 1 if incremental else self.max_iter
         hooks: list[Callback] = [] if rule is None else [rule]
-        hooks.extend(progress_callbacks(self.verbose, self.max_iter))
+        hooks.extend(progress_callbacks(self.verbose, epochs))
         history = train(
             self.network_,
             self._output_loss(),
             optimizer,
             X,
             targets,
-            epochs=self.max_iter,
+            epochs=epochs,
             batch_size=batch_size,
             shuffle=self.shuffle,
             random_state=self._rng,
-            schedule=rate if kind == "schedule" else None,
+            schedule=schedule,
             sample_weight=weight,
-            l2=self._l2(),
+            l2=self._l2() * self._penalty_share(X, weight, incremental),
             l2_scale="dataset",
             callbacks=hooks,
+            # partial_fit: a call is an epoch; schedules and counters go on from the last call
+            initial_epoch=len(self.loss_curve_) if incremental else 0,
+            samples_seen=self.t_ if incremental else 0,
+            divergence_reference=reference,
         )
+        self._optimizer, self._schedule = optimizer, schedule
+        if reference is None:
+            self._divergence_reference = history.divergence_reference
         self.t_ = history.samples_seen
+        if incremental:
+            self._finish(self.loss_curve_ + history.loss, history.epochs, True, "partial_fit")
+            return
         converged = rule is None or rule.stopped
         self._finish(
             history.loss,
@@ -247,3 +269,23 @@ class LinearSolvers(BaseNetworkEstimator):
             f"the training loss still improved by more than tol={self.tol} within the "
             f"last {self.n_iter_no_change} of max_iter={self.max_iter} epochs",
         )
+
+    #: The total sample weight of all the data a sequence of ``partial_fit`` calls covers, when
+    #: known (:func:`sigmanet.dask.fit_stochastic` sets it on its copy of the estimator);
+    #: None: each call's rows are the data.
+    _penalty_total_weight: float | None = None
+
+    def _penalty_share(self, X: np.ndarray, weight: Any, incremental: bool) -> float:
+        """The factor on ``l2`` that makes the penalty's gradient ``W / (C S)``.
+
+        :func:`~sigmanet.training.train` divides ``l2`` by the total weight of the rows it is
+        given; a ``partial_fit`` call on a part of data whose total weight ``S`` is known
+        (``_penalty_total_weight``) scales it by that part's share, so that every call
+        minimises the whole data's ``J`` rather than its own part's (which would penalise
+        about as many times more strongly as there are parts).
+        """
+        total = self._penalty_total_weight
+        if not incremental or total is None:
+            return 1.0
+        part = float(X.shape[0]) if weight is None else float(np.sum(weight, dtype=np.float64))
+        return part / float(total)

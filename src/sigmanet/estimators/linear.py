@@ -23,7 +23,9 @@ intercepts are not penalised. Every solver minimises this same ``J``:
 
 The stochastic solvers use an unbiased estimate of ``∇J`` at every step (the penalty's gradient
 ``W / (C S)`` in full, and the batch's data gradient weighted as :func:`sigmanet.training.train`
-documents), so with a decaying learning rate they converge to the L-BFGS solution.
+documents), so with a decaying learning rate they converge to the L-BFGS solution. They also
+have ``partial_fit``: one epoch over the rows of each call, continuing from the last, which
+:func:`sigmanet.dask.fit_stochastic` runs on the blocks of a Dask array.
 """
 
 from __future__ import annotations
@@ -116,6 +118,7 @@ _ATTRIBUTES_DOC = """
     Attributes
     ----------
     classes_ : ndarray of shape (n_classes,)
+        The labels; in the namespace of an array-API ``y`` (see the property).
     coef_ : ndarray of shape ({shape})
         The weights ``w`` of the logits ``X w + b``.
     intercept_ : ndarray of shape ({short})
@@ -183,8 +186,8 @@ class LogisticRegression(_LinearClassifier):
     )
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
-        index = self._class_indices(y, first)
-        n_classes = len(self.classes_)
+        index = self._class_indices(y, first, classes)
+        n_classes = len(self._classes)
         if n_classes == 2:
             return (index == 1).astype(np.float64)[:, None]
         one_hot = np.zeros((len(index), n_classes))
@@ -244,7 +247,7 @@ class SoftmaxRegression(_LinearClassifier):
     )
 
     def _encode_targets(self, y: Any, first: bool, classes: Any = None) -> np.ndarray:
-        return self._class_indices(y, first).astype(np.intp)
+        return self._class_indices(y, first, classes).astype(np.intp)
 
     def _centre(self) -> None:
         # softmax(z + c) = softmax(z): subtracting the mean row changes no prediction and can
