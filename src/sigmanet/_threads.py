@@ -16,10 +16,10 @@ weight matrix): 4.2 million multiply-adds (batch 128) ran faster on one thread, 
 (batch 256) on two. So the default, ``"auto"``, uses one BLAS thread below
 :data:`SMALL_PRODUCT` and leaves larger products alone.
 
-Every BLAS pool in the process is limited: NumPy's OpenBLAS and scipy's, which the compiled
-engine's products use (:mod:`sigmanet.engine`). The limit holds only while the loop runs
-(through threadpoolctl, which scikit-learn also uses to the same end in ``KMeans``);
-``"auto"`` only ever lowers the thread count.
+Every BLAS pool in the process is limited: NumPy's OpenBLAS, whose products the compiled
+engine calls too, and scipy's, which numba's ``np.dot`` uses (:mod:`sigmanet.engine`). The
+limit holds only while the loop runs (through threadpoolctl, which scikit-learn also uses to
+the same end in ``KMeans``); ``"auto"`` only ever lowers the thread count.
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def limit_blas_threads(limit: int | None) -> Iterator[None]:
         yield
         return
     if _controller is None:  # scanning the loaded libraries takes ~20 ms: do it once
-        # The compiled engine's products run on scipy's BLAS, a second pool beside NumPy's;
-        # it must be loaded before the scan, or the limit would not reach it.
+        # numba's np.dot runs on scipy's BLAS, a second pool beside NumPy's; it must be
+        # loaded before the scan, or the limit would not reach it.
         import scipy.linalg.cython_blas  # noqa: F401
         from threadpoolctl import ThreadpoolController
 

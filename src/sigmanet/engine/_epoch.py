@@ -59,6 +59,9 @@ class EpochKernel:
             self.optimizer_code,
         )
         self.per_sample = np.zeros(self.batch, dtype=dtype)
+        from sigmanet.engine._blas import gemm_address
+
+        self.gemm = gemm_address(dtype)
         self.no_index = np.zeros(0, dtype=np.intp)
         self.no_rows = np.zeros((0, 0), dtype=dtype)
         self.no_weight = np.zeros(0, dtype=dtype)
@@ -132,6 +135,7 @@ class EpochKernel:
             self.state[1],
             self.work,
             self.per_sample,
+            self.gemm,
         )
         optimizer.iterations += steps
         if schedule is not None and steps:
@@ -173,6 +177,7 @@ def call_kernel(
 
     Every argument keeps one type whatever the mode, so each dtype compiles once.
     """
+    from sigmanet.engine._blas import gemm_address
     from sigmanet.engine._kernels import kernel
 
     dtype = params.dtype
@@ -206,6 +211,7 @@ def call_kernel(
         work,
         empty if per_sample is None else per_sample,
         empty_rows if out is None else out,
+        gemm_address(dtype),
     )
     return int(status), int(steps), float(value), float(weight_sum)
 

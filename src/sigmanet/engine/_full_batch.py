@@ -116,6 +116,7 @@ def forward(
     if not available():
         return None
     from sigmanet.engine import _predict
+    from sigmanet.engine._blas import gemm_address
 
     params = network.flat_parameters()
     rows = min(BLOCK_ROWS, X.shape[0])
@@ -132,5 +133,6 @@ def forward(
         out,
         rows,
         OUTPUTS.index(output),
+        gemm_address(network.dtype),
     )
     return out

@@ -87,10 +87,11 @@ import numpy as np
 from numba import njit
 
 from sigmanet.engine._kernels import (
-    _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _matmul,
-    _mean_rows, _selu, _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy,
+    _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _mean_rows,
+    _selu, _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy,
     _squared_error,
 )
+from sigmanet.engine._blas import matmul
 from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
 
 
@@ -98,6 +99,7 @@ from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
 def epoch(
     X, y_index, Y, weight, batch, params, grads, meta, alphas, c, l2, l2_per_batch,
     dataset_weight, mean_weight, rates, hyper, hyper64, iterations, s1, s2, work, per_sample,
+    gemm,
 ):
     zero, one, six = c[0], c[1], c[3]
     n = X.shape[0]
@@ -138,7 +140,7 @@ def _region(name: str, layer: int, column: int, width: str) -> str:
 def _forward(layer: int, act: int, bias: bool) -> list[str]:
     inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
     out = f"fan_out{layer}"
-    lines = [_region("Z", layer, _codes.Z_AT, out), f"_matmul({inputs}, W{layer}, Z{layer})"]
+    lines = [_region("Z", layer, _codes.Z_AT, out), f"matmul({inputs}, W{layer}, Z{layer}, gemm)"]
     if act == _codes.NONE:
         if bias:
             lines += [
@@ -227,7 +229,7 @@ def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) 
         step += _activation_backward(last, last_act, "D")
     for layer in range(last, -1, -1):
         inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
-        step.append(f"_matmul({inputs}.T, G{layer}, dW{layer})")
+        step.append(f"matmul({inputs}.T, G{layer}, dW{layer}, gemm)")
         if layers[layer][1]:
             step += [
                 f"for j in range(fan_out{layer}):",
@@ -240,7 +242,7 @@ def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) 
             below = layer - 1
             step += [
                 _region("D", below, _codes.D_AT, f"fan_out{below}"),
-                f"_matmul(G{layer}, W{layer}.T, D{below})",
+                f"matmul(G{layer}, W{layer}.T, D{below}, gemm)",
             ]
             step += _activation_backward(below, layers[below][0], f"D{below}")
     # the L2 term's gradient and the overflow test of the adaptive methods in one pass
@@ -294,7 +296,7 @@ def _dependencies_digest() -> str:
     # generated file's name carries the source of the modules it calls.
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("_kernels.py", "_updates.py", "_codes.py", "_generated.py"):
+    for name in ("_blas.py", "_kernels.py", "_updates.py", "_codes.py", "_generated.py"):
         digest.update((here / name).read_bytes())
     return digest.hexdigest()
 
@@ -304,7 +306,8 @@ def epoch_function(layers: list[tuple[int, bool]], loss_code: int, optimizer_cod
 
     It takes ``(X, y_index, Y, weight, batch, params, grads, meta, alphas, c, l2,
     l2_per_batch, dataset_weight, mean_weight, rates, hyper, hyper64, iterations, s1, s2,
-    work, per_sample)`` and returns ``(status, steps, loss_sum, weight_sum)`` as described in
+    work, per_sample, gemm)`` (``gemm``: see :func:`sigmanet.engine._blas.gemm_address`) and
+    returns ``(status, steps, loss_sum, weight_sum)`` as described in
     :class:`sigmanet.engine.EpochKernel`.
     """
     text = source(layers, loss_code, optimizer_code)

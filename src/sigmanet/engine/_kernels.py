@@ -7,7 +7,8 @@ on first use for the dtypes it meets and kept in numba's on-disk cache (``cache=
 Each step repeats the arithmetic of the NumPy path (:mod:`sigmanet.layers`,
 :mod:`sigmanet.losses`, :mod:`sigmanet.optimizers`) in the same order and in the same dtype:
 constants come from an array of the parameters' dtype, so a float32 step stays float32 (a
-float64 literal would promote it). The matrix products go through ``np.dot`` (BLAS); what lies
+float64 literal would promote it). The matrix products go through BLAS
+(:func:`sigmanet.engine._blas.matmul`, NumPy's library); what lies
 between them (bias, activation, loss, optimizer) is fused into loops over the elements.
 
 A step that meets something unusual (a non-finite batch loss, a gradient whose square
@@ -22,6 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
+from sigmanet.engine._blas import matmul
 from sigmanet.engine._codes import (
     A_AT,
     ACT,
@@ -374,13 +376,6 @@ def _squared_error(O, Y, start, D, per_sample, c):
 
 
 @_compiled
-def _matmul(a, b, out):
-    """out ← a b through BLAS. A function of its own: numba writes a product's code into the
-    function that calls it, and a generated epoch has eight of them to optimise otherwise."""
-    np.dot(a, b, out)
-
-
-@_compiled
 def _cast(value, c):
     """``value`` rounded to the dtype of ``c`` (as NumPy casts a Python scalar), through its
     last slot, kept free for this."""
@@ -389,7 +384,7 @@ def _cast(value, c):
 
 
 @_compiled
-def _forward_rows(X, start, stop, params, meta, alphas, c, work):
+def _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm):
     """Forward rows ``start:stop`` of ``X`` through every layer; return the output view."""
     m = stop - start
     inputs = X[start:stop]
@@ -399,7 +394,7 @@ def _forward_rows(X, start, stop, params, meta, alphas, c, work):
             (fan_in, fan_out)
         )
         Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
-        np.dot(inputs, W, Z)
+        matmul(inputs, W, Z, gemm)
         if meta[layer, B_AT] >= 0:
             b = params[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
             for i in range(m):
@@ -478,7 +473,7 @@ def _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normalis
 
 
 @_compiled
-def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D):
+def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm):
     """Backpropagate ∂loss/∂output ``D`` of rows ``start:stop``, filling ``grads``."""
     m = stop - start
     last = meta.shape[0] - 1
@@ -500,7 +495,7 @@ def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D):
         dW = grads[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
             (fan_in, fan_out)
         )
-        np.dot(inputs.T, G, dW)
+        matmul(inputs.T, G, dW, gemm)
         if meta[layer, B_AT] >= 0:
             db = grads[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
             for j in range(fan_out):
@@ -514,7 +509,7 @@ def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D):
             )
             below = layer - 1
             D_below = work[meta[below, D_AT] : meta[below, D_AT] + m * fan_in].reshape((m, fan_in))
-            np.dot(G, W.T, D_below)
+            matmul(G, W.T, D_below, gemm)
             Z = work[meta[below, Z_AT] : meta[below, Z_AT] + m * fan_in].reshape((m, fan_in))
             A = work[meta[below, A_AT] : meta[below, A_AT] + m * fan_in].reshape((m, fan_in))
             G_below = work[meta[below, G_AT] : meta[below, G_AT] + m * fan_in].reshape((m, fan_in))
@@ -548,6 +543,7 @@ def _full_batch_gradient(
     per_sample,
     block,
     scratch,
+    gemm,
 ):
     """The loss of all rows (weighted mean) and its gradient into ``grads``, no penalty.
 
@@ -568,7 +564,7 @@ def _full_batch_gradient(
     for start in range(0, n, block):
         stop = min(start + block, n)
         m = stop - start
-        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm)
         D = _gradient_region(meta, work, m)
         part, _ = _loss_rows(
             O,
@@ -589,21 +585,21 @@ def _full_batch_gradient(
             return part
         value += part
         if start == 0:
-            _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D)
+            _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm)
         else:
-            _backward_rows(X, start, stop, params, scratch, meta, alphas, c, work, D)
+            _backward_rows(X, start, stop, params, scratch, meta, alphas, c, work, D, gemm)
             for i in range(grads.shape[0]):
                 grads[i] = grads[i] + scratch[i]
     return value
 
 
 @_compiled
-def _forward(X, params, meta, alphas, c, work, out, block):
+def _forward(X, params, meta, alphas, c, work, out, block, gemm):
     """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
     n = X.shape[0]
     for start in range(0, n, block):
         stop = min(start + block, n)
-        O = _forward_rows(X, start, stop, params, meta, alphas, c, work)
+        O = _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm)
         out[start:stop] = O
 
 
@@ -635,6 +631,7 @@ def kernel(
     work,
     per_sample,
     out,
+    gemm,
 ):
     """The entry point of the full-batch gradient and the forward pass.
 
@@ -661,7 +658,8 @@ def kernel(
             per_sample,
             batch,
             s1,
+            gemm,
         )
         return DONE, 0, value, 0.0
-    _forward(X, params, meta, alphas, c, work, out, batch)
+    _forward(X, params, meta, alphas, c, work, out, batch, gemm)
     return DONE, 0, 0.0, 0.0

@@ -3,9 +3,9 @@
 Importing this module imports numba; :func:`sigmanet.engine.forward` imports it only when a
 prediction uses the compiled path. Rows go through the network a block at a time, so that a
 block's intermediate activations stay in cache. Per layer and block there is one matrix
-product (BLAS, ``np.dot``) and then ONE pass over its result that adds the bias and applies the
-activation in place; the last layer's pass writes straight into the output, applying the
-output function on the way:
+product (BLAS, :func:`sigmanet.engine._blas.matmul`) and then ONE pass over its result that
+adds the bias and applies the activation in place; the last layer's pass writes straight into
+the output, applying the output function on the way:
 
 * ``LOGITS``: ``z = a W + b`` (``decision_function``, regression, ``predict``);
 * ``SOFTMAX``: ``p_j = e^(z_j - m) / Σ_i e^(z_i - m)``, ``m = max_i z_i``;
@@ -28,6 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sigmanet.engine._blas import matmul
 from sigmanet.engine._codes import (
     ACT,
     B_AT,
@@ -123,8 +124,9 @@ def _output_rows(Z, output, out, start, c):
 
 
 @_compiled
-def predict(X, params, meta, alphas, c, work, out, block, output):
-    """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
+def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
+    """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time
+    (``gemm``: the products' BLAS, see :func:`sigmanet.engine._blas.gemm_address`)."""
     n = X.shape[0]
     last = meta.shape[0] - 1
     # the bias of a layer without one: adding zero leaves every value as it is
@@ -139,7 +141,7 @@ def predict(X, params, meta, alphas, c, work, out, block, output):
                 (fan_in, fan_out)
             )
             Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
-            np.dot(inputs, W, Z)
+            matmul(inputs, W, Z, gemm)
             b_at = meta[layer, B_AT]
             b = params[b_at : b_at + fan_out] if b_at >= 0 else no_bias[:fan_out]
             _bias_activation(meta[layer, ACT], alphas[layer, 0], Z, b, c)
