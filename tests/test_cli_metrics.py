@@ -6,7 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sigmanet.cli._output import _classification_metrics_sklearn, classification_metrics
+from sigmanet.cli._output import (
+    _binary_roc_auc,
+    _classification_metrics_sklearn,
+    classification_metrics,
+)
 
 
 class _Fixed:
@@ -85,3 +89,25 @@ def test_labels_outside_the_classes_use_scikit_learn_rules():
     assert dict(rows)["accuracy"] == pytest.approx(3 / 4)  # the unknown label counts as wrong
     np.testing.assert_array_equal(matrix, [[1, 0], [0, 2]])
     assert dict(rows)["log loss"] == "n/a (no predict_proba)"
+
+
+@pytest.mark.parametrize("decimals", [None, 2, 0])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_binary_roc_auc_equals_scikit_learn_with_and_without_ties(decimals, dtype):
+    from sklearn.metrics import roc_auc_score
+
+    rng = np.random.default_rng(1)
+    positive = rng.random(5003) < 0.3
+    score = rng.normal(size=positive.size) + positive  # informative, far from 0.5
+    if decimals is not None:  # many equal scores, across both classes
+        score = np.round(score, decimals)
+    score = score.astype(dtype)
+    expected = roc_auc_score(positive, score)
+    assert _binary_roc_auc(positive, score) == pytest.approx(expected, rel=1e-12, abs=0)
+
+
+def test_binary_roc_auc_of_equal_scores_is_one_half_and_nan_goes_to_scikit_learn():
+    positive = np.array([True, False, True, False, False])
+    assert _binary_roc_auc(positive, np.full(5, 0.7)) == 0.5
+    with pytest.raises(ValueError, match="NaN"):
+        _binary_roc_auc(positive, np.array([0.1, np.nan, 0.3, 0.2, 0.4]))

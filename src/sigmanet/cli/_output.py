@@ -94,8 +94,6 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
     is -mean(log(clip(p_true, eps, 1 - eps))): the values scikit-learn's functions give, whose
     checks of the labels would otherwise sort the whole column a dozen times.
     """
-    from sklearn.metrics import roc_auc_score
-
     classes = np.asarray(model.classes_)
     predicted = model.predict(X)
     codes = _class_codes(y, classes)
@@ -118,8 +116,10 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
         if np.bincount(codes, minlength=n_classes).min() == 0:
             rows.append(("ROC AUC", "n/a (not every class is among the labels)"))
         elif n_classes == 2:
-            rows.append(("ROC AUC", float(roc_auc_score(codes == 1, proba[:, 1]))))
+            rows.append(("ROC AUC", _binary_roc_auc(codes == 1, proba[:, 1])))
         else:
+            from sklearn.metrics import roc_auc_score
+
             auc = roc_auc_score(codes, proba, multi_class="ovr", average="macro")
             rows.append(("ROC AUC (one-vs-rest, macro)", float(auc)))
     else:
@@ -135,6 +135,34 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
     rows.append(("recall (macro)", float(np.mean(recall))))
     rows.append(("F1 (macro)", float(np.mean(f1))))
     return rows, matrix
+
+
+def _binary_roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
+    """The area under the ROC curve of ``score`` for the rows where ``positive`` is true.
+
+    It is the Mann-Whitney statistic: the probability that a random positive row scores above
+    a random negative one, ties counted as one half (Hanley and McNeil, *Radiology* 143(1),
+    1982), from the average ranks of one sort: AUC = (R₊ - n₊(n₊ + 1)/2) / (n₊ n₋), R₊ the sum
+    of the positive rows' ranks. It equals scikit-learn's trapezoidal ``roc_auc_score``, whose
+    checks of the labels and of the curve take several times as long on a million rows.
+    Non-finite scores go to scikit-learn, which names the problem.
+    """
+    if not np.all(np.isfinite(score)):
+        from sklearn.metrics import roc_auc_score
+
+        return float(roc_auc_score(positive, score))
+    order = np.argsort(score, kind="stable")
+    ordered = score[order]
+    # the first position of each run of equal scores, and each run's average rank (1-based)
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    counts = np.diff(np.append(starts, ordered.size))
+    average_rank = starts + (counts + 1) / 2.0
+    ranks = np.repeat(average_rank, counts)
+    chosen = positive[order]
+    n_positive = int(np.count_nonzero(chosen))
+    n_negative = ordered.size - n_positive
+    rank_sum = float(np.sum(ranks[chosen]))
+    return (rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative)
 
 
 def _class_codes(labels: Any, classes: np.ndarray) -> np.ndarray | None:
