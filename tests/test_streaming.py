@@ -89,6 +89,8 @@ def test_bad_files_and_arguments_get_errors_that_name_the_problem(tmp_path):
         fit_parquet(model, path, "label", features=["zz"])
     with pytest.raises(TypeError, match="LogisticRegression has no partial_fit"):
         fit_parquet(LogisticRegression(), path, "label")
+    with pytest.raises(TypeError, match="streaming does not train LogisticRegression"):
+        fit_parquet(LogisticRegression(solver="adam"), path, "label")
     with pytest.raises(ValueError, match="epochs must be an integer >= 1"):
         fit_parquet(model, path, "label", epochs=0)
     with pytest.raises(ValueError, match="shuffle_buffer must be an integer >= 0"):

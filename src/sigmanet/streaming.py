@@ -294,6 +294,18 @@ def _check_arguments(estimator: Any, epochs: Any, batch_rows: Any, shuffle_buffe
             f"{type(estimator).__name__} has no partial_fit; streaming trains MLPClassifier or "
             "MLPRegressor with a stochastic solver."
         )
+    from sigmanet.estimators.linear import LogisticRegression, SoftmaxRegression
+
+    if isinstance(estimator, LogisticRegression | SoftmaxRegression):
+        # Their J penalises W / (C S) with S the rows of the call: a stream of batches would
+        # be penalised about as many times more strongly as there are batches.
+        raise TypeError(
+            f"streaming does not train {type(estimator).__name__}: its partial_fit penalises "
+            "each call's rows as if they were all the data, so batches of a file would be "
+            "penalised far more strongly than fit on the whole file. Fit it with "
+            "solver='lbfgs' on the loaded data, or with sigmanet.dask.fit_stochastic, which "
+            "keeps the whole data's penalty."
+        )
     for name, value, low in (("epochs", epochs, 1), ("batch_rows", batch_rows, 1)):
         if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
             raise ValueError(f"{name} must be an integer >= {low}; got {value!r}.")
