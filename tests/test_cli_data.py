@@ -156,6 +156,8 @@ def test_train_stream_refuses_what_needs_the_whole_file(tmp_path, capsys):
     assert "--one-hot-categoricals cannot be combined with --stream" in _error_line(capsys)
     assert main([*base, "--model", "logistic"]) == 2
     assert "LogisticRegression has no partial_fit" in _error_line(capsys)
+    assert main([*base, "--model", "logistic", "--solver", "adam"]) == 2
+    assert "would penalise each batch as if it were the whole file" in _error_line(capsys)
     assert main([*base, "--drop-columns", "bill"]) == 1
     assert "did you mean 'bill_length'" in _error_line(capsys)
 

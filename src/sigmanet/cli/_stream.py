@@ -52,6 +52,12 @@ def train_streaming(args: Any, estimator: Any, drop: list[str], console: Any) ->
             f"--stream trains a model that learns batch by batch (--model mlp-classifier or "
             f"mlp-regressor); {type(estimator).__name__} has no partial_fit"
         )
+    if type(estimator).__name__ in ("LogisticRegression", "SoftmaxRegression"):
+        raise UsageError(
+            f"--stream trains --model mlp-classifier or mlp-regressor; {type(estimator).__name__}"
+            "'s partial_fit would penalise each batch as if it were the whole file: train it "
+            "without --stream (solver lbfgs)"
+        )
     with _data_errors():
         header = read_header(args.data)
         check_columns(header, [args.target], "target column")
