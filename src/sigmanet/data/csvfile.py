@@ -10,8 +10,8 @@ Memory: the reader holds a few blocks of ``block_size`` bytes besides the table 
 a record longer than a block is an error (a file without line breaks, or a quote that is never
 closed, cannot grow memory without bound). The file is read in blocks of :data:`FIRST_BLOCK_BYTES`
 (1 MB) first: pyarrow parses small blocks faster (measured on a 477 MB file of numbers: about
-30% less CPU time than 16 MB blocks); only a file with a record longer than that is read again
-with blocks of ``block_size``.
+a quarter less CPU time than 16 MB blocks, 7.5 s against 9.8 s); only a file with a record
+longer than that is read again with blocks of ``block_size``.
 """
 
 from __future__ import annotations
