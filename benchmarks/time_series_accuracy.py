@@ -18,14 +18,14 @@ accuracy per data set and over all; the candidate with the best overall mean is
 ``RNN_PARAMS`` (a tie is broken, and explained, beside ``CHOSEN``).
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``, which brings aeon). Run:
-``python benchmarks/time_series_accuracy.py [--seeds 0 1 2]`` for the test table (with several
-seeds the RNN rows show the mean ± standard deviation and the range), or
+``python benchmarks/time_series_accuracy.py [--random-states 0 1 2]`` for the test table (with
+several random states the RNN rows show the mean ± standard deviation and the range), or
 ``python benchmarks/time_series_accuracy.py --select [--folds 3] [--data GunPoint]
 [--candidates NAME ...]`` for the selection (it also prints each candidate's mean final
 training loss, which tells an unconverged fit from an overfitted one). ``--jobs N`` runs N fits
 at once, each in its own process with one BLAS thread; the figures do not depend on it (every
-fit is seeded). On an unloaded machine the test table over five seeds takes about 11 minutes
-with one job (about 47 s per GunPoint fit, 15 s per ItalyPowerDemand fit).
+fit is seeded). On an unloaded machine the test table over five random states takes about 11
+minutes with one job (about 47 s per GunPoint fit, 15 s per ItalyPowerDemand fit).
 """
 
 from __future__ import annotations
@@ -125,7 +125,7 @@ CANDIDATES = {
 #: "lowest loss": on the full GunPoint training set the GRU with seed 1 reaches a training loss
 #: of 0.060 at epoch 127 and ends at 0.268 (training accuracy 0.92) after Adam's loss spikes,
 #: the failure that keeping the lowest-loss epoch undoes; it changes nothing when the loss
-#: does not rise. (A cross-validation over seeds 0-2 did not finish in the time available.)
+#: does not rise. (A cross-validation over random states 0-2 did not finish in the time available.)
 CHOSEN = "h32 adam 0.003 cosine lowest loss"
 RNN_PARAMS = {**COMMON, **CANDIDATES[CHOSEN]}
 DATA_SETS = ("GunPoint", "ItalyPowerDemand")
@@ -190,14 +190,19 @@ def run(tasks: list, jobs: int) -> list:
     return Parallel(n_jobs=jobs)(delayed(fit_score)(*task) for task in tasks)
 
 
-def select(data_sets: list[str], folds: int, seeds: list[int], names: list[str], jobs: int) -> None:
+def select(
+    data_sets: list[str], folds: int, random_states: list[int], names: list[str], jobs: int
+) -> None:
     """Cross-validated accuracy of the candidates on the training sets only: for each seed its
     own shuffled folds and the networks' initialisation and batch order from that seed."""
-    print(f"{folds}-fold stratified cross-validation on the training sets, seeds {seeds}")
+    print(
+        f"{folds}-fold stratified cross-validation on the training sets, "
+        f"random states {random_states}"
+    )
     keys, tasks = [], []
     for data in data_sets:
         X, y = load(data, "train")
-        for seed in seeds:
+        for seed in random_states:
             folder = StratifiedKFold(folds, shuffle=True, random_state=seed)
             for name in names:
                 params = {**COMMON, **CANDIDATES[name]}
@@ -208,8 +213,8 @@ def select(data_sets: list[str], folds: int, seeds: list[int], names: list[str],
     results: dict[tuple, list] = {}
     for key, result in zip(keys, run(tasks, jobs), strict=True):
         results.setdefault(key, []).append(result)
-    # per candidate, data set and cell: the mean over seeds and folds, and the lowest of the
-    # seeds' fold means (a seed whose fits fail shows there)
+    # per candidate, data set and cell: the mean over random states and folds, and the lowest of the
+    # random states' fold means (one whose fits fail shows there)
     header = f"{'candidate':<44} {'data set':<17} {'cell':<5} {'mean accuracy':>13}"
     print(f"{header} {'worst seed':>10} {'final loss':>10} {'s per fit':>9}")
     groups: dict[tuple, list] = {}
@@ -229,7 +234,7 @@ def select(data_sets: list[str], folds: int, seeds: list[int], names: list[str],
         print(f"  {name:<44} {np.mean(values):.4f}")
 
 
-def test_table(data_sets: list[str], seeds: list[int], params: dict, jobs: int) -> None:
+def test_table(data_sets: list[str], random_states: list[int], params: dict, jobs: int) -> None:
     from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
     print(f"RNN configuration: {params}")
@@ -245,7 +250,7 @@ def test_table(data_sets: list[str], seeds: list[int], params: dict, jobs: int) 
             accuracy = float(np.mean(knn.predict(X_test.astype(np.float64)) == y_test))
         baseline[name] = (accuracy, time.perf_counter() - start)
         for cell in CELLS:
-            for seed in seeds:
+            for seed in random_states:
                 keys.append((name, cell))
                 tasks.append((cell, params, seed, X, y, X_test, y_test))
     results: dict[tuple, list] = {}
@@ -268,22 +273,25 @@ def test_table(data_sets: list[str], seeds: list[int], params: dict, jobs: int) 
                     f"[{min(scores):.3f}, {max(scores):.3f}]"
                 )
             print(f"{name:<18} {label:<22} {shown:>32} {np.mean(seconds):>12.1f}")
-            print(f"    per seed {dict(zip(seeds, np.round(scores, 4).tolist(), strict=True))}")
+            print(
+                "    per seed "
+                f"{dict(zip(random_states, np.round(scores, 4).tolist(), strict=True))}"
+            )
             print(
                 "    training loss of the kept epoch per seed "
-                f"{dict(zip(seeds, np.round(losses, 4).tolist(), strict=True))}"
+                f"{dict(zip(random_states, np.round(losses, 4).tolist(), strict=True))}"
             )
             if KEEP_LOWEST_LOSS in params:
                 print(
                     "    per seed with the last epoch's weights instead "
-                    f"{dict(zip(seeds, np.round(last, 4).tolist(), strict=True))}, mean "
+                    f"{dict(zip(random_states, np.round(last, 4).tolist(), strict=True))}, mean "
                     f"{np.mean(last):.4f}"
                 )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--random-states", type=int, nargs="+", default=[0])
     parser.add_argument("--select", action="store_true", help="cross-validate the candidates")
     parser.add_argument("--folds", type=int, default=3)
     parser.add_argument(
@@ -300,10 +308,10 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.select:
-        select(args.data, args.folds, args.seeds, args.candidates, args.jobs)
+        select(args.data, args.folds, args.random_states, args.candidates, args.jobs)
     else:
         chosen = CHOSEN if args.candidates == list(CANDIDATES) else args.candidates[0]
-        test_table(args.data, args.seeds, {**COMMON, **CANDIDATES[chosen]}, args.jobs)
+        test_table(args.data, args.random_states, {**COMMON, **CANDIDATES[chosen]}, args.jobs)
 
 
 if __name__ == "__main__":
