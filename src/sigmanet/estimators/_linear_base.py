@@ -33,6 +33,7 @@ from sigmanet.estimators._parameters import (
     POSITIVE,
     POSITIVE_INT,
     VERBOSE,
+    partial_fit_solvers,
 )
 from sigmanet.layers import Dense, Layer
 from sigmanet.network import Sequential
@@ -42,14 +43,8 @@ def _never(self: Any) -> bool:
     return False
 
 
-def _stochastic_solver(estimator: Any) -> bool:
-    """``partial_fit`` exists only for the stochastic solvers, as in scikit-learn's MLP."""
-    if estimator.solver not in OPTIMIZERS:
-        raise AttributeError(
-            f"partial_fit is only available for the stochastic solvers {tuple(OPTIMIZERS)}; "
-            f"solver={estimator.solver!r} is not one."
-        )
-    return True
+#: ``partial_fit`` exists only for the stochastic solvers, as in scikit-learn's MLP.
+_stochastic_solver = partial_fit_solvers(tuple(OPTIMIZERS))
 
 
 # --------------------------------------------------------------------------------------------

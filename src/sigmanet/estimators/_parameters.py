@@ -20,6 +20,24 @@ from sigmanet.constraints import InstanceOf, Interval, Options, Satisfies
 
 #: The stochastic solvers: every registered optimizer, by its name.
 STOCHASTIC_SOLVERS = tuple(_optimizers.REGISTRY.names())
+
+
+def partial_fit_solvers(solvers: Sequence[str]) -> Any:
+    """The ``available_if`` check of ``partial_fit``: it exists only while ``solver`` is one of
+    ``solvers`` (as scikit-learn's MLP hides it for L-BFGS); otherwise an AttributeError says
+    which solvers have it."""
+
+    def check(estimator: Any) -> bool:
+        if estimator.solver not in solvers:
+            raise AttributeError(
+                f"partial_fit is only available for stochastic solvers {tuple(solvers)}; "
+                f"solver={estimator.solver!r} is not one."
+            )
+        return True
+
+    return check
+
+
 #: The MLPs' ``learning_rate``: every registered schedule, by its name.
 LEARNING_RATES = tuple(_schedules.REGISTRY.names())
 

@@ -36,20 +36,15 @@ from sigmanet.estimators._parameters import (
     TRAINING_CONSTRAINTS,
     UNIT,
     activation_names_for_hidden,
+    partial_fit_solvers,
     sequence_of,
 )
 
 __all__ = ["MLPClassifier", "MLPRegressor"]
 
 
-def _stochastic_solver(estimator: Any) -> bool:
-    """``partial_fit`` exists only for the stochastic solvers, as in scikit-learn."""
-    if estimator.solver not in STOCHASTIC_SOLVERS:
-        raise AttributeError(
-            f"partial_fit is only available for stochastic solvers; solver={estimator.solver!r} "
-            "is not one."
-        )
-    return True
+#: ``partial_fit`` exists only for the stochastic solvers, as in scikit-learn.
+_stochastic_solver = partial_fit_solvers(STOCHASTIC_SOLVERS)
 
 
 class _MLPMixin(BaseNetworkEstimator):
