@@ -153,3 +153,46 @@ def test_csv_streaming_errors_name_the_column_and_rows(tmp_path):
     with pytest.raises(ValueError, match="cannot stream it") as caught:
         fit_csv(MLPClassifier(), path, "label")
     assert "4250g" in str(caught.value)
+
+
+@pytest.mark.parametrize("suffix", ["parquet", "csv"])
+def test_balanced_class_weights_come_from_the_whole_file_not_each_batch(
+    tmp_path, monkeypatch, suffix
+):
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from sigmanet.streaming import _CsvSource, fit_file
+
+    X, y = _write(tmp_path / "data.parquet", n=3000, row_group_size=3000)
+    # the rows in label order, so that every batch holds other class proportions than the file
+    order = np.argsort(y, kind="stable")
+    X, y = X[order], y[order]
+    path = tmp_path / f"sorted.{suffix}"
+    if suffix == "csv":  # integer labels, read as text and turned into integers
+        y = np.unique(y, return_inverse=True)[1]
+        _write_csv(path, X, y)
+        monkeypatch.setattr(_CsvSource, "BLOCK_BYTES", 16 << 10)  # several blocks
+    else:
+        columns = {name: X[:, i] for i, name in enumerate(["x0", "x1", "x2", "x3", "count"])}
+        pq.write_table(pa.table({**columns, "label": y}), path)
+    classes = np.unique(y)
+    whole = dict(
+        zip(classes.tolist(), compute_class_weight("balanced", classes=classes, y=y), strict=True)
+    )
+
+    def streamed(class_weight):
+        estimator = MLPClassifier(
+            hidden_layer_sizes=(4,), class_weight=class_weight, random_state=0
+        )
+        _, report = fit_file(
+            estimator, path, "label", batch_rows=250, shuffle_buffer=0, random_state=0
+        )
+        assert report.calls > 4  # batches of other proportions than the whole file's
+        return estimator
+
+    balanced, explicit = streamed("balanced"), streamed(whole)
+    for a, b in zip(balanced.coefs_, explicit.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    # the estimator keeps the user's parameter, and so does what a model file records
+    assert balanced.get_params()["class_weight"] == "balanced"
+    assert balanced._fitted_params["class_weight"] == "balanced"

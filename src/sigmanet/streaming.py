@@ -7,7 +7,9 @@ the file's name:
 
 1. A first pass reads the columns it needs one row group at a time and collects what training
    needs up front: the classes (a classifier's ``partial_fit`` must know every class on its
-   first call) and each feature's mean and variance for standardisation (scikit-learn's
+   first call) and their rows (``class_weight="balanced"`` then weighs the classes of the
+   whole file, as ``fit`` on all of it would, where each ``partial_fit`` call would balance
+   its own batch), and each feature's mean and variance for standardisation (scikit-learn's
    ``StandardScaler.partial_fit``, the pairwise update of Chan, Golub & LeVeque, "Algorithms for
    computing the sample variance", The American Statistician 37, 1983). Non-finite values are
    refused here, naming the column and row group.
@@ -331,6 +333,8 @@ def _fit_stream(
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from sigmanet.estimators._base import balanced_class_weights
+
     chosen = _columns(source.schema, target, features)
     n_groups = source.n_groups
     classifier = is_classifier(estimator)
@@ -338,14 +342,17 @@ def _fit_stream(
     # the first pass: classes and the features' moments, one row group at a time
     scaler = StandardScaler() if standardize else None
     classes: np.ndarray | None = None
+    counts: dict[Any, int] = {}  # rows of each class label, for class_weight="balanced"
     rows = 0
     for where, table in source.groups([*chosen, target]):
         if scaler is not None:
             scaler.partial_fit(_matrix(table, chosen, where))
         labels = _labels(table, target, where)
         if classifier:
-            found = np.unique(labels)
+            found, found_counts = np.unique(labels, return_counts=True)
             classes = found if classes is None else np.union1d(classes, found)
+            for label, count in zip(found.tolist(), found_counts.tolist(), strict=True):
+                counts[label] = counts.get(label, 0) + count
         rows += table.num_rows
         del table
     if rows == 0:
@@ -354,7 +361,19 @@ def _fit_stream(
     if as_integers:
         assert classes is not None
         classes = np.unique(classes.astype(np.int64))
-
+    balanced = classifier and isinstance(getattr(estimator, "class_weight", None), str)
+    if balanced:
+        # "balanced" weighs the classes of the whole file: each partial_fit call would
+        # balance its own batch instead
+        assert classes is not None
+        per_label = np.zeros(len(classes))
+        for label, count in counts.items():  # text labels "1" and "01" are one class
+            per_label[np.searchsorted(classes, int(label) if as_integers else label)] += count
+        estimator.set_params(
+            class_weight=dict(
+                zip(classes.tolist(), balanced_class_weights(per_label).tolist(), strict=True)
+            )
+        )
     rng = np.random.default_rng(random_state)
     calls = 0
 
@@ -368,33 +387,39 @@ def _fit_stream(
             estimator.partial_fit(X, y)
         calls += 1
 
-    start = time.perf_counter()
-    for _ in range(int(epochs)):
-        held_X: list[np.ndarray] = []
-        held_y: list[np.ndarray] = []
-        held = 0
-        for group in rng.permutation(n_groups).tolist():
-            for where, batch in source.batches(group, [*chosen, target], int(batch_rows)):
-                X, y = _matrix(batch, chosen, where), _labels(batch, target, where, as_integers)
-                if shuffle_buffer == 0:
-                    feed(X, y)
-                    continue
-                held_X.append(X)
-                held_y.append(y)
-                held += len(y)
-                if held >= shuffle_buffer:
-                    X_all, y_all = np.concatenate(held_X), np.concatenate(held_y)
-                    order = rng.permutation(held)
-                    out, keep = (
-                        order[: held - shuffle_buffer // 2],
-                        order[held - shuffle_buffer // 2 :],
-                    )
-                    feed(X_all[out], y_all[out])
-                    held_X, held_y, held = [X_all[keep]], [y_all[keep]], len(keep)
-        if held:
-            X_all, y_all = np.concatenate(held_X), np.concatenate(held_y)
-            order = rng.permutation(held)
-            feed(X_all[order], y_all[order])
+    try:
+        start = time.perf_counter()
+        for _ in range(int(epochs)):
+            held_X: list[np.ndarray] = []
+            held_y: list[np.ndarray] = []
+            held = 0
+            for group in rng.permutation(n_groups).tolist():
+                for where, batch in source.batches(group, [*chosen, target], int(batch_rows)):
+                    X, y = _matrix(batch, chosen, where), _labels(batch, target, where, as_integers)
+                    if shuffle_buffer == 0:
+                        feed(X, y)
+                        continue
+                    held_X.append(X)
+                    held_y.append(y)
+                    held += len(y)
+                    if held >= shuffle_buffer:
+                        X_all, y_all = np.concatenate(held_X), np.concatenate(held_y)
+                        order = rng.permutation(held)
+                        out, keep = (
+                            order[: held - shuffle_buffer // 2],
+                            order[held - shuffle_buffer // 2 :],
+                        )
+                        feed(X_all[out], y_all[out])
+                        held_X, held_y, held = [X_all[keep]], [y_all[keep]], len(keep)
+            if held:
+                X_all, y_all = np.concatenate(held_X), np.concatenate(held_y)
+                order = rng.permutation(held)
+                feed(X_all[order], y_all[order])
+    finally:
+        if balanced:  # the user's parameter back, as the model records it
+            estimator.set_params(class_weight="balanced")
+            if hasattr(estimator, "_fitted_params"):
+                estimator._record_fitted_params()
     seconds = time.perf_counter() - start
     report = StreamReport(rows=rows, epochs=int(epochs), calls=calls, seconds=seconds)
     if scaler is None:

@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet.estimators._base import balanced_class_weights
+
 #: Rows per forward/backward pass on a worker: 8192 rows of 50 float64 features are 3 MB.
 BLOCK_ROWS = 8192
 
@@ -135,7 +137,7 @@ def _class_weight_table(
     counts = np.asarray(
         da.bincount(index, weights=weight, minlength=len(classes)).compute(), dtype=np.float64
     )
-    return counts.sum() / (len(classes) * np.where(counts > 0, counts, 1))
+    return balanced_class_weights(counts)
 
 
 def _index_of(y: np.ndarray, classes: np.ndarray) -> np.ndarray:

@@ -287,6 +287,17 @@ def _in_model_dtype(X: Any, dtype: np.dtype[Any]) -> Any:
     return cast
 
 
+def balanced_class_weights(counts: np.ndarray) -> np.ndarray:
+    """``class_weight="balanced"``: ``S / (k · S_c)`` for each class c of the k classes counted.
+
+    ``counts`` holds ``S_c``, the (sample-weighted) count of each class, ``S`` their sum; every
+    class then carries the same total weight. A class counted 0 times gets ``S / k`` (it has
+    no rows to weigh).
+    """
+    counts = np.asarray(counts, dtype=np.float64)
+    return counts.sum() / (len(counts) * np.where(counts > 0, counts, 1))
+
+
 def _class_weight_per_sample(
     class_weight: Any, classes: np.ndarray, y: np.ndarray, sample_weight: Any = None
 ) -> np.ndarray:
@@ -301,8 +312,7 @@ def _class_weight_per_sample(
     present, index = np.unique(y, return_inverse=True)
     if isinstance(class_weight, str):  # "balanced", checked with the other parameters
         counts = np.bincount(index, weights=sample_weight, minlength=len(present))
-        per_class = counts.sum() / (len(present) * np.where(counts > 0, counts, 1))
-        return per_class[index]
+        return balanced_class_weights(counts)[index]
     unknown = [label for label in class_weight if label not in set(classes.tolist())]
     if unknown:
         raise ValueError(

@@ -147,10 +147,10 @@ class _LinearClassifier(ClassifierMixin, ArrayApiInput, LinearSolvers):
         from the same state gives the same weights, and with ``shuffle=False`` k calls on the
         same rows give ``fit`` with ``max_iter=k``; with shuffling a fit draws each epoch's
         order from the last one's, a call from the rows' own order). ``class_weight``
-        multiplies ``sample_weight`` as in ``fit``. Calls on parts of a larger data set
-        penalise each part as if it were all the data (about as many times more strongly as
-        there are parts); :func:`sigmanet.dask.fit_stochastic` tells each call the whole
-        data's ``S`` instead.
+        multiplies ``sample_weight`` as in ``fit`` (``"balanced"`` balances the call's
+        rows). Calls on parts of a larger data set penalise each part as if it were all the
+        data (about as many times more strongly as there are parts);
+        :func:`sigmanet.dask.fit_stochastic` tells each call the whole data's ``S`` instead.
 
         The first call on an unfitted estimator starts from zeros; later calls, and calls
         after :meth:`fit`, continue from the weights, the optimizer's state (Adam's moments;

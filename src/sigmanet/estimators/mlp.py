@@ -308,7 +308,10 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         """One epoch over ``(X, y)``, continuing from the current weights and optimizer state.
 
         ``classes`` (every label that will ever be seen) is required on the first call.
-        Only for the stochastic solvers (the attribute does not exist with ``"lbfgs"``).
+        ``class_weight="balanced"`` balances the rows of each call;
+        :mod:`sigmanet.streaming` and :func:`sigmanet.dask.fit_stochastic` give every call
+        the whole data's weights instead. Only for the stochastic solvers (the attribute does
+        not exist with ``"lbfgs"``).
         """
         if not self._is_fitted():
             if classes is None and type_of_target(y) != "multilabel-indicator":
