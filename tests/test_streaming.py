@@ -196,3 +196,20 @@ def test_balanced_class_weights_come_from_the_whole_file_not_each_batch(
     # the estimator keeps the user's parameter, and so does what a model file records
     assert balanced.get_params()["class_weight"] == "balanced"
     assert balanced._fitted_params["class_weight"] == "balanced"
+
+
+def test_text_keys_of_class_weight_follow_csv_labels_turned_into_integers(tmp_path):
+    from sigmanet.streaming import fit_csv
+
+    X, y = _write(tmp_path / "data.parquet", n=600, row_group_size=600)
+    _write_csv(tmp_path / "numbers.csv", X, np.where(y == "high", 1, 0))
+    fits = []
+    for weights in ({"0": 1.0, "1": 5.0}, {0: 1.0, 1: 5.0}):
+        estimator = MLPClassifier(hidden_layer_sizes=(4,), class_weight=weights, random_state=0)
+        fit_csv(estimator, tmp_path / "numbers.csv", "label", shuffle_buffer=0)
+        assert estimator.class_weight is weights  # the user's own dict, keys unchanged
+        fits.append(estimator.coefs_[0])
+    np.testing.assert_array_equal(fits[0], fits[1])
+    unweighted = MLPClassifier(hidden_layer_sizes=(4,), random_state=0)
+    fit_csv(unweighted, tmp_path / "numbers.csv", "label", shuffle_buffer=0)
+    assert not np.array_equal(fits[0], unweighted.coefs_[0])  # the weights did apply

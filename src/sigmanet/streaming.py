@@ -194,7 +194,15 @@ def _integer_labels(classes: np.ndarray) -> bool:
     """Whether text labels are all integers (a CSV classifier's target, read as text)."""
     if classes.dtype.kind not in "UO":
         return False
-    return all(str(label).lstrip("+-").isdigit() for label in classes.tolist())
+    return all(_is_integer_text(str(label)) for label in classes.tolist())
+
+
+def _is_integer_text(text: str) -> bool:
+    return text.lstrip("+-").isdigit()
+
+
+def _is_text(value: Any) -> bool:
+    return isinstance(value, str)
 
 
 def fit_parquet(
@@ -317,6 +325,33 @@ def _check_arguments(estimator: Any, epochs: Any, batch_rows: Any, shuffle_buffe
         raise ValueError(f"shuffle_buffer must be an integer >= 0; got {shuffle_buffer!r}.")
 
 
+def _stream_class_weight(
+    class_weight: Any, classes: Any, counts: dict[Any, int], as_integers: bool
+) -> Any:
+    """The ``class_weight`` every ``partial_fit`` call gets (``class_weight`` itself if it
+    needs no change).
+
+    ``"balanced"`` becomes the whole file's weights, ``S / (k · S_c)`` from the first pass's
+    counts: each call would otherwise balance its own batch. Where text labels were turned
+    into integers (a CSV file's), a dict's text keys are turned likewise (``{"1": 5.0}`` for
+    the class read from the text ``1``).
+    """
+    from sigmanet.estimators._base import balanced_class_weights
+
+    if isinstance(class_weight, str):
+        per_class = np.zeros(len(classes))
+        for label, count in counts.items():  # text labels "1" and "01" are one class
+            per_class[np.searchsorted(classes, int(label) if as_integers else label)] += count
+        weights = balanced_class_weights(per_class).tolist()
+        return dict(zip(classes.tolist(), weights, strict=True))
+    if as_integers and isinstance(class_weight, dict) and any(map(_is_text, class_weight)):
+        return {
+            int(key) if _is_text(key) and _is_integer_text(key) else key: weight
+            for key, weight in class_weight.items()
+        }
+    return class_weight
+
+
 def _fit_stream(
     estimator: Any,
     source: Any,
@@ -332,8 +367,6 @@ def _fit_stream(
     from sklearn.base import is_classifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
-
-    from sigmanet.estimators._base import balanced_class_weights
 
     chosen = _columns(source.schema, target, features)
     n_groups = source.n_groups
@@ -361,19 +394,10 @@ def _fit_stream(
     if as_integers:
         assert classes is not None
         classes = np.unique(classes.astype(np.int64))
-    balanced = classifier and isinstance(getattr(estimator, "class_weight", None), str)
-    if balanced:
-        # "balanced" weighs the classes of the whole file: each partial_fit call would
-        # balance its own batch instead
-        assert classes is not None
-        per_label = np.zeros(len(classes))
-        for label, count in counts.items():  # text labels "1" and "01" are one class
-            per_label[np.searchsorted(classes, int(label) if as_integers else label)] += count
-        estimator.set_params(
-            class_weight=dict(
-                zip(classes.tolist(), balanced_class_weights(per_label).tolist(), strict=True)
-            )
-        )
+    user_weights = getattr(estimator, "class_weight", None) if classifier else None
+    weights = _stream_class_weight(user_weights, classes, counts, as_integers)
+    if weights is not user_weights:
+        estimator.set_params(class_weight=weights)
     rng = np.random.default_rng(random_state)
     calls = 0
 
@@ -416,8 +440,8 @@ def _fit_stream(
                 order = rng.permutation(held)
                 feed(X_all[order], y_all[order])
     finally:
-        if balanced:  # the user's parameter back, as the model records it
-            estimator.set_params(class_weight="balanced")
+        if weights is not user_weights:  # the user's parameter back, as the model records it
+            estimator.set_params(class_weight=user_weights)
             if hasattr(estimator, "_fitted_params"):
                 estimator._record_fitted_params()
     seconds = time.perf_counter() - start
