@@ -26,8 +26,10 @@ several random states the RNN rows show the mean ± standard deviation and the r
 [--candidates NAME ...]`` for the selection (it also prints each candidate's mean final
 training loss, which tells an unconverged fit from an overfitted one). ``--jobs N`` runs N fits
 at once, each in its own process with one BLAS thread; the figures do not depend on it (every
-fit is seeded). On an unloaded machine the test table over five random states takes about 11
-minutes with one job (about 47 s per GunPoint fit, 15 s per ItalyPowerDemand fit).
+fit is seeded). The test table over five random states took 2 min 23 s with two jobs on a
+shared 2-core machine (load average 2.6-5.5): per fit about 11 s for the GunPoint LSTM, 32 s
+for its bidirectional GRU, 2-5 s on ItalyPowerDemand; the selection over random states 0-2,
+25 min (load average 4.8-8.7).
 """
 
 from __future__ import annotations
