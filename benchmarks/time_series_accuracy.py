@@ -21,7 +21,8 @@ with the best mean over folds and random states is chosen, a tie going to the ea
 
 Needs the ``bench`` extra (``pip install -e ".[bench]"``, which brings aeon). Run:
 ``python benchmarks/time_series_accuracy.py [--random-states 0 1 2]`` for the test table (with
-several random states the RNN rows show the mean ± standard deviation and the range), or
+several random states the RNN rows show the mean ± standard deviation and the range, and the
+accuracy of those networks together, the mean of their probabilities), or
 ``python benchmarks/time_series_accuracy.py --select [--folds 3] [--data GunPoint]
 [--candidates NAME ...]`` for the selection (it also prints each candidate's mean final
 training loss, which tells an unconverged fit from an overfitted one). ``--jobs N`` runs N fits
@@ -158,12 +159,20 @@ class _LastWeights(Callback):
 
 
 def fit_score(
-    cell: str, params: dict, seed: int, X: np.ndarray, y: np.ndarray, X_eval, y_eval
-) -> tuple[float, float, float, float, float]:
+    cell: str,
+    params: dict,
+    seed: int,
+    X: np.ndarray,
+    y: np.ndarray,
+    X_eval,
+    y_eval,
+    probabilities: bool = False,
+) -> tuple:
     """Accuracy on ``(X_eval, y_eval)``, the training loss of the kept epoch (the last, or the
     lowest with ``KEEP_LOWEST_LOSS``), the fit's seconds (one BLAS thread, in whichever
     process runs it), and the accuracy and training loss of the last epoch's weights (the same
-    fit; equal to the first two unless ``KEEP_LOWEST_LOSS`` kept an earlier epoch)."""
+    fit; equal to the first two unless ``KEEP_LOWEST_LOSS`` kept an earlier epoch); with
+    ``probabilities``, the kept weights' ``predict_proba(X_eval)`` too, last."""
     params = dict(params)
     last = _LastWeights()
     callbacks: list[Callback] = []
@@ -178,13 +187,14 @@ def fit_score(
             model.fit(X, y, callbacks=callbacks)
         seconds = time.perf_counter() - start
         score = float(model.score(X_eval, y_eval))
+        kept = (model.predict_proba(X_eval),) if probabilities else ()
         loss_last = float(model.loss_curve_[-1])
         if last.params is None:
-            return score, loss_last, seconds, score, loss_last
+            return (score, loss_last, seconds, score, loss_last, *kept)
         for p, saved in zip(model.network_.parameters(), last.params, strict=True):
             np.copyto(p, saved)
         score_last = float(model.score(X_eval, y_eval))
-        return score, float(min(model.loss_curve_)), seconds, score_last, loss_last
+        return (score, float(min(model.loss_curve_)), seconds, score_last, loss_last, *kept)
 
 
 def run(tasks: list, jobs: int) -> list:
@@ -288,7 +298,7 @@ def test_table(
     """Test accuracy of 1-NN DTW and of each cell with its candidate ``chosen[data, cell]``."""
     from aeon.classification.distance_based import KNeighborsTimeSeriesClassifier
 
-    keys, tasks, baseline = [], [], {}
+    keys, tasks, baseline, labels = [], [], {}, {}
     for name in data_sets:
         X, y = load(name, "train")
         X_test, y_test = load(name, "test")
@@ -303,7 +313,8 @@ def test_table(
             params = {**COMMON, **CANDIDATES[chosen[name, cell]]}
             for seed in random_states:
                 keys.append((name, cell))
-                tasks.append((cell, params, seed, X, y, X_test, y_test))
+                tasks.append((cell, params, seed, X, y, X_test, y_test, True))
+        labels[name] = (np.unique(y), y_test)
     results: dict[tuple, list] = {}
     for key, result in zip(keys, run(tasks, jobs), strict=True):
         results.setdefault(key, []).append(result)
@@ -312,7 +323,7 @@ def test_table(
         accuracy, seconds = baseline[name]
         print(f"{name:<18} {'1-NN DTW (aeon)':<22} {accuracy:>32.4f} {seconds:>12.1f}")
         for cell in CELLS:
-            scores, losses, seconds, last, _ = (
+            scores, losses, seconds, last, _, probabilities = (
                 list(v) for v in zip(*results[name, cell], strict=True)
             )
             label = f"RNNClassifier {cell.upper()}"
@@ -338,6 +349,15 @@ def test_table(
                     "    per random state with the last epoch's weights instead "
                     f"{dict(zip(random_states, np.round(last, 4).tolist(), strict=True))}, mean "
                     f"{np.mean(last):.4f}"
+                )
+            if len(scores) > 1:
+                # the networks of all the random states as one classifier: the mean of their
+                # probabilities (an ensemble, which averages out the spread between them)
+                classes, y_test = labels[name]
+                voted = classes[np.argmax(np.mean(probabilities, axis=0), axis=1)]
+                print(
+                    f"    ensemble of the {len(scores)} networks (mean probability): "
+                    f"{np.mean(voted == y_test):.4f}"
                 )
 
 
