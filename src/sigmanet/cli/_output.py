@@ -95,11 +95,12 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
     checks of the labels would otherwise sort the whole column a dozen times.
     """
     classes = np.asarray(model.classes_)
-    predicted = model.predict(X)
+    proba = np.asarray(model.predict_proba(X)) if hasattr(model, "predict_proba") else None
+    predicted = _predicted_labels(model, X, classes, proba)
     codes = _class_codes(y, classes)
     predicted_codes = None if codes is None else _class_codes(predicted, classes)
     if codes is None or predicted_codes is None:
-        return _classification_metrics_sklearn(model, X, y, classes, predicted)
+        return _classification_metrics_sklearn(model, X, y, classes, predicted, proba)
     n_classes = len(classes)
     matrix = np.bincount(codes * n_classes + predicted_codes, minlength=n_classes**2).reshape(
         n_classes, n_classes
@@ -108,8 +109,7 @@ def classification_metrics(model: Any, X: np.ndarray, y: np.ndarray) -> tuple[li
         ("samples", len(y)),
         ("accuracy", float(np.trace(matrix) / len(y))),
     ]
-    if hasattr(model, "predict_proba"):
-        proba = np.asarray(model.predict_proba(X))
+    if proba is not None:
         eps = np.finfo(proba.dtype).eps
         chosen = np.clip(proba[np.arange(len(codes)), codes], eps, 1 - eps)
         rows.append(("log loss", float(np.mean(-np.log(chosen)))))
@@ -142,27 +142,76 @@ def _binary_roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
 
     It is the Mann-Whitney statistic: the probability that a random positive row scores above
     a random negative one, ties counted as one half (Hanley and McNeil, *Radiology* 143(1),
-    1982), from the average ranks of one sort: AUC = (R₊ - n₊(n₊ + 1)/2) / (n₊ n₋), R₊ the sum
-    of the positive rows' ranks. It equals scikit-learn's trapezoidal ``roc_auc_score``, whose
-    checks of the labels and of the curve take several times as long on a million rows.
-    Non-finite scores go to scikit-learn, which names the problem.
+    1982): AUC = U / (n₊ n₋), U = Σ over the positive rows of (the negatives scoring below
+    it + half those scoring the same), counted by binary search in the sorted negative
+    scores. U is a sum of integers and halves, exact in float64, and equals R₊ - n₊(n₊ + 1)/2
+    (R₊ the positives' rank sum), so the value is the same as from the ranks, for two sorts of
+    half the rows rather than an argsort of all of them. It equals scikit-learn's trapezoidal
+    ``roc_auc_score``, whose checks of the labels and of the curve take several times as long
+    on a million rows. Non-finite scores go to scikit-learn, which names the problem.
     """
     if not np.all(np.isfinite(score)):
         from sklearn.metrics import roc_auc_score
 
         return float(roc_auc_score(positive, score))
-    order = np.argsort(score, kind="stable")
-    ordered = score[order]
-    # the first position of each run of equal scores, and each run's average rank (1-based)
-    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-    counts = np.diff(np.append(starts, ordered.size))
-    average_rank = starts + (counts + 1) / 2.0
-    ranks = np.repeat(average_rank, counts)
-    chosen = positive[order]
-    n_positive = int(np.count_nonzero(chosen))
-    n_negative = ordered.size - n_positive
-    rank_sum = float(np.sum(ranks[chosen]))
-    return (rank_sum - n_positive * (n_positive + 1) / 2.0) / (n_positive * n_negative)
+    negatives = np.sort(score[~positive])
+    # sorted queries: the binary searches walk the negatives in order (cache-friendly)
+    positives = np.sort(score[positive])
+    below = int(np.sum(np.searchsorted(negatives, positives, side="left")))
+    up_to = int(np.sum(np.searchsorted(negatives, positives, side="right")))
+    return (below + up_to) / 2.0 / (positives.size * negatives.size)
+
+
+#: sigmanet's classifiers whose ``predict`` is the class of the largest ``predict_proba``
+#: (the output function is increasing in each logit, so the largest logit has the largest
+#: probability)
+_ARGMAX_CLASSIFIERS = {
+    "sigmanet.estimators.linear.LogisticRegression",
+    "sigmanet.estimators.linear.SoftmaxRegression",
+    "sigmanet.estimators.mlp.MLPClassifier",
+}
+
+
+def _predicts_argmax(model: Any) -> bool:
+    """Whether ``model`` (or a pipeline's last step) predicts the class of its largest
+    probability: one of :data:`_ARGMAX_CLASSIFIERS`, with one label per row (a multilabel
+    MLP gives each label's probability apart)."""
+    final = model.steps[-1][1] if hasattr(model, "steps") else model
+    kind = f"{type(final).__module__}.{type(final).__qualname__}"
+    return kind in _ARGMAX_CLASSIFIERS and not getattr(final, "_multilabel", False)
+
+
+def _predicted_labels(
+    model: Any, X: Any, classes: np.ndarray, proba: np.ndarray | None
+) -> np.ndarray:
+    """``model.predict(X)``, taken from ``proba`` (``predict_proba(X)``) where that is the same.
+
+    For a model of :func:`_predicts_argmax` the label of a row is ``classes[argmax(p)]``,
+    which spares a second pass over the rows (and through a pipeline's preprocessing): the
+    probabilities are increasing in the logits ``predict`` compares, so the two agree except
+    where rounding makes the largest probabilities equal (a logit of 1e-20 gives σ = 0.5 for
+    both classes, which ``predict`` decides by its sign). Rows whose two largest probabilities
+    lie within a few units of rounding of each other are therefore given ``predict``'s own
+    labels, as are all rows if a probability is not finite.
+    """
+    if (
+        proba is None
+        or not isinstance(X, np.ndarray)
+        or not _predicts_argmax(model)
+        or proba.ndim != 2
+        or proba.shape != (len(X), classes.size)
+        or classes.size < 2
+        or not np.all(np.isfinite(proba))
+    ):
+        return np.asarray(model.predict(X))
+    top = np.argmax(proba, axis=1)
+    largest = proba[np.arange(len(top)), top]
+    second = np.partition(proba, -2, axis=1)[:, -2]
+    close = np.flatnonzero(largest - second <= 8 * np.finfo(proba.dtype).eps * largest)
+    predicted = classes[top]
+    if close.size:
+        predicted[close] = model.predict(X[close])
+    return predicted
 
 
 def _class_codes(labels: Any, classes: np.ndarray) -> np.ndarray | None:
@@ -185,10 +234,15 @@ def _class_codes(labels: Any, classes: np.ndarray) -> np.ndarray | None:
 
 
 def _classification_metrics_sklearn(
-    model: Any, X: np.ndarray, y: np.ndarray, classes: np.ndarray, predicted: np.ndarray
+    model: Any,
+    X: np.ndarray,
+    y: np.ndarray,
+    classes: np.ndarray,
+    predicted: np.ndarray,
+    proba: np.ndarray | None = None,
 ) -> tuple[list, np.ndarray]:
     """:func:`classification_metrics` by scikit-learn's functions, for labels outside the
-    model's classes."""
+    model's classes (``proba``: the model's ``predict_proba(X)`` when already computed)."""
     from sklearn.metrics import (
         accuracy_score,
         confusion_matrix,
@@ -204,7 +258,7 @@ def _classification_metrics_sklearn(
         ("accuracy", float(accuracy_score(y, predicted))),
     ]
     if hasattr(model, "predict_proba"):
-        proba = model.predict_proba(X)
+        proba = model.predict_proba(X) if proba is None else proba
         rows.append(("log loss", float(log_loss(y, proba, labels=classes))))
         present = set(np.unique(y).tolist())
         if len(present) < len(classes):

@@ -182,6 +182,27 @@ def _split(
     return np.sort(train), np.sort(val)
 
 
+def _import_ahead(args: Any, estimator: Any) -> None:
+    """Import what the steps after the read need, while the read runs.
+
+    pyarrow parses the file in its own threads, without the GIL; these imports do not depend
+    on the data (the preprocessing's scikit-learn modules, numba for the compiled engine, the
+    model file's writer: about a second), so they are the main thread's work meanwhile rather
+    than after the read.
+    """
+    import sklearn.compose
+    import sklearn.pipeline
+
+    if args.impute in ("mean", "median"):
+        import sklearn.impute  # noqa: F401
+    if estimator.get_params().get("engine") != "numpy":  # the linear models have no choice
+        from sigmanet import engine
+
+        engine.available()  # imports numba, as the fit's first call would
+    if args.save:
+        import sigmanet.persistence  # noqa: F401
+
+
 def _fit_step(step: Any, X: Any, *fit_args: Any, transform: bool = False) -> Any:
     try:
         return step.fit_transform(X, *fit_args) if transform else step.fit(X, *fit_args)
@@ -255,6 +276,7 @@ def _train(args: Any, stdout: Any, stderr: Any, reading: BackgroundRead | None) 
             save_streamed(args, streamed, _console(stdout))
         return 0
     assert reading is not None  # started by cmd_train unless --stream
+    _import_ahead(args, estimator)
     table = reading.result()
     plan = plan_training_data(
         table,
