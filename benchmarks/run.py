@@ -494,6 +494,7 @@ THREAD_CASES = (
     ((512, 512), 1024),
     ((1024, 1024), 256),
     ((1024, 1024), 1024),
+    ((1024, 1024), 4096),
 )
 
 
@@ -632,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     if 5 in only:
         workload_memory(20_000 // scale)
     if 6 in only:
-        workload_threads(8192 // scale, max(repeat, 5))
+        workload_threads(8192 // scale, repeat)
     print("\n| workload | measure | value | note |\n|---|---|---|---|")
     for workload, measure, value, note in ROWS:
         print(f"| {workload} | {measure} | {value} | {note} |")
