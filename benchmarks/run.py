@@ -25,6 +25,11 @@ Workloads
    and its NumPy path), scikit-learn, and the floor: the three forward products alone, over all
    rows at once and in the kernel's row blocks, interleaved.
 5. Peak memory during ``fit`` beside the size of the data, per epoch (tracemalloc).
+6. (Only with ``--only 6``.) Where a second BLAS thread starts to pay: the MLP of workload 1
+   and wider ones (512-512, 1024-1024), 8,192 samples, 2 epochs, at several batch sizes, on
+   ``blas_threads=1`` against ``2``, compiled engine and NumPy path, the four interleaved. The
+   size of a step's largest product (batch × largest weight matrix) is what
+   ``blas_threads="auto"`` decides on (:mod:`sigmanet._threads`).
 
 Every candidate runs on one BLAS thread (every BLAS pool in the process, and PyTorch's own
 threads): with two, timings on a loaded 2-core machine swing by 5–20×. ``--threads N`` changes
@@ -479,6 +484,62 @@ def workload_predict(n_samples: int, repeat: int) -> None:
     row(name, "compiled vs NumPy path, max |Δp|", f"{np.max(np.abs(p_sn - p_np)):.1e}")
 
 
+# -- workload 6: one BLAS thread or two -----------------------------------------------------------
+THREAD_CASES = (
+    ((256, 128), 128),
+    ((256, 128), 256),
+    ((256, 128), 1024),
+    ((256, 128), 4096),
+    ((512, 512), 256),
+    ((512, 512), 1024),
+    ((1024, 1024), 256),
+    ((1024, 1024), 1024),
+    ((1024, 1024), 4096),
+)
+
+
+def workload_threads(n_samples: int, repeat: int) -> None:
+    """One BLAS thread against two, per engine, at products of growing size."""
+    X, y = classification_data(n_samples, 100, 10)
+    print(f"\n[6] blas_threads 1 vs 2, {n_samples} samples float32, 2 epochs, interleaved")
+    print(f"    load average before: {os.getloadavg()}")
+
+    def fit(hidden, batch_size, engine, threads):
+        params = {**mlp_params(batch_size), "hidden_layer_sizes": hidden, "max_iter": 2}
+        model = sigmanet.MLPClassifier(**params, engine=engine, blas_threads=threads)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        return model
+
+    for hidden, batch_size in THREAD_CASES:
+        widths = [100, *hidden, 10]
+        largest = max(i * o for i, o in pairwise(widths))
+        fit(hidden, batch_size, "auto", 1)  # the engine's compilation stays out of the timing
+        candidates = {
+            f"{engine} {threads}": lambda e=engine, t=threads, h=hidden, b=batch_size: fit(
+                h, b, e, t
+            )
+            for engine in ("auto", "numpy")
+            for threads in (1, 2)
+        }
+        median = {
+            name: statistics.median(times)
+            for name, (times, _) in interleaved(candidates, repeat).items()
+        }
+        label = f"6. {'-'.join(map(str, widths))}, batch {batch_size}"
+        product = f"largest product {batch_size * largest / 1e6:.1f}M"
+        for engine, title in (("auto", "compiled engine"), ("numpy", "NumPy path")):
+            one, two = median[f"{engine} 1"], median[f"{engine} 2"]
+            row(
+                label,
+                f"{title}, 1 / 2 threads (s)",
+                f"{one:.2f} / {two:.2f}",
+                f"{product}; 2 threads {one / two:.2f}x",
+            )
+    print(f"    load average after: {os.getloadavg()}")
+
+
 # -- workload 5: memory ----------------------------------------------------------------------------
 def workload_memory(n_samples: int) -> None:
     from sigmanet.training import Callback
@@ -571,6 +632,8 @@ def main(argv: list[str] | None = None) -> int:
         workload_predict(50_000 // scale, repeat)
     if 5 in only:
         workload_memory(20_000 // scale)
+    if 6 in only:
+        workload_threads(8192 // scale, repeat)
     print("\n| workload | measure | value | note |\n|---|---|---|---|")
     for workload, measure, value, note in ROWS:
         print(f"| {workload} | {measure} | {value} | {note} |")

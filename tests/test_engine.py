@@ -504,6 +504,13 @@ def test_a_fit_compiles_only_its_configuration_and_a_later_process_compiles_noth
     assert any(name.endswith(".nbc") for name in compiled)
     for other in ("gelu", "silu", "sigmoid", "elu", "squared_error", "binary_cross", "rmsprop"):
         assert not any(other in name for name in compiled), (other, sorted(compiled))
+    # nor the full-batch and prediction kernels (the fit never predicts), nor the weighted
+    # mean (no sample weights); the matrix product compiles once (one dtype, its operands'
+    # transpositions as run-time flags): numba writes a file per specialisation
+    for other in ("_kernels.kernel", "_predict.", "_weighted_mean_rows"):
+        assert not any(other in name for name in compiled), (other, sorted(compiled))
+    products = [name for name in compiled if "matmul" in name and name.endswith(".nbc")]
+    assert len(products) == 1, sorted(compiled)
     second = _python(code, NUMBA_CACHE_DIR=str(cache))
     assert second.returncode == 0, second.stderr
     assert files() == compiled

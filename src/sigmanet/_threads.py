@@ -1,20 +1,34 @@
 """How many BLAS threads a training loop uses.
 
 A mini-batch step multiplies small matrices (32 × 256 by 256 × 128, say) between a dozen
-elementwise NumPy calls. OpenBLAS splits even such small products over its threads, and on the
-2-core machine the benchmarks run on the whole step then slowed down, the elementwise calls
-included (likely the worker threads spinning between products while the main thread works).
-Fitting the 100-256-128-10 benchmark network took (three runs each, one thread against two)::
+elementwise calls. OpenBLAS splits even such small products over its threads; on a 2-core
+machine the whole step then slows down, and on a busy one (other processes wanting the cores)
+the threads wait for each other at every product. ``benchmarks/run.py --only 6`` fits MLPs
+(8,192 samples, 2 epochs) on one BLAS thread and on two, compiled engine and NumPy path, the
+four interleaved in one process, medians of 3 rounds. Two runs on the shared 2-core machine,
+load average 3.3–6.7 (other processes running)::
 
-    batch  32: 2.1-2.2 s against 2.8 s
-    batch  64: 1.25-1.32 s against 1.44-1.77 s
-    batch 128: 0.90-0.97 s against 1.04-1.16 s
-    batch 256: 0.80-0.84 s against 0.63-0.80 s
+    largest product     network, batch      two threads' speed, engine / NumPy path
+    4.2M                256-128, 128        0.16x / 0.09x,  0.06x / 0.31x
+    8.4M                256-128, 256        0.33x / 0.19x,  0.68x / 0.82x
+    33.6M               256-128, 1024       0.37x / 0.32x,  1.09x / 1.20x  (a quiet spell)
+    134M                256-128, 4096       0.82x / 0.41x,  1.55x / 1.39x  (a quiet spell)
+    67M                 512-512, 256        0.20x / 0.16x,  0.32x / 0.34x
+    268M                512-512, 1024       0.39x / 0.45x,  0.43x / 0.29x
+    268M                1024-1024, 256      0.22x / 0.33x,  0.27x / 0.30x
+    1.07G               1024-1024, 1024     0.54x / 0.56x,  0.43x / 0.54x
+    4.3G                1024-1024, 4096                     0.64x / 0.75x
+    8.6G                2048-2048, 2048     0.77x (engine; a one-off run, 4,096 samples)
 
-What decides is the size of the largest product, rows × (fan-in × fan-out of the largest
-weight matrix): 4.2 million multiply-adds (batch 128) ran faster on one thread, 8.4 million
-(batch 256) on two. So the default, ``"auto"``, uses one BLAS thread below
-:data:`SMALL_PRODUCT` and leaves larger products alone.
+(speed: time on one thread / time on two; above 1, two threads were faster). Under load a
+second thread lost at every size measured, by up to 16× on small products; only in a spell
+with less load did it gain (1.1–1.55× from 34 million multiply-adds). Its loss shrinks as the
+products grow. What decides is the size of a step's largest product, rows × (fan-in ×
+fan-out of the largest weight matrix), and the engine and the NumPy path behave alike. So the
+default, ``"auto"``, uses one BLAS thread below :data:`SMALL_PRODUCT`, ten billion
+multiply-adds, above every product measured: it is never the catastrophic choice on a busy
+machine, and costs at most the second core's gain on a quiet one. Only larger products keep
+the library's threads; ``blas_threads=2`` asks for two on a machine known to be quiet.
 
 Every BLAS pool in the process is limited: NumPy's OpenBLAS, whose products the compiled
 engine calls too, and scipy's, which numba's ``np.dot`` uses (:mod:`sigmanet.engine`). The
@@ -31,8 +45,8 @@ from typing import Any
 __all__ = ["SMALL_PRODUCT", "blas_threads_for", "limit_blas_threads"]
 
 #: Multiply-adds of a step's largest product (batch rows × the largest weight matrix's size)
-#: below which ``blas_threads="auto"`` trains on one BLAS thread.
-SMALL_PRODUCT = 6_000_000
+#: below which ``blas_threads="auto"`` trains on one BLAS thread (see the module docstring).
+SMALL_PRODUCT = 10_000_000_000
 
 _controller: Any = None
 

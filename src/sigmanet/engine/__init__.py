@@ -31,8 +31,9 @@ layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles only ne
 activations are among :data:`FAST_ACTIVATIONS` (where the kernel is measured faster);
 ``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. numba is imported, and a
 kernel compiled, only when a fit uses the engine. Each configuration (its layers'
-activations, its loss, its optimizer) gets an epoch of its own, generated as source and
-compiled for the dtype it meets, so a fit compiles only the formulas it uses; compiled code
+activations, its loss, its optimizer, whether samples are weighted) gets an epoch of its own,
+generated as source and compiled for the dtype it meets, so a fit compiles only the formulas
+it uses (a training fit compiles neither the L-BFGS nor the prediction kernel); compiled code
 is cached on disk (``NUMBA_CACHE_DIR`` when set), so later processes load it.
 """
 

@@ -6,11 +6,14 @@ products of a step about 30% faster than scipy's, so the kernels call NumPy's ``
 ``cblas_dgemm`` themselves, with the transposition flags of the operands' layouts (no operand is
 copied), and the NumPy path and the compiled engine then multiply with the same library.
 
-C = A B in row-major order is ``gemm(RowMajor, opA, opB, M, N, K, 1, A, lda, B, ldb, 0, C, N)``
-(the reference BLAS interface; Dongarra et al., *A set of level 3 basic linear algebra
-subprograms*, ACM TOMS 16(1), 1990). A C-contiguous ``M × K`` operand is passed as it is
-(``lda = K``); an F-contiguous one, the transpose of a C-contiguous ``K × M`` array
-(``X[start:stop].T``, ``W.T``), as that array with the flag "transposed" (``lda = M``).
+C = op(A) op(B) in row-major order is
+``gemm(RowMajor, opA, opB, M, N, K, 1, A, lda, B, ldb, 0, C, N)`` (the reference BLAS
+interface; Dongarra et al., *A set of level 3 basic linear algebra subprograms*, ACM TOMS
+16(1), 1990). Every operand the kernels multiply is a C-contiguous array, used as it is or
+transposed (``X[start:stop].T``, ``W.T``): :func:`matmul` takes the array and a flag "transposed"
+rather than the transposed view, its leading dimension is its row length either way, and no
+operand is copied. Views would be arrays of another layout (F), for which numba compiles the
+function again: with the flags it compiles once per dtype.
 
 The function's address is an argument of the kernels, not a constant compiled into them:
 numba's on-disk cache then stays valid in a new process, where the library lands elsewhere.
@@ -68,6 +71,22 @@ def gemm_address(dtype: np.dtype) -> int:
 
 
 @intrinsic
+def flag(typingctx, value):
+    """``value`` (a boolean) as a value typed ``bool``, not as the literal ``True`` or ``False``.
+
+    numba specialises a function on a literal argument: ``matmul(a, True, ...)`` and
+    ``matmul(a, False, ...)`` would each compile :func:`matmul` anew. Its callers pass their
+    transposition flags through this, so that it compiles once per dtype.
+    """
+    sig = types.boolean(types.unliteral(value))
+
+    def codegen(context, builder, signature, args):
+        return args[0]
+
+    return sig, codegen
+
+
+@intrinsic
 def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
     """Call the ILP64 CBLAS ``gemm`` at ``address``: out ← op(a) op(b) (row-major)."""
     sig = types.void(address, op_a, op_b, m, n, k, a, lda, b, ldb, out)
@@ -115,26 +134,28 @@ def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def matmul(a, b, out, gemm):
-    """out ← a b, through the ``gemm`` at address ``gemm`` (see the module docstring); with
-    ``gemm`` 0, operands that are neither C- nor F-contiguous, or a single column (``n = 1``,
-    the products of a binary or one-output linear model), through ``np.dot``.
+def matmul(a, transpose_a, b, transpose_b, out, gemm):
+    """out ← op(a) op(b), op(x) = xᵀ where its flag is set (``a``, ``b``, ``out``
+    C-contiguous), through the ``gemm`` at address ``gemm`` (see the module docstring); with
+    ``gemm`` 0 or a single column (``n = 1``, the products of a binary or one-output linear
+    model), through ``np.dot``.
 
     A function of its own: numba writes a product's code into the function that calls it,
     and a generated epoch has eight of them to optimise otherwise.
     """
-    m, k = a.shape
-    n = b.shape[1]
+    m, k = (a.shape[1], a.shape[0]) if transpose_a else (a.shape[0], a.shape[1])
+    n = b.shape[0] if transpose_b else b.shape[1]
     # A single column is a matrix-vector product, which numba's np.dot ran in half the time of
     # NumPy's gemm (a logistic regression's full-batch gradient: 200,000 x 100, both dtypes).
-    if gemm != 0 and m > 0 and n > 1 and k > 0 and out.flags.c_contiguous:
-        op_a = _NO_TRANSPOSE if a.flags.c_contiguous else _TRANSPOSE
-        lda = k if a.flags.c_contiguous else m
-        op_b = _NO_TRANSPOSE if b.flags.c_contiguous else _TRANSPOSE
-        ldb = n if b.flags.c_contiguous else k
-        if (a.flags.c_contiguous or a.flags.f_contiguous) and (
-            b.flags.c_contiguous or b.flags.f_contiguous
-        ):
-            _gemm(gemm, op_a, op_b, m, n, k, a, lda, b, ldb, out)  # type: ignore[call-arg]
-            return
-    np.dot(a, b, out)
+    if gemm != 0 and m > 0 and n > 1 and k > 0:
+        op_a = _TRANSPOSE if transpose_a else _NO_TRANSPOSE
+        op_b = _TRANSPOSE if transpose_b else _NO_TRANSPOSE
+        # row-major: the leading dimension is the stored array's row length
+        _gemm(gemm, op_a, op_b, m, n, k, a, a.shape[1], b, b.shape[1], out)  # type: ignore[call-arg]
+        return
+    if transpose_a:  # the kernels never transpose both
+        np.dot(a.T, b, out)
+    elif transpose_b:
+        np.dot(a, b.T, out)
+    else:
+        np.dot(a, b, out)

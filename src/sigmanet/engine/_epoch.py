@@ -48,16 +48,11 @@ class EpochKernel:
 
         self.meta, self.alphas, self.work = layer_tables(self.params, codes["layers"], self.batch)
         self.constants = np.array(_codes.CONSTANTS, dtype=dtype)
-        from sigmanet.engine._generated import epoch_function
-
-        self.function = epoch_function(
-            [
-                (int(self.meta[row, _codes.ACT]), bool(self.meta[row, _codes.B_AT] >= 0))
-                for row in range(self.meta.shape[0])
-            ],
-            self.loss_code,
-            self.optimizer_code,
-        )
+        self.layer_codes = [
+            (int(self.meta[row, _codes.ACT]), bool(self.meta[row, _codes.B_AT] >= 0))
+            for row in range(self.meta.shape[0])
+        ]
+        self.function = self._epoch_function(self.weighted)
         self.per_sample = np.zeros(self.batch, dtype=dtype)
         from sigmanet.engine._blas import gemm_address
 
@@ -77,6 +72,12 @@ class EpochKernel:
         self.n_samples = n_samples
         self.n_steps = -(-n_samples // self.batch)
         self.rates = np.zeros(self.n_steps, dtype=np.float64)
+
+    def _epoch_function(self, weighted: bool) -> Any:
+        """The generated epoch of this configuration, with or without sample weights."""
+        from sigmanet.engine._generated import epoch_function
+
+        return epoch_function(self.layer_codes, self.loss_code, self.optimizer_code, weighted)
 
     def run(
         self,
@@ -112,6 +113,9 @@ class EpochKernel:
         else:
             y_index, y_rows = self.no_index, np.ascontiguousarray(y)
         w = self.no_weight if weight is None else np.ascontiguousarray(weight)
+        if (weight is not None) != self.weighted:  # not in a fit, which keeps its weights
+            self.weighted = weight is not None
+            self.function = self._epoch_function(self.weighted)
         _, steps, loss_sum, weight_sum = self.function(
             X,
             y_index,

@@ -5,8 +5,17 @@ compile every branch of every one of them, for every dtype, before its first ste
 seconds), and dispatches on them in its inner loops. Here the source of one epoch is written
 for one configuration instead: its layers unrolled, each activation's formula written into the
 loop that adds the bias (forward) and into the one that forms ∂L/∂Z (backward), and calls to
-the one loss and the one optimizer step it uses. Only that compiles (a few seconds), and the
-code numba caches on disk is keyed by the configuration.
+the one loss, the one mean (weighted or not) and the one optimizer step it uses. Only that
+compiles (a few seconds), and the code numba caches on disk is keyed by the configuration.
+
+Where a cold first fit's compile time goes (workload 2 of ``benchmarks/run.py``, numba's
+``numba.core.event`` compile events, CPU seconds on a loaded machine): about half in the epoch
+itself, most of that in LLVM optimising the function together with the helpers it calls (whose
+code numba links into it), the rest in the helpers (the matrix product and its ``np.dot``
+fallback, the loss, the mean, the optimizer step), compiled and cached each on its own, and
+numba's own set-up. The helpers therefore have no Python entry point (``no_cpython_wrapper``),
+and the matrix product takes its transpositions as run-time flags, so it compiles once per
+dtype instead of once per operand layout.
 
 The arithmetic is the NumPy path's, in the same order and dtype, as in
 :mod:`sigmanet.engine._kernels` (whose scalar formulas the generated code calls for the
@@ -87,11 +96,11 @@ import numpy as np
 from numba import njit
 
 from sigmanet.engine._kernels import (
-    _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _mean_rows,
-    _selu, _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy,
-    _squared_error,
+    _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _selu,
+    _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy, _squared_error,
+    _unweighted_mean_rows, _weighted_mean_rows,
 )
-from sigmanet.engine._blas import matmul
+from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
 
 
@@ -102,6 +111,7 @@ def epoch(
     gemm,
 ):
     zero, one, six = c[0], c[1], c[3]
+    as_is, transposed = flag(False), flag(True)
     n = X.shape[0]
     n_steps = (n + batch - 1) // batch
     loss_sum = 0.0
@@ -140,7 +150,10 @@ def _region(name: str, layer: int, column: int, width: str) -> str:
 def _forward(layer: int, act: int, bias: bool) -> list[str]:
     inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
     out = f"fan_out{layer}"
-    lines = [_region("Z", layer, _codes.Z_AT, out), f"matmul({inputs}, W{layer}, Z{layer}, gemm)"]
+    lines = [
+        _region("Z", layer, _codes.Z_AT, out),
+        f"matmul({inputs}, as_is, W{layer}, as_is, Z{layer}, gemm)",
+    ]
     if act == _codes.NONE:
         if bias:
             lines += [
@@ -183,9 +196,12 @@ def _activation_backward(layer: int, act: int, D: str) -> list[str]:
     return lines
 
 
-def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) -> str:
+def source(
+    layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int, weighted: bool
+) -> str:
     """The module text of one epoch for ``layers`` (activation code, has a bias) per Dense
-    layer, the loss and the optimizer; see :func:`epoch_function` for what it computes."""
+    layer, the loss, the optimizer and whether samples are weighted; see
+    :func:`epoch_function` for what it computes."""
     last = len(layers) - 1
     body: list[str] = []
     for layer, (act, bias) in enumerate(layers):
@@ -205,7 +221,12 @@ def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) 
         f"fan_out{last}].reshape((m, fan_out{last}))",
         "losses = per_sample[:m]",
         _LOSSES[loss_code],
-        "value, batch_weight = _mean_rows(weight, start, D, losses, c, mean_weight, m, 0.0, 0.0)",
+        (
+            "value, batch_weight = _weighted_mean_rows(weight, start, D, losses, c, "
+            "mean_weight, 0.0, 0.0)"
+            if weighted
+            else "value, batch_weight = _unweighted_mean_rows(D, losses, c, m)"
+        ),
         "if not math.isfinite(value):",
         f"    return {_codes.NOT_FINITE}, step, loss_sum, weight_sum",
         "penalty = 0.0",
@@ -229,7 +250,7 @@ def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) 
         step += _activation_backward(last, last_act, "D")
     for layer in range(last, -1, -1):
         inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
-        step.append(f"matmul({inputs}.T, G{layer}, dW{layer}, gemm)")
+        step.append(f"matmul({inputs}, transposed, G{layer}, as_is, dW{layer}, gemm)")
         if layers[layer][1]:
             step += [
                 f"for j in range(fan_out{layer}):",
@@ -242,7 +263,7 @@ def source(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) 
             below = layer - 1
             step += [
                 _region("D", below, _codes.D_AT, f"fan_out{below}"),
-                f"matmul(G{layer}, W{layer}.T, D{below}, gemm)",
+                f"matmul(G{layer}, as_is, W{layer}, transposed, D{below}, gemm)",
             ]
             step += _activation_backward(below, layers[below][0], f"D{below}")
     # the L2 term's gradient and the overflow test of the adaptive methods in one pass
@@ -301,7 +322,9 @@ def _dependencies_digest() -> str:
     return digest.hexdigest()
 
 
-def epoch_function(layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int) -> Any:
+def epoch_function(
+    layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int, weighted: bool
+) -> Any:
     """The compiled epoch of this configuration (compiled on its first call, cached on disk).
 
     It takes ``(X, y_index, Y, weight, batch, params, grads, meta, alphas, c, l2,
@@ -310,7 +333,7 @@ def epoch_function(layers: list[tuple[int, bool]], loss_code: int, optimizer_cod
     returns ``(status, steps, loss_sum, weight_sum)`` as described in
     :class:`sigmanet.engine.EpochKernel`.
     """
-    text = source(layers, loss_code, optimizer_code)
+    text = source(layers, loss_code, optimizer_code, weighted)
     key = hashlib.sha256((_dependencies_digest() + text).encode()).hexdigest()[:20]
     if key in _loaded:
         return _loaded[key]

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from numba import njit
 
-from sigmanet.engine._blas import matmul
+from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
     A_AT,
     ACT,
@@ -56,8 +56,13 @@ _SPLITTER = 134217729.0
 _GAUSS_TAIL_END = 40.0
 _SATURATION = 1000.0
 
-# error_model="numpy": division without exception checks, which is what lets loops vectorise
-_compiled = njit(cache=True, error_model="numpy", nogil=True)
+# error_model="numpy": division without exception checks, which is what lets loops vectorise.
+# The helpers are called from compiled code only: no_cpython_wrapper spares each the Python
+# entry point numba otherwise generates and compiles with it; ``kernel``, called from Python,
+# keeps one.
+# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
+_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
+_entry = njit(cache=True, error_model="numpy", nogil=True)
 
 
 @_compiled
@@ -394,7 +399,7 @@ def _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm):
             (fan_in, fan_out)
         )
         Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
-        matmul(inputs, W, Z, gemm)
+        matmul(inputs, flag(False), W, flag(False), Z, gemm)  # type: ignore[call-arg]
         if meta[layer, B_AT] >= 0:
             b = params[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
             for i in range(m):
@@ -434,32 +439,46 @@ def _loss_rows(
 def _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normaliser):
     """The rows' per-sample ``losses`` as their share of the mean (see :func:`_loss_rows`),
     and the unscaled gradient ``D`` scaled by the same shares."""
-    m, k = D.shape
     if weight.shape[0] > 0:
-        w = weight[start : start + m]
-        batch_weight_t = c[0]
+        return _weighted_mean_rows(weight, start, D, losses, c, mean_weight, largest, normaliser)
+    return _unweighted_mean_rows(D, losses, c, rows)
+
+
+@_compiled
+def _weighted_mean_rows(weight, start, D, losses, c, mean_weight, largest, normaliser):
+    """:func:`_mean_rows` with sample weights (a generated epoch calls the one of the two its
+    fit needs, and only that one compiles)."""
+    m, k = D.shape
+    w = weight[start : start + m]
+    batch_weight_t = c[0]
+    for i in range(m):
+        batch_weight_t += w[i]
+    batch_weight = np.float64(batch_weight_t)
+    if normaliser <= 0:
+        largest = 0.0
         for i in range(m):
-            batch_weight_t += w[i]
-        batch_weight = np.float64(batch_weight_t)
-        if normaliser <= 0:
-            largest = 0.0
-            for i in range(m):
-                largest = max(largest, np.float64(w[i]))
-            for i in range(m):
-                normaliser += np.float64(w[i]) / largest
-        value = 0.0
+            largest = max(largest, np.float64(w[i]))
         for i in range(m):
-            share = (np.float64(w[i]) / largest) / normaliser
-            value += np.float64(losses[i]) * share
-            scale = _cast(share, c)
+            normaliser += np.float64(w[i]) / largest
+    value = 0.0
+    for i in range(m):
+        share = (np.float64(w[i]) / largest) / normaliser
+        value += np.float64(losses[i]) * share
+        scale = _cast(share, c)
+        for j in range(k):
+            D[i, j] = D[i, j] * scale
+    if mean_weight > 0 and batch_weight != m * mean_weight:
+        scale = _cast(batch_weight / (m * mean_weight), c)
+        for i in range(m):
             for j in range(k):
                 D[i, j] = D[i, j] * scale
-        if mean_weight > 0 and batch_weight != m * mean_weight:
-            scale = _cast(batch_weight / (m * mean_weight), c)
-            for i in range(m):
-                for j in range(k):
-                    D[i, j] = D[i, j] * scale
-        return value, batch_weight
+    return value, batch_weight
+
+
+@_compiled
+def _unweighted_mean_rows(D, losses, c, rows):
+    """:func:`_mean_rows` without sample weights: each row's share is ``1 / rows``."""
+    m, k = D.shape
     total = 0.0
     for i in range(m):
         total += np.float64(losses[i])
@@ -495,7 +514,7 @@ def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm
         dW = grads[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
             (fan_in, fan_out)
         )
-        matmul(inputs.T, G, dW, gemm)
+        matmul(inputs, flag(True), G, flag(False), dW, gemm)  # type: ignore[call-arg]
         if meta[layer, B_AT] >= 0:
             db = grads[meta[layer, B_AT] : meta[layer, B_AT] + fan_out]
             for j in range(fan_out):
@@ -509,7 +528,7 @@ def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm
             )
             below = layer - 1
             D_below = work[meta[below, D_AT] : meta[below, D_AT] + m * fan_in].reshape((m, fan_in))
-            matmul(G, W.T, D_below, gemm)
+            matmul(G, flag(False), W, flag(True), D_below, gemm)
             Z = work[meta[below, Z_AT] : meta[below, Z_AT] + m * fan_in].reshape((m, fan_in))
             A = work[meta[below, A_AT] : meta[below, A_AT] + m * fan_in].reshape((m, fan_in))
             G_below = work[meta[below, G_AT] : meta[below, G_AT] + m * fan_in].reshape((m, fan_in))
@@ -603,7 +622,7 @@ def _forward(X, params, meta, alphas, c, work, out, block, gemm):
         out[start:stop] = O
 
 
-@_compiled
+@_entry
 def kernel(
     mode,
     X,

@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from sigmanet.engine._blas import matmul
+from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
     ACT,
     B_AT,
@@ -44,7 +44,10 @@ from sigmanet.engine._codes import (
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
 
-_compiled = njit(cache=True, error_model="numpy", nogil=True)
+# the helpers have no Python entry point (see sigmanet.engine._kernels); ``predict`` has one
+# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
+_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
+_entry = njit(cache=True, error_model="numpy", nogil=True)
 
 
 @_compiled
@@ -123,7 +126,7 @@ def _output_rows(Z, output, out, start, c):
                 out[start + i, j] = out[start + i, j] / total
 
 
-@_compiled
+@_entry
 def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
     """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time
     (``gemm``: the products' BLAS, see :func:`sigmanet.engine._blas.gemm_address`)."""
@@ -141,7 +144,7 @@ def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
                 (fan_in, fan_out)
             )
             Z = work[meta[layer, Z_AT] : meta[layer, Z_AT] + m * fan_out].reshape((m, fan_out))
-            matmul(inputs, W, Z, gemm)
+            matmul(inputs, flag(False), W, flag(False), Z, gemm)  # type: ignore[call-arg]
             b_at = meta[layer, B_AT]
             b = params[b_at : b_at + fan_out] if b_at >= 0 else no_bias[:fan_out]
             _bias_activation(meta[layer, ACT], alphas[layer, 0], Z, b, c)

@@ -16,7 +16,9 @@ from numba import njit
 
 from sigmanet.engine._kernels import _cast
 
-_compiled = njit(cache=True, error_model="numpy", nogil=True)
+# called from the generated epochs only: no Python entry point (see sigmanet.engine._kernels)
+# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
+_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 
 
 @_compiled

@@ -170,9 +170,9 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         normal for SELU, Glorot otherwise; biases then start at zero.
     blas_threads : "auto", int or None, default="auto"
         BLAS threads while fitting. ``"auto"`` uses one when a step's largest matrix product
-        is small (batch rows × the largest weight matrix under six million multiply-adds),
-        where OpenBLAS's threads slow a step down, and leaves larger ones alone; an int sets
-        the count for the fit; None leaves the threads as they are.
+        is under ten billion multiply-adds (batch rows × the largest weight matrix), where
+        OpenBLAS's threads slow a step down on a busy machine, and leaves larger ones alone;
+        an int sets the count for the fit; None leaves the threads as they are.
     engine : {"auto", "compiled", "numpy"}, default="auto"
         How the stochastic solvers run an epoch: ``"auto"`` as one compiled call
         (:mod:`sigmanet.engine`, numba) when the network, loss and solver allow it and numba is

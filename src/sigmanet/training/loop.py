@@ -123,9 +123,10 @@ def train(
         Where a previous call left off (for ``partial_fit`` and schedules).
     blas_threads : "auto", int or None
         BLAS threads while training. ``"auto"`` uses one when a step's largest matrix product
-        is small (batch rows × the largest weight matrix's size under six million), where
-        OpenBLAS's threads cost more than they gain (see ``sigmanet/_threads.py``), and leaves
-        larger products alone; an int sets the count; None leaves it as it is.
+        is under ten billion multiply-adds (batch rows × the largest weight matrix's size),
+        where OpenBLAS's threads cost more than they gain on a busy machine (see
+        ``sigmanet/_threads.py``), and leaves larger products alone; an int sets the count;
+        None leaves it as it is.
     divergence_reference : float, optional
         The reference of the divergence rule (:class:`~sigmanet.training.DivergenceRule`);
         None measures it at the start, on up to ``REFERENCE_ROWS`` evenly spaced rows. A caller
