@@ -31,6 +31,21 @@ def test_the_product_equals_numpy_for_every_transposition(dtype, transposed, col
     np.testing.assert_allclose(out, expected, rtol=1e-6 if dtype == np.float32 else 1e-14)
 
 
+# numba notes that np.dot is slower on strided arrays: this path is for correctness only
+@pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPerformanceWarning")
+@pytest.mark.parametrize("strided", ["a", "b"])
+def test_an_operand_that_is_not_c_contiguous_goes_through_np_dot(strided):
+    # gemm would read a strided view's elements as if they were contiguous
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((7, 10 if strided == "a" else 5))
+    b = rng.standard_normal((10 if strided == "b" else 5, 3))
+    a = a[:, ::2] if strided == "a" else a
+    b = b[::2] if strided == "b" else b
+    out = np.full((7, 3), np.nan)
+    matmul(a, False, b, False, out, gemm_address(np.float64))
+    np.testing.assert_allclose(out, a @ b, rtol=1e-14)
+
+
 def test_numpys_blas_is_found_where_numpy_bundles_openblas_with_64_bit_integers():
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     bundled = blas.get("name") == "scipy-openblas" and "USE64BITINT" in str(

@@ -147,7 +147,10 @@ def matmul(a, transpose_a, b, transpose_b, out, gemm):
     n = b.shape[0] if transpose_b else b.shape[1]
     # A single column is a matrix-vector product, which numba's np.dot ran in half the time of
     # NumPy's gemm (a logistic regression's full-batch gradient: 200,000 x 100, both dtypes).
-    if gemm != 0 and m > 0 and n > 1 and k > 0:
+    # the kernels pass C-contiguous arrays only; anything else (a strided view) would make
+    # gemm read the wrong elements, so it goes to np.dot instead
+    contiguous = a.flags.c_contiguous and b.flags.c_contiguous and out.flags.c_contiguous
+    if gemm != 0 and m > 0 and n > 1 and k > 0 and contiguous:
         op_a = _TRANSPOSE if transpose_a else _NO_TRANSPOSE
         op_b = _TRANSPOSE if transpose_b else _NO_TRANSPOSE
         # row-major: the leading dimension is the stored array's row length
