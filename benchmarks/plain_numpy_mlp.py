@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet._threads import SMALL_PRODUCT
+
 
 def fit(
     X: np.ndarray,
@@ -68,9 +70,9 @@ def fit(
         return buffers[m]
 
     largest_product = batch_size * max(i * o for i, o in pairwise(widths))
-    limit = (  # sigmanet's blas_threads="auto" rule (src/sigmanet/_threads.py)
+    limit = (  # sigmanet's blas_threads="auto" rule, its threshold shared
         threadpool_limits(1, user_api="blas")
-        if largest_product < 6_000_000
+        if largest_product < SMALL_PRODUCT
         else contextlib.nullcontext()
     )
     t = 0
