@@ -509,3 +509,28 @@ def test_a_column_named_as_an_output_is_refused() -> None:
     fit(model, np.where(cells == cells, cells, "gap"), np.resize(Y["bools"], 60))
     with pytest.raises(ValueError, match=r"input column\(s\) \['label'\] have the names"):
         to_onnx(model)
+
+
+@pytest.mark.parametrize("target", ["binary-strings", "multiclass-ints"])
+@pytest.mark.parametrize("model", [sigmanet.LogisticRegression, sigmanet.SoftmaxRegression])
+def test_a_model_fit_under_array_api_dispatch_on_another_device_exports(model, target) -> None:
+    # its coef_ and classes_ live in the input's namespace and device, not NumPy's
+    xps = pytest.importorskip("array_api_strict")
+    device = xps.Device("device1")
+    y = Y[target]
+    with sigmanet.config_context(array_api_dispatch=True):
+        labels = xps.asarray(y, device=device) if y.dtype.kind != "U" else y
+        fitted = fit(model(), xps.asarray(X_TRAIN, device=device), labels)
+        on_device = fitted.predict_proba(xps.asarray(X_TEST, device=device))
+        predicted = fitted.predict(xps.asarray(X_TEST, device=device))
+    outputs = run(to_onnx(fitted), {"X": X_TEST})
+    host = xps.Device("CPU_DEVICE")
+    np.testing.assert_allclose(
+        outputs["probabilities"],
+        np.from_dlpack(xps.asarray(on_device, device=host, copy=True)),
+        rtol=TOLERANCE[np.float64],
+        atol=TOLERANCE[np.float64],
+    )
+    if not isinstance(predicted, np.ndarray):
+        predicted = np.from_dlpack(xps.asarray(predicted, device=host, copy=True))
+    np.testing.assert_array_equal(outputs["label"], predicted)

@@ -45,6 +45,7 @@ from typing import Any
 
 import numpy as np
 
+from sigmanet._array_api import to_numpy
 from sigmanet.io.atomic import as_path, check_destination, write_atomically
 from sigmanet.io.onnx_graph import ACTIVATIONS, REFUSED_ACTIVATIONS, Graph, Matrix, Table
 
@@ -233,7 +234,7 @@ class _Exporter:
         outputs = [helper.make_tensor_value_info("label", label_type, label_shape)]
         if hasattr(estimator, "predict_proba"):
             graph.rename(_probabilities(graph, estimator, z), "probabilities")
-            n_classes = len(estimator.classes_)
+            n_classes = int(estimator.classes_.shape[0])
             outputs.append(
                 helper.make_tensor_value_info("probabilities", tensor_type, [None, n_classes])
             )
@@ -336,7 +337,8 @@ def _network(graph: Graph, estimator: Any, x: str) -> str:
 
 def _labels(graph: Graph, estimator: Any, z: str, helper: Any) -> tuple[str, Any, list[Any]]:
     """The predicted labels from the logits ``z``: their name, ONNX type and shape."""
-    classes = np.asarray(estimator.classes_)
+    # a model fit under array-API dispatch keeps classes_ in y's namespace, on its device
+    classes = to_numpy(estimator.classes_)
     if getattr(estimator, "_multilabel", False):
         label = graph.op(
             "Cast", [graph.op("Greater", [z, graph.constant(0.0)])], to=graph.int64_type
