@@ -343,3 +343,19 @@ def test_a_read_is_cancelled_at_its_next_block(tmp_path):
     assert len(calls) == 3
     table = read_csv(read_header(path), block_size=1 << 16, cancelled=lambda: False)
     assert table.num_rows == 20_000
+
+
+def test_train_stream_records_class_weights_under_the_model_s_integer_labels(tmp_path, capsys):
+    import sigmanet
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(600, 2))
+    table = pa.table({"a": X[:, 0], "b": X[:, 1], "label": (X[:, 0] > 0.5).astype(np.int64)})
+    path, model = tmp_path / "data.csv", tmp_path / "m.st"
+    pacsv.write_csv(table, path)
+    argv = ["train", str(path), "--target", "label", "--stream", "--class-weight", "0=1,1=4"]
+    assert main([*argv, "--random-state", "0", "--save", str(model), "--quiet"]) == 0
+    capsys.readouterr()
+    loaded = sigmanet.load(model).named_steps["model"]
+    assert loaded.get_params()["class_weight"] == {0: 1.0, 1: 4.0}
+    loaded.partial_fit(X, table.column("label").to_numpy())  # the weights name its classes

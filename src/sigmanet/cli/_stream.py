@@ -87,6 +87,14 @@ def train_streaming(args: Any, estimator: Any, drop: list[str], console: Any) ->
             )
     except (ValueError, TypeError) as error:
         raise CommandError(f"{args.data}: {error}") from error
+    if isinstance(args.class_weight, dict):
+        from sigmanet.cli.train import _class_weights
+
+        # recorded under the model's own labels (integers where the file's are), as training
+        # without --stream records them, so that the loaded model can go on with partial_fit
+        labels = np.asarray(estimator.classes_)
+        estimator.set_params(class_weight=_class_weights(args.class_weight, labels, "", args))
+        estimator._record_fitted_params()
     console.print(
         f"done: {report.rows:,} rows x {report.epochs} pass(es), {report.calls} batches, "
         f"{report.rows_per_second:,.0f} rows/s"
