@@ -201,10 +201,6 @@ def _is_integer_text(text: str) -> bool:
     return text.lstrip("+-").isdigit()
 
 
-def _is_text(value: Any) -> bool:
-    return isinstance(value, str)
-
-
 def fit_parquet(
     estimator: Any,
     path: Any,
@@ -344,9 +340,10 @@ def _stream_class_weight(
             per_class[np.searchsorted(classes, int(label) if as_integers else label)] += count
         weights = balanced_class_weights(per_class).tolist()
         return dict(zip(classes.tolist(), weights, strict=True))
-    if as_integers and isinstance(class_weight, dict) and any(map(_is_text, class_weight)):
+    text_keys = isinstance(class_weight, dict) and any(isinstance(k, str) for k in class_weight)
+    if as_integers and text_keys:
         return {
-            int(key) if _is_text(key) and _is_integer_text(key) else key: weight
+            int(key) if isinstance(key, str) and _is_integer_text(key) else key: weight
             for key, weight in class_weight.items()
         }
     return class_weight

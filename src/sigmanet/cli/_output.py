@@ -164,7 +164,7 @@ def _binary_roc_auc(positive: np.ndarray, score: np.ndarray) -> float:
 
 #: sigmanet's classifiers whose ``predict`` is the class of the largest ``predict_proba``
 #: (the output function is increasing in each logit, so the largest logit has the largest
-#: probability)
+#: probability). Named, not imported: ``train`` imports only the chosen model's module.
 _ARGMAX_CLASSIFIERS = {
     "sigmanet.estimators.linear.LogisticRegression",
     "sigmanet.estimators.linear.SoftmaxRegression",
