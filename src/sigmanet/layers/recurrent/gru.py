@@ -31,6 +31,11 @@ class GRU(_Recurrent):
     ``δa_n = δn ⊙ tanh'``, ``δr = δa_n ⊙ (h_{t-1} W_hnᵀ + b_hn)``, and
     ``δh_{t-1} = δh ⊙ z + [δa_r, δa_z, δa_n ⊙ r] W_hh``.
 
+    With sigmoid gates and tanh (the defaults) and numba installed, the loop over the steps
+    runs compiled (:mod:`~sigmanet.layers.recurrent._compiled_gru`), one call per pass, in
+    the NumPy loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the
+    reference, which masked steps also take.
+
     Parameters
     ----------
     units : int

@@ -22,6 +22,11 @@ class SimpleRNN(_Recurrent):
     explodes over long spans; ``g = tanh`` keeps the state in (-1, 1), whereas with ReLU and a
     recurrent matrix of spectral radius above 1 the state grows without bound.
 
+    With tanh (the default) and numba installed, the loop over the steps runs compiled
+    (:mod:`~sigmanet.layers.recurrent._compiled_simple`), one call per pass, in the NumPy
+    loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the reference,
+    which masked steps and the other activations also take.
+
     Parameters
     ----------
     units : int
