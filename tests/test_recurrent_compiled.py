@@ -123,9 +123,17 @@ def test_the_compiled_loops_run_once_per_direction_and_pass(monkeypatch, cell):
         (SimpleRNN, {"activation": "sigmoid"}, {}),
         (GRU, {"gate_activation": "hard_sigmoid"}, {}),
         (GRU, {"activation": "softsign"}, {}),
-        (LSTM, {"gate_activation": "hard_sigmoid"}, {}),
+        (LSTM, {"gate_activation": "hard_sigmoid"}, {}),  # its NumPy loop's unfused branch
     ],
-    ids=str,
+    ids=[
+        "GRU-lengths",
+        "SimpleRNN-mask",
+        "SimpleRNN-relu",
+        "SimpleRNN-sigmoid",
+        "GRU-hard_sigmoid-gates",
+        "GRU-softsign",
+        "LSTM-hard_sigmoid-gates",
+    ],
 )
 def test_the_numpy_loop_runs_for_masks_and_other_activations(
     monkeypatch, cell, options, forward_options
