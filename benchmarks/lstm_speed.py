@@ -1,7 +1,8 @@
-"""Forward + backward of one LSTM layer: sigmanet against PyTorch CPU, in one process.
+"""Forward + backward of one LSTM (or GRU) layer: sigmanet against PyTorch CPU, in one process.
 
-The workload: a batch of 64 sequences of 100 steps with 32 features, 64 hidden units, float32,
-every step's output returned (``return_sequences=True``, as ``nn.LSTM`` always does), and the
+The workload: a batch of 64 sequences of 100 steps with 32 features, 64 hidden units, float32
+(or float64), every step's output returned (``return_sequences=True``, as ``nn.LSTM`` and
+``nn.GRU`` always do), and the
 gradient of ``L = Σ output ⊙ R`` for a fixed random R: one forward and one backward pass, with
 the gradients of the input and of every weight. Both libraries get the same weights, and their
 outputs and gradients are compared before anything is timed.
@@ -15,8 +16,9 @@ counterparts in backward): the floor under any implementation that keeps NumPy's
 
 The second row is sigmanet's NumPy loop (``layer.engine = "numpy"``), what runs without numba.
 
-Run: ``python benchmarks/lstm_speed.py [--rounds N] [--clock wall|cpu]``. PyTorch is optional
-(``torch==2.13.0``, CPU build); without it only sigmanet's rows print.
+Run: ``python benchmarks/lstm_speed.py [--cell lstm|gru] [--dtype float32|float64] [--rounds N]
+[--clock wall|cpu]``. PyTorch is optional (``torch==2.13.0``, CPU build); without it only
+sigmanet's rows print.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import numpy as np
 import scipy.linalg.cython_blas  # noqa: F401
 from threadpoolctl import threadpool_limits
 
-from sigmanet.recurrent import LSTM
+from sigmanet.recurrent import GRU, LSTM
 
 try:
     import torch
@@ -42,13 +44,14 @@ except ImportError:  # pragma: no cover - PyTorch is an optional peer
     torch = None
 
 BATCH, STEPS, FEATURES, HIDDEN = 64, 100, 32, 64
+CELLS = {"lstm": LSTM, "gru": GRU}
 
 
 def make_sigmanet(
-    x: np.ndarray, probe: np.ndarray, engine: str = "auto"
-) -> tuple[LSTM, Callable[[], np.ndarray]]:
-    layer = LSTM(HIDDEN, return_sequences=True)
-    layer.build(FEATURES, np.random.default_rng(0), np.float32)
+    cell: str, x: np.ndarray, probe: np.ndarray, engine: str = "auto"
+) -> tuple[LSTM | GRU, Callable[[], np.ndarray]]:
+    layer = CELLS[cell](HIDDEN, return_sequences=True)
+    layer.build(FEATURES, np.random.default_rng(0), x.dtype)
     layer.engine = engine
 
     def step() -> np.ndarray:
@@ -58,8 +61,11 @@ def make_sigmanet(
     return layer, step
 
 
-def make_torch(layer: LSTM, x: np.ndarray, probe: np.ndarray) -> Callable[[], object]:
-    module = torch.nn.LSTM(FEATURES, HIDDEN, batch_first=True)
+def make_torch(layer: LSTM | GRU, x: np.ndarray, probe: np.ndarray) -> Callable[[], object]:
+    torch_cell = torch.nn.LSTM if isinstance(layer, LSTM) else torch.nn.GRU
+    module = torch_cell(FEATURES, HIDDEN, batch_first=True)
+    if x.dtype == np.float64:
+        module = module.double()
     with torch.no_grad():
         for name, value in module.named_parameters():
             kind, which = name.split("_")[:2]
@@ -78,19 +84,20 @@ def make_torch(layer: LSTM, x: np.ndarray, probe: np.ndarray) -> Callable[[], ob
     return step
 
 
-def make_floor(layer: LSTM, x: np.ndarray) -> Callable[[], None]:
+def make_floor(layer: LSTM | GRU, x: np.ndarray) -> Callable[[], None]:
     """The products of one forward and backward pass, alone, into preallocated arrays."""
     W_ih, W_hh = layer.params["W_ih"], layer.params["W_hh"]
+    G, dtype = W_hh.shape[0], x.dtype  # G: the gates' rows, 4H (LSTM) or 3H (GRU)
     xs = np.ascontiguousarray(x.transpose(1, 0, 2)).reshape(STEPS * BATCH, FEATURES)
-    proj = np.empty((STEPS * BATCH, 4 * HIDDEN), np.float32)
-    h = np.ones((BATCH, HIDDEN), np.float32)
-    gate = np.empty((BATCH, 4 * HIDDEN), np.float32)
-    da = np.ones((STEPS * BATCH, 4 * HIDDEN), np.float32)
-    hs = np.ones((STEPS * BATCH, HIDDEN), np.float32)
-    dh = np.empty((BATCH, HIDDEN), np.float32)
+    proj = np.empty((STEPS * BATCH, G), dtype)
+    h = np.ones((BATCH, HIDDEN), dtype)
+    gate = np.empty((BATCH, G), dtype)
+    da = np.ones((STEPS * BATCH, G), dtype)
+    hs = np.ones((STEPS * BATCH, HIDDEN), dtype)
+    dh = np.empty((BATCH, HIDDEN), dtype)
     g_ih = np.empty_like(W_ih)
     g_hh = np.empty_like(W_hh)
-    dx = np.empty((STEPS * BATCH, FEATURES), np.float32)
+    dx = np.empty((STEPS * BATCH, FEATURES), dtype)
     W_hh_T = W_hh.T
 
     def step() -> None:
@@ -106,7 +113,7 @@ def make_floor(layer: LSTM, x: np.ndarray) -> Callable[[], None]:
     return step
 
 
-def check_agreement(layer: LSTM, sigmanet_step, torch_step) -> float:
+def check_agreement(layer: LSTM | GRU, sigmanet_step, torch_step) -> float:
     """The largest difference of any gradient, relative to that gradient's largest entry."""
     grad_x = sigmanet_step()
     module, x_t = torch_step()
@@ -120,6 +127,8 @@ def check_agreement(layer: LSTM, sigmanet_step, torch_step) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cell", choices=tuple(CELLS), default="lstm")
+    parser.add_argument("--dtype", choices=("float32", "float64"), default="float32")
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument(
         "--clock",
@@ -131,22 +140,22 @@ def main() -> None:
     args = parser.parse_args()
     clock = time.perf_counter if args.clock == "wall" else time.process_time
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(np.float32)
-    probe = rng.standard_normal((BATCH, STEPS, HIDDEN)).astype(np.float32)
-    layer, sigmanet_step = make_sigmanet(x, probe)
+    x = rng.standard_normal((BATCH, STEPS, FEATURES)).astype(args.dtype)
+    probe = rng.standard_normal((BATCH, STEPS, HIDDEN)).astype(args.dtype)
+    layer, sigmanet_step = make_sigmanet(args.cell, x, probe)
     candidates: dict[str, Callable[[], object]] = {"sigmanet": sigmanet_step}
     # the NumPy loop, the reference the compiled loops must agree with (and what runs without
     # numba)
-    candidates["sigmanet numpy"] = make_sigmanet(x, probe, engine="numpy")[1]
+    candidates["sigmanet numpy"] = make_sigmanet(args.cell, x, probe, engine="numpy")[1]
     if torch is not None:
         torch.set_num_threads(1)
         candidates["pytorch"] = make_torch(layer, x, probe)
     candidates["matmul floor"] = make_floor(layer, x)
 
     print(
-        f"LSTM forward+backward: batch {BATCH}, {STEPS} steps, {FEATURES} inputs, {HIDDEN} "
-        f"hidden, float32, one BLAS thread; median of {args.rounds} interleaved rounds, "
-        f"{args.clock} time"
+        f"{args.cell.upper()} forward+backward: batch {BATCH}, {STEPS} steps, {FEATURES} "
+        f"inputs, {HIDDEN} hidden, {args.dtype}, one BLAS thread; median of {args.rounds} "
+        f"interleaved rounds, {args.clock} time"
     )
     print(
         f"numpy {np.__version__}"

@@ -39,11 +39,13 @@ A gate whose activation is the sigmoid computes it as ``σ(x) = ½ + ½ tanh(x/2
 NumPy evaluates with its vectorised tanh, several times faster than the exp-based form; its
 absolute error is within about an ulp of ½ and its values lie in [0, 1].
 
-The LSTM with sigmoid gates and tanh (the default) runs its loop over the steps compiled when
-numba is installed: one call per pass, with the same arithmetic as its NumPy loop, which stays
-the reference (``layer.engine = "numpy"`` selects it) and runs where numba is missing or a step
-is masked. The two agree to about 1e-12 relative in float64 and 1e-5 in float32; in float32 the
-compiled loop's tanh is a rational function that vectorises, within 7 ulps of tanh.
+The LSTM and the GRU with sigmoid gates and tanh (the defaults), and the SimpleRNN with tanh
+(the default), run their loops over the steps compiled when numba is installed: one call per
+pass forward and one backward, with the same arithmetic as the NumPy loop, which stays the
+reference (``layer.engine = "numpy"`` selects it) and runs where numba is missing, a step is
+masked, ``keep_state_gradients`` is set (backward) or the activations are others. The two agree
+to about 1e-12 relative in float64 and 1e-5 in float32; in float32 the compiled loops' tanh is
+a rational function that vectorises, within 7 ulps of tanh.
 
 As every layer does, a training pass (``forward(x, training=True)`` and ``backward``) writes
 into arrays the layer keeps and reuses while the shapes repeat, so that in steady state it

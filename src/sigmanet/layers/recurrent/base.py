@@ -8,6 +8,7 @@ The formulas, the parameter layout and the options are set out in
 
 from __future__ import annotations
 
+import importlib
 import math
 import numbers
 from typing import Any
@@ -22,6 +23,23 @@ from sigmanet.layers.base import Layer
 def _take_rows(array: np.ndarray, rows: np.ndarray, out: np.ndarray) -> np.ndarray:
     """``array[rows]`` into ``out``; mode="clip" because np.take's default copies ``out``."""
     return np.take(array, rows, axis=0, out=out, mode="clip")
+
+
+#: The compiled loops' modules imported so far, by name; False where the import failed.
+_compiled_modules: dict[str, Any] = {}
+
+
+def _load_compiled(module: str) -> Any:
+    """``sigmanet.layers.recurrent.<module>``, imported on first use; None when numba is
+    missing (the module imports numba), where the NumPy loop runs."""
+    if module not in _compiled_modules:
+        loaded: Any
+        try:
+            loaded = importlib.import_module(f"sigmanet.layers.recurrent.{module}")
+        except ImportError:
+            loaded = False
+        _compiled_modules[module] = loaded
+    return _compiled_modules[module] or None
 
 
 def _positive_int_or_none(name: str, value: Any) -> int | None:
@@ -44,6 +62,12 @@ class _Recurrent(Layer):
     #: (and the inverse permutation); None when it keeps the parameters' order.
     _rows: np.ndarray | None = None
     _rows_back: np.ndarray | None = None
+    #: The module of the cell's compiled loops (numba), None for a cell without them.
+    _compiled_module: str | None = None
+    #: Whether the cell's activations are those its compiled loops implement (set by the cell).
+    _fused: bool = False
+    #: Set in ``__init__``; here for layers pickled before SimpleRNN and GRU had it.
+    engine: str = "auto"
     units: int
     return_sequences: bool
     bidirectional: bool
@@ -102,6 +126,10 @@ class _Recurrent(Layer):
         # a pass keeps about fifteen arrays per direction and twenty more, for each batch size
         # of an epoch
         self._buffers.capacity = 128
+        #: "auto": the loop over the steps runs compiled where the cell has compiled loops for
+        #: its activations, numba is installed and no step is masked; "numpy": always the
+        #: NumPy loop, the reference.
+        self.engine: str = "auto"
 
     def __getstate__(self) -> dict[str, Any]:
         # The reused arrays of the last passes are no part of the layer: a copy or a pickle
@@ -129,6 +157,28 @@ class _Recurrent(Layer):
             value = getattr(self, key)
             config[key] = value if isinstance(value, str) else "custom"
         return config
+
+    def _compiled_loops(self) -> Any:
+        """The cell's compiled loops (a module of numba kernels), or None where the NumPy loop
+        runs: ``engine="numpy"``, numba missing, a cell without compiled loops for its
+        activations (``_fused``), or a dtype other than float32 and float64."""
+        if self.engine not in ("auto", "numpy"):
+            raise ValueError(
+                f"engine must be 'auto' (compiled loops when numba is installed) or 'numpy' "
+                f"(the reference loop); got {self.engine!r}."
+            )
+        if self.engine == "numpy" or not self._fused or self._compiled_module is None:
+            return None
+        if self.dtype.kind != "f" or self.dtype.itemsize not in (4, 8):
+            return None
+        return _load_compiled(self._compiled_module)
+
+    def _constants(self) -> tuple[np.ndarray, bool]:
+        """½, ¼ and 1 in the layer's dtype, for the compiled loops, and whether their tanh is
+        the rational one (float32)."""
+        constants = self._scratch("constants", (3,))
+        constants[:] = (0.5, 0.25, 1.0)
+        return constants, self.dtype == np.float32
 
     # -- set-up -----------------------------------------------------------------------------
     def _build(self, input_dim: int, rng: np.random.Generator, dtype: np.dtype[Any]) -> int:
@@ -532,7 +582,7 @@ class _Recurrent(Layer):
         h_prev: np.ndarray,
         da_input: np.ndarray,
         da_hidden: np.ndarray,
-        by_gate: np.ndarray | None = None,
+        by_gate: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> None:
         """Fill the parameter gradients from every step's pre-activation gradients at once.
 
@@ -540,8 +590,9 @@ class _Recurrent(Layer):
         (the same array except in the GRU); ``h_prev`` (T, H + 1, n) holds h_{t-1} and the
         row of ones: ∂L/∂W_ih = Σ_t δa_t x_t, ∂L/∂W_hh = Σ_t δa_t h_{t-1}ᵀ, ∂L/∂b = Σ_t δa_t 1,
         as batched products, summed over the steps by a product with a vector of ones.
-        ``by_gate`` (G·H, T, n), when given, holds ``da_input`` (= ``da_hidden``) gate row
-        first: each sum over the steps is then one product, ``[δa_1 … δa_T] [x_1 … x_T]ᵀ``.
+        ``by_gate``, when given, holds ``da_input`` and ``da_hidden`` gate row first, each
+        (G·H, T, n) (the compiled loops write them so): each sum over the steps is then one
+        product, ``[δa_1 … δa_T] [x_1 … x_T]ᵀ``.
         """
         T, G, n = da_input.shape
         D, H = self.input_dim, self.units
@@ -549,12 +600,12 @@ class _Recurrent(Layer):
         width_h = H + (self.use_bias and da_hidden is not da_input)
         from_x = self._scratch("grad_from_x", (G, width_x))
         from_h = self._scratch("grad_from_h", (G, width_h))
-        if by_gate is not None and da_hidden is da_input:
-            all_steps = by_gate.reshape(G, T * n)
-            np.matmul(all_steps, x_time.reshape(T * n, width_x), out=from_x)
+        if by_gate is not None:
+            input_steps, hidden_steps = (part.reshape(G, T * n) for part in by_gate)
+            np.matmul(input_steps, x_time.reshape(T * n, width_x), out=from_x)
             states = self._scratch("states_by_row", (T, n, width_h))
             np.copyto(states, h_prev[:, :width_h].transpose(0, 2, 1))
-            np.matmul(all_steps, states.reshape(T * n, width_h), out=from_h)
+            np.matmul(hidden_steps, states.reshape(T * n, width_h), out=from_h)
         else:
             ones = self._buffers.get("ones_steps", (T,), self.dtype, fill=1)
             per_step = self._scratch("grad_per_step_x", (T, G, width_x))

@@ -31,6 +31,11 @@ class GRU(_Recurrent):
     ``δa_n = δn ⊙ tanh'``, ``δr = δa_n ⊙ (h_{t-1} W_hnᵀ + b_hn)``, and
     ``δh_{t-1} = δh ⊙ z + [δa_r, δa_z, δa_n ⊙ r] W_hh``.
 
+    With sigmoid gates and tanh (the defaults) and numba installed, the loop over the steps
+    runs compiled (:mod:`~sigmanet.layers.recurrent._compiled_gru`), one call per pass, in
+    the NumPy loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the
+    reference, which masked steps also take.
+
     Parameters
     ----------
     units : int
@@ -45,6 +50,7 @@ class GRU(_Recurrent):
 
     n_gates = 3
     _recurrent_bias_in_step = True
+    _compiled_module = "_compiled_gru"
     gate_activation: Any
     _gate: Any
     _gate_backward: Any
@@ -57,6 +63,11 @@ class GRU(_Recurrent):
         self.gate_activation = check_gate_activation(gate_activation)
         self._f, self._f_backward = self.activation.kernels()
         self._gate, self._gate_backward = _gate_kernels(self.gate_activation)
+        # sigmoid gates and a tanh candidate: the loops run compiled
+        self._fused = bool(
+            self.gate_activation == _activations.get("sigmoid")
+            and self.activation == _activations.get("tanh")
+        )
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -91,6 +102,11 @@ class GRU(_Recurrent):
         scratch = self._scratch("product", (H, n))
         W_hh = run["W_rec"]  # [W_hh | b_hh]: the states' row of ones adds b_hh
         rows = W_hh.shape[1]
+        loops = self._compiled_loops() if steps_mask is None else None
+        if loops is not None:
+            loops.gru_forward(ax, ah, W_hh, h, gates, reverse, *self._constants())
+            run.update(ax=ax, ah=ah, gates=gates, h=h)
+            return run
         for t in self._steps(T, reverse):
             before, after = self._ends(t, reverse)
             ax_t, ah_t, g_t = ax[t], ah[t], gates[t]
@@ -129,6 +145,26 @@ class GRU(_Recurrent):
         dh_next = self._scratch("dh_next", (H, n))
         scratch = self._scratch("product", (H, n))
         dh, keep = self._start_backward(dh_last, T, n)
+        loops = self._compiled_loops() if steps_mask is None and keep is None else None
+        if loops is not None:
+            by_gate = self._scratch("da_by_gate", (2, G, T, n))
+            run["da_by_gate"] = (by_gate[0], by_gate[1])
+            loops.gru_backward(
+                ah,
+                gates,
+                h,
+                W_hh_T,
+                self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
+                dh,
+                dh_next,
+                da_input,
+                da_hidden,
+                by_gate,
+                reverse,
+                self.truncate or 0,
+                self._constants()[0],
+            )
+            return da_input, da_hidden, (dh,), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):
             before, _ = self._ends(t, reverse)
             if dh_out is not None:

@@ -15,21 +15,6 @@ from sigmanet.layers.recurrent.gates import _gate_kernels, _gate_values, check_g
 
 __all__ = ["LSTM"]
 
-_compiled_module: Any = None
-
-
-def _load_compiled() -> Any:
-    """The compiled loops' module, imported on first use; None when numba is missing."""
-    global _compiled_module
-    if _compiled_module is None:
-        try:
-            from sigmanet.layers.recurrent import _compiled
-        except ImportError:
-            _compiled_module = False
-        else:
-            _compiled_module = _compiled
-    return _compiled_module or None
-
 
 @REGISTRY.register("LSTM")
 class LSTM(_Recurrent):
@@ -70,6 +55,7 @@ class LSTM(_Recurrent):
 
     n_gates = 4
     has_cell = True
+    _compiled_module = "_compiled"
     forget_bias: float
     gate_activation: Any
     _gate: Any
@@ -97,34 +83,11 @@ class LSTM(_Recurrent):
         # _rows[k] of the parameters, and row j of a parameter is row _rows_back[j]
         self._rows = np.r_[0 : 2 * H, 3 * H : 4 * H, 2 * H : 3 * H]
         self._rows_back = np.argsort(self._rows)
-        #: "auto": the fused cell (sigmoid gates, tanh) runs its loops compiled when numba is
-        #: installed and no step is masked; "numpy": always the NumPy loop, the reference.
-        self.engine: str = "auto"
-        self._fused: bool = bool(
+        # sigmoid gates and tanh: one tanh gives every gate, and the loops run compiled
+        self._fused = bool(
             self.gate_activation == _activations.get("sigmoid")
             and self.activation == _activations.get("tanh")
         )
-
-    def _compiled_loops(self) -> Any:
-        """The compiled loops (:mod:`sigmanet.layers.recurrent._compiled`), or None where the
-        NumPy loop runs: ``engine="numpy"``, numba missing, a gate or cell activation other than
-        sigmoid and tanh, or a dtype other than float32 and float64."""
-        if self.engine not in ("auto", "numpy"):
-            raise ValueError(
-                f"engine must be 'auto' (compiled loops when numba is installed) or 'numpy' "
-                f"(the reference loop); got {self.engine!r}."
-            )
-        if self.engine == "numpy" or not self._fused or self.dtype.kind != "f":
-            return None
-        if self.dtype.itemsize not in (4, 8):
-            return None
-        return _load_compiled()
-
-    def _constants(self) -> tuple[np.ndarray, bool]:
-        """½, ¼ and 1 in the layer's dtype, and whether tanh is the rational one (float32)."""
-        constants = self._scratch("constants", (3,))
-        constants[:] = (0.5, 0.25, 1.0)
-        return constants, self.dtype == np.float32
 
     def get_config(self) -> dict[str, Any]:
         return {
@@ -246,7 +209,7 @@ class LSTM(_Recurrent):
         loops = self._compiled_loops() if steps_mask is None and keep is None else None
         if loops is not None:
             by_gate = self._scratch("da_by_gate", (G, T, n))
-            run["da_by_gate"] = by_gate
+            run["da_by_gate"] = (by_gate, by_gate)
             loops.lstm_backward(
                 gates,
                 slopes,

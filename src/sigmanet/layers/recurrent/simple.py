@@ -22,6 +22,11 @@ class SimpleRNN(_Recurrent):
     explodes over long spans; ``g = tanh`` keeps the state in (-1, 1), whereas with ReLU and a
     recurrent matrix of spectral radius above 1 the state grows without bound.
 
+    With tanh (the default) and numba installed, the loop over the steps runs compiled
+    (:mod:`~sigmanet.layers.recurrent._compiled_simple`), one call per pass, in the NumPy
+    loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the reference,
+    which masked steps and the other activations also take.
+
     Parameters
     ----------
     units : int
@@ -42,10 +47,14 @@ class SimpleRNN(_Recurrent):
     (2, 4)
     """
 
+    _compiled_module = "_compiled_simple"
+
     def __init__(self, units: int, activation: Any = "tanh", **options: Any) -> None:
         super().__init__(units, **options)
         self.activation = _activations.get(activation)
         self._f, self._f_backward = self.activation.kernels()
+        # tanh: the loops run compiled
+        self._fused = self.activation == _activations.get("tanh")
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "activation": self.activation.get_config()}
@@ -66,6 +75,11 @@ class SimpleRNN(_Recurrent):
         h = self._states(T, n, start[0], reverse, training, "h" + suffix)
         recurrent = self._scratch("recurrent", (H, n))
         W_hh = run["W_rec"]
+        loops = self._compiled_loops() if steps_mask is None else None
+        if loops is not None:
+            loops.simple_forward(a, W_hh, h, recurrent, reverse, self._constants()[1])
+            run.update(a=a, h=h)
+            return run
         for t in self._steps(T, reverse):
             before, after = self._ends(t, reverse)
             np.matmul(W_hh, h[before, :H], out=recurrent)
@@ -91,6 +105,22 @@ class SimpleRNN(_Recurrent):
         da = self._scratch("da", (T, H, n))
         dh_next = self._scratch("dh_next", (H, n))
         dh, keep = self._start_backward(dh_last, T, n)
+        loops = self._compiled_loops() if steps_mask is None and keep is None else None
+        if loops is not None:
+            by_gate = self._scratch("da_by_gate", (H, T, n))
+            run["da_by_gate"] = (by_gate, by_gate)
+            loops.simple_backward(
+                h,
+                W_hh_T,
+                self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
+                dh,
+                da,
+                by_gate,
+                reverse,
+                self.truncate or 0,
+                self._constants()[0],
+            )
+            return da, da, (dh,), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):
             _, after = self._ends(t, reverse)
             if dh_out is not None:
