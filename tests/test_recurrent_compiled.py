@@ -12,7 +12,7 @@ import textwrap
 import numpy as np
 import pytest
 
-from sigmanet.layers.recurrent.base import _load_compiled
+from sigmanet.layers.recurrent.base import FLOAT64_COMPILED_ELEMENTS, _load_compiled
 from sigmanet.recurrent import GRU, LSTM, SimpleRNN
 
 CELLS = [LSTM, GRU, SimpleRNN]
@@ -142,6 +142,23 @@ def test_the_numpy_loop_runs_for_masks_and_other_activations(
     x = np.random.default_rng(7).standard_normal((3, 5, 2))
     _pass("auto", options, x, np.float64, cell=cell, **forward_options)
     assert calls == {"forward": 0, "backward": 0}
+
+
+@pytest.mark.parametrize("cell", CELLS, ids=lambda cell: cell.__name__)
+def test_large_float64_steps_run_the_numpy_loop(monkeypatch, cell):
+    # a step of sequences × units above the limit: NumPy's vectorised float64 tanh wins there
+    calls = _spy(monkeypatch, cell)
+    units = 6
+    rows = FLOAT64_COMPILED_ELEMENTS // units
+    for n, dtype, compiled in (
+        (rows, np.float64, 1),
+        (rows + 1, np.float64, 0),
+        (rows + 1, np.float32, 1),  # float32's rational tanh vectorises at every size
+    ):
+        calls.update(forward=0, backward=0)
+        x = np.random.default_rng(9).standard_normal((n, 3, 2)).astype(dtype)
+        _pass("auto", {}, x, dtype, cell=cell)  # two training passes
+        assert calls == {"forward": 2 * compiled, "backward": 2 * compiled}
 
 
 @pytest.mark.parametrize("cell", CELLS, ids=lambda cell: cell.__name__)

@@ -43,9 +43,11 @@ The LSTM and the GRU with sigmoid gates and tanh (the defaults), and the SimpleR
 (the default), run their loops over the steps compiled when numba is installed: one call per
 pass forward and one backward, with the same arithmetic as the NumPy loop, which stays the
 reference (``layer.engine = "numpy"`` selects it) and runs where numba is missing, a step is
-masked, ``keep_state_gradients`` is set (backward) or the activations are others. The two agree
-to about 1e-12 relative in float64 and 1e-5 in float32; in float32 the compiled loops' tanh is
-a rational function that vectorises, within 7 ulps of tanh.
+masked, ``keep_state_gradients`` is set (backward), the activations are others, or a float64
+step (sequences × units) is larger than ``base.FLOAT64_COMPILED_ELEMENTS``, where NumPy's
+vectorised float64 tanh makes its loop the faster. The two agree to about 1e-12 relative in
+float64 and 1e-5 in float32; in float32 the compiled loops' tanh is a rational function that
+vectorises, within 7 ulps of tanh.
 
 As every layer does, a training pass (``forward(x, training=True)`` and ``backward``) writes
 into arrays the layer keeps and reuses while the shapes repeat, so that in steady state it

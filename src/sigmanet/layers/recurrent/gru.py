@@ -32,9 +32,10 @@ class GRU(_Recurrent):
     ``δh_{t-1} = δh ⊙ z + [δa_r, δa_z, δa_n ⊙ r] W_hh``.
 
     With sigmoid gates and tanh (the defaults) and numba installed, the loop over the steps
-    runs compiled (:mod:`~sigmanet.layers.recurrent._compiled_gru`), one call per pass, in
+    runs compiled (``sigmanet.layers.recurrent._compiled_gru``), one call per pass, in
     the NumPy loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the
-    reference, which masked steps also take.
+    reference, which masked steps (and large float64 steps, see
+    ``sigmanet.layers.recurrent.base.FLOAT64_COMPILED_ELEMENTS``) also take.
 
     Parameters
     ----------
@@ -102,7 +103,7 @@ class GRU(_Recurrent):
         scratch = self._scratch("product", (H, n))
         W_hh = run["W_rec"]  # [W_hh | b_hh]: the states' row of ones adds b_hh
         rows = W_hh.shape[1]
-        loops = self._compiled_loops() if steps_mask is None else None
+        loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
             loops.gru_forward(ax, ah, W_hh, h, gates, reverse, *self._constants())
             run.update(ax=ax, ah=ah, gates=gates, h=h)
@@ -145,7 +146,7 @@ class GRU(_Recurrent):
         dh_next = self._scratch("dh_next", (H, n))
         scratch = self._scratch("product", (H, n))
         dh, keep = self._start_backward(dh_last, T, n)
-        loops = self._compiled_loops() if steps_mask is None and keep is None else None
+        loops = self._compiled_loops(n) if steps_mask is None and keep is None else None
         if loops is not None:
             by_gate = self._scratch("da_by_gate", (2, G, T, n))
             run["da_by_gate"] = (by_gate[0], by_gate[1])

@@ -142,7 +142,7 @@ class LSTM(_Recurrent):
         recurrent = self._scratch("recurrent", (4 * H, n))
         product = self._scratch("product", (H, n))
         W_hh = run["W_rec"]
-        loops = self._compiled_loops() if steps_mask is None else None
+        loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
             loops.lstm_forward(
                 a, W_hh, h, c, gates, slopes, tanh_c, recurrent, reverse, *self._constants()
@@ -206,7 +206,7 @@ class LSTM(_Recurrent):
         dc = self._scratch("dc", (H, n))
         dc.fill(0)
         dh, keep = self._start_backward(dh_last, T, n)
-        loops = self._compiled_loops() if steps_mask is None and keep is None else None
+        loops = self._compiled_loops(n) if steps_mask is None and keep is None else None
         if loops is not None:
             by_gate = self._scratch("da_by_gate", (G, T, n))
             run["da_by_gate"] = (by_gate, by_gate)

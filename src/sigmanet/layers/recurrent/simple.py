@@ -23,9 +23,10 @@ class SimpleRNN(_Recurrent):
     recurrent matrix of spectral radius above 1 the state grows without bound.
 
     With tanh (the default) and numba installed, the loop over the steps runs compiled
-    (:mod:`~sigmanet.layers.recurrent._compiled_simple`), one call per pass, in the NumPy
+    (``sigmanet.layers.recurrent._compiled_simple``), one call per pass, in the NumPy
     loop's arithmetic; ``layer.engine = "numpy"`` selects the NumPy loop, the reference,
-    which masked steps and the other activations also take.
+    which masked steps, the other activations and large float64 steps (see
+    ``sigmanet.layers.recurrent.base.FLOAT64_COMPILED_ELEMENTS``) also take.
 
     Parameters
     ----------
@@ -75,7 +76,7 @@ class SimpleRNN(_Recurrent):
         h = self._states(T, n, start[0], reverse, training, "h" + suffix)
         recurrent = self._scratch("recurrent", (H, n))
         W_hh = run["W_rec"]
-        loops = self._compiled_loops() if steps_mask is None else None
+        loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
             loops.simple_forward(a, W_hh, h, recurrent, reverse, self._constants()[1])
             run.update(a=a, h=h)
@@ -105,7 +106,7 @@ class SimpleRNN(_Recurrent):
         da = self._scratch("da", (T, H, n))
         dh_next = self._scratch("dh_next", (H, n))
         dh, keep = self._start_backward(dh_last, T, n)
-        loops = self._compiled_loops() if steps_mask is None and keep is None else None
+        loops = self._compiled_loops(n) if steps_mask is None and keep is None else None
         if loops is not None:
             by_gate = self._scratch("da_by_gate", (H, T, n))
             run["da_by_gate"] = (by_gate, by_gate)
