@@ -464,6 +464,32 @@ def test_the_full_batch_objective_agrees_with_numpy(dtype, loss, hidden, weighte
     assert compiled_grad.dtype == dtype
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_losses_log1p_is_within_a_few_ulps_of_log1p(dtype):
+    from numba import njit
+
+    from sigmanet.engine._kernels import _log1p
+
+    @njit
+    def log1p(x, one):
+        out = np.empty_like(x)
+        for i in range(x.shape[0]):
+            out[i] = _log1p(x[i], one)
+        return out
+
+    info = np.finfo(dtype)
+    special = [0.0, info.smallest_subnormal, info.tiny, info.eps / 4, info.eps, 0.5, 1.0]
+    x = np.concatenate([special, np.logspace(-40, 38, 4001), [info.max]]).astype(dtype)
+    got = log1p(x, dtype(1))
+    assert got.dtype == dtype
+    expected = np.log1p(x.astype(np.longdouble))  # a reference more precise than either dtype
+    ulps = np.abs(got - expected) / np.spacing(expected.astype(dtype))
+    assert np.max(ulps) <= 4, x[np.argmax(ulps)]
+    assert got[0] == 0 and got[1] == x[1]  # exact near 0
+    inf_nan = log1p(np.array([np.inf, np.nan], dtype), dtype(1))
+    assert inf_nan[0] == np.inf and np.isnan(inf_nan[1])
+
+
 @pytest.mark.parametrize("activation", FAST_ACTIVATIONS)
 def test_predictions_through_the_kernel_equal_numpy(activation):
     for dtype in (np.float64, np.float32):

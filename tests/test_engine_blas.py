@@ -46,6 +46,39 @@ def test_an_operand_that_is_not_c_contiguous_goes_through_np_dot(strided):
     np.testing.assert_allclose(out, a @ b, rtol=1e-14)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed", ["neither", "b"])
+def test_one_column_is_a_dot_product_per_row_over_rows_of_any_width(dtype, transposed):
+    # 37 and 64 + 3 values a row: whole vector lanes and a remainder; NaN and inf propagate
+    rng = np.random.default_rng(2)
+    for width in (1, 37, 67):
+        a = rng.standard_normal((9, width)).astype(dtype)
+        a[3, width // 2] = np.nan
+        a[5, 0] = np.inf
+        v = rng.standard_normal(width).astype(dtype)
+        b = v[None, :] if transposed == "b" else v[:, None]
+        out = np.full((9, 1), -1.0, dtype=dtype)
+        matmul(a, False, b, transposed == "b", out, gemm_address(dtype))
+        expected = (a.astype(np.float64) @ v.astype(np.float64))[:, None]
+        assert out.dtype == dtype
+        np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)
+
+
+# (a strided ``out`` does not compile: numba's np.dot, in the same function, needs it contiguous)
+@pytest.mark.filterwarnings("ignore::numba.core.errors.NumbaPerformanceWarning")
+@pytest.mark.parametrize("strided", ["a", "b"])
+def test_a_one_column_product_of_strided_operands_equals_numpy(strided):
+    # the per-row dot products index a in any layout and take b's values as one row
+    rng = np.random.default_rng(3)
+    a = rng.standard_normal((7, 10 if strided == "a" else 5))
+    b = rng.standard_normal((10 if strided == "b" else 5, 1))
+    out = np.full((7, 1), np.nan)
+    a = a[:, ::2] if strided == "a" else a
+    b = b[::2] if strided == "b" else b
+    matmul(a, False, b, False, out, gemm_address(np.float64))
+    np.testing.assert_allclose(out, a @ b, rtol=1e-14)
+
+
 def test_numpys_blas_is_found_where_numpy_bundles_openblas_with_64_bit_integers():
     blas = np.show_config(mode="dicts")["Build Dependencies"]["blas"]
     bundled = blas.get("name") == "scipy-openblas" and "USE64BITINT" in str(

@@ -314,6 +314,24 @@ def _activation_backward(code, alpha, one_minus_alpha, Z, A, D, G, c):
 
 
 @_compiled
+def _log1p(x, one):
+    """``log(1 + x)`` for ``x >= 0`` (or NaN) as ``log(u) · x / (u - 1)``, ``u = 1 + x``, and
+    ``x`` itself once ``u`` rounds to 1: within a few ulps where ``log`` is correctly rounded
+    (Goldberg, *What every computer scientist should know about floating-point arithmetic*,
+    ACM Computing Surveys 23(1), 1991, Theorem 4).
+
+    Why not ``np.log1p``: numba's takes about twice the time of its ``log`` (float32 and
+    float64), and the losses evaluate one per row of every full-batch gradient.
+    """
+    u = x + one
+    if u == one:
+        return x
+    if u == np.inf:  # x / (u - 1) would be inf / inf
+        return u
+    return np.log(u) * (x / (u - one))
+
+
+@_compiled
 def _softmax_cross_entropy(O, y, start, D, per_sample, c):
     """Per-sample loss into ``per_sample``, the unscaled gradient softmax - onehot into ``D``."""
     zero, one = c[0], c[1]
@@ -344,7 +362,7 @@ def _softmax_cross_entropy(O, y, start, D, per_sample, c):
             D[i, j] = D[i, j] / denominator
         if not hit:
             D[i, target] = D[i, target] - one
-        per_sample[i] = np.log1p(rest) - cross
+        per_sample[i] = _log1p(rest, one) - cross
 
 
 @_compiled
@@ -363,7 +381,7 @@ def _binary_cross_entropy(O, Y, start, D, per_sample, c):
             if positive:
                 g = -g
             D[i, j] = g + coefficient
-            total += coefficient * x + np.log1p(e)
+            total += coefficient * x + _log1p(e, one)
         per_sample[i] = total
 
 
