@@ -542,7 +542,11 @@ _AUTO_FITS = [
 ]
 
 
-@pytest.mark.parametrize("kwargs", _AUTO_FITS, ids=lambda k: "-".join(k["activation"]))
+def _fit_id(kwargs):
+    return "-".join([*kwargs["activation"], np.dtype(kwargs.get("dtype", np.float32)).name])
+
+
+@pytest.mark.parametrize("kwargs", _AUTO_FITS, ids=_fit_id)
 def test_auto_trains_the_listed_activations_compiled_and_the_rest_on_numpy(kwargs):
     kwargs = {"dtype": np.float32, **kwargs, "epochs": 1}
     listed = AUTO_ACTIVATIONS["epoch"][np.dtype(kwargs["dtype"]).name]
