@@ -15,9 +15,18 @@ import textwrap
 
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
-from sigmanet import losses, optimizers, schedules
-from sigmanet.engine import ACTIVATIONS, FAST_ACTIVATIONS, coverage, forward
+from sigmanet import MLPClassifier, losses, optimizers, schedules
+from sigmanet.engine import (
+    ACTIVATIONS,
+    AUTO_ACTIVATIONS,
+    PATHS,
+    coverage,
+    forward,
+    network_coverage,
+)
+from sigmanet.engine._full_batch import PREDICTED_ACTIVATIONS
 from sigmanet.exceptions import DivergenceError
 from sigmanet.layers import Activation, Dense, Dropout, Maxout, PReLU
 from sigmanet.network import Sequential
@@ -490,21 +499,86 @@ def test_the_losses_log1p_is_within_a_few_ulps_of_log1p(dtype):
     assert inf_nan[0] == np.inf and np.isnan(inf_nan[1])
 
 
-@pytest.mark.parametrize("activation", FAST_ACTIVATIONS)
-def test_predictions_through_the_kernel_equal_numpy(activation):
-    for dtype in (np.float64, np.float32):
-        net = Sequential([Dense(9), Activation(activation), Dense(3)]).build(
-            7, random_state=0, dtype=dtype
-        )
-        X = np.random.default_rng(1).normal(size=(2500, 7)).astype(dtype)  # three blocks
-        X[5, 0] = np.nan
-        out = forward(net, X)
-        assert out is not None and out.dtype == dtype
+def _listed(path):
+    """(activation, dtype) for every activation ``engine="auto"`` compiles on ``path``."""
+    return [
+        (name, np.dtype(dtype).type)
+        for dtype, names in AUTO_ACTIVATIONS[path].items()
+        for name in names
+    ]
+
+
+@pytest.mark.parametrize(("activation", "dtype"), _listed("predict"))
+def test_predictions_through_the_kernel_equal_numpy(activation, dtype):
+    net = Sequential([Dense(9), Activation(activation), Dense(3)]).build(
+        7, random_state=0, dtype=dtype
+    )
+    X = np.random.default_rng(1).normal(size=(2500, 7)).astype(dtype)  # three blocks
+    X[5, 0] = np.nan
+    X[6, :] = [1e4, -1e4, np.inf, -np.inf, 3e38, -3e38, 0]
+    out = forward(net, X)  # engine="auto"
+    assert out is not None and out.dtype == dtype
+    with np.errstate(invalid="ignore", over="ignore"):  # inf - inf in the NumPy reference
         expected = net.predict(X)
-        np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
-        rtol = 1e-13 if dtype == np.float64 else 1e-5
-        np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
-        assert forward(net, X, engine="numpy") is None
+    np.testing.assert_array_equal(np.isnan(out), np.isnan(expected))
+    rtol = 1e-13 if dtype == np.float64 else 1e-5
+    np.testing.assert_allclose(out, expected, rtol=rtol, atol=rtol)
+    assert forward(net, X, engine="numpy") is None
+
+
+def test_the_auto_lists_hold_only_activations_the_kernels_compute():
+    assert set(AUTO_ACTIVATIONS) == set(PATHS)
+    for path, per_dtype in AUTO_ACTIVATIONS.items():
+        assert set(per_dtype) == {"float32", "float64"}, path
+        computed = PREDICTED_ACTIVATIONS if path == "predict" else ACTIVATIONS
+        for names in per_dtype.values():
+            assert set(names) <= set(computed), path
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("path", PATHS)
+def test_auto_compiles_exactly_the_listed_activations(path, dtype):
+    listed = AUTO_ACTIVATIONS[path][np.dtype(dtype).name]
+    for activation in ACTIVATIONS:
+        net = Sequential([Dense(4), Activation(activation), Dense(2)]).build(3, dtype=dtype)
+        reason, _ = network_coverage(net, "auto", path)
+        if activation in listed:
+            assert reason is None, (activation, reason)
+        else:
+            assert reason == (
+                f"activation {activation!r} is faster on NumPy in {np.dtype(dtype).name} (layer 1)"
+            )
+        assert network_coverage(net, "compiled", path)[0] is None
+
+
+def test_an_unknown_path_is_a_clear_error():
+    net = Sequential([Dense(2)]).build(3)
+    with pytest.raises(ValueError, match="path must be one of 'epoch', 'full_batch', 'predict'"):
+        network_coverage(net, "auto", "training")
+
+
+# The configurations the agreement tests above compile, by dtype: fits with engine="auto"
+# reuse them, so checking the engine recorded costs no compilation.
+_AUTO_FITS = [
+    *({"activation": pair, "dtype": np.float64} for pair in ACTIVATION_PAIRS),
+    {"activation": ("sigmoid", "tanh"), "loss": SOFTMAX, "optimizer": OPTIMIZERS["nesterov"]},
+    {"activation": ("gelu", "silu"), "loss": BINARY, "optimizer": OPTIMIZERS["adamw"]},
+    {"activation": ("elu", "selu"), "loss": SQUARED, "optimizer": OPTIMIZERS["adagrad"]},
+    {"activation": ("identity", "relu"), "loss": SOFTMAX, "optimizer": OPTIMIZERS["adam"]},
+]
+
+
+def _fit_id(kwargs):
+    return "-".join([*kwargs["activation"], np.dtype(kwargs.get("dtype", np.float32)).name])
+
+
+@pytest.mark.parametrize("kwargs", _AUTO_FITS, ids=_fit_id)
+def test_auto_trains_the_listed_activations_compiled_and_the_rest_on_numpy(kwargs):
+    kwargs = {"dtype": np.float32, **kwargs, "epochs": 1}
+    listed = AUTO_ACTIVATIONS["epoch"][np.dtype(kwargs["dtype"]).name]
+    history, _ = _fit("auto", **kwargs)
+    expected = "compiled" if set(kwargs["activation"]) <= set(listed) else "numpy"
+    assert history.engine == expected
 
 
 def test_a_fit_compiles_only_its_configuration_and_a_later_process_compiles_nothing(tmp_path):
@@ -540,3 +614,36 @@ def test_a_fit_compiles_only_its_configuration_and_a_later_process_compiles_noth
     second = _python(code, NUMBA_CACHE_DIR=str(cache))
     assert second.returncode == 0, second.stderr
     assert files() == compiled
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_full_batch_objective_of_every_activation_agrees_with_numpy(dtype):
+    # the full-batch kernel takes the activations as run-time codes: one compilation a dtype,
+    # which the test above has made already
+    X, y, k = _problem(SOFTMAX, dtype, n=300)
+    X[:3] *= 1e4  # saturated units
+    listed = AUTO_ACTIVATIONS["full_batch"][np.dtype(dtype).name]
+    rtol = 1e-12 if dtype == np.float64 else 1e-5
+    for activation in ACTIVATIONS:
+        results = {}
+        for engine in ("numpy", "auto", "compiled"):
+            net = Sequential([Dense(8), Activation(activation), Dense(k)]).build(
+                7, random_state=4, dtype=dtype
+            )
+            objective = FullBatchObjective(net, losses.get(SOFTMAX), X, y, l2=0.2, engine=engine)
+            results[engine] = (objective.engine, objective(), net.flat_gradients().copy())
+        assert results["auto"][0] == ("compiled" if activation in listed else "numpy")
+        (_, value, grad), (_, compiled_value, compiled_grad) = results["numpy"], results["compiled"]
+        assert compiled_value == pytest.approx(value, rel=rtol), activation
+        assert np.max(np.abs(compiled_grad - grad)) <= rtol * np.max(np.abs(grad)), activation
+        assert compiled_grad.dtype == dtype
+
+
+@pytest.mark.parametrize("activation", ["tanh", "sigmoid"])
+def test_an_lbfgs_fit_records_the_engine_auto_chose(activation):
+    X, y, _ = _problem(SOFTMAX, np.float32)
+    model = MLPClassifier((8,), activation=activation, solver="lbfgs", max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning):
+        model.fit(X, y)
+    listed = AUTO_ACTIVATIONS["full_batch"]["float32"]
+    assert model.engine_ == ("compiled" if activation in listed else "numpy")

@@ -27,9 +27,12 @@ forward pass, one fused loop for loss and residual, and one backward pass; and t
 predictions (:func:`forward`, block by block).
 
 Maxout, PReLU, dropout, user-registered activations and subclasses of the built-in losses,
-layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles only networks whose
-activations are among :data:`FAST_ACTIVATIONS` (where the kernel is measured faster);
-``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. numba is imported, and a
+layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles a network only where
+the kernel was measured faster: for each path (the training epoch, the L-BFGS objective,
+prediction) and dtype, :data:`AUTO_ACTIVATIONS` lists the activations it takes there;
+``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. float32 tanh and sigmoid go
+through a rational tanh that vectorises (:mod:`sigmanet._numerics.rational_tanh`, within 7
+ulps; σ(x) = ½ + ½ tanh(x/2)), float64 keeps the exact formulas. numba is imported, and a
 kernel compiled, only when a fit uses the engine. Each configuration (its layers'
 activations, its loss, its optimizer, whether samples are weighted) gets an epoch of its own,
 generated as source and compiled for the dtype it meets, so a fit compiles only the formulas
@@ -49,8 +52,9 @@ from sigmanet.engine._full_batch import FullBatchKernel, forward
 
 __all__ = [
     "ACTIVATIONS",
+    "AUTO_ACTIVATIONS",
     "ENGINES",
-    "FAST_ACTIVATIONS",
+    "PATHS",
     "EpochKernel",
     "FullBatchKernel",
     "available",
@@ -79,12 +83,56 @@ ACTIVATIONS = (
     "silu",
 )
 
-#: The activations ``engine="auto"`` compiles. The kernel computes exp, erf and tanh one
-#: element at a time, where NumPy's loops are vectorised (float32 tanh: about 60 ns an element
-#: against 0.5 ns): networks with the others train at about the NumPy path's speed or slower
-#: (100-256-128-10, one thread, batch 32 and 256: tanh 0.42/0.36 s against 0.26/0.10 s, GELU
-#: 0.52/0.49 s against 0.55/0.41 s), so "auto" leaves them to NumPy and "compiled" runs them.
-FAST_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6")
+#: The engine's three paths: the training epoch (:func:`epoch_kernel`), the full-batch loss
+#: and gradient L-BFGS evaluates (:func:`full_batch_kernel`) and prediction (:func:`forward`).
+PATHS = ("epoch", "full_batch", "predict")
+
+_CHEAP = ("identity", "relu", "leaky_relu", "relu6")
+
+#: The activations ``engine="auto"`` compiles, per path and dtype: those where the compiled
+#: kernel was measured faster than the NumPy path in every case of that path and dtype.
+#: ``engine="compiled"`` takes every one of :data:`ACTIVATIONS` in training and L-BFGS, and
+#: those of :data:`sigmanet.engine._full_batch.PREDICTED_ACTIVATIONS` in prediction.
+AUTO_ACTIVATIONS: dict[str, dict[str, tuple[str, ...]]] = {
+    "epoch": {
+        "float32": (*_CHEAP, "sigmoid", "tanh", "silu"),
+        "float64": (*_CHEAP, "sigmoid", "silu"),
+    },
+    "full_batch": {
+        "float32": (*_CHEAP, "sigmoid", "tanh"),
+        "float64": (*_CHEAP, "sigmoid", "silu"),
+    },
+    "predict": {
+        "float32": (*_CHEAP, "sigmoid", "tanh"),
+        "float64": (*_CHEAP, "sigmoid"),
+    },
+}
+# How the lists were chosen: ``python benchmarks/activations.py`` (100-256-128-10, softmax
+# cross-entropy, one BLAS thread, compiled and NumPy interleaved, medians of 3 rounds; the
+# machine shared, load average 2.6-3.6). NumPy's time over the compiled one (above 1: the
+# kernel is faster); epoch: Adam, 4,096 samples, 2 epochs; L-BFGS: 10 loss-and-gradient
+# evaluations on 4,096 rows; predict: softmax output of 20,000 rows:
+#
+#              epoch f32     epoch f64     L-BFGS       predict
+#              b32   b256    b32   b256    f32   f64    f32   f64
+#   relu       1.48  1.20    1.84  1.29    1.20  1.21   1.22  1.42
+#   sigmoid    1.91  1.38    1.11  1.33    1.48  1.46   2.19  1.61
+#   tanh       1.97  1.29    1.33  0.87    1.18  0.69   1.21  0.40
+#   silu       1.56  1.45    1.61  1.21    0.95  1.11   0.51  0.84
+#   elu        1.46  1.05    1.47  0.99    0.50  0.68   0.42  0.60
+#   selu       1.26  1.00    1.15  0.98    0.52  0.73   0.40  0.65
+#   gelu       1.12  0.91    1.51  0.90    0.85  1.00   0.73  0.89
+#
+# float32 tanh and sigmoid (σ(x) = ½ + ½ tanh(x/2)) go through the rational tanh, which
+# vectorises; in float64 numba calls the C library's tanh and exp one element at a time, where
+# NumPy's float64 tanh is vectorised: float64 tanh networks stay on NumPy on every path. ELU and
+# SELU tie at batch 256 (rerun with 5 rounds: ELU 1.02 in both dtypes, SELU 0.91 and 0.89),
+# near the MLPs' default batch of min(200, n_samples), so "auto" leaves them to NumPy. SiLU's
+# L-BFGS objective ties in float32 (0.95, then 1.07 in a rerun) and gains a little in float64
+# (1.11, then 1.08). The full-batch kernel computes SiLU, ELU, SELU and GELU through a
+# dispatch on the activation per element (the generated epoch has their formulas written into
+# its loops). The prediction kernel does not compute them: their prediction figures come from
+# such a per-element loop, added to it for this measurement only.
 
 _logger = logging.getLogger(__name__)
 _numba_checked: bool | None = None
@@ -114,18 +162,24 @@ def check_engine(engine: Any) -> str:
     return engine
 
 
-def network_coverage(network: Any, engine: str = "compiled") -> tuple[str | None, list[Any]]:
+def network_coverage(
+    network: Any, engine: str = "compiled", path: str = "epoch"
+) -> tuple[str | None, list[Any]]:
     """Why the kernels cannot compute this network (None if they can), and its layers.
 
     The layers come as ``(dense, activation name or None, activation parameters)``. For
-    ``engine="auto"`` only :data:`FAST_ACTIVATIONS` qualify.
+    ``engine="auto"`` only the activations :data:`AUTO_ACTIVATIONS` lists for ``path`` (one
+    of :data:`PATHS`) and the network's dtype qualify.
     """
+    if path not in AUTO_ACTIVATIONS:
+        raise ValueError(f"path must be one of {', '.join(map(repr, PATHS))}; got {path!r}.")
     from sigmanet.layers import Activation, Dense
 
     if network.input_dim is None:
         return "the network is not built", []
     if network.dtype not in (np.dtype(np.float32), np.dtype(np.float64)):
         return f"dtype {network.dtype}", []
+    fast = AUTO_ACTIVATIONS[path][network.dtype.name]
     layers: list[tuple[Any, str | None, dict[str, float]]] = []
     for index, layer in enumerate(network.layers):
         if type(layer) is Dense:
@@ -134,8 +188,12 @@ def network_coverage(network: Any, engine: str = "compiled") -> tuple[str | None
             activation = layer.activation
             if not activation.spec.builtin or activation.name not in ACTIVATIONS:
                 return f"activation {activation.name!r} (layer {index})", []
-            if engine == "auto" and activation.name not in FAST_ACTIVATIONS:
-                return f"activation {activation.name!r} is faster on NumPy (layer {index})", []
+            if engine == "auto" and activation.name not in fast:
+                return (
+                    f"activation {activation.name!r} is faster on NumPy in {network.dtype.name} "
+                    f"(layer {index})",
+                    [],
+                )
             layers[-1] = (layers[-1][0], activation.name, dict(activation.params))
         else:
             return f"layer {index} ({type(layer).__name__})", []
@@ -193,7 +251,7 @@ def coverage(
 
     if batch_callbacks:
         return "a callback acts after every batch (on_batch_end)", {}
-    reason, layers = network_coverage(network, engine)
+    reason, layers = network_coverage(network, engine, "epoch")
     if reason is not None:
         return reason, {}
     reason, loss_code = loss_coverage(loss, y, network)
@@ -281,7 +339,7 @@ def full_batch_kernel(
     """The compiled full-batch loss and gradient for this objective, or None for NumPy's."""
     if not isinstance(X, np.ndarray):  # a sparse X: the kernel multiplies dense rows
         return None
-    reason, layers = network_coverage(network, engine)
+    reason, layers = network_coverage(network, engine, "full_batch")
     if reason is None:
         reason, loss_code = loss_coverage(loss, y, network)
     if reason is not None or not available():

@@ -78,18 +78,20 @@ BLOCK_ROWS = 256
 #: The output functions :func:`forward` applies to the last layer's values.
 OUTPUTS = ("logits", "softmax", "sigmoid", "binary")
 
-#: The activations of the networks :func:`forward` computes in its kernel. With sigmoid, tanh,
-#: GELU and the others the time goes to exp, erf or tanh, which NumPy evaluates vectorised and
+#: The activations of the networks :func:`forward` computes in its kernel (``engine="compiled"``;
+#: ``"auto"`` takes those of :data:`sigmanet.engine.AUTO_ACTIVATIONS` ``["predict"]``). GELU,
+#: SiLU, ELU and SELU spend their time in exp or erf, which NumPy evaluates vectorised and
 #: numba one element at a time: those networks predict on the NumPy path.
-PREDICTED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6")
+PREDICTED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6", "sigmoid", "tanh")
 
 
 def forward(
     network: Any, X: np.ndarray, engine: str = "auto", output: str = "logits"
 ) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
-    kernel does not cover the network (its activations must be identity or of the ReLU
-    family), numba is missing or ``engine`` is ``"numpy"``.
+    kernel does not cover the network (its activations must be among
+    :data:`PREDICTED_ACTIVATIONS`, with ``engine="auto"`` among those listed for prediction in
+    its dtype), numba is missing or ``engine`` is ``"numpy"``.
 
     ``output`` is what the last layer's values become: ``"logits"`` (as they are),
     ``"softmax"`` (per row, ``e^(z_j - m) / Σ_i e^(z_i - m)`` with ``m`` the row maximum),
@@ -108,7 +110,7 @@ def forward(
         return None
     if output == "binary" and network.output_dim != 1:
         raise ValueError(f"output='binary' needs one output; the network has {network.output_dim}.")
-    reason, layers = network_coverage(network, engine)
+    reason, layers = network_coverage(network, engine, "predict")
     if reason is not None or any(
         name is not None and name not in PREDICTED_ACTIVATIONS for _, name, _ in layers
     ):

@@ -53,7 +53,7 @@ _FORWARD = {
     _codes.ELU: "y = _elu(x, alpha{l}, c)",
     _codes.SELU: "y = _selu(x, c)",
     _codes.SIGMOID: "y = _sigmoid(x, c)",
-    _codes.TANH: "y = np.tanh(x)",
+    _codes.TANH: "y = _tanh(x)",
     _codes.GELU: "y = _gelu(x, c)",
     _codes.SILU: "y = _silu(x, c)",
 }
@@ -98,7 +98,7 @@ from numba import njit
 from sigmanet.engine._kernels import (
     _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _selu,
     _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy, _squared_error,
-    _unweighted_mean_rows, _weighted_mean_rows,
+    _tanh, _unweighted_mean_rows, _weighted_mean_rows,
 )
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
@@ -319,6 +319,7 @@ def _dependencies_digest() -> str:
     here = Path(__file__).parent
     for name in ("_blas.py", "_kernels.py", "_updates.py", "_codes.py", "_generated.py"):
         digest.update((here / name).read_bytes())
+    digest.update((here.parent / "_numerics" / "rational_tanh.py").read_bytes())
     return digest.hexdigest()
 
 

@@ -12,9 +12,12 @@ the output, applying the output function on the way:
 * ``SIGMOID``: ``p_j = σ(z_j)``, each output on its own (multilabel);
 * ``BINARY``: one logit ``z`` gives two columns ``(σ(-z), σ(z))``.
 
-Its activations are the cheap ones (identity and the ReLU family): the others spend their time
-in exp, erf or tanh, which NumPy evaluates vectorised and numba one element at a time, so
-their networks predict on the NumPy path, and this kernel stays small to compile.
+Its activations are those whose loops vectorise: identity, the ReLU family, and tanh and
+sigmoid, which in float32 go through the rational tanh of
+:mod:`sigmanet._numerics.rational_tanh` (in float64 through the C library's tanh and exp, one
+element at a time). The others spend their time in exp or erf, which NumPy evaluates
+vectorised and numba one element at a time, so their networks predict on the NumPy path, and
+this kernel stays small to compile.
 
 σ is evaluated as ``e^x / (1 + e^x)`` for ``x < 0`` and ``1 / (1 + e^(-x))`` otherwise, as
 ``scipy.special.expit`` does: no exponential of a positive number, so no overflow. The
@@ -37,9 +40,14 @@ from sigmanet.engine._codes import (
     LEAKY_RELU,
     RELU,
     RELU6,
+    TANH,
     W_AT,
     Z_AT,
 )
+
+# renamed: SIGMOID below is the output function's code
+from sigmanet.engine._codes import SIGMOID as ACTIVATION_SIGMOID
+from sigmanet.engine._kernels import _sigmoid, _tanh
 
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
@@ -52,7 +60,8 @@ _entry = njit(cache=True, error_model="numpy", nogil=True)
 
 @_compiled
 def _bias_activation(code, alpha, Z, b, c):
-    """Z ← f(Z + b) in place, one pass (the cheap activations vectorise on their own)."""
+    """Z ← f(Z + b) in place, one pass (each activation a loop of its own, so that the cheap
+    ones, and tanh and sigmoid in float32, vectorise)."""
     rows, cols = Z.shape
     zero, six = c[0], c[3]
     if code == RELU:
@@ -72,6 +81,14 @@ def _bias_activation(code, alpha, Z, b, c):
             for j in range(cols):
                 x = Z[i, j] + b[j]
                 Z[i, j] = x if x != x else (zero if x < zero else (six if x > six else x))
+    elif code == TANH:
+        for i in range(rows):
+            for j in range(cols):
+                Z[i, j] = _tanh(Z[i, j] + b[j])
+    elif code == ACTIVATION_SIGMOID:
+        for i in range(rows):
+            for j in range(cols):
+                Z[i, j] = _sigmoid(Z[i, j] + b[j], c)
     else:  # NONE or IDENTITY: the only others ``_full_batch.PREDICTED_ACTIVATIONS`` admits
         for i in range(rows):
             for j in range(cols):

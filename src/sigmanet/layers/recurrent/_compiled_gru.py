@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from sigmanet.layers.recurrent._compiled import _compiled, _tanh_rational
+from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
+from sigmanet.layers.recurrent._compiled import _compiled
 
 __all__ = ["gru_backward", "gru_forward"]
 
@@ -33,7 +34,7 @@ def gru_forward(ax, ah, W_rec, h, gates, reverse, consts, rational):
     ``W_rec`` (3H, H [+ 1]) is ``[W_hh | b_hh]``, ``h`` (T + 1, H + 1, n) the states with
     their row of ones and the starting state; ``gates`` (T, 3H, n) receives r, z and n.
     ``consts`` holds ½ (and ¼, 1) in the arrays' dtype; ``rational`` selects
-    :func:`~sigmanet.layers.recurrent._compiled._tanh_rational` for tanh (float32).
+    :func:`~sigmanet._numerics.rational_tanh.tanh_rational` for tanh (float32).
     """
     T, G, n = ax.shape
     H = G // 3

@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from sigmanet.layers.recurrent._compiled import _compiled, _tanh_rational
+from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
+from sigmanet.layers.recurrent._compiled import _compiled
 
 __all__ = ["simple_backward", "simple_forward"]
 
@@ -26,7 +27,7 @@ def simple_forward(a, W_rec, h, recurrent, reverse, rational):
     ``a`` (T, H, n) holds ``W_ih x_t + b_ih + b_hh`` and ends holding the pre-activations;
     ``h`` (T + 1, H + 1, n) the states and the starting state; ``recurrent`` (H, n) is
     scratch; ``rational`` selects
-    :func:`~sigmanet.layers.recurrent._compiled._tanh_rational` for tanh (float32).
+    :func:`~sigmanet._numerics.rational_tanh.tanh_rational` for tanh (float32).
     """
     T, H, n = a.shape
     m = H * n
