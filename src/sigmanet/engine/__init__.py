@@ -31,7 +31,7 @@ layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles a netwo
 the kernel was measured faster: for each path (the training epoch, the L-BFGS objective,
 prediction) and dtype, :data:`AUTO_ACTIVATIONS` lists the activations it takes there;
 ``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. float32 tanh and sigmoid go
-through a rational tanh that vectorises (:mod:`sigmanet._numerics.rational_tanh`, within 7
+through a rational tanh that vectorises (``sigmanet._numerics.rational_tanh``, within 7
 ulps; σ(x) = ½ + ½ tanh(x/2)), float64 keeps the exact formulas. numba is imported, and a
 kernel compiled, only when a fit uses the engine. Each configuration (its layers'
 activations, its loss, its optimizer, whether samples are weighted) gets an epoch of its own,
@@ -92,7 +92,7 @@ _CHEAP = ("identity", "relu", "leaky_relu", "relu6")
 #: The activations ``engine="auto"`` compiles, per path and dtype: those where the compiled
 #: kernel was measured faster than the NumPy path in every case of that path and dtype.
 #: ``engine="compiled"`` takes every one of :data:`ACTIVATIONS` in training and L-BFGS, and
-#: those of :data:`sigmanet.engine._full_batch.PREDICTED_ACTIVATIONS` in prediction.
+#: those of ``sigmanet.engine._full_batch.PREDICTED_ACTIVATIONS`` in prediction.
 AUTO_ACTIVATIONS: dict[str, dict[str, tuple[str, ...]]] = {
     "epoch": {
         "float32": (*_CHEAP, "sigmoid", "tanh", "silu"),

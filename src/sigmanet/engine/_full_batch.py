@@ -90,7 +90,7 @@ def forward(
 ) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
     kernel does not cover the network (its activations must be among
-    :data:`PREDICTED_ACTIVATIONS`, with ``engine="auto"`` among those listed for prediction in
+    ``PREDICTED_ACTIVATIONS``, with ``engine="auto"`` among those listed for prediction in
     its dtype), numba is missing or ``engine`` is ``"numpy"``.
 
     ``output`` is what the last layer's values become: ``"logits"`` (as they are),

@@ -14,7 +14,7 @@ the output, applying the output function on the way:
 
 Its activations are those whose loops vectorise: identity, the ReLU family, and tanh and
 sigmoid, which in float32 go through the rational tanh of
-:mod:`sigmanet._numerics.rational_tanh` (in float64 through the C library's tanh and exp, one
+``sigmanet._numerics.rational_tanh`` (in float64 through the C library's tanh and exp, one
 element at a time). The others spend their time in exp or erf, which NumPy evaluates
 vectorised and numba one element at a time, so their networks predict on the NumPy path, and
 this kernel stays small to compile.
