@@ -17,7 +17,8 @@ case interleaved (one round of each, ``--repeat`` rounds, medians):
 Every case is compiled and run once before it is timed. Each line gives the two medians, their
 ratio (NumPy / compiled: above 1 means the engine is faster) and the range over the rounds.
 An activation belongs in a path's list of :mod:`sigmanet.engine` when the ratio is above 1 in
-every case of that path.
+every case of that path. Prediction is timed only for the activations the prediction kernel
+computes (``sigmanet.engine._full_batch.PREDICTED_ACTIVATIONS``).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from sigmanet import activations, losses, optimizers
 from sigmanet.engine import ACTIVATIONS, forward
+from sigmanet.engine._full_batch import PREDICTED_ACTIVATIONS
 from sigmanet.layers import Activation, Dense
 from sigmanet.network import Sequential
 from sigmanet.training import FullBatchObjective, train
@@ -155,7 +157,9 @@ def main(argv: list[str] | None = None) -> int:
                 if "lbfgs" in paths:
                     cases = {e: lbfgs_case(activation, dtype, 4096 // scale, e) for e in engines}
                     measure(f"lbfgs {activation} {kind}", cases, repeat)
-                if "predict" in paths:
+                if "predict" in paths and activation not in PREDICTED_ACTIVATIONS:
+                    print(f"predict {activation} {kind}: not computed by the prediction kernel")
+                elif "predict" in paths:
                     n = 20_000 // scale
                     cases = {e: predict_case(activation, dtype, n, e) for e in engines}
                     measure(f"predict {activation} {kind}", cases, repeat)

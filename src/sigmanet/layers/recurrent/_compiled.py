@@ -40,54 +40,67 @@ def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, recurrent, reverse, cons
     """The forward loop of :class:`~sigmanet.layers.recurrent.LSTM`'s fused cell, in place.
 
     ``a`` (T, 4H, n) holds the inputs' projections, the gates in the order i, f, o, g with the
-    rows of i, f and o halved (as are those of ``W_rec``, (4H, H)); ``h`` (T + 1, H + 1, n)
-    and ``c`` (T + 1, H, n) hold the starting state; ``gates``, ``slopes`` (T, 4H, n) and
-    ``tanh_c`` (T, H, n) are filled; ``recurrent`` (4H, n) is scratch. ``consts`` holds ½, ¼
-    and 1 in the arrays' dtype; ``rational`` selects :func:`_tanh_rational` for tanh.
+    rows of i, f and o halved (as are those of ``W_rec``, (4H, H)); it is read, not changed.
+    ``h`` (T + 1, H + 1, n) and ``c`` (T + 1, H, n) hold the starting state; ``gates``,
+    ``slopes`` (T, 4H, n) and ``tanh_c`` (T, H, n) are filled; ``recurrent`` (4H, n) is
+    scratch. ``consts`` holds ½, ¼ and 1 in the arrays' dtype; ``rational`` selects
+    :func:`_tanh_rational` for tanh.
     """
     T, G, n = a.shape
     H = G // 4
     m = H * n  # the elements of one gate's block
     half, quarter, one = consts[0], consts[1], consts[2]
     product = recurrent.ravel()
-    # Each loop below runs over whole contiguous blocks, each gate's a view of its own: loops
-    # over few arrays, indexed from 0, are what LLVM vectorises.
+    # One loop per stretch of the block that shares its formulas, each over contiguous views
+    # indexed from 0, which LLVM vectorises: every value is read and written once a step (a
+    # loop per operation instead would pass over the block eight times).
     for step in range(T):
         t = T - 1 - step if reverse else step
         before = t + 1 if reverse else t
         after = t if reverse else t + 1
         np.dot(W_rec, h[before, :H], recurrent)
         a_t, g_t, s_t = a[t].ravel(), gates[t].ravel(), slopes[t].ravel()
-        for k in range(G * n):
-            a_t[k] += product[k]
+        # i, f, o: σ = ½ + ½ tanh(a/2) (their rows come halved), σ' = ¼ (1 - tanh²)
+        a_v, p_v, g_v, s_v = a_t[: 3 * m], product[: 3 * m], g_t[: 3 * m], s_t[: 3 * m]
         if rational:
-            for k in range(G * n):
-                g_t[k] = _tanh_rational(a_t[k])
+            for k in range(3 * m):
+                y = _tanh_rational(a_v[k] + p_v[k])
+                s_v[k] = (one - y * y) * quarter
+                g_v[k] = y * half + half
         else:
-            for k in range(G * n):
-                g_t[k] = math.tanh(a_t[k])
-        # σ = ½ + ½ tanh(a/2) for i, f, o (their rows come halved), σ' = ¼ (1 - tanh²);
-        # tanh' = 1 - tanh² for g
-        for k in range(G * n):
-            s_t[k] = one - g_t[k] * g_t[k]
-        valves, valve_slopes = g_t[: 3 * m], s_t[: 3 * m]
-        for k in range(3 * m):
-            valve_slopes[k] = valve_slopes[k] * quarter
-        for k in range(3 * m):
-            valves[k] = valves[k] * half + half
+            for k in range(3 * m):
+                y = math.tanh(a_v[k] + p_v[k])
+                s_v[k] = (one - y * y) * quarter
+                g_v[k] = y * half + half
+        # g: tanh, tanh' = 1 - tanh²
+        a_v, p_v, g_v, s_v = a_t[3 * m :], product[3 * m :], g_t[3 * m :], s_t[3 * m :]
+        if rational:
+            for k in range(m):
+                y = _tanh_rational(a_v[k] + p_v[k])
+                s_v[k] = one - y * y
+                g_v[k] = y
+        else:
+            for k in range(m):
+                y = math.tanh(a_v[k] + p_v[k])
+                s_v[k] = one - y * y
+                g_v[k] = y
         i, f, o, g = g_t[:m], g_t[m : 2 * m], g_t[2 * m : 3 * m], g_t[3 * m :]
         c_prev, c_t = c[before].ravel(), c[after].ravel()
         tc_t, h_t = tanh_c[t].ravel(), h[after].ravel()[:m]
-        for k in range(m):
-            c_t[k] = f[k] * c_prev[k] + i[k] * g[k]
         if rational:
             for k in range(m):
-                tc_t[k] = _tanh_rational(c_t[k])
+                cell = f[k] * c_prev[k] + i[k] * g[k]
+                c_t[k] = cell
+                y = _tanh_rational(cell)
+                tc_t[k] = y
+                h_t[k] = o[k] * y
         else:
             for k in range(m):
-                tc_t[k] = math.tanh(c_t[k])
-        for k in range(m):
-            h_t[k] = o[k] * tc_t[k]
+                cell = f[k] * c_prev[k] + i[k] * g[k]
+                c_t[k] = cell
+                y = math.tanh(cell)
+                tc_t[k] = y
+                h_t[k] = o[k] * y
 
 
 @_compiled
@@ -127,19 +140,16 @@ def lstm_backward(
             from_output = dh_out[t].ravel()
             for k in range(m):
                 dh_flat[k] += from_output[k]
-        # δc ← δc + δh ⊙ o ⊙ tanh'(c_t), kept in dc until δc_{t-1} = δc ⊙ f
+        # One pass: δc ← δc + δh ⊙ o ⊙ tanh'(c_t), the four gates' δa from it, then
+        # δc_{t-1} = δc ⊙ f
         for k in range(m):
-            dc_flat[k] = (one - y[k] * y[k]) * (dh_flat[k] * o[k]) + dc_flat[k]
-        for k in range(m):
-            d_i[k] = dc_flat[k] * g[k] * s_i[k]
-        for k in range(m):
-            d_f[k] = dc_flat[k] * c_prev[k] * s_f[k]
-        for k in range(m):
-            d_o[k] = dh_flat[k] * y[k] * s_o[k]
-        for k in range(m):
-            d_g[k] = dc_flat[k] * i[k] * s_g[k]
-        for k in range(m):
-            dc_flat[k] = dc_flat[k] * f[k]
+            y_k = y[k]
+            dc_k = (one - y_k * y_k) * (dh_flat[k] * o[k]) + dc_flat[k]
+            d_i[k] = dc_k * g[k] * s_i[k]
+            d_f[k] = dc_k * c_prev[k] * s_f[k]
+            d_o[k] = dh_flat[k] * y_k * s_o[k]
+            d_g[k] = dc_k * i[k] * s_g[k]
+            dc_flat[k] = dc_k * f[k]
         np.dot(W_hh_T, da_t, dh)
         for r in range(G):
             row, source = by_gate[r, t], da_t[r]
