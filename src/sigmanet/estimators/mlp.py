@@ -175,8 +175,10 @@ class MLPClassifier(ClassifierMixin, _MLPMixin):
         an int sets the count for the fit; None leaves the threads as they are.
     engine : {"auto", "compiled", "numpy"}, default="auto"
         How the stochastic solvers run an epoch: ``"auto"`` as one compiled call
-        (:mod:`sigmanet.engine`, numba) when the network, loss and solver allow it and numba is
-        installed, else the NumPy loop; ``"compiled"`` insists (a ValueError says why it
+        (:mod:`sigmanet.engine`, numba) when the network, loss and solver allow it, the kernel
+        was measured faster for its activations in its dtype
+        (:data:`sigmanet.engine.AUTO_ACTIVATIONS`) and numba is installed, else the NumPy loop;
+        ``"compiled"`` insists (a ValueError says why it
         cannot); ``"numpy"`` always uses the NumPy loop. Both give the same results. L-BFGS's
         gradients and the predictions go through the same kernels where they can.
 
