@@ -17,7 +17,7 @@ numba = pytest.importorskip("numba")
 
 from sigmanet._numerics.rational_tanh import SATURATED, tanh_rational  # noqa: E402
 from sigmanet.engine import _codes  # noqa: E402
-from sigmanet.engine._kernels import _sigmoid, _tanh  # noqa: E402
+from sigmanet.engine._activations import _sigmoid, _tanh  # noqa: E402
 
 
 @numba.njit(error_model="numpy")

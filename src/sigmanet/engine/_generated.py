@@ -18,8 +18,9 @@ and the matrix product takes its transpositions as run-time flags, so it compile
 dtype instead of once per operand layout.
 
 The arithmetic is the NumPy path's, in the same order and dtype, as in
-:mod:`sigmanet.engine._kernels` (whose scalar formulas the generated code calls for the
-activations that need exp, erf or tanh): the two agree as the engine promises.
+:mod:`sigmanet.engine._kernels` and :mod:`sigmanet.engine._activations` (whose scalar
+formulas the generated code calls for the activations that need exp, erf or tanh): the two
+agree as the engine promises.
 
 The generated module is written once into a cache directory (``NUMBA_CACHE_DIR`` when set,
 else the user's cache directory) under a name that hashes its source and the source of the
@@ -95,10 +96,13 @@ import math
 import numpy as np
 from numba import njit
 
+from sigmanet.engine._activations import (
+    _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _selu, _selu_gradient, _sigmoid, _silu,
+    _silu_gradient, _tanh,
+)
 from sigmanet.engine._kernels import (
-    _binary_cross_entropy, _cast, _elu, _elu_gradient, _gelu, _gelu_gradient, _selu,
-    _selu_gradient, _sigmoid, _silu, _silu_gradient, _softmax_cross_entropy, _squared_error,
-    _tanh, _unweighted_mean_rows, _weighted_mean_rows,
+    _binary_cross_entropy, _softmax_cross_entropy, _squared_error, _unweighted_mean_rows,
+    _weighted_mean_rows,
 )
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
@@ -317,7 +321,14 @@ def _dependencies_digest() -> str:
     # generated file's name carries the source of the modules it calls.
     digest = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("_blas.py", "_kernels.py", "_updates.py", "_codes.py", "_generated.py"):
+    for name in (
+        "_activations.py",
+        "_blas.py",
+        "_kernels.py",
+        "_updates.py",
+        "_codes.py",
+        "_generated.py",
+    ):
         digest.update((here / name).read_bytes())
     digest.update((here.parent / "_numerics" / "rational_tanh.py").read_bytes())
     return digest.hexdigest()

@@ -31,6 +31,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from sigmanet.engine._activations import _sigmoid, _tanh
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
     ACT,
@@ -47,12 +48,11 @@ from sigmanet.engine._codes import (
 
 # renamed: SIGMOID below is the output function's code
 from sigmanet.engine._codes import SIGMOID as ACTIVATION_SIGMOID
-from sigmanet.engine._kernels import _sigmoid, _tanh
 
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
 
-# the helpers have no Python entry point (see sigmanet.engine._kernels); ``predict`` has one
+# the helpers have no Python entry point (see sigmanet.engine._activations); ``predict`` has one
 # (numba's type stubs do not list no_cpython_wrapper, one of its target options)
 _compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 _entry = njit(cache=True, error_model="numpy", nogil=True)

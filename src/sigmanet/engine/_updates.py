@@ -14,9 +14,9 @@ import math
 import numpy as np
 from numba import njit
 
-from sigmanet.engine._kernels import _cast
+from sigmanet.engine._activations import _cast
 
-# called from the generated epochs only: no Python entry point (see sigmanet.engine._kernels)
+# called from the generated epochs only: no Python entry point (see sigmanet.engine._activations)
 # (numba's type stubs do not list no_cpython_wrapper, one of its target options)
 _compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 
