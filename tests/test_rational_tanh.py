@@ -1,8 +1,8 @@
 """The float32 tanh of the compiled kernels, and the sigmoid the engine forms from it.
 
 :func:`sigmanet._numerics.rational_tanh.tanh_rational` replaces the C library's ``tanhf``
-(which numba calls one element at a time) in float32 loops of the LSTM kernel and of the
-training engine; float64 keeps the exact tanh. Its promise: within 7 float32 ulps of tanh
+(which numba calls one element at a time) in float32 loops of the recurrent kernels and of
+the training engine; float64 keeps the exact tanh. Its promise: within 7 float32 ulps of tanh
 everywhere, exactly ±1 where float32 tanh rounds to ±1, NaN through, no overflow.
 """
 
@@ -121,7 +121,8 @@ def test_the_engine_uses_it_for_float32_and_the_exact_formulas_for_float64():
             assert error.max() <= 4e-7, error.max()
 
 
-def test_the_recurrent_kernel_shares_the_one_definition():
-    from sigmanet.layers.recurrent import _compiled
+def test_the_recurrent_kernels_share_the_one_definition():
+    from sigmanet.layers.recurrent import _compiled, _compiled_gru, _compiled_simple
 
-    assert _compiled._tanh_rational is tanh_rational
+    for module in (_compiled, _compiled_gru, _compiled_simple):
+        assert module._tanh_rational is tanh_rational, module.__name__
