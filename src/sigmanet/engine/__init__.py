@@ -108,31 +108,31 @@ AUTO_ACTIVATIONS: dict[str, dict[str, tuple[str, ...]]] = {
     },
 }
 # How the lists were chosen: ``python benchmarks/activations.py`` (100-256-128-10, softmax
-# cross-entropy, one BLAS thread, compiled and NumPy interleaved, medians of 3 rounds; the
-# machine shared, load average 2.6-3.6). NumPy's time over the compiled one (above 1: the
+# cross-entropy, one BLAS thread, compiled and NumPy interleaved, medians of 3 rounds; a quiet
+# 2-core machine, load average 0.9-1.0). NumPy's time over the compiled one (above 1: the
 # kernel is faster); epoch: Adam, 4,096 samples, 2 epochs; L-BFGS: 10 loss-and-gradient
 # evaluations on 4,096 rows; predict: softmax output of 20,000 rows:
 #
 #              epoch f32     epoch f64     L-BFGS       predict
 #              b32   b256    b32   b256    f32   f64    f32   f64
-#   relu       1.48  1.20    1.84  1.29    1.20  1.21   1.22  1.42
-#   sigmoid    1.91  1.38    1.11  1.33    1.48  1.46   2.19  1.61
-#   tanh       1.97  1.29    1.33  0.87    1.18  0.69   1.21  0.40
-#   silu       1.56  1.45    1.61  1.21    0.95  1.11   0.51  0.84
-#   elu        1.46  1.05    1.47  0.99    0.50  0.68   0.42  0.60
-#   selu       1.26  1.00    1.15  0.98    0.52  0.73   0.40  0.65
-#   gelu       1.12  0.91    1.51  0.90    0.85  1.00   0.73  0.89
+#   relu       1.76  1.22    1.94  1.19    1.27  1.22   1.15  1.28
+#   sigmoid    1.77  1.45    1.56  1.19    1.45  1.16   2.02  1.22
+#   tanh       1.76  1.20    1.21  0.86    1.23  0.72   1.08  0.44
+#   silu       1.64  1.34    1.70  1.52    0.92  1.03
+#   elu        1.40  0.94    1.26  0.95    0.51  0.74
+#   selu       1.24  0.97    1.24  0.90    0.54  0.64
+#   gelu       1.13  0.94    1.22  0.98    0.96  0.93
 #
 # float32 tanh and sigmoid (σ(x) = ½ + ½ tanh(x/2)) go through the rational tanh, which
 # vectorises; in float64 numba calls the C library's tanh and exp one element at a time, where
-# NumPy's float64 tanh is vectorised: float64 tanh networks stay on NumPy on every path. ELU and
-# SELU tie at batch 256 (rerun with 5 rounds: ELU 1.02 in both dtypes, SELU 0.91 and 0.89),
-# near the MLPs' default batch of min(200, n_samples), so "auto" leaves them to NumPy. SiLU's
-# L-BFGS objective ties in float32 (0.95, then 1.07 in a rerun) and gains a little in float64
-# (1.11, then 1.08). The full-batch kernel computes SiLU, ELU, SELU and GELU through a
-# dispatch on the activation per element (the generated epoch has their formulas written into
-# its loops). The prediction kernel does not compute them: their prediction figures come from
-# such a per-element loop, added to it for this measurement only.
+# NumPy's float64 tanh is vectorised: float64 tanh networks stay on NumPy on every path. ELU,
+# SELU and GELU lose at batch 256, near the MLPs' default batch of min(200, n_samples), so
+# "auto" leaves them to NumPy. SiLU's L-BFGS objective loses in float32 and gains a little in
+# float64 (1.03 here; 1.11 and 1.08 in two runs on a loaded machine). The full-batch kernel
+# computes SiLU, ELU, SELU and GELU through a dispatch on the activation per element (the
+# generated epoch has their formulas written into its loops). The prediction kernel does not
+# compute them: a per-element loop added to it for a measurement only (loaded machine) took
+# them to 0.40-0.89 of NumPy's speed.
 
 _logger = logging.getLogger(__name__)
 _numba_checked: bool | None = None
