@@ -26,7 +26,8 @@ For float64 the kernels keep the C library's tanh: 7e-10 is far from float64's p
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from sigmanet._numerics.jit import entry
 
 __all__ = ["SATURATED", "tanh_rational"]
 
@@ -59,9 +60,7 @@ _ONE = np.float32(1.0)
 SATURATED = np.float32(9.1)
 
 
-# error_model="numpy": division without exception checks, which lets the callers' loops
-# vectorise
-@njit(cache=True, error_model="numpy", nogil=True)
+@entry
 def tanh_rational(x):
     """tanh of a float32 ``x`` within 7 ulps, by a rational function that vectorises."""
     # written so that NaN fails every test and passes through

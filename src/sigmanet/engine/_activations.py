@@ -17,9 +17,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
 
+from sigmanet._numerics.jit import helper
 from sigmanet._numerics.rational_tanh import tanh_rational
 from sigmanet.engine._codes import (
     ELU,
@@ -40,15 +41,8 @@ _SPLITTER = 134217729.0
 _GAUSS_TAIL_END = 40.0
 _SATURATION = 1000.0
 
-# error_model="numpy": division without exception checks, which is what lets loops vectorise.
-# The helpers (these and the kernels' in sigmanet.engine._kernels) are called from compiled
-# code only: no_cpython_wrapper spares each the Python entry point numba otherwise generates
-# and compiles with it.
-# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
-_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 
-
-@_compiled
+@helper
 def _cast(value, c):
     """``value`` rounded to the dtype of ``c`` (as NumPy casts a Python scalar), through its
     last slot, kept free for this."""
@@ -56,7 +50,7 @@ def _cast(value, c):
     return c[-1]
 
 
-@_compiled
+@helper
 def _expit64(z):
     # σ(z) = e^z exactly once 1 + e^z rounds to 1 (z < -40): keeps subnormal results.
     if z < -40.0:
@@ -64,7 +58,7 @@ def _expit64(z):
     return 1.0 / (1.0 + math.exp(-z))
 
 
-@_compiled
+@helper
 def _exp_neg_half_square(a):
     # exp(-a²/2) with a split into a 26-bit head (exact square) and the remainder.
     c = _SPLITTER * a
@@ -73,7 +67,7 @@ def _exp_neg_half_square(a):
     return math.exp(-0.5 * (hi * hi)) * math.exp(-(hi * lo + 0.5 * (lo * lo)))
 
 
-@_compiled
+@helper
 def _gauss(x):
     """(x clipped to [-40, 40], Φ(x), φ(x)) in float64; NaN stays NaN."""
     xc = x
@@ -98,7 +92,7 @@ def _gauss(x):
     return xc, cdf, math.exp(-0.5 * (xc * xc)) * _INV_SQRT_2PI
 
 
-@_compiled
+@helper
 def _value(code, x, alpha, c):
     """f(x) for one element, in the arrays' dtype (the constants of ``c`` carry it)."""
     zero, six = c[0], c[3]
@@ -127,14 +121,14 @@ def _value(code, x, alpha, c):
     return _silu(x, c)
 
 
-@_compiled
+@helper
 def _elu(x, alpha, c):
     zero = c[0]
     low = x if (x < zero or x != x) else zero
     return x if x > zero else np.expm1(low) * alpha
 
 
-@_compiled
+@helper
 def _selu(x, c):
     zero = c[0]
     low = x if (x < zero or x != x) else zero
@@ -184,7 +178,7 @@ def _sigmoid_for(x, c):
     return sigmoid
 
 
-@_compiled
+@helper
 def _gelu(x, c):
     x64 = np.float64(x)
     _, cdf, _ = _gauss(x64)
@@ -192,7 +186,7 @@ def _gelu(x, c):
     return _cast(factor * cdf, c)
 
 
-@_compiled
+@helper
 def _silu(x, c):
     one = c[1]
     if x < c[6]:  # x < -40: x·e^x in float64 (σ(x) is e^x there)
@@ -202,7 +196,7 @@ def _silu(x, c):
     return clipped * (one / (one + np.exp(-x)))
 
 
-@_compiled
+@helper
 def _activate(code, alpha, Z, A, c):
     """A ← f(Z) elementwise; ``c`` holds the constants in the arrays' dtype."""
     rows, cols = Z.shape
@@ -250,7 +244,7 @@ def _activate(code, alpha, Z, A, c):
             A[i, j] = _value(code, Z[i, j], alpha, c)
 
 
-@_compiled
+@helper
 def _gradient(code, x, y, d, alpha, one_minus_alpha, c):
     """d · f'(x) for one element, f' formed as the NumPy path forms it (y = f(x))."""
     zero, one, six = c[0], c[1], c[3]
@@ -278,7 +272,7 @@ def _gradient(code, x, y, d, alpha, one_minus_alpha, c):
     return _silu_gradient(x, d, c)
 
 
-@_compiled
+@helper
 def _elu_gradient(x, d, alpha, c):
     zero, one = c[0], c[1]
     low = x if (x < zero or x != x) else zero
@@ -286,7 +280,7 @@ def _elu_gradient(x, d, alpha, c):
     return slope * d
 
 
-@_compiled
+@helper
 def _selu_gradient(x, d, c):
     zero = c[0]
     low = x if (x < zero or x != x) else zero
@@ -294,20 +288,20 @@ def _selu_gradient(x, d, c):
     return slope * d
 
 
-@_compiled
+@helper
 def _gelu_gradient(x, d, c):
     xc, cdf, pdf = _gauss(np.float64(x))
     return _cast(cdf + xc * pdf, c) * d  # f' rounded to the dtype, the product in it
 
 
-@_compiled
+@helper
 def _silu_gradient(x, d, c):
     x64 = np.float64(x)
     xc = min(max(x64, -_SATURATION), _SATURATION) if x64 == x64 else x64
     return _cast(_expit64(x64) * (1.0 + xc * _expit64(-x64)), c) * d
 
 
-@_compiled
+@helper
 def _activation_backward(code, alpha, one_minus_alpha, Z, A, D, G, c):
     """G ← D ⊙ f'(Z). ``NONE`` (a Dense layer with no activation) passes D through."""
     rows, cols = Z.shape

@@ -330,7 +330,8 @@ def _dependencies_digest() -> str:
         "_generated.py",
     ):
         digest.update((here / name).read_bytes())
-    digest.update((here.parent / "_numerics" / "rational_tanh.py").read_bytes())
+    for name in ("jit.py", "rational_tanh.py"):
+        digest.update((here.parent / "_numerics" / name).read_bytes())
     return digest.hexdigest()
 
 

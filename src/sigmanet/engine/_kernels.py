@@ -24,9 +24,9 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
-from sigmanet.engine._activations import _activate, _activation_backward, _cast, _compiled
+from sigmanet._numerics.jit import entry, helper
+from sigmanet.engine._activations import _activate, _activation_backward, _cast
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
     A_AT,
@@ -45,12 +45,8 @@ from sigmanet.engine._codes import (
     Z_AT,
 )
 
-# ``kernel`` is called from Python: it keeps its entry point (the helpers, compiled with
-# ``_compiled``, have none; see sigmanet.engine._activations)
-_entry = njit(cache=True, error_model="numpy", nogil=True)
 
-
-@_compiled
+@helper
 def _log1p(x, one):
     """``log(1 + x)`` for ``x >= 0`` (or NaN) as ``log(u) · x / (u - 1)``, ``u = 1 + x``, and
     ``x`` itself once ``u`` rounds to 1: within a few ulps where ``log`` is correctly rounded
@@ -68,7 +64,7 @@ def _log1p(x, one):
     return np.log(u) * (x / (u - one))
 
 
-@_compiled
+@helper
 def _softmax_cross_entropy(O, y, start, D, per_sample, c):
     """Per-sample loss into ``per_sample``, the unscaled gradient softmax - onehot into ``D``."""
     zero, one = c[0], c[1]
@@ -102,7 +98,7 @@ def _softmax_cross_entropy(O, y, start, D, per_sample, c):
         per_sample[i] = _log1p(rest, one) - cross
 
 
-@_compiled
+@helper
 def _binary_cross_entropy(O, Y, start, D, per_sample, c):
     zero, one = c[0], c[1]
     rows, k = O.shape
@@ -122,7 +118,7 @@ def _binary_cross_entropy(O, Y, start, D, per_sample, c):
         per_sample[i] = total
 
 
-@_compiled
+@helper
 def _squared_error(O, Y, start, D, per_sample, c):
     zero, half = c[0], c[2]
     rows, k = O.shape
@@ -135,7 +131,7 @@ def _squared_error(O, Y, start, D, per_sample, c):
         per_sample[i] = total
 
 
-@_compiled
+@helper
 def _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm):
     """Forward rows ``start:stop`` of ``X`` through every layer; return the output view."""
     m = stop - start
@@ -161,7 +157,7 @@ def _forward_rows(X, start, stop, params, meta, alphas, c, work, gemm):
     return inputs
 
 
-@_compiled
+@helper
 def _loss_rows(
     O, y_index, Y, weight, start, loss_code, D, losses, c, mean_weight, rows, largest, normaliser
 ):
@@ -182,7 +178,7 @@ def _loss_rows(
     return _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normaliser)
 
 
-@_compiled
+@helper
 def _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normaliser):
     """The rows' per-sample ``losses`` as their share of the mean (see :func:`_loss_rows`),
     and the unscaled gradient ``D`` scaled by the same shares."""
@@ -191,7 +187,7 @@ def _mean_rows(weight, start, D, losses, c, mean_weight, rows, largest, normalis
     return _unweighted_mean_rows(D, losses, c, rows)
 
 
-@_compiled
+@helper
 def _weighted_mean_rows(weight, start, D, losses, c, mean_weight, largest, normaliser):
     """:func:`_mean_rows` with sample weights (a generated epoch calls the one of the two its
     fit needs, and only that one compiles)."""
@@ -222,7 +218,7 @@ def _weighted_mean_rows(weight, start, D, losses, c, mean_weight, largest, norma
     return value, batch_weight
 
 
-@_compiled
+@helper
 def _unweighted_mean_rows(D, losses, c, rows):
     """:func:`_mean_rows` without sample weights: each row's share is ``1 / rows``."""
     m, k = D.shape
@@ -238,7 +234,7 @@ def _unweighted_mean_rows(D, losses, c, rows):
     return total / rows, np.float64(m)
 
 
-@_compiled
+@helper
 def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm):
     """Backpropagate ∂loss/∂output ``D`` of rows ``start:stop``, filling ``grads``."""
     m = stop - start
@@ -284,7 +280,7 @@ def _backward_rows(X, start, stop, params, grads, meta, alphas, c, work, D, gemm
             )
 
 
-@_compiled
+@helper
 def _gradient_region(meta, work, m):
     """Where ∂loss/∂output goes: the last layer's G, or its D when an activation follows."""
     last = meta.shape[0] - 1
@@ -293,7 +289,7 @@ def _gradient_region(meta, work, m):
     return work[at : at + m * k].reshape((m, k))
 
 
-@_compiled
+@helper
 def _full_batch_gradient(
     X,
     y_index,
@@ -359,7 +355,7 @@ def _full_batch_gradient(
     return value
 
 
-@_compiled
+@helper
 def _forward(X, params, meta, alphas, c, work, out, block, gemm):
     """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time."""
     n = X.shape[0]
@@ -369,7 +365,7 @@ def _forward(X, params, meta, alphas, c, work, out, block, gemm):
         out[start:stop] = O
 
 
-@_entry
+@entry
 def kernel(
     mode,
     X,

@@ -19,8 +19,9 @@ element at a time). The others spend their time in exp or erf, which NumPy evalu
 vectorised and numba one element at a time, so their networks predict on the NumPy path, and
 this kernel stays small to compile.
 
-σ is evaluated as ``e^x / (1 + e^x)`` for ``x < 0`` and ``1 / (1 + e^(-x))`` otherwise, as
-``scipy.special.expit`` does: no exponential of a positive number, so no overflow. The
+The output function's σ is evaluated as ``e^x / (1 + e^x)`` for ``x < 0`` and
+``1 / (1 + e^(-x))`` otherwise, as ``scipy.special.expit`` does: no exponential of a positive
+number, so no overflow. The
 softmax subtracts the row maximum first, so every exponent is ≤ 0 and the denominator ≥ 1
 (Goodfellow, Bengio & Courville, *Deep Learning*, 2016, §4.1); rows with a ``+inf`` or a NaN
 give NaN, as :func:`sigmanet.activations.softmax` does.
@@ -29,8 +30,8 @@ give NaN, as :func:`sigmanet.activations.softmax` does.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
 
+from sigmanet._numerics.jit import entry, helper
 from sigmanet.engine._activations import _sigmoid, _tanh
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
@@ -52,13 +53,8 @@ from sigmanet.engine._codes import SIGMOID as ACTIVATION_SIGMOID
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
 
-# the helpers have no Python entry point (see sigmanet.engine._activations); ``predict`` has one
-# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
-_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
-_entry = njit(cache=True, error_model="numpy", nogil=True)
 
-
-@_compiled
+@helper
 def _bias_activation(code, alpha, Z, b, c):
     """Z ← f(Z + b) in place, one pass (each activation a loop of its own, so that the cheap
     ones, and tanh and sigmoid in float32, vectorise)."""
@@ -95,7 +91,7 @@ def _bias_activation(code, alpha, Z, b, c):
                 Z[i, j] = Z[i, j] + b[j]
 
 
-@_compiled
+@helper
 def _expit(x, one):
     if x < 0:
         e = np.exp(x)
@@ -103,7 +99,7 @@ def _expit(x, one):
     return one / (one + np.exp(-x))
 
 
-@_compiled
+@helper
 def _output_rows(Z, output, out, start, c):
     """The last layer's output function, from ``Z`` into rows ``start:`` of ``out``."""
     rows, k = Z.shape
@@ -143,7 +139,7 @@ def _output_rows(Z, output, out, start, c):
                 out[start + i, j] = out[start + i, j] / total
 
 
-@_entry
+@entry
 def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
     """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time
     (``gemm``: the products' BLAS, see :func:`sigmanet.engine._blas.gemm_address`)."""

@@ -12,16 +12,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
 
+from sigmanet._numerics.jit import helper
 from sigmanet.engine._activations import _cast
 
-# called from the generated epochs only: no Python entry point (see sigmanet.engine._activations)
-# (numba's type stubs do not list no_cpython_wrapper, one of its target options)
-_compiled = njit(cache=True, error_model="numpy", nogil=True, no_cpython_wrapper=True)  # type: ignore[call-overload]
 
-
-@_compiled
+@helper
 def count_overflows(g, begin, end):
     """How many finite gradients in ``g[begin:end]`` have an infinite square (the adaptive
     methods refuse such a step).
@@ -38,7 +34,7 @@ def count_overflows(g, begin, end):
     return count
 
 
-@_compiled
+@helper
 def add_penalty(g, p, begin, end, scale):
     """g ← g + λ' θ over ``begin:end`` (the L2 term's gradient, λ' in the dtype), and the
     count of :func:`count_overflows` over the result, in the same pass."""
@@ -52,7 +48,7 @@ def add_penalty(g, p, begin, end, scale):
     return count
 
 
-@_compiled
+@helper
 def sgd(lr, t, p, g, s1, s2, h, h64, c):
     """θ ← θ - η g; with momentum μ, v ← μ v - η g and θ ← θ + v (Nesterov: θ + μ v - η g)."""
     n = p.shape[0]
@@ -74,7 +70,7 @@ def sgd(lr, t, p, g, s1, s2, h, h64, c):
             p[i] = p[i] + v
 
 
-@_compiled
+@helper
 def adam(lr, t, p, g, s1, s2, h, h64, c):
     """Adam (Kingma & Ba, 2015); AdamW's decoupled decay θ ← θ (1 - η λ) first when λ > 0.
 
@@ -100,7 +96,7 @@ def adam(lr, t, p, g, s1, s2, h, h64, c):
         p[i] = p[i] + (m * negative_rate) / (np.sqrt(v) + eps)
 
 
-@_compiled
+@helper
 def rmsprop(lr, t, p, g, s1, s2, h, h64, c):
     """v ← ρ v + (1-ρ) g²; θ ← θ - η g / (√v + ε) (with momentum μ on that step)."""
     n = p.shape[0]
@@ -120,7 +116,7 @@ def rmsprop(lr, t, p, g, s1, s2, h, h64, c):
         p[i] = p[i] - work
 
 
-@_compiled
+@helper
 def adagrad(lr, t, p, g, s1, s2, h, h64, c):
     """a ← a + g²; θ ← θ - η g / (√a + ε)."""
     n = p.shape[0]

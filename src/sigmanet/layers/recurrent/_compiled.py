@@ -25,14 +25,12 @@ import numpy as np
 
 # numba's BLAS is scipy's: loading it first lets a thread limit set afterwards reach it
 import scipy.linalg.cython_blas  # noqa: F401
-from numba import njit
 
+# the GRU's and SimpleRNN's kernels take the decorator from here, after scipy's BLAS is loaded
+from sigmanet._numerics.jit import entry as _compiled
 from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
 
 __all__ = ["lstm_backward", "lstm_forward"]
-
-# error_model="numpy": division without exception checks, which lets the loops vectorise
-_compiled = njit(cache=True, error_model="numpy", nogil=True)
 
 
 @_compiled
