@@ -30,7 +30,8 @@ Maxout, PReLU, dropout, user-registered activations and subclasses of the built-
 layers and optimizers stay on the NumPy path. ``engine="auto"`` compiles a network only where
 the kernel was measured faster: for each path (the training epoch, the L-BFGS objective,
 prediction) and dtype, :data:`AUTO_ACTIVATIONS` lists the activations it takes there;
-``engine="compiled"`` takes every one of :data:`ACTIVATIONS`. float32 tanh and sigmoid go
+``engine="compiled"`` takes every one of :data:`ACTIVATIONS` in training and L-BFGS, and
+identity, the ReLU family, sigmoid and tanh in prediction. float32 tanh and sigmoid go
 through a rational tanh that vectorises (``sigmanet._numerics.rational_tanh``, within 7
 ulps; σ(x) = ½ + ½ tanh(x/2)), float64 keeps the exact formulas. numba is imported, and a
 kernel compiled, only when a fit uses the engine. Each configuration (its layers'
