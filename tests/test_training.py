@@ -12,6 +12,7 @@ from sigmanet.network import Sequential
 from sigmanet.optimizers import Adam, GradientDescent
 from sigmanet.schedules import Annealed, InverseScaling
 from sigmanet.training import (
+    REFERENCE_BLOCK_VALUES,
     Callback,
     DivergenceRule,
     EarlyStopping,
@@ -437,13 +438,14 @@ def test_a_steady_state_epoch_allocates_no_arrays_per_batch():
     one = measure(1)
     five = measure(5)
     # Per-call set-up (the shuffled copy of X: 256 KiB; measuring the loss at the start for
-    # the divergence rule, a batch at a time: two (32, 64) float32 arrays; a copy of the
-    # parameters) is the same for both; 64 batches per epoch each allocating even one
-    # (32, 64) float32 array would add 8 KiB apiece to a peak that grows with the number of
-    # live temporaries, and a leak would grow with epochs.
+    # the divergence rule, here all 2,048 rows in one block (REFERENCE_BLOCK_VALUES): at most
+    # three (2048, 64) float32 arrays alive at once; a copy of the parameters) is the same for
+    # both; 64 batches per epoch each allocating even one (32, 64) float32 array would add
+    # 8 KiB apiece to a peak that grows with the number of live temporaries, and a leak would
+    # grow with epochs.
     assert five - one < 4096, (one, five)
     parameters = net.flat_parameters().nbytes  # the last sane epoch's, for divergence
-    assert one < X.nbytes + y.nbytes + 64 * 1024 + 2 * 32 * 64 * 4 + parameters
+    assert one < X.nbytes + y.nbytes + 64 * 1024 + 3 * 2048 * 64 * 4 + parameters
 
 
 def test_bad_arguments_are_clear_errors():
@@ -850,6 +852,60 @@ def test_the_reference_is_the_larger_of_the_loss_at_the_start_and_of_the_zero_ou
     rule = DivergenceRule.at_start(wide, losses.get("squared_error"), X, Y, W)
     expected = 0.5 * np.average(np.sum(Y**2, axis=1), weights=W)
     assert rule.reference == pytest.approx(expected, rel=1e-12)
+
+
+def test_the_reference_does_not_depend_on_the_blocks_it_is_measured_in():
+    X, y = _separable(n=300)
+    net = _logistic()
+    W = np.random.default_rng(2).uniform(0.5, 2.0, size=300)
+    references = {
+        rows: DivergenceRule.at_start(net, BCE, X, y, W, 0.25, block_rows=rows).reference
+        for rows in (1, 7, 32, 300, 5000)
+    }
+    # max(weighted mean loss at the start + the penalty, that of the zero output, log 2)
+    z = net.forward(X)
+    per_row = (np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z))))[:, 0]
+    expected = max(np.average(per_row, weights=W) + 0.25, np.log(2))
+    assert expected > np.log(2)  # the start decides it
+    for value in references.values():
+        assert value == pytest.approx(expected, rel=1e-13)
+
+
+def _record_predictions(monkeypatch, net):
+    """The row counts of every ``net.predict`` call from now on."""
+    rows_asked = []
+    predict = net.predict
+
+    def recording(X_block):
+        rows_asked.append(X_block.shape[0])
+        return predict(X_block)
+
+    monkeypatch.setattr(net, "predict", recording)
+    return rows_asked
+
+
+def test_train_measures_the_reference_in_blocks_of_bounded_size(monkeypatch):
+    # a small batch does not make the measurement a hundred small NumPy passes, nor a wide
+    # layer one huge block
+    X, y = _separable(n=5000)
+    net = _logistic()
+    rows_asked = _record_predictions(monkeypatch, net)
+    history = train(net, BCE, Adam(), X, y, epochs=0, batch_size=32, engine="numpy")
+    # every other row (5,000 > REFERENCE_ROWS) in one block: the widest of the input (2
+    # columns) and the layer's 2 x 1 matrix holds 2 values a row
+    assert REFERENCE_BLOCK_VALUES == 2**18
+    assert rows_asked == [2500]
+    sample = slice(None, None, 2)
+    expected = DivergenceRule.at_start(net, BCE, X[sample], y[sample], None, block_rows=1)
+    assert history.divergence_reference == pytest.approx(expected.reference, rel=1e-13)
+
+    wide = Sequential([Dense(2**10), Dense(1)]).build(2, random_state=0)
+    rows_asked = _record_predictions(monkeypatch, wide)
+    train(wide, BCE, Adam(), X, y, epochs=0, batch_size=32, engine="numpy")
+    assert rows_asked == [256] * 9 + [196]  # 2**18 values of the 1024-unit layer a block
+    rows_asked.clear()
+    train(wide, BCE, Adam(), X, y, epochs=0, batch_size=1000, engine="numpy")
+    assert rows_asked == [1000, 1000, 500]  # a batch's rows when a batch holds more
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

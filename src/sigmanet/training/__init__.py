@@ -21,6 +21,7 @@ from sigmanet.training.data import check_rows, training_rows, validation_split
 from sigmanet.training.divergence import (
     DIVERGENCE_ADVICE,
     DIVERGENCE_FACTOR,
+    REFERENCE_BLOCK_VALUES,
     REFERENCE_ROWS,
     DivergenceRule,
 )
@@ -38,6 +39,7 @@ from sigmanet.training.loop import History, train
 __all__ = [
     "DIVERGENCE_ADVICE",
     "DIVERGENCE_FACTOR",
+    "REFERENCE_BLOCK_VALUES",
     "REFERENCE_ROWS",
     "BlockSums",
     "Callback",

@@ -39,7 +39,13 @@ from sigmanet.network import Sequential
 if TYPE_CHECKING:
     from sigmanet.training.full_batch import FullBatchObjective
 
-__all__ = ["DIVERGENCE_ADVICE", "DIVERGENCE_FACTOR", "REFERENCE_ROWS", "DivergenceRule"]
+__all__ = [
+    "DIVERGENCE_ADVICE",
+    "DIVERGENCE_FACTOR",
+    "REFERENCE_BLOCK_VALUES",
+    "REFERENCE_ROWS",
+    "DivergenceRule",
+]
 
 
 #: An epoch whose loss exceeds this many times the loss at the start has diverged.
@@ -48,6 +54,14 @@ DIVERGENCE_FACTOR = 1e4
 #: Rows of the evenly spaced sample on which :func:`sigmanet.training.train` measures the loss
 #: at the start.
 REFERENCE_ROWS = 4096
+
+#: How many values of its widest layer a block of :func:`sigmanet.training.train`'s
+#: measurement of the loss at the start may hold (1 MiB in float32): a block has
+#: ``REFERENCE_BLOCK_VALUES // widest`` rows, or a batch's rows when a batch holds more. Per
+#: block the network's forward pass and the loss are a few NumPy calls each: in blocks of 32
+#: rows, measuring 4,096 rows of workload 1 of ``benchmarks/run.py`` (widest layer 256) took
+#: 19 ms, in blocks of 1,024 about 7 ms, about 2% of that fit.
+REFERENCE_BLOCK_VALUES = 2**18
 
 DIVERGENCE_ADVICE = (
     "Lower the learning rate, or standardise the inputs (e.g. with "
@@ -90,8 +104,8 @@ class DivergenceRule:
         """The rule whose reference is measured on ``(X, y, weight)`` at the current parameters.
 
         ``penalty`` is the L2 term ``½ (l2 / m) Σ‖W‖²`` at the start, added to the loss there.
-        The rows go through in blocks of ``block_rows`` (a training batch's size), so that
-        measuring takes no more memory than a training step.
+        The rows go through in blocks of ``block_rows``, so that measuring holds one block's
+        activations at a time, never the whole sample's.
         """
         n = X.shape[0]
         block_rows = max(1, min(int(block_rows), n))

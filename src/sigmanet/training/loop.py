@@ -32,7 +32,12 @@ from sigmanet.network import Sequential
 from sigmanet.optimizers import Optimizer
 from sigmanet.training.callbacks import Callback
 from sigmanet.training.data import check_rows, training_rows
-from sigmanet.training.divergence import DIVERGENCE_ADVICE, REFERENCE_ROWS, DivergenceRule
+from sigmanet.training.divergence import (
+    DIVERGENCE_ADVICE,
+    REFERENCE_BLOCK_VALUES,
+    REFERENCE_ROWS,
+    DivergenceRule,
+)
 
 __all__ = ["History", "train"]
 
@@ -252,6 +257,11 @@ def _rule_at_start(
     """The divergence rule, its reference measured on evenly spaced rows (also through sorted
     data) at the current parameters, the L2 penalty included."""
     every = -(-rows.n_samples // REFERENCE_ROWS)
+    # Blocks of a bounded size (REFERENCE_BLOCK_VALUES values a row's widest layer or input
+    # holds, at every step of a sequence), but not of a small batch's few rows.
+    steps = rows.X.shape[1] if rows.X.ndim == 3 else 1
+    widest = max((max(w.shape) for w in network.weight_matrices()), default=1)
+    per_row = max(math.prod(rows.X.shape[1:]), steps * widest)
     start_penalty = 0.0
     if l2 > 0:
         m = batch * rows.mean_weight if l2_scale == "batch" else rows.total_weight
@@ -264,7 +274,7 @@ def _rule_at_start(
         rows.y[::every],
         None if rows.weight is None else rows.weight[::every],
         start_penalty,
-        block_rows=batch,
+        block_rows=max(batch, REFERENCE_BLOCK_VALUES // per_row),
     )
 
 
