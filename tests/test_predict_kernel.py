@@ -170,3 +170,44 @@ def test_nan_input_to_predict_proba_is_a_clear_error():
     X[3, 2] = np.nan
     with pytest.raises(ValueError, match="Input X contains NaN"):
         model.predict_proba(X)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_kernel_counts_non_finite_inputs_in_every_block(dtype):
+    # forward(finite=True) is None when any row of any block holds NaN or ±inf: the estimators
+    # rely on it instead of a separate scan of X
+    net = _network("relu", dtype, 3)
+    X = np.random.default_rng(4).normal(size=(2 * _full_batch.BLOCK_ROWS + 5, 7)).astype(dtype)
+    assert forward(net, X, finite=True) is not None
+    for row in (0, _full_batch.BLOCK_ROWS + 3, X.shape[0] - 1):
+        for value in (np.nan, np.inf, -np.inf):
+            bad = X.copy()
+            bad[row, row % 7] = value
+            assert forward(net, bad, finite=True) is None, (row, value)
+            with np.errstate(invalid="ignore", over="ignore"):
+                assert forward(net, bad) is not None  # without finite=True: propagated
+
+
+@pytest.mark.parametrize("model_dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("X_dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])
+def test_non_finite_input_gets_scikit_learns_error_on_either_engine(model_dtype, X_dtype, value):
+    X, y = _data(3, model_dtype)
+    message = "Input X contains NaN" if np.isnan(value) else "Input X contains infinity"
+    for engine in ("auto", "numpy"):
+        model = MLPClassifier((8,), max_iter=5, random_state=0, engine=engine).fit(X, y)
+        bad = X.astype(X_dtype)
+        bad[-1, 2] = value  # in the last block only
+        for method in ("predict_proba", "predict", "decision_function", "predict_log_proba"):
+            with pytest.raises(ValueError, match=message) as error:
+                getattr(model, method)(bad)
+            assert "MLPClassifier" in str(error.value) or not np.isnan(value), method
+
+
+def test_values_beyond_the_models_dtype_stay_their_own_error():
+    X, y = _data(3, np.float32)
+    model = MLPClassifier((8,), max_iter=5, random_state=0).fit(X, y)
+    huge = X.astype(np.float64)
+    huge[0, 0] = 1e300
+    with pytest.raises(ValueError, match="beyond the range of float32"):
+        model.predict_proba(huge)

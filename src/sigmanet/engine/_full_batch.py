@@ -86,12 +86,19 @@ PREDICTED_ACTIVATIONS = ("identity", "relu", "leaky_relu", "relu6", "sigmoid", "
 
 
 def forward(
-    network: Any, X: np.ndarray, engine: str = "auto", output: str = "logits"
+    network: Any,
+    X: np.ndarray,
+    engine: str = "auto",
+    output: str = "logits",
+    *,
+    finite: bool = False,
 ) -> np.ndarray | None:
     """The network's output for ``X`` (float, the network's dtype), or None when the compiled
     kernel does not cover the network (its activations must be among
     ``PREDICTED_ACTIVATIONS``, with ``engine="auto"`` among those listed for prediction in
-    its dtype), numba is missing or ``engine`` is ``"numpy"``.
+    its dtype), numba is missing or ``engine`` is ``"numpy"``; with ``finite=True``, None
+    also when ``X`` holds a NaN or an infinity, which the kernel finds as it goes (the caller
+    then has its own scan report it). Without it such values propagate, as on the NumPy path.
 
     ``output`` is what the last layer's values become: ``"logits"`` (as they are),
     ``"softmax"`` (per row, ``e^(z_j - m) / Σ_i e^(z_i - m)`` with ``m`` the row maximum),
@@ -125,7 +132,7 @@ def forward(
     meta, alphas, work = layer_tables(params, layers, rows, training=False)
     width = 2 if output == "binary" else network.output_dim
     out = np.empty((X.shape[0], width), dtype=network.dtype)
-    _predict.predict(
+    non_finite = _predict.predict(
         np.ascontiguousarray(X),
         params,
         meta,
@@ -136,5 +143,6 @@ def forward(
         rows,
         OUTPUTS.index(output),
         gemm_address(network.dtype),
+        finite,
     )
-    return out
+    return None if finite and non_finite else out

@@ -139,18 +139,44 @@ def _output_rows(Z, output, out, start, c):
                 out[start + i, j] = out[start + i, j] / total
 
 
+@helper
+def _non_finite(a, zero):
+    """How many values of ``a`` are NaN or infinite (``x - x`` is 0 for every finite x).
+
+    An integer count, not a floating-point sum, so that the loop vectorises without
+    reassociating floating-point additions."""
+    count = 0
+    rows, cols = a.shape
+    for i in range(rows):
+        for j in range(cols):
+            x = a[i, j]
+            count += 0 if x - x == zero else 1
+    return count
+
+
 @entry
-def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
+def predict(X, params, meta, alphas, c, work, out, block, output, gemm, stop_at_non_finite):
     """The network's output for every row of ``X`` into ``out``, ``block`` rows at a time
-    (``gemm``: the products' BLAS, see :func:`sigmanet.engine._blas.gemm_address`)."""
+    (``gemm``: the products' BLAS, see :func:`sigmanet.engine._blas.gemm_address`).
+
+    Returns the number of NaN and infinite values in ``X``: each block is scanned just before
+    its first product, which then finds it in cache (on 50,000 x 100 float32 rows the scan
+    cost nothing measurable, where NumPy's separate scan took 3-5% of the prediction). With
+    ``stop_at_non_finite`` the kernel returns at the first block that holds one (``out`` is
+    then incomplete); otherwise such values propagate as they do on the NumPy path.
+    """
     n = X.shape[0]
     last = meta.shape[0] - 1
     # the bias of a layer without one: adding zero leaves every value as it is
     no_bias = np.zeros(np.max(meta[:, FAN_OUT]), params.dtype)
+    non_finite = 0
     for start in range(0, n, block):
         stop = min(start + block, n)
         m = stop - start
         inputs = X[start:stop]
+        non_finite += _non_finite(inputs, c[0])
+        if non_finite > 0 and stop_at_non_finite:
+            return non_finite
         for layer in range(last + 1):
             fan_in, fan_out = meta[layer, FAN_IN], meta[layer, FAN_OUT]
             W = params[meta[layer, W_AT] : meta[layer, W_AT] + fan_in * fan_out].reshape(
@@ -163,3 +189,4 @@ def predict(X, params, meta, alphas, c, work, out, block, output, gemm):
             _bias_activation(meta[layer, ACT], alphas[layer, 0], Z, b, c)
             inputs = Z
         _output_rows(inputs, output, out, start, c)
+    return non_finite

@@ -19,7 +19,12 @@ from typing import Any, ClassVar
 import numpy as np
 from sklearn.base import is_classifier
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    assert_all_finite,
+    check_is_fitted,
+    validate_data,
+)
 
 from sigmanet import engine as _engine
 from sigmanet._arrays import is_sparse, refuse_dask
@@ -246,11 +251,37 @@ class BaseNetworkEstimator(NetworkConstruction, FittedSettings, StochasticFit, P
 
     # -- prediction --------------------------------------------------------------------------
     def _input(self, X: Any) -> np.ndarray:
-        """X validated and in the model's dtype (refusing values that dtype cannot hold)."""
+        """X validated (no NaN or infinity) and in the model's dtype (refusing values that
+        dtype cannot hold)."""
+        X, scanned = self._unscanned_input(X)
+        if not scanned:
+            self._scan(X)
+        return X
+
+    def _unscanned_input(self, X: Any) -> tuple[np.ndarray, bool]:
+        """``X`` as :meth:`_input` gives it, but without scanning an array of the model's dtype
+        for NaN and infinity, and whether it was scanned: the prediction kernel scans each
+        block of rows on its way through (see :meth:`_forward_to`)."""
         check_is_fitted(self, "network_")
         refuse_dask(X, "X", "sigmanet.dask.predict(estimator, X) (or predict_proba)")
-        X = validate_data(self, X, reset=False, dtype=_FLOAT_DTYPES, accept_sparse=_SPARSE_FORMATS)
-        return _in_model_dtype(X, self.network_.dtype)
+        X = validate_data(
+            self,
+            X,
+            reset=False,
+            dtype=_FLOAT_DTYPES,
+            accept_sparse=_SPARSE_FORMATS,
+            ensure_all_finite=False,
+        )
+        # a sparse X never reaches the kernel; a cast one is scanned before the cast, so that
+        # a NaN is reported as one, not as a value beyond the model's dtype
+        scanned = is_sparse(X) or X.dtype != self.network_.dtype
+        if scanned:
+            self._scan(X)
+        return _in_model_dtype(X, self.network_.dtype), scanned
+
+    def _scan(self, X: Any) -> None:
+        """scikit-learn's scan for NaN and infinity, with the error ``validate_data`` raises."""
+        assert_all_finite(X, input_name="X", estimator_name=type(self).__name__)
 
     def _forward(self, X: Any) -> np.ndarray:
         """The network's output layer for ``X`` (compiled where it can be, else NumPy)."""
@@ -263,9 +294,16 @@ class BaseNetworkEstimator(NetworkConstruction, FittedSettings, StochasticFit, P
         ``"binary"``: see :func:`sigmanet.engine.forward`) in the same pass as the last
         layer; the NumPy path returns the logits (and False): the caller applies it.
         """
-        X = self._input(X)  # checks that the model is fitted first
-        values = _engine.forward(self.network_, X, getattr(self, "engine", "auto"), output)
+        # The kernel scans X for NaN and infinity block by block, as it reads the rows for
+        # the first product: a separate scan first (scikit-learn's sum in float64) took 3-5%
+        # of a float32 predict_proba (workload 4 of benchmarks/run.py). When the kernel does
+        # not run, or finds such a value, the scan here reports it as validate_data would.
+        X, scanned = self._unscanned_input(X)  # checks that the model is fitted first
+        engine = getattr(self, "engine", "auto")
+        values = _engine.forward(self.network_, X, engine, output, finite=not scanned)
         if values is None:
+            if not scanned:
+                self._scan(X)
             return self.network_.predict(X), output == "logits"
         return values, True
 

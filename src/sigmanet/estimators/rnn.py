@@ -212,6 +212,10 @@ class _RNNMixin(BaseNetworkEstimator):
             )
         return self._sequences(X, y, reset=reset)
 
+    def _unscanned_input(self, X: Any) -> tuple[np.ndarray, bool]:
+        # sequences are checked as a whole (NaN is padding): no kernel scans them
+        return self._input(X), True
+
     def _input(self, X: Any) -> np.ndarray:
         check_is_fitted(self, "network_")
         Xs, _ = self._sequences(X, reset=False)
