@@ -33,7 +33,8 @@ prediction) and dtype, :data:`AUTO_ACTIVATIONS` lists the activations it takes t
 ``engine="compiled"`` takes every one of :data:`ACTIVATIONS` in training and L-BFGS, and
 identity, the ReLU family, sigmoid and tanh in prediction. float32 tanh and sigmoid go
 through a rational tanh that vectorises (``sigmanet._numerics.rational_tanh``, within 7
-ulps; σ(x) = ½ + ½ tanh(x/2)), float64 keeps the exact formulas. numba is imported, and a
+ulps; σ(x) = ½ + ½ tanh(x/2)); float64 keeps the exact formulas, its sigmoid's exp through a
+vectorised exp within an ulp (``sigmanet._numerics.vector_exp``). numba is imported, and a
 kernel compiled, only when a fit uses the engine. Each configuration (its layers'
 activations, its loss, its optimizer, whether samples are weighted) gets an epoch of its own,
 generated as source and compiled for the dtype it meets, so a fit compiles only the formulas
@@ -125,8 +126,9 @@ AUTO_ACTIVATIONS: dict[str, dict[str, tuple[str, ...]]] = {
 #   gelu       1.13  0.94    1.22  0.98    0.96  0.93
 #
 # float32 tanh and sigmoid (σ(x) = ½ + ½ tanh(x/2)) go through the rational tanh, which
-# vectorises; in float64 numba calls the C library's tanh and exp one element at a time, where
-# NumPy's float64 tanh is vectorised: float64 tanh networks stay on NumPy on every path. ELU,
+# vectorises; in float64 numba calls the C library's tanh one element at a time, where NumPy's
+# float64 tanh is vectorised: float64 tanh networks stay on NumPy on every path. (The float64
+# sigmoid's exp has been vectorised since this table was measured: sigmoid only gained.) ELU,
 # SELU and GELU lose at batch 256, near the MLPs' default batch of min(200, n_samples), so
 # "auto" leaves them to NumPy. SiLU's L-BFGS objective loses in float32 and gains a little in
 # float64 (1.03 here; 1.11 and 1.08 in two runs on a loaded machine). The full-batch kernel

@@ -330,7 +330,7 @@ def _dependencies_digest() -> str:
         "_generated.py",
     ):
         digest.update((here / name).read_bytes())
-    for name in ("jit.py", "rational_tanh.py"):
+    for name in ("jit.py", "rational_tanh.py", "vector_exp.py"):
         digest.update((here.parent / "_numerics" / name).read_bytes())
     return digest.hexdigest()
 
