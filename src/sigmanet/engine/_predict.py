@@ -162,8 +162,9 @@ def predict(X, params, meta, alphas, c, work, out, block, output, gemm, stop_at_
     Returns the number of NaN and infinite values in ``X``: each block is scanned just before
     its first product, which then finds it in cache (on 50,000 x 100 float32 rows the scan
     cost nothing measurable, where NumPy's separate scan took 3-5% of the prediction). With
-    ``stop_at_non_finite`` the kernel returns at the first block that holds one (``out`` is
-    then incomplete); otherwise such values propagate as they do on the NumPy path.
+    ``stop_at_non_finite`` the kernel returns at the first block that holds one, with the
+    count so far (``out`` is then incomplete); otherwise such values propagate as they do on
+    the NumPy path.
     """
     n = X.shape[0]
     last = meta.shape[0] - 1

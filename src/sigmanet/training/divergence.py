@@ -105,7 +105,7 @@ class DivergenceRule:
 
         ``penalty`` is the L2 term ``½ (l2 / m) Σ‖W‖²`` at the start, added to the loss there.
         The rows go through in blocks of ``block_rows``, so that measuring holds one block's
-        activations at a time, never the whole sample's.
+        activations at a time.
         """
         n = X.shape[0]
         block_rows = max(1, min(int(block_rows), n))
