@@ -75,6 +75,13 @@ _BACKWARD = {
     _codes.SILU: "g = _silu_gradient(x, d, c)",
 }
 
+#: Activations whose derivative, as :data:`_BACKWARD` forms it from ``x``, comes out the same
+#: from ``f(x)``: ReLU (f(x) > 0 exactly where x > 0) and ReLU6 (0 < f(x) < 6 exactly where
+#: 0 < x < 6), NaN where x is NaN. Their forward loop writes f(x) over x in the product's
+#: block instead of into a second block: one store stream and one block of cache fewer per
+#: layer and step. (Leaky ReLU is not among them: a negative slope α would flip the sign.)
+_IN_PLACE = frozenset({_codes.RELU, _codes.RELU6})
+
 _LOSSES = {
     _codes.SOFTMAX_CE: "_softmax_cross_entropy(O, y_index, start, D, losses, c)",
     _codes.BINARY_CE: "_binary_cross_entropy(O, Y, start, D, losses, c)",
@@ -166,6 +173,18 @@ def _forward(layer: int, act: int, bias: bool) -> list[str]:
                 f"        Z{layer}[i, j] = Z{layer}[i, j] + b{layer}[j]",
             ]
         return [*lines, f"H{layer} = Z{layer}"]
+    if act in _IN_PLACE:
+        # f(x) overwrites x: the backward pass reads its sign from f(x) (see _IN_PLACE)
+        lines += ["for i in range(m):", f"    for j in range({out}):"]
+        read = f"Z{layer}[i, j] + b{layer}[j]" if bias else f"Z{layer}[i, j]"
+        lines += [f"        x = {read}"]
+        lines += [
+            "        " + _FORWARD[act].format(l=layer),
+            f"        Z{layer}[i, j] = y",
+            f"A{layer} = Z{layer}",
+            f"H{layer} = A{layer}",
+        ]
+        return lines
     lines += [
         _region("A", layer, _codes.A_AT, out),
         "for i in range(m):",
@@ -190,6 +209,8 @@ def _activation_backward(layer: int, act: int, D: str) -> list[str]:
     lines += ["for i in range(m):", f"    for j in range({out}):"]
     if act in (_codes.SIGMOID, _codes.TANH):
         lines.append(f"        y = A{layer}[i, j]")
+    elif act in _IN_PLACE:
+        lines.append(f"        x = A{layer}[i, j]")  # f(x), which tells what the slope needs
     elif act not in (_codes.NONE, _codes.IDENTITY):
         lines.append(f"        x = Z{layer}[i, j]")
     lines += [
