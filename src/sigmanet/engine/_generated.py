@@ -203,9 +203,10 @@ def _forward(layer: int, act: int, bias: bool) -> list[str]:
 
 
 def _activation_backward(layer: int, act: int, D: str) -> list[str]:
-    """G{layer} ← D ⊙ f'(Z{layer})."""
+    """G{layer} ← D ⊙ f'(Z{layer}), written over D (each element is read before it is
+    written, and D is not needed after): no second block to store and to keep in cache."""
     out = f"fan_out{layer}"
-    lines = [_region("G", layer, _codes.G_AT, out)]
+    lines = [f"G{layer} = {D}"]
     lines += ["for i in range(m):", f"    for j in range({out}):"]
     if act in (_codes.SIGMOID, _codes.TANH):
         lines.append(f"        y = A{layer}[i, j]")
