@@ -202,11 +202,15 @@ def _forward(layer: int, act: int, bias: bool) -> list[str]:
     return lines
 
 
-def _activation_backward(layer: int, act: int, D: str) -> list[str]:
+def _activation_backward(layer: int, act: int, D: str, bias: bool) -> list[str]:
     """G{layer} ← D ⊙ f'(Z{layer}), written over D (each element is read before it is
-    written, and D is not needed after): no second block to store and to keep in cache."""
+    written, and D is not needed after): no second block to store and to keep in cache. With
+    a bias, its gradient Σ_i G[i, :] is summed in the same pass (the same order as a pass of
+    its own, rows in turn), not in a second pass over G."""
     out = f"fan_out{layer}"
     lines = [f"G{layer} = {D}"]
+    if bias:
+        lines += [f"for j in range({out}):", f"    db{layer}[j] = zero"]
     lines += ["for i in range(m):", f"    for j in range({out}):"]
     if act in (_codes.SIGMOID, _codes.TANH):
         lines.append(f"        y = A{layer}[i, j]")
@@ -219,6 +223,8 @@ def _activation_backward(layer: int, act: int, D: str) -> list[str]:
         "        " + _BACKWARD[act].format(l=layer),
         f"        G{layer}[i, j] = g",
     ]
+    if bias:
+        lines.append(f"        db{layer}[j] += g")
     return lines
 
 
@@ -273,11 +279,13 @@ def source(
     if last_act == _codes.NONE:
         step.append(f"G{last} = D")
     else:
-        step += _activation_backward(last, last_act, "D")
+        step += _activation_backward(last, last_act, "D", layers[last][1])
     for layer in range(last, -1, -1):
         inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
         step.append(f"matmul({inputs}, transposed, G{layer}, as_is, dW{layer}, gemm)")
-        if layers[layer][1]:
+        # the bias gradient, unless the activation's backward pass summed it (all but an
+        # output layer without activation, whose G is the loss's gradient)
+        if layers[layer][1] and layer == last and last_act == _codes.NONE:
             step += [
                 f"for j in range(fan_out{layer}):",
                 f"    db{layer}[j] = zero",
@@ -291,7 +299,7 @@ def source(
                 _region("D", below, _codes.D_AT, f"fan_out{below}"),
                 f"matmul(G{layer}, as_is, W{layer}, transposed, D{below}, gemm)",
             ]
-            step += _activation_backward(below, layers[below][0], f"D{below}")
+            step += _activation_backward(below, layers[below][0], f"D{below}", layers[below][1])
     # the L2 term's gradient and the overflow test of the adaptive methods in one pass
     adaptive = optimizer_code != _codes.SGD
     step += ["scale = _cast(penalty, c)", "overflows = 0"]
