@@ -26,6 +26,7 @@ import math
 import numpy as np
 
 from sigmanet._numerics.jit import entry, helper
+from sigmanet._numerics.vector_exp import exp as _exp
 from sigmanet.engine._activations import _activate, _activation_backward, _cast
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._codes import (
@@ -65,28 +66,43 @@ def _log1p(x, one):
 
 
 @helper
+def _row_maximum(O, i):
+    """(its position, the largest value) of row ``i``: the first maximum, or the first NaN."""
+    largest = 0
+    top = O[i, 0]
+    for j in range(1, O.shape[1]):
+        v = O[i, j]
+        if v > top or (v != v and top == top):
+            largest = j
+            top = v
+    return largest, top
+
+
+@helper
 def _softmax_cross_entropy(O, y, start, D, per_sample, c):
-    """Per-sample loss into ``per_sample``, the unscaled gradient softmax - onehot into ``D``."""
+    """Per-sample loss into ``per_sample``, the unscaled gradient softmax - onehot into ``D``.
+
+    Three passes over the block: each row shifted by its maximum, the exponentials in one
+    loop over the whole block (which vectorises, where a loop per row of k values does not),
+    then each row's loss and gradient from them."""
     zero, one = c[0], c[1]
     rows, k = O.shape
     for i in range(rows):
-        target = y[start + i]
-        largest = 0
-        top = O[i, 0]
-        for j in range(1, k):
-            v = O[i, j]
-            if v > top or (v != v and top == top):
-                largest = j
-                top = v
+        top = _row_maximum(O, i)[1]
         for j in range(k):
             D[i, j] = O[i, j] - top
-        cross = D[i, target]
+    exps = D.ravel()
+    for index in range(rows * k):
+        exps[index] = _exp(exps[index])
+    for i in range(rows):
+        target = y[start + i]
+        largest, top = _row_maximum(O, i)
+        cross = O[i, target] - top
         rest = zero
         for j in range(k):
             if j == largest:
                 D[i, j] = zero
             else:
-                D[i, j] = np.exp(D[i, j])
                 rest += D[i, j]
         hit = target == largest
         D[i, largest] = -rest if hit else one
