@@ -145,7 +145,16 @@ class LSTM(_Recurrent):
         loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
             loops.lstm_forward(
-                a, W_hh, h, c, gates, slopes, tanh_c, recurrent, reverse, *self._constants()
+                a,
+                W_hh,
+                h,
+                c,
+                gates,
+                slopes,
+                tanh_c,
+                reverse,
+                *self._constants(),
+                self._gemm_address(),
             )
             run.update(gates=gates, slopes=slopes, h=h, c=c, tanh_c=tanh_c)
             return run
@@ -215,7 +224,7 @@ class LSTM(_Recurrent):
                 slopes,
                 c,
                 tanh_c,
-                W_hh_T,
+                run["W_hh"],
                 self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
                 dh,
                 dc,
@@ -224,6 +233,7 @@ class LSTM(_Recurrent):
                 reverse,
                 self.truncate or 0,
                 self._constants()[0],
+                self._gemm_address(),
             )
             return da, da, (dh, dc), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):
