@@ -6,16 +6,17 @@ Importing this module imports numba; the layer imports it only on its first pass
 all when numba is missing, where the NumPy loop runs). Each kernel is compiled on first use for
 the dtype it meets and kept in numba's on-disk cache (``cache=True``).
 
-Per step the recurrent product goes through NumPy's own ``gemm``, whose address the layer
-passes (``sigmanet.engine._blas.matmul_rows``; numba's ``np.dot`` calls scipy's BLAS, with
-the transposed ``W_hhᵀ`` of backward about 30% slower here): forward, the BLAS call adds it to
-the step's block of the inputs' projections (beta = 1), backward it writes δh into a
-preallocated block. The rest of the cell is a few loops over contiguous blocks, in the order
-and the dtype of the NumPy loop: constants are cast to the arrays' dtype, so a float32 pass
-stays float32. The one difference is tanh in float32: numba calls the C library's ``tanhf``
-one element at a time (about 20 ns an element here, against about 4 ns for NumPy's loop), so
-float32 uses :func:`_tanh_rational`, a rational function that vectorises (about 1 ns an
-element), within 7 ulps of tanh where NumPy's is within 1.4. In float64
+Per step the products go through NumPy's own ``gemm``, whose address the layer passes
+(``sigmanet.engine._blas.matmul_rows``; numba's ``np.dot`` calls scipy's BLAS, with the
+transposed ``W_hhᵀ`` of backward about 30% slower here): forward, one product per step gives
+the pre-activations from the step's rows [x_t, 1, h_{t-1}] (inputs, bias and recurrence
+together), backward one writes δh into a preallocated block. The rest of the cell is a few
+loops over contiguous blocks, in the order and the dtype of the NumPy loop: constants are cast
+to the arrays' dtype, so a float32 pass stays float32. The one difference is tanh in float32:
+numba calls the C library's ``tanhf`` one element at a time (about 20 ns an element here,
+against about 4 ns for NumPy's loop), so float32 uses :func:`_tanh_rational`, a rational
+function that vectorises (about 1 ns an element), within 7 ulps of tanh where NumPy's is
+within 1.4. In float64
 the kernels call ``math.tanh``. The two paths agree to about 1e-12 relative in float64 and 1e-5
 in float32, and NaN propagates through both.
 """
@@ -36,22 +37,27 @@ __all__ = ["lstm_backward", "lstm_forward"]
 
 
 @_compiled
-def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, reverse, consts, rational, gemm):
+def lstm_forward(
+    W, rows, width_x, h, c, gates, slopes, tanh_c, pre, reverse, consts, rational, gemm
+):
     """The forward loop of :class:`~sigmanet.layers.recurrent.LSTM`'s fused cell, in place.
 
-    ``a`` (T, 4H, n) holds the inputs' projections, the gates in the order i, f, o, g with the
-    rows of i, f and o halved (as are those of ``W_rec``, (4H, H)); each step adds its
-    recurrent product to its block, a_t ← a_t + W_rec h_{t-1}, in the BLAS call itself (beta =
-    1, through the ``gemm`` at that address, see ``sigmanet.engine._blas.matmul_rows``), as
-    the NumPy loop adds it. ``h`` (T + 1, H + 1, n) and ``c`` (T + 1, H, n) hold the starting
-    state; ``gates``, ``slopes`` (T, 4H, n) and ``tanh_c`` (T, H, n) are filled. ``consts``
-    holds ½, ¼ and 1 in the arrays' dtype; ``rational`` selects :func:`_tanh_rational` for
-    tanh.
+    ``W`` (4H, width_x + H) is [W_ih | b | W_hh], the gates in the order i, f, o, g with the
+    rows of i, f and o halved; ``rows`` (T, n, width_x + H) holds each step's rows [x_t, 1]
+    in its first ``width_x`` columns and, for the first step processed, h_0 in the others. A
+    step forms its pre-activations in one product, a_t = W [x_t, 1, h_{t-1}]ᵀ into ``pre``
+    (4H, n) (the BLAS at ``gemm``, see ``sigmanet.engine._blas.matmul_rows``: inputs,
+    bias and recurrence in one call, K = width_x + H), and writes h_t into the next step's
+    rows, where the weights' gradients read it too (``_Recurrent._accumulate``). ``h`` (T + 1,
+    H + 1, n) and ``c`` (T + 1, H, n) hold the starting state; ``gates``, ``slopes`` (T, 4H,
+    n) and ``tanh_c`` (T, H, n) are filled, and h_t, by time. ``consts`` holds ½, ¼ and 1 in
+    the arrays' dtype; ``rational`` selects :func:`_tanh_rational` for tanh.
     """
-    T, G, n = a.shape
+    T, G, n = gates.shape
     H = G // 4
     m = H * n  # the elements of one gate's block
     half, quarter, one = consts[0], consts[1], consts[2]
+    a_t = pre.ravel()
     # One loop per stretch of the block that shares its formulas, each over contiguous views
     # indexed from 0, which LLVM vectorises: every value is read and written once a step (a
     # loop per operation instead would pass over the block eight times).
@@ -59,8 +65,8 @@ def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, reverse, consts, rationa
         t = T - 1 - step if reverse else step
         before = t + 1 if reverse else t
         after = t if reverse else t + 1
-        matmul_rows(W_rec, flag(False), h[before, :H], flag(False), a[t], flag(True), gemm)  # type: ignore[call-arg]
-        a_t, g_t, s_t = a[t].ravel(), gates[t].ravel(), slopes[t].ravel()
+        matmul_rows(W, flag(False), rows[t], flag(True), pre, flag(False), gemm)  # type: ignore[call-arg]
+        g_t, s_t = gates[t].ravel(), slopes[t].ravel()
         # i, f, o: σ = ½ + ½ tanh(a/2) (their rows come halved), σ' = ¼ (1 - tanh²)
         a_v, g_v, s_v = a_t[: 3 * m], g_t[: 3 * m], s_t[: 3 * m]
         if rational:
@@ -102,6 +108,14 @@ def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, reverse, consts, rationa
                 y = math.tanh(cell)
                 tc_t[k] = y
                 h_t[k] = o[k] * y
+        if step + 1 < T:
+            # h_t (H, n) into the next step's rows (n, H): contiguous writes, reads at stride n
+            # from the block just written
+            following = rows[t - 1 if reverse else t + 1]
+            for j in range(n):
+                target = following[j]
+                for u in range(H):
+                    target[width_x + u] = h_t[u * n + j]
 
 
 @_compiled

@@ -554,6 +554,7 @@ class _Recurrent(Layer):
                 da_input,
                 da_hidden,
                 run.pop("da_by_gate", None),
+                run.get("rows"),
             )
             if grad_x is not None:
                 # ∂L/∂x_t = W_ihᵀ δa_t, for every step at once
@@ -606,6 +607,7 @@ class _Recurrent(Layer):
         da_input: np.ndarray,
         da_hidden: np.ndarray,
         by_gate: tuple[np.ndarray, np.ndarray] | None = None,
+        rows: np.ndarray | None = None,
     ) -> None:
         """Fill the parameter gradients from every step's pre-activation gradients at once.
 
@@ -616,7 +618,9 @@ class _Recurrent(Layer):
         ``by_gate``, when given, holds ``da_input`` and ``da_hidden`` gate row first, each
         (G·H, T, n) (the compiled loops write them so): each sum over the steps is then one
         product, ``[δa_1 … δa_T] [x_1 … x_T]ᵀ``, and where ``da_input`` is ``da_hidden``
-        (LSTM, SimpleRNN) both sums are one product with the rows [x_t, 1, h_{t-1}].
+        (LSTM, SimpleRNN) both sums are one product with the rows [x_t, 1, h_{t-1}]
+        ((T, n, width), given as ``rows`` where the forward loop wrote them, see
+        ``lstm_forward``).
         """
         T, G, n = da_input.shape
         D, H = self.input_dim, self.units
@@ -630,9 +634,11 @@ class _Recurrent(Layer):
             # h_{t-1}] side by side, [δa_1 … δa_T] [z_1 … z_T]ᵀ: K = T·n is long, and one
             # product of 33 + 64 columns took 4.1 ms where the two took 4.7 (float32, LSTM
             # of 64 units, batch 64, 100 steps, one thread).
-            rows_xh = self._scratch("steps_by_row", (T, n, width_x + width_h))
-            np.copyto(rows_xh[:, :, :width_x], x_time)
-            np.copyto(rows_xh[:, :, width_x:], h_prev[:, :width_h].transpose(0, 2, 1))
+            rows_xh = rows
+            if rows_xh is None:
+                rows_xh = self._scratch("steps_by_row", (T, n, width_x + width_h))
+                np.copyto(rows_xh[:, :, :width_x], x_time)
+                np.copyto(rows_xh[:, :, width_x:], h_prev[:, :width_h].transpose(0, 2, 1))
             from_xh = self._scratch("grad_from_xh", (G, width_x + width_h))
             np.matmul(by_gate[0].reshape(G, T * n), rows_xh.reshape(T * n, -1), out=from_xh)
             # into contiguous arrays: np.take (below) copies a strided input
