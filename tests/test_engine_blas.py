@@ -12,7 +12,7 @@ import pytest
 
 pytest.importorskip("numba")
 
-from sigmanet.engine._blas import gemm_address, matmul
+from sigmanet.engine._blas import gemm_address, matmul, matmul_rows
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -76,3 +76,48 @@ def test_numpys_blas_is_found_where_numpy_bundles_openblas_with_64_bit_integers(
     assert (gemm_address(np.float32) != 0) == bundled
     assert (gemm_address(np.float64) != 0) == bundled
     assert gemm_address(np.int64) == 0
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("transposed", ["neither", "a", "b"])
+@pytest.mark.parametrize("accumulate", [False, True], ids=["assign", "accumulate"])
+@pytest.mark.parametrize("through_blas", [True, False], ids=["blas", "loops"])
+def test_a_product_of_row_strided_views_equals_numpy(dtype, transposed, accumulate, through_blas):
+    # every operand a view with contiguous rows at a longer row stride (a step's block of an
+    # array stored gate row first: by_gate[:, t]), the product into such a view, added to it
+    # with accumulate; the elements between the rows stay untouched
+    rng = np.random.default_rng(3)
+    whole_a = rng.standard_normal((5, 4, 7) if transposed == "a" else (7, 4, 5)).astype(dtype)
+    whole_b = rng.standard_normal((6, 3, 5) if transposed == "b" else (5, 3, 6)).astype(dtype)
+    whole_out = rng.standard_normal((7, 2, 6)).astype(dtype)
+    a, b, out = whole_a[:, 1], whole_b[:, 2], whole_out[:, 1]
+    before = whole_out.copy()
+    address = gemm_address(dtype) if through_blas else 0
+    matmul_rows(a, transposed == "a", b, transposed == "b", out, accumulate, address)
+    product = (a.T if transposed == "a" else a) @ (b.T if transposed == "b" else b)
+    expected = before[:, 1] + product if accumulate else product
+    np.testing.assert_allclose(out, expected, rtol=1e-5 if dtype == np.float32 else 1e-13)
+    assert whole_out.dtype == dtype
+    np.testing.assert_array_equal(whole_out[:, [0]], before[:, [0]])
+
+
+@pytest.mark.parametrize("through_blas", [True, False], ids=["blas", "loops"])
+def test_a_row_strided_product_propagates_nan_and_handles_one_row(through_blas):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((1, 9, 4))[:, 2]  # one row: its stride does not matter
+    b = rng.standard_normal((4, 2, 3))[:, 0]
+    b[1, 2] = np.nan
+    out = np.zeros((1, 3))
+    matmul_rows(a, False, b, False, out, False, gemm_address(np.float64) if through_blas else 0)
+    np.testing.assert_allclose(out, a @ b, rtol=1e-14)
+    assert np.isnan(out[0, 2]) and np.isfinite(out[0, :2]).all()
+
+
+def test_a_product_of_rows_not_contiguous_runs_the_loops():
+    # every other column: gemm cannot read it, the loops do
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((6, 8))[:, ::2]
+    b = rng.standard_normal((4, 5))
+    out = np.full((6, 5), 1.0)
+    matmul_rows(a, False, b, False, out, True, gemm_address(np.float64))
+    np.testing.assert_allclose(out, 1.0 + a @ b, rtol=1e-14)

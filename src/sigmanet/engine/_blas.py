@@ -20,6 +20,11 @@ numba's on-disk cache then stays valid in a new process, where the library lands
 An address of 0 (a NumPy built on another BLAS, whose interface this module does not know)
 makes :func:`matmul` fall back to ``np.dot``.
 
+The recurrent layers' loops also multiply views whose rows are contiguous but lie further apart
+than their length (a step's block ``by_gate[:, t]`` of an array stored gate row first, (G, T,
+n)): :func:`matmul_rows` passes each array's row stride as its leading dimension, and can add
+the product to ``out`` (``beta`` = 1) instead of overwriting it.
+
 A product with one column and ``a`` as it is, ``a v`` (the logits of a binary or one-output
 linear model, ``X[start:stop] w``), is a dot product per row, ``out_i = Σ_j a_ij v_j``:
 :func:`_row_dots` forms them in one loop that the compiler vectorises along the row. It reads
@@ -95,11 +100,11 @@ def flag(typingctx, value):
     return sig, codegen
 
 
-@intrinsic
-def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
-    """Call the ILP64 CBLAS ``gemm`` at ``address``: out ← op(a) op(b) (row-major)."""
-    sig = types.void(address, op_a, op_b, m, n, k, a, lda, b, ldb, out)
-    single = out.dtype == types.float32
+def _gemm_codegen(single, beta, leading_c):
+    """The code of a call to the ILP64 CBLAS ``gemm`` whose address is the intrinsic's first
+    argument, followed by op_a, op_b, m, n, k, a, lda, b, ldb, then ``beta`` (an argument's
+    index, or None for 0) and ``out``, and ``leading_c`` (an argument's index, or None for
+    ldc = n, a C-contiguous ``out``)."""
 
     def codegen(context, builder, signature, args):
         real = ir.FloatType() if single else ir.DoubleType()
@@ -117,6 +122,7 @@ def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
         def data(index):
             return context.make_array(kinds[index])(context, builder, args[index]).data
 
+        out = 10 if beta is None else 11
         function = builder.inttoptr(integer(0, types.uintp), function_type.as_pointer())
         builder.call(
             function,
@@ -132,14 +138,31 @@ def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
                 integer(7, types.int64),
                 data(8),
                 integer(9, types.int64),
-                ir.Constant(real, 0.0),
-                data(10),
-                integer(4, types.int64),  # ldc = N: ``out`` is C-contiguous
+                ir.Constant(real, 0.0)
+                if beta is None
+                else context.cast(builder, args[beta], kinds[beta], kinds[out].dtype),
+                data(out),
+                integer(4 if leading_c is None else leading_c, types.int64),
             ],
         )
         return context.get_dummy_value()
 
-    return sig, codegen
+    return codegen
+
+
+@intrinsic
+def _gemm(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, out):
+    """Call the ILP64 CBLAS ``gemm`` at ``address``: out ← op(a) op(b) (row-major)."""
+    sig = types.void(address, op_a, op_b, m, n, k, a, lda, b, ldb, out)
+    return sig, _gemm_codegen(out.dtype == types.float32, None, None)
+
+
+@intrinsic
+def _gemm_strided(typingctx, address, op_a, op_b, m, n, k, a, lda, b, ldb, beta, out, ldc):
+    """Call the ILP64 CBLAS ``gemm`` at ``address``: out ← op(a) op(b) + beta out
+    (row-major), every operand with its own leading dimension."""
+    sig = types.void(address, op_a, op_b, m, n, k, a, lda, b, ldb, beta, out, ldc)
+    return sig, _gemm_codegen(out.dtype == types.float32, 10, 12)
 
 
 # reassoc: the sum along a row may be split into vector lanes (as BLAS splits it), which is
@@ -199,3 +222,53 @@ def matmul(a, transpose_a, b, transpose_b, out, gemm):
         np.dot(a, b.T, out)
     else:
         np.dot(a, b, out)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _leading_dimension(x):
+    """The row stride of the 2-D array ``x`` in elements, when its rows are contiguous (the
+    last stride is one element), else 0. A single row may have any stride: BLAS then needs only
+    a leading dimension of at least the row's length."""
+    rows, columns = x.shape
+    if columns > 1 and x.strides[1] != x.itemsize:
+        return 0
+    if rows <= 1:
+        return max(columns, 1)
+    if x.strides[0] % x.itemsize != 0:
+        return 0
+    stride = x.strides[0] // x.itemsize
+    return stride if stride >= max(columns, 1) else 0
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def matmul_rows(a, transpose_a, b, transpose_b, out, accumulate, gemm):
+    """out ← op(a) op(b), or out ← out + op(a) op(b) with ``accumulate``, for 2-D arrays
+    whose rows are contiguous at any row stride (``by_gate[:, t]``, a step's block of an array
+    stored gate row first), through the ``gemm`` at address ``gemm``.
+
+    The row stride of each array is its leading dimension in the BLAS call
+    (``gemm(RowMajor, opA, opB, M, N, K, 1, A, lda, B, ldb, beta, C, ldc)``, beta 1 to
+    accumulate, 0 otherwise), so no operand is copied. With ``gemm`` 0, or an array whose rows
+    are not contiguous, or an empty dimension, three loops form the same sums (no allocation,
+    slower): the loops of a NumPy without the BLAS this module knows.
+    """
+    m, k = (a.shape[1], a.shape[0]) if transpose_a else (a.shape[0], a.shape[1])
+    n = b.shape[0] if transpose_b else b.shape[1]
+    lda, ldb, ldc = _leading_dimension(a), _leading_dimension(b), _leading_dimension(out)
+    if gemm != 0 and m > 0 and n > 0 and k > 0 and lda > 0 and ldb > 0 and ldc > 0:
+        op_a = _TRANSPOSE if transpose_a else _NO_TRANSPOSE
+        op_b = _TRANSPOSE if transpose_b else _NO_TRANSPOSE
+        beta = out.dtype.type(1 if accumulate else 0)
+        _gemm_strided(gemm, op_a, op_b, m, n, k, a, lda, b, ldb, beta, out, ldc)  # type: ignore[call-arg]
+        return
+    if not accumulate:
+        out[:] = 0
+    for i in range(m):
+        for p in range(k):
+            a_ip = a[p, i] if transpose_a else a[i, p]
+            if transpose_b:
+                for j in range(n):
+                    out[i, j] += a_ip * b[j, p]
+            else:
+                for j in range(n):
+                    out[i, j] += a_ip * b[p, j]

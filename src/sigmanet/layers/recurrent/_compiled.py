@@ -6,13 +6,17 @@ Importing this module imports numba; the layer imports it only on its first pass
 all when numba is missing, where the NumPy loop runs). Each kernel is compiled on first use for
 the dtype it meets and kept in numba's on-disk cache (``cache=True``).
 
-Per step the recurrent product goes through ``np.dot`` (BLAS, into a preallocated block) and
-the rest of the cell is a few loops over contiguous blocks, in the order and the dtype of the
-NumPy loop: constants are cast to the arrays' dtype, so a float32 pass stays float32. The one
-difference is tanh in float32: numba calls the C library's ``tanhf`` one element at a time
-(about 20 ns an element here, against about 4 ns for NumPy's loop), so float32 uses
-:func:`_tanh_rational`, a rational function that vectorises (about 1 ns an element), within 7
-ulps of tanh where NumPy's is within 1.4. In float64
+Per step the products go through NumPy's own ``gemm``, whose address the layer passes
+(``sigmanet.engine._blas.matmul_rows``; numba's ``np.dot`` calls scipy's BLAS, with the
+transposed ``W_hhᵀ`` of backward about 30% slower here): forward, one product per step gives
+the pre-activations from the step's rows [x_t, 1, h_{t-1}] (inputs, bias and recurrence
+together), backward one writes δh into a preallocated block. The rest of the cell is a few
+loops over contiguous blocks, in the order and the dtype of the NumPy loop: constants are cast
+to the arrays' dtype, so a float32 pass stays float32. The one difference is tanh in float32:
+numba calls the C library's ``tanhf`` one element at a time (about 20 ns an element here,
+against about 4 ns for NumPy's loop), so float32 uses :func:`_tanh_rational`, a rational
+function that vectorises (about 1 ns an element), within 7 ulps of tanh where NumPy's is
+within 1.4. In float64
 the kernels call ``math.tanh``. The two paths agree to about 1e-12 relative in float64 and 1e-5
 in float32, and NaN propagates through both.
 """
@@ -21,34 +25,39 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 # numba's BLAS is scipy's: loading it first lets a thread limit set afterwards reach it
 import scipy.linalg.cython_blas  # noqa: F401
 
 # the GRU's and SimpleRNN's kernels take the decorator from here, after scipy's BLAS is loaded
 from sigmanet._numerics.jit import entry as _compiled
 from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
+from sigmanet.engine._blas import flag, matmul_rows
 
 __all__ = ["lstm_backward", "lstm_forward"]
 
 
 @_compiled
-def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, recurrent, reverse, consts, rational):
+def lstm_forward(
+    W, rows, width_x, h, c, gates, slopes, tanh_c, pre, reverse, consts, rational, gemm
+):
     """The forward loop of :class:`~sigmanet.layers.recurrent.LSTM`'s fused cell, in place.
 
-    ``a`` (T, 4H, n) holds the inputs' projections, the gates in the order i, f, o, g with the
-    rows of i, f and o halved (as are those of ``W_rec``, (4H, H)); it is read, not changed.
-    ``h`` (T + 1, H + 1, n) and ``c`` (T + 1, H, n) hold the starting state; ``gates``,
-    ``slopes`` (T, 4H, n) and ``tanh_c`` (T, H, n) are filled; ``recurrent`` (4H, n) is
-    scratch. ``consts`` holds ½, ¼ and 1 in the arrays' dtype; ``rational`` selects
-    :func:`_tanh_rational` for tanh.
+    ``W`` (4H, width_x + H) is [W_ih | b | W_hh], the gates in the order i, f, o, g with the
+    rows of i, f and o halved; ``rows`` (T, n, width_x + H) holds each step's rows [x_t, 1]
+    in its first ``width_x`` columns and, for the first step processed, h_0 in the others. A
+    step forms its pre-activations in one product, a_t = W [x_t, 1, h_{t-1}]ᵀ into ``pre``
+    (4H, n) (the BLAS at ``gemm``, see ``sigmanet.engine._blas.matmul_rows``: inputs,
+    bias and recurrence in one call, K = width_x + H), and writes h_t into the next step's
+    rows, where the weights' gradients read it too (``_Recurrent._accumulate``). ``h`` (T + 1,
+    H + 1, n) and ``c`` (T + 1, H, n) hold the starting state; ``gates``, ``slopes`` (T, 4H,
+    n) and ``tanh_c`` (T, H, n) are filled, and h_t, by time. ``consts`` holds ½, ¼ and 1 in
+    the arrays' dtype; ``rational`` selects :func:`_tanh_rational` for tanh.
     """
-    T, G, n = a.shape
+    T, G, n = gates.shape
     H = G // 4
     m = H * n  # the elements of one gate's block
     half, quarter, one = consts[0], consts[1], consts[2]
-    product = recurrent.ravel()
+    a_t = pre.ravel()
     # One loop per stretch of the block that shares its formulas, each over contiguous views
     # indexed from 0, which LLVM vectorises: every value is read and written once a step (a
     # loop per operation instead would pass over the block eight times).
@@ -56,30 +65,30 @@ def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, recurrent, reverse, cons
         t = T - 1 - step if reverse else step
         before = t + 1 if reverse else t
         after = t if reverse else t + 1
-        np.dot(W_rec, h[before, :H], recurrent)
-        a_t, g_t, s_t = a[t].ravel(), gates[t].ravel(), slopes[t].ravel()
+        matmul_rows(W, flag(False), rows[t], flag(True), pre, flag(False), gemm)  # type: ignore[call-arg]
+        g_t, s_t = gates[t].ravel(), slopes[t].ravel()
         # i, f, o: σ = ½ + ½ tanh(a/2) (their rows come halved), σ' = ¼ (1 - tanh²)
-        a_v, p_v, g_v, s_v = a_t[: 3 * m], product[: 3 * m], g_t[: 3 * m], s_t[: 3 * m]
+        a_v, g_v, s_v = a_t[: 3 * m], g_t[: 3 * m], s_t[: 3 * m]
         if rational:
             for k in range(3 * m):
-                y = _tanh_rational(a_v[k] + p_v[k])
+                y = _tanh_rational(a_v[k])
                 s_v[k] = (one - y * y) * quarter
                 g_v[k] = y * half + half
         else:
             for k in range(3 * m):
-                y = math.tanh(a_v[k] + p_v[k])
+                y = math.tanh(a_v[k])
                 s_v[k] = (one - y * y) * quarter
                 g_v[k] = y * half + half
         # g: tanh, tanh' = 1 - tanh²
-        a_v, p_v, g_v, s_v = a_t[3 * m :], product[3 * m :], g_t[3 * m :], s_t[3 * m :]
+        a_v, g_v, s_v = a_t[3 * m :], g_t[3 * m :], s_t[3 * m :]
         if rational:
             for k in range(m):
-                y = _tanh_rational(a_v[k] + p_v[k])
+                y = _tanh_rational(a_v[k])
                 s_v[k] = one - y * y
                 g_v[k] = y
         else:
             for k in range(m):
-                y = math.tanh(a_v[k] + p_v[k])
+                y = math.tanh(a_v[k])
                 s_v[k] = one - y * y
                 g_v[k] = y
         i, f, o, g = g_t[:m], g_t[m : 2 * m], g_t[2 * m : 3 * m], g_t[3 * m :]
@@ -99,11 +108,19 @@ def lstm_forward(a, W_rec, h, c, gates, slopes, tanh_c, recurrent, reverse, cons
                 y = math.tanh(cell)
                 tc_t[k] = y
                 h_t[k] = o[k] * y
+        if step + 1 < T:
+            # h_t (H, n) into the next step's rows (n, H): contiguous writes, reads at stride n
+            # from the block just written
+            following = rows[t - 1 if reverse else t + 1]
+            for j in range(n):
+                target = following[j]
+                for u in range(H):
+                    target[width_x + u] = h_t[u * n + j]
 
 
 @_compiled
 def lstm_backward(
-    gates, slopes, c, tanh_c, W_hh_T, dh_out, dh, dc, da, by_gate, reverse, truncate, consts
+    gates, slopes, c, tanh_c, W_hh, dh_out, dh, dc, da, by_gate, reverse, truncate, consts, gemm
 ):
     """The backward loop of :class:`~sigmanet.layers.recurrent.LSTM`, in place.
 
@@ -111,7 +128,9 @@ def lstm_backward(
     state's on return; ``dh_out`` (T, H, n) adds the output's gradient at every step (an
     empty first axis: none); ``da`` (T, 4H, n) receives δa_t, and ``by_gate`` (4H, T, n) the
     same values gate row first, the layout in which the weights' gradients over all steps are
-    one product each; ``truncate`` (0: none) cuts the gradient every ``truncate`` steps as
+    one product each; δh_{t-1} = W_hhᵀ δa_t (``W_hh`` (4H, H), transposed by the BLAS call
+    through the ``gemm`` at that address, see ``sigmanet.engine._blas.matmul_rows``);
+    ``truncate`` (0: none) cuts the gradient every ``truncate`` steps as
     :meth:`~sigmanet.layers.recurrent.LSTM.backward` does.
     """
     T, G, n = gates.shape
@@ -148,7 +167,7 @@ def lstm_backward(
             d_o[k] = dh_flat[k] * y_k * s_o[k]
             d_g[k] = dc_k * i[k] * s_g[k]
             dc_flat[k] = dc_k * f[k]
-        np.dot(W_hh_T, da_t, dh)
+        matmul_rows(W_hh, flag(True), da_t, flag(False), dh, flag(False), gemm)  # type: ignore[call-arg]
         for r in range(G):
             row, source = by_gate[r, t], da_t[r]
             for j in range(n):

@@ -3,9 +3,9 @@
 pass instead of about fifteen NumPy calls per step.
 
 As for the LSTM (:mod:`sigmanet.layers.recurrent._compiled`, whose design and float32 tanh
-these kernels share): per step one BLAS product into a preallocated block, then loops over
-contiguous blocks in the NumPy loop's order and dtype, so that the two agree to about 1e-12
-relative in float64 and 1e-5 in float32, and NaN propagates through both. The gates are
+these kernels share): per step one product through NumPy's gemm into a preallocated block,
+then loops over contiguous blocks in the NumPy loop's order and dtype, so that the two agree to
+about 1e-12 relative in float64 and 1e-5 in float32, and NaN propagates through both. The gates are
 ``σ(a) = ½ + ½ tanh(a/2)``, as the NumPy loop computes them (halving is exact).
 """
 
@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
+from sigmanet.engine._blas import flag, matmul_rows
 from sigmanet.layers.recurrent._compiled import _compiled
 
 __all__ = ["gru_backward", "gru_forward"]
 
 
 @_compiled
-def gru_forward(ax, ah, W_rec, h, gates, reverse, consts, rational):
+def gru_forward(ax, ah, W_rec, h, gates, reverse, consts, rational, gemm):
     """The forward loop of :class:`~sigmanet.layers.recurrent.GRU`, in place::
 
         [a_r, a_z, a_n] = W_ih x_t + b_ih          (``ax``, given)
@@ -45,7 +44,7 @@ def gru_forward(ax, ah, W_rec, h, gates, reverse, consts, rational):
         t = T - 1 - step if reverse else step
         before = t + 1 if reverse else t
         after = t if reverse else t + 1
-        np.dot(W_rec, h[before, :rows], ah[t])
+        matmul_rows(W_rec, flag(False), h[before, :rows], flag(False), ah[t], flag(False), gemm)  # type: ignore[call-arg]
         a_t, b_t, g_t = ax[t].ravel(), ah[t].ravel(), gates[t].ravel()
         for k in range(2 * m):
             a_t[k] += b_t[k]
@@ -80,7 +79,7 @@ def gru_backward(
     ah,
     gates,
     h,
-    W_hh_T,
+    W_hh,
     dh_out,
     dh,
     dh_next,
@@ -90,6 +89,7 @@ def gru_backward(
     reverse,
     truncate,
     consts,
+    gemm,
 ):
     """The backward loop of :class:`~sigmanet.layers.recurrent.GRU`, in place::
 
@@ -137,7 +137,7 @@ def gru_backward(
             dj[k] = di[k]
         for k in range(m):
             dj[2 * m + k] = d_n[k] * r[k]
-        np.dot(W_hh_T, da_hidden[t], dh_next)
+        matmul_rows(W_hh, flag(True), da_hidden[t], flag(False), dh_next, flag(False), gemm)  # type: ignore[call-arg]
         for k in range(m):
             dh_flat[k] = dh_flat[k] * z[k] + next_flat[k]
         for row in range(G):

@@ -3,25 +3,24 @@
 calls per step.
 
 As for the LSTM (:mod:`sigmanet.layers.recurrent._compiled`, whose design and float32 tanh
-these kernels share): per step one BLAS product into a preallocated block and a loop over a
-contiguous block, in the NumPy loop's order and dtype; the two agree to about 1e-12 relative
-in float64 and 1e-5 in float32, and NaN propagates through both.
+these kernels share): per step one product through NumPy's gemm into a preallocated block and
+a loop over a contiguous block, in the NumPy loop's order and dtype; the two agree to about
+1e-12 relative in float64 and 1e-5 in float32, and NaN propagates through both.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from sigmanet._numerics.rational_tanh import tanh_rational as _tanh_rational
+from sigmanet.engine._blas import flag, matmul_rows
 from sigmanet.layers.recurrent._compiled import _compiled
 
 __all__ = ["simple_backward", "simple_forward"]
 
 
 @_compiled
-def simple_forward(a, W_rec, h, recurrent, reverse, rational):
+def simple_forward(a, W_rec, h, recurrent, reverse, rational, gemm):
     """The forward loop, ``h_t = tanh(a_t + W_hh h_{t-1})``, in place.
 
     ``a`` (T, H, n) holds ``W_ih x_t + b_ih + b_hh`` and ends holding the pre-activations;
@@ -36,7 +35,7 @@ def simple_forward(a, W_rec, h, recurrent, reverse, rational):
         t = T - 1 - step if reverse else step
         before = t + 1 if reverse else t
         after = t if reverse else t + 1
-        np.dot(W_rec, h[before, :H], recurrent)
+        matmul_rows(W_rec, flag(False), h[before, :H], flag(False), recurrent, flag(False), gemm)  # type: ignore[call-arg]
         a_t, h_t = a[t].ravel(), h[after].ravel()[:m]
         for k in range(m):
             a_t[k] += product[k]
@@ -49,7 +48,7 @@ def simple_forward(a, W_rec, h, recurrent, reverse, rational):
 
 
 @_compiled
-def simple_backward(h, W_hh_T, dh_out, dh, da, by_gate, reverse, truncate, consts):
+def simple_backward(h, W_hh, dh_out, dh, da, by_gate, reverse, truncate, consts, gemm):
     """The backward loop, ``δa_t = (1 - h_t²) ⊙ δh_t``, ``δh_{t-1} = W_hhᵀ δa_t``, in place.
 
     ``dh`` (H, n) holds δh after the last step on entry and the initial state's on return;
@@ -73,7 +72,7 @@ def simple_backward(h, W_hh_T, dh_out, dh, da, by_gate, reverse, truncate, const
                 dh_flat[k] += from_output[k]
         for k in range(m):
             d[k] = (one - h_t[k] * h_t[k]) * dh_flat[k]
-        np.dot(W_hh_T, da[t], dh)
+        matmul_rows(W_hh, flag(True), da[t], flag(False), dh, flag(False), gemm)  # type: ignore[call-arg]
         for row in range(H):
             target, source = by_gate[row, t], da[t, row]
             for j in range(n):

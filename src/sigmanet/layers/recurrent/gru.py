@@ -105,7 +105,9 @@ class GRU(_Recurrent):
         rows = W_hh.shape[1]
         loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
-            loops.gru_forward(ax, ah, W_hh, h, gates, reverse, *self._constants())
+            loops.gru_forward(
+                ax, ah, W_hh, h, gates, reverse, *self._constants(), self._gemm_address()
+            )
             run.update(ax=ax, ah=ah, gates=gates, h=h)
             return run
         for t in self._steps(T, reverse):
@@ -154,7 +156,7 @@ class GRU(_Recurrent):
                 ah,
                 gates,
                 h,
-                W_hh_T,
+                run["W_hh"],
                 self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
                 dh,
                 dh_next,
@@ -164,6 +166,7 @@ class GRU(_Recurrent):
                 reverse,
                 self.truncate or 0,
                 self._constants()[0],
+                self._gemm_address(),
             )
             return da_input, da_hidden, (dh,), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):

@@ -131,7 +131,6 @@ class LSTM(_Recurrent):
         # tanh(a/2), and a/2 comes out of the products exactly (halving is exact in binary
         # floating point), so nothing is rounded differently.
         run = self._weights(suffix, self._rows, 3 * H if self._fused else 0)
-        a = self._project(x_time, run["W_in"], "a" + suffix, training)  # a_t, step by step
         # the gates i, f, o, g after their activations, and their derivatives at a_t
         gates = self._work("gates" + suffix, (T, 4 * H, n), training)
         slopes = self._work("slopes" + suffix, (T, 4 * H, n), training)
@@ -139,16 +138,38 @@ class LSTM(_Recurrent):
         c = self._work("c" + suffix, (T + 1, H, n), training)
         np.copyto(c[T if reverse else 0], start[1].T)
         tanh_c = self._work("tanh_c" + suffix, (T, H, n), training)
+        loops = self._compiled_loops(n) if steps_mask is None else None
+        if loops is not None:
+            # Each step's inputs, bias and previous state side by side, [x_t, 1, h_{t-1}]:
+            # the step's pre-activations are one product with [W_ih | b | W_hh] (no product of
+            # all steps' inputs beforehand), and the weights' gradients read the same rows.
+            width_x = x_time.shape[2]
+            W = self._scratch("W_cat" + suffix, (4 * H, width_x + H))
+            np.copyto(W[:, :width_x], run["W_in"])
+            np.copyto(W[:, width_x:], run["W_rec"])
+            rows = self._work("rows" + suffix, (T, n, width_x + H), training)
+            np.copyto(rows[:, :, :width_x], x_time)
+            np.copyto(rows[T - 1 if reverse else 0, :, width_x:], start[0])
+            loops.lstm_forward(
+                W,
+                rows,
+                width_x,
+                h,
+                c,
+                gates,
+                slopes,
+                tanh_c,
+                self._scratch("pre", (4 * H, n)),
+                reverse,
+                *self._constants(),
+                self._gemm_address(),
+            )
+            run.update(gates=gates, slopes=slopes, h=h, c=c, tanh_c=tanh_c, rows=rows)
+            return run
+        a = self._project(x_time, run["W_in"], "a" + suffix, training)  # a_t, step by step
         recurrent = self._scratch("recurrent", (4 * H, n))
         product = self._scratch("product", (H, n))
         W_hh = run["W_rec"]
-        loops = self._compiled_loops(n) if steps_mask is None else None
-        if loops is not None:
-            loops.lstm_forward(
-                a, W_hh, h, c, gates, slopes, tanh_c, recurrent, reverse, *self._constants()
-            )
-            run.update(gates=gates, slopes=slopes, h=h, c=c, tanh_c=tanh_c)
-            return run
         # NumPy's tanh itself where the activation is tanh: no argument checks on every step
         cell_output = np.tanh if self._fused else self._f
         if not self._fused:
@@ -215,7 +236,7 @@ class LSTM(_Recurrent):
                 slopes,
                 c,
                 tanh_c,
-                W_hh_T,
+                run["W_hh"],
                 self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
                 dh,
                 dc,
@@ -224,6 +245,7 @@ class LSTM(_Recurrent):
                 reverse,
                 self.truncate or 0,
                 self._constants()[0],
+                self._gemm_address(),
             )
             return da, da, (dh, dc), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):

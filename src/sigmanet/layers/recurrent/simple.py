@@ -78,7 +78,9 @@ class SimpleRNN(_Recurrent):
         W_hh = run["W_rec"]
         loops = self._compiled_loops(n) if steps_mask is None else None
         if loops is not None:
-            loops.simple_forward(a, W_hh, h, recurrent, reverse, self._constants()[1])
+            loops.simple_forward(
+                a, W_hh, h, recurrent, reverse, self._constants()[1], self._gemm_address()
+            )
             run.update(a=a, h=h)
             return run
         for t in self._steps(T, reverse):
@@ -112,7 +114,7 @@ class SimpleRNN(_Recurrent):
             run["da_by_gate"] = (by_gate, by_gate)
             loops.simple_backward(
                 h,
-                W_hh_T,
+                run["W_hh"],
                 self._scratch("no_output", (0, H, n)) if dh_out is None else dh_out,
                 dh,
                 da,
@@ -120,6 +122,7 @@ class SimpleRNN(_Recurrent):
                 reverse,
                 self.truncate or 0,
                 self._constants()[0],
+                self._gemm_address(),
             )
             return da, da, (dh,), keep
         for step, t in enumerate(reversed(self._steps(T, reverse))):
