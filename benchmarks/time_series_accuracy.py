@@ -120,21 +120,22 @@ CANDIDATES = {
 #: "lowest loss" candidates reading their twin's fit). Mean validation accuracy over the 9
 #: folds, in the order of ``CANDIDATES`` (lowest loss, cosine, constant, 64 units, Adam at
 #: 0.01, bidirectional, Adam at 0.001 over 400 epochs with the lowest loss, the same without):
-#:   GunPoint LSTM          0.9395 0.9265 0.8734 0.9330 0.8864 0.9277 0.9526 0.9526
-#:   GunPoint GRU           0.8407 0.8342 0.9069 0.8860 0.9130 0.8811 0.8403 0.8468
-#:   ItalyPowerDemand LSTM  0.9260 0.9260 0.9361 0.9409 0.9458 0.9161 0.9115 0.9115
-#:   ItalyPowerDemand GRU   0.9510 0.9561 0.9561 0.9460 0.9510 0.9409 0.9460 0.9460
-#: The ties (GunPoint LSTM, ItalyPowerDemand GRU) go to the earlier candidate. The GRU rows
-#: are those of the compiled GRU, whose float32 tanh is the rational one (within 7 ulps): on
-#: the NumPy loop, whose tanh is NumPy's, they were 0.8860 0.8860 0.8129 0.8542 0.8595 0.9077
-#: 0.8203 0.8268 (GunPoint, bidirectional chosen) and 0.9510 0.9561 0.9559 0.9460 0.9607 0.9409
-#: 0.9460 0.9460 (ItalyPowerDemand, Adam at 0.01 chosen): 200 epochs turn last-bit
-#: differences into different fits. The LSTM rows are unchanged (its loop was compiled before).
+#:   GunPoint LSTM          0.9534 0.9534 0.7737 0.8668 0.8068 0.9342 0.9534 0.9604
+#:   GunPoint GRU           0.8272 0.8272 0.8284 0.8868 0.9203 0.9073 0.8472 0.8538
+#:   ItalyPowerDemand LSTM  0.9212 0.9212 0.9260 0.9308 0.9458 0.9260 0.9115 0.9115
+#:   ItalyPowerDemand GRU   0.9510 0.9561 0.9609 0.9460 0.9607 0.9409 0.9460 0.9460
+#: This is the third run of the unchanged selection. The recurrent loops' float32 arithmetic
+#: changed twice since the first (the GRU's compiled loop with the rational tanh; then the
+#: fitted tanh of degree 4 over 4 and the LSTM's products through NumPy's gemm), and over 200
+#: epochs last-bit differences make different fits, so the table no longer described the
+#: code each time. The second run chose Adam at 0.001 over 400 epochs with the lowest loss for
+#: the GunPoint LSTM and the cosine schedule for the ItalyPowerDemand GRU; the first had chosen
+#: the bidirectional candidate and Adam at 0.01 for the two GRU cells.
 CHOSEN = {
-    ("GunPoint", "lstm"): "h32 adam 0.001 cosine 400 epochs lowest loss",
+    ("GunPoint", "lstm"): "h32 adam 0.001 cosine 400 epochs",
     ("GunPoint", "gru"): "h32 adam 0.01 cosine",
     ("ItalyPowerDemand", "lstm"): "h32 adam 0.01 cosine",
-    ("ItalyPowerDemand", "gru"): "h32 adam 0.003 cosine",
+    ("ItalyPowerDemand", "gru"): "h32 adam 0.003 constant",
 }
 DATA_SETS = ("GunPoint", "ItalyPowerDemand")
 CELLS = ("lstm", "gru")
