@@ -84,45 +84,19 @@ _ZERO32, _HALF32, _ONE32 = np.float32(0.0), np.float32(0.5), np.float32(1.0)
 
 
 @register_jitable
-def _reduce32(x):
-    """(k, e^r - 1) with e^x = 2^k e^r (steps 1-3 of the module docstring), float32."""
+def _reduce(x, high, low, log2e, ln2_hi, ln2_lo, zero, half):
+    """(k, r) with e^x = 2^k e^r and |r| ≤ ½ ln 2 (steps 1 and 2 of the module docstring), in
+    the dtype of ``x`` and of the constants; ``x`` clipped to [low, high] first."""
     xc = x
-    if xc > _HIGH32:
-        xc = _HIGH32
-    elif xc < _LOW32:
-        xc = _LOW32
+    if xc > high:
+        xc = high
+    elif xc < low:
+        xc = low
     # NaN passes both tests; k is formed from 0 instead (a NaN has no integer part) and the
     # NaN reaches the result through r
-    finite = xc if xc == xc else _ZERO32
-    kf = np.floor(finite * _LOG2E32 + _HALF32)
-    r = (xc - kf * _LN2_HI32) - kf * _LN2_LO32
-    q = _S2 + r * (_S3 + r * (_S4 + r * (_S5 + r * (_S6 + r * _S7))))
-    return np.int64(kf), r + (r * r) * q
-
-
-@register_jitable
-def _reduce64(x):
-    """(k, e^r - 1) with e^x = 2^k e^r (steps 1-3 of the module docstring), float64."""
-    xc = x
-    if xc > _HIGH64:
-        xc = _HIGH64
-    elif xc < _LOW64:
-        xc = _LOW64
-    finite = xc if xc == xc else 0.0
-    kf = np.floor(finite * _LOG2E + 0.5)
-    r = (xc - kf * _LN2_HI) - kf * _LN2_LO
-    q = _T12 + r * _T13
-    q = _T11 + r * q
-    q = _T10 + r * q
-    q = _T9 + r * q
-    q = _T8 + r * q
-    q = _T7 + r * q
-    q = _T6 + r * q
-    q = _T5 + r * q
-    q = _T4 + r * q
-    q = _T3 + r * q
-    q = _T2 + r * q
-    return np.int64(kf), r + (r * r) * q
+    finite = xc if xc == xc else zero
+    kf = np.floor(finite * log2e + half)
+    return np.int64(kf), (xc - kf * ln2_hi) - kf * ln2_lo
 
 
 # numba widens integer arithmetic to int64: float32 bit patterns are narrowed back (the
@@ -139,16 +113,28 @@ def _power64(k):
 
 @register_jitable
 def _exp32(x):
-    k, m = _reduce32(x)
+    k, r = _reduce(x, _HIGH32, _LOW32, _LOG2E32, _LN2_HI32, _LN2_LO32, _ZERO32, _HALF32)
+    q = _S2 + r * (_S3 + r * (_S4 + r * (_S5 + r * (_S6 + r * _S7))))
     half = k >> 1
-    return ((_ONE32 + m) * _power32(half)) * _power32(k - half)
+    return ((_ONE32 + (r + (r * r) * q)) * _power32(half)) * _power32(k - half)
 
 
 @register_jitable
 def _exp64(x):
-    k, m = _reduce64(x)
+    k, r = _reduce(x, _HIGH64, _LOW64, _LOG2E, _LN2_HI, _LN2_LO, 0.0, 0.5)
+    q = _T12 + r * _T13
+    q = _T11 + r * q
+    q = _T10 + r * q
+    q = _T9 + r * q
+    q = _T8 + r * q
+    q = _T7 + r * q
+    q = _T6 + r * q
+    q = _T5 + r * q
+    q = _T4 + r * q
+    q = _T3 + r * q
+    q = _T2 + r * q
     half = k >> 1
-    return ((1.0 + m) * _power64(half)) * _power64(k - half)
+    return ((1.0 + (r + (r * r) * q)) * _power64(half)) * _power64(k - half)
 
 
 def exp(x):
