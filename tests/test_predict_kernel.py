@@ -211,3 +211,20 @@ def test_values_beyond_the_models_dtype_stay_their_own_error():
     huge[0, 0] = 1e300
     with pytest.raises(ValueError, match="beyond the range of float32"):
         model.predict_proba(huge)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_read_only_input_predicts_as_a_writable_one(dtype):
+    # scikit-learn's checks pass read-only memory maps; the kernel writes only its own blocks
+    net = _network("relu", dtype, 3)
+    X = np.random.default_rng(5).normal(size=(300, 7)).astype(dtype)
+    read_only = X.copy()
+    read_only.setflags(write=False)
+    for output in ("logits", "softmax", "sigmoid"):
+        np.testing.assert_array_equal(
+            forward(net, read_only, output=output), forward(net, X, output=output), output
+        )
+    single = _network("relu", dtype, 1)
+    np.testing.assert_array_equal(
+        forward(single, read_only, output="binary"), forward(single, X, output="binary")
+    )

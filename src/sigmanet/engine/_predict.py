@@ -199,5 +199,9 @@ def predict(X, params, meta, alphas, c, work, out, block, output, gemm, stop_at_
             b = params[b_at : b_at + fan_out] if b_at >= 0 else no_bias[:fan_out]
             _bias_activation(meta[layer, ACT], alphas[layer, 0], Z, b, c)
             inputs = Z
-        _output_rows(inputs, output, out, start, c)
+        # the last layer's block, named anew: ``inputs`` may also hold X's rows, whose array
+        # can be read-only, and the softmax works in place in this block
+        width = meta[last, FAN_OUT]
+        Z_last = work[meta[last, Z_AT] : meta[last, Z_AT] + m * width].reshape((m, width))
+        _output_rows(Z_last, output, out, start, c)
     return non_finite
