@@ -28,11 +28,11 @@ ns an element in float32 and 1.5 ns in float64 (1M elements, one thread).
 
 Where it is used: the float64 sigmoid of the compiled kernels, ``1 / (1 + e^-x)``, in their
 loops over a layer's values (the engine's pass over a 256 x 256 block: 131 µs against 300 µs
-with the C library's exp; medians of 50 on a shared machine), and the softmax of the
-prediction kernel, whose exponentials form one loop over a block. In loops that do not
-vectorise (a branch per element, a short row: the losses, ELU, SiLU) it was slower than the
-C library's call, which stays there; float32 sigmoid goes through the rational tanh, faster
-still.
+with the C library's exp; medians of 50 on a shared machine), and the softmax of prediction
+and of the softmax cross-entropy in training, whose exponentials form one loop over a block.
+In loops that do not vectorise (a branch per element, a short row: the binary cross-entropy,
+ELU, SiLU) it was slower than the C library's call, which stays there; float32 sigmoid goes
+through the rational tanh, faster still.
 """
 
 from __future__ import annotations

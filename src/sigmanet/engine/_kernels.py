@@ -84,11 +84,14 @@ def _softmax_cross_entropy(O, y, start, D, per_sample, c):
 
     Three passes over the block: each row shifted by its maximum, the exponentials in one
     loop over the whole block (which vectorises, where a loop per row of k values does not),
-    then each row's loss and gradient from them."""
+    then each row's loss and gradient from them. Between the first pass and the last the
+    maximum's position waits in ``per_sample`` (an integer below k, exact in either dtype),
+    which the last pass then overwrites with the loss."""
     zero, one = c[0], c[1]
     rows, k = O.shape
     for i in range(rows):
-        top = _row_maximum(O, i)[1]
+        largest, top = _row_maximum(O, i)
+        per_sample[i] = largest
         for j in range(k):
             D[i, j] = O[i, j] - top
     exps = D.ravel()
@@ -96,7 +99,8 @@ def _softmax_cross_entropy(O, y, start, D, per_sample, c):
         exps[index] = _exp(exps[index])
     for i in range(rows):
         target = y[start + i]
-        largest, top = _row_maximum(O, i)
+        largest = int(per_sample[i])
+        top = O[i, largest]
         cross = O[i, target] - top
         rest = zero
         for j in range(k):

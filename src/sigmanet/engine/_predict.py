@@ -53,6 +53,7 @@ from sigmanet.engine._codes import (
 
 # renamed: SIGMOID below is the output function's code
 from sigmanet.engine._codes import SIGMOID as ACTIVATION_SIGMOID
+from sigmanet.engine._kernels import _row_maximum
 
 #: What the last layer's pass applies (see the module docstring).
 LOGITS, SOFTMAX, SIGMOID, BINARY = range(4)
@@ -126,13 +127,7 @@ def _output_rows(Z, output, out, start, c):
         # exponentials in one loop over the whole block, which vectorises (a loop per row of
         # k values does not), then each row divided by its sum, summed in order.
         for i in range(rows):
-            top = Z[i, 0]
-            for j in range(1, k):
-                v = Z[i, j]
-                if v > top or v != v:
-                    top = v
-                if top != top:
-                    break
+            top = _row_maximum(Z, i)[1]
             # -inf rows shift by 0 (no inf - inf); +inf or NaN rows are NaN throughout
             shift = top if (top - top) == zero else zero
             poison = top - top if (top != top or top == np.inf) else zero
