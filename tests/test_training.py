@@ -13,6 +13,7 @@ from sigmanet.optimizers import Adam, GradientDescent
 from sigmanet.schedules import Annealed, InverseScaling
 from sigmanet.training import (
     REFERENCE_BLOCK_VALUES,
+    REFERENCE_ROWS,
     Callback,
     DivergenceRule,
     EarlyStopping,
@@ -438,14 +439,14 @@ def test_a_steady_state_epoch_allocates_no_arrays_per_batch():
     one = measure(1)
     five = measure(5)
     # Per-call set-up (the shuffled copy of X: 256 KiB; measuring the loss at the start for
-    # the divergence rule, here all 2,048 rows in one block (REFERENCE_BLOCK_VALUES): at most
-    # three (2048, 64) float32 arrays alive at once; a copy of the parameters) is the same for
-    # both; 64 batches per epoch each allocating even one (32, 64) float32 array would add
-    # 8 KiB apiece to a peak that grows with the number of live temporaries, and a leak would
-    # grow with epochs.
+    # the divergence rule, here every other row, 1,024 (REFERENCE_ROWS), in one block
+    # (REFERENCE_BLOCK_VALUES): at most three (1024, 64) float32 arrays alive at once; a copy
+    # of the parameters) is the same for both; 64 batches per epoch each allocating even one
+    # (32, 64) float32 array would add 8 KiB apiece to a peak that grows with the number of
+    # live temporaries, and a leak would grow with epochs.
     assert five - one < 4096, (one, five)
     parameters = net.flat_parameters().nbytes  # the last sane epoch's, for divergence
-    assert one < X.nbytes + y.nbytes + 64 * 1024 + 3 * 2048 * 64 * 4 + parameters
+    assert one < X.nbytes + y.nbytes + 64 * 1024 + 3 * 1024 * 64 * 4 + parameters
 
 
 def test_bad_arguments_are_clear_errors():
@@ -891,21 +892,22 @@ def test_train_measures_the_reference_in_blocks_of_bounded_size(monkeypatch):
     net = _logistic()
     rows_asked = _record_predictions(monkeypatch, net)
     history = train(net, BCE, Adam(), X, y, epochs=0, batch_size=32, engine="numpy")
-    # every other row (5,000 > REFERENCE_ROWS) in one block: the widest of the input (2
-    # columns) and the layer's 2 x 1 matrix holds 2 values a row
+    # every fifth row (5,000 > REFERENCE_ROWS = 1,024: 1,000 rows) in one block: the widest
+    # of the input (2 columns) and the layer's 2 x 1 matrix holds 2 values a row
+    assert REFERENCE_ROWS == 1024
     assert REFERENCE_BLOCK_VALUES == 2**18
-    assert rows_asked == [2500]
-    sample = slice(None, None, 2)
+    assert rows_asked == [1000]
+    sample = slice(None, None, 5)
     expected = DivergenceRule.at_start(net, BCE, X[sample], y[sample], None, block_rows=1)
     assert history.divergence_reference == pytest.approx(expected.reference, rel=1e-13)
 
     wide = Sequential([Dense(2**10), Dense(1)]).build(2, random_state=0)
     rows_asked = _record_predictions(monkeypatch, wide)
     train(wide, BCE, Adam(), X, y, epochs=0, batch_size=32, engine="numpy")
-    assert rows_asked == [256] * 9 + [196]  # 2**18 values of the 1024-unit layer a block
+    assert rows_asked == [256] * 3 + [232]  # 2**18 values of the 1024-unit layer a block
     rows_asked.clear()
-    train(wide, BCE, Adam(), X, y, epochs=0, batch_size=1000, engine="numpy")
-    assert rows_asked == [1000, 1000, 500]  # a batch's rows when a batch holds more
+    train(wide, BCE, Adam(), X, y, epochs=0, batch_size=400, engine="numpy")
+    assert rows_asked == [400, 400, 200]  # a batch's rows when a batch holds more
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])

@@ -52,15 +52,19 @@ __all__ = [
 DIVERGENCE_FACTOR = 1e4
 
 #: Rows of the evenly spaced sample on which :func:`sigmanet.training.train` measures the loss
-#: at the start.
-REFERENCE_ROWS = 4096
+#: at the start. The rule compares losses with 10⁴ times the reference, so the reference
+#: needs its order of magnitude, not its third digit: the mean of 1,024 rows' losses has it
+#: (the zero output's loss, the other half of the reference, is the same on any rows for the
+#: two cross-entropies). On workload 1 of ``benchmarks/run.py`` (20,000 rows, widest layer
+#: 256) measuring 4,096 rows took 7.9 ms, 2% of that fit at batch 256; 1,024 rows take 2.1 ms.
+REFERENCE_ROWS = 1024
 
 #: How many values of its widest layer a block of :func:`sigmanet.training.train`'s
 #: measurement of the loss at the start may hold (1 MiB in float32): a block has
 #: ``REFERENCE_BLOCK_VALUES // widest`` rows, or a batch's rows when a batch holds more. Per
 #: block the network's forward pass and the loss are a few NumPy calls each: in blocks of 32
 #: rows, measuring 4,096 rows of workload 1 of ``benchmarks/run.py`` (widest layer 256) took
-#: 19 ms, in blocks of 1,024 about 7 ms, about 2% of that fit.
+#: 19 ms, in blocks of 1,024 about 7 ms.
 REFERENCE_BLOCK_VALUES = 2**18
 
 DIVERGENCE_ADVICE = (
