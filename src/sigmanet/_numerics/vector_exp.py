@@ -48,6 +48,7 @@ __all__ = ["exp"]
 @intrinsic
 def _float_from_bits(typingctx, bits):
     """The float whose bit pattern is ``bits`` (int32 → float32, int64 → float64)."""
+    result: types.Type
     if bits == types.int32:
         result = types.float32
     elif bits == types.int64:
@@ -103,12 +104,13 @@ def _reduce(x, high, low, log2e, ln2_hi, ln2_lo, zero, half):
 # exponent fields used lie in 1..254, so every bit fits)
 @register_jitable
 def _power32(k):
-    return _float_from_bits(np.int32((k + 127) << 23))
+    # (an intrinsic's typing context is numba's argument, not the caller's)
+    return _float_from_bits(np.int32((k + 127) << 23))  # type: ignore[call-arg]
 
 
 @register_jitable
 def _power64(k):
-    return _float_from_bits((k + 1023) << 52)
+    return _float_from_bits((k + 1023) << 52)  # type: ignore[call-arg]
 
 
 @register_jitable
