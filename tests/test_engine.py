@@ -12,6 +12,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -63,6 +64,7 @@ def _fit(
     batch_size=32,
     hidden=(16, 8),
     callbacks=(),
+    shuffle=True,
 ):
     X0, y0, k = _problem(loss, dtype)
     X = X0 if X is None else X
@@ -83,6 +85,7 @@ def _fit(
         y,
         epochs=epochs,
         batch_size=batch_size,
+        shuffle=shuffle,
         random_state=3,
         sample_weight=weight,
         l2=l2,
@@ -233,6 +236,35 @@ def test_a_batch_that_does_not_divide_the_data_and_one_batch_epochs_agree():
     for batch_size in (48, 200, 1):
         kwargs = {"batch_size": batch_size, "epochs": 2}
         _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+@pytest.mark.parametrize(("loss", "weighted"), [(SOFTMAX, False), (BINARY, True)])
+def test_rows_in_order_and_in_fortran_order_agree(loss, weighted):
+    # The kernel gathers a shuffled epoch's batches itself, and reads the rows as they are
+    # without shuffling; a Fortran-ordered X is read through one C-ordered copy.
+    X, y, _ = _problem(loss, np.float64)
+    for kwargs in ({"shuffle": False}, {"X": np.asfortranarray(X)}):
+        kwargs.update(loss=loss, weighted=weighted, y=y)
+        _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+def test_a_compiled_epoch_makes_no_shuffled_copy_of_the_rows():
+    # The NumPy steps read each epoch's rows from a shuffled copy; the kernel gathers each
+    # batch into a buffer of its own instead, so a fit it runs to the end never copies X.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(8192, 64))
+    y = rng.integers(0, 4, size=8192)
+    peaks = {}
+    for engine in ("compiled", "numpy"):
+        _fit(engine, X=X[:64], y=y[:64], epochs=1)  # compiles and loads outside the measure
+        tracemalloc.start()
+        try:
+            history, _ = _fit(engine, X=X, y=y, epochs=2, batch_size=256)
+            _, peaks[engine] = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert history.engine == engine
+    assert peaks["numpy"] > X.nbytes > 4 * peaks["compiled"], (peaks, X.nbytes)
 
 
 def _divergence(engine, **kwargs):

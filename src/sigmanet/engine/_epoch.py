@@ -60,6 +60,13 @@ class EpochKernel:
         self.no_index = np.zeros(0, dtype=np.intp)
         self.no_rows = np.zeros((0, 0), dtype=dtype)
         self.no_weight = np.zeros(0, dtype=dtype)
+        # the buffers a shuffled epoch's batches are gathered into (only those the loss reads)
+        self.X_batch = np.empty((self.batch, int(self.meta[0, _codes.FAN_IN])), dtype=dtype)
+        if self.loss_code == _codes.SOFTMAX_CE:
+            self.y_batch, self.Y_batch = np.empty(self.batch, dtype=np.intp), self.no_rows
+        else:
+            self.y_batch, self.Y_batch = self.no_index, np.empty((self.batch, y.shape[1]), dtype)
+        self.w_batch = np.empty(self.batch, dtype=dtype) if self.weighted else self.no_weight
 
         self.hyper, self.hyper64 = _hyper_parameters(optimizer, dtype)
         state = optimizer.state
@@ -85,11 +92,13 @@ class EpochKernel:
         X: np.ndarray,
         y: np.ndarray,
         weight: np.ndarray | None,
+        order: np.ndarray | None,
         optimizer: Any,
         schedule: Any,
         history: Any,
     ) -> tuple[int, float, float]:
-        """Train one epoch on the shuffled ``X``, ``y``, ``weight``.
+        """Train one epoch on the rows ``X``, ``y``, ``weight`` taken in ``order`` (a
+        permutation of the rows; None: as they are).
 
         Returns ``(steps, loss_sum, weight_sum)``: the steps taken (all of them unless a step
         needs the NumPy path, which then continues from that step), Σ batch loss · batch weight
@@ -116,6 +125,9 @@ class EpochKernel:
         if (weight is not None) != self.weighted:  # not in a fit, which keeps its weights
             self.weighted = weight is not None
             self.function = self._epoch_function(self.weighted)
+            if self.weighted and self.w_batch.shape[0] == 0:
+                self.w_batch = np.empty(self.batch, dtype=self.dtype)
+        order = self.no_index if order is None else np.ascontiguousarray(order, dtype=np.intp)
         _, steps, loss_sum, weight_sum = self.function(
             X,
             y_index,
@@ -140,6 +152,11 @@ class EpochKernel:
             self.work,
             self.per_sample,
             self.gemm,
+            order,
+            self.X_batch,
+            self.y_batch,
+            self.Y_batch,
+            self.w_batch,
         )
         optimizer.iterations += steps
         if schedule is not None and steps:

@@ -83,9 +83,9 @@ _BACKWARD = {
 _IN_PLACE = frozenset({_codes.RELU, _codes.RELU6})
 
 _LOSSES = {
-    _codes.SOFTMAX_CE: "_softmax_cross_entropy(O, y_index, start, D, losses, c)",
-    _codes.BINARY_CE: "_binary_cross_entropy(O, Y, start, D, losses, c)",
-    _codes.SQUARED_ERROR: "_squared_error(O, Y, start, D, losses, c)",
+    _codes.SOFTMAX_CE: "_softmax_cross_entropy(O, ys, at, D, losses, c)",
+    _codes.BINARY_CE: "_binary_cross_entropy(O, Ys, at, D, losses, c)",
+    _codes.SQUARED_ERROR: "_squared_error(O, Ys, at, D, losses, c)",
 }
 
 _OPTIMIZERS = {
@@ -108,8 +108,8 @@ from sigmanet.engine._activations import (
     _silu_gradient, _tanh,
 )
 from sigmanet.engine._kernels import (
-    _binary_cross_entropy, _softmax_cross_entropy, _squared_error, _unweighted_mean_rows,
-    _weighted_mean_rows,
+    _binary_cross_entropy, _gather, _gather_rows, _softmax_cross_entropy, _squared_error,
+    _unweighted_mean_rows, _weighted_mean_rows,
 )
 from sigmanet.engine._blas import flag, matmul
 from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
@@ -119,7 +119,7 @@ from sigmanet.engine._updates import {optimizer}, add_penalty, count_overflows
 def epoch(
     X, y_index, Y, weight, batch, params, grads, meta, alphas, c, l2, l2_per_batch,
     dataset_weight, mean_weight, rates, hyper, hyper64, iterations, s1, s2, work, per_sample,
-    gemm,
+    gemm, order, Xb, yb, Yb, wb,
 ):
     zero, one, six = c[0], c[1], c[3]
     as_is, transposed = flag(False), flag(True)
@@ -159,7 +159,7 @@ def _region(name: str, layer: int, column: int, width: str) -> str:
 
 
 def _forward(layer: int, act: int, bias: bool) -> list[str]:
-    inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
+    inputs = "Xs" if layer == 0 else f"H{layer - 1}"
     out = f"fan_out{layer}"
     lines = [
         _region("Z", layer, _codes.Z_AT, out),
@@ -228,6 +228,26 @@ def _activation_backward(layer: int, act: int, D: str, bias: bool) -> list[str]:
     return lines
 
 
+def _batch_rows(loss_code: int, weighted: bool) -> list[str]:
+    """The step's rows ``Xs``, its targets ``ys`` (class indices) or ``Ys`` (rows) and its
+    weights ``ws``, read from position ``at``: the rows ``start:stop`` as they are, or, when
+    the epoch has an ``order``, those rows of it gathered into the batch buffers."""
+    if loss_code == _codes.SOFTMAX_CE:
+        gather = ["_gather(y_index, order, start, m, yb)"]
+    else:
+        gather = ["_gather_rows(Y, order, start, m, Yb)"]
+    if weighted:
+        gather.append("_gather(weight, order, start, m, wb)")
+    return [
+        "if order.shape[0] > 0:",
+        "    _gather_rows(X, order, start, m, Xb)",
+        *(f"    {line}" for line in gather),
+        "    Xs, ys, Ys, ws, at = Xb[:m], yb, Yb, wb, 0",
+        "else:",
+        "    Xs, ys, Ys, ws, at = X[start:stop], y_index, Y, weight, start",
+    ]
+
+
 def source(
     layers: list[tuple[int, bool]], loss_code: int, optimizer_code: int, weighted: bool
 ) -> str:
@@ -242,6 +262,7 @@ def source(
         "start = step * batch",
         "stop = min(start + batch, n)",
         "m = stop - start",
+        *_batch_rows(loss_code, weighted),
     ]
     for layer, (act, bias) in enumerate(layers):
         step += _forward(layer, act, bias)
@@ -254,8 +275,7 @@ def source(
         "losses = per_sample[:m]",
         _LOSSES[loss_code],
         (
-            "value, batch_weight = _weighted_mean_rows(weight, start, D, losses, c, "
-            "mean_weight, 0.0, 0.0)"
+            "value, batch_weight = _weighted_mean_rows(ws, at, D, losses, c, mean_weight, 0.0, 0.0)"
             if weighted
             else "value, batch_weight = _unweighted_mean_rows(D, losses, c, m)"
         ),
@@ -281,7 +301,7 @@ def source(
     else:
         step += _activation_backward(last, last_act, "D", layers[last][1])
     for layer in range(last, -1, -1):
-        inputs = "X[start:stop]" if layer == 0 else f"H{layer - 1}"
+        inputs = "Xs" if layer == 0 else f"H{layer - 1}"
         step.append(f"matmul({inputs}, transposed, G{layer}, as_is, dW{layer}, gemm)")
         # the bias gradient, unless the activation's backward pass summed it (all but an
         # output layer without activation, whose G is the loss's gradient)
@@ -372,8 +392,10 @@ def epoch_function(
 
     It takes ``(X, y_index, Y, weight, batch, params, grads, meta, alphas, c, l2,
     l2_per_batch, dataset_weight, mean_weight, rates, hyper, hyper64, iterations, s1, s2,
-    work, per_sample, gemm)`` (``gemm``: see :func:`sigmanet.engine._blas.gemm_address`) and
-    returns ``(status, steps, loss_sum, weight_sum)`` as described in
+    work, per_sample, gemm, order, Xb, yb, Yb, wb)`` (``gemm``: see
+    :func:`sigmanet.engine._blas.gemm_address`; ``order``: the epoch's order of the rows, or
+    empty for the rows as they are, and ``Xb``, ``yb``, ``Yb``, ``wb`` the buffers its batches
+    are gathered into) and returns ``(status, steps, loss_sum, weight_sum)`` as described in
     :class:`sigmanet.engine.EpochKernel`.
     """
     text = source(layers, loss_code, optimizer_code, weighted)

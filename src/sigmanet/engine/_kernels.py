@@ -48,6 +48,28 @@ from sigmanet.engine._codes import (
 
 
 @helper
+def _gather_rows(A, order, start, m, out):
+    """``out[i, :] ← A[order[start + i], :]`` for ``i < m``: a batch's rows in the epoch's
+    order.
+
+    Gathering each batch as it is needed, into a block that stays in cache, replaces a
+    shuffled copy of the whole training set per epoch: that copy wrote every row to memory
+    and read it back for the products.
+    """
+    for i in range(m):
+        row = order[start + i]
+        for j in range(A.shape[1]):
+            out[i, j] = A[row, j]
+
+
+@helper
+def _gather(a, order, start, m, out):
+    """``out[i] ← a[order[start + i]]`` for ``i < m``: a batch's targets or weights."""
+    for i in range(m):
+        out[i] = a[order[start + i]]
+
+
+@helper
 def _log1p(x, one):
     """``log(1 + x)`` for ``x >= 0`` (or NaN) as ``log(u) · x / (u - 1)``, ``u = 1 + x``, and
     ``x`` itself once ``u`` rounds to 1: within a few ulps where ``log`` is correctly rounded

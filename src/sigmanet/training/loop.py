@@ -169,6 +169,8 @@ def train(
     )
     kernel = fit.compiled_epochs(engine)
     history.engine = "numpy" if kernel is None else "compiled"
+    if kernel is not None:  # the kernel reads rows in C order: one copy now, not one an epoch
+        rows.X = np.ascontiguousarray(rows.X)
     order = _Shuffler(rows, fit.y, shuffle, random_state)
     for callback in callbacks:
         callback.on_train_begin(network)
@@ -177,8 +179,7 @@ def train(
     # naming the epoch and batch, instead of as a RuntimeWarning from deep inside NumPy.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), limit_blas_threads(threads):
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
-            X_epoch, y_epoch, w_epoch = order.next_epoch()
-            epoch_loss = fit.epoch(epoch, X_epoch, y_epoch, w_epoch, kernel)
+            epoch_loss = fit.epoch(epoch, order, kernel)
             if fit.end_of_epoch(epoch, epoch_loss, validation):
                 history.stopped_early = True
                 break
@@ -293,33 +294,51 @@ def _validation_rows(validation_data: tuple[Any, ...] | None, dtype: Any) -> tup
 class _Shuffler:
     """Each epoch's order of the rows.
 
-    Shuffled copies live in buffers filled once per epoch; batches are contiguous slices. A
-    sparse X (CSR) is reordered into a new sparse matrix per epoch instead: only its non-zero
-    values move, and it is never densified.
+    :meth:`next_epoch` draws the order; :meth:`arrays` gives the rows in it, copied into
+    buffers filled at most once per epoch, for the NumPy steps, whose batches are contiguous
+    slices. The compiled engine takes the order itself and gathers each batch as it goes, so
+    an epoch that it runs to the end copies nothing. A sparse X (CSR) is reordered into a new
+    sparse matrix instead: only its non-zero values move, and it is never densified.
     """
 
     def __init__(self, rows: _Rows, y: np.ndarray, shuffle: bool, random_state: Any) -> None:
         self.rows, self.y, self.shuffle = rows, y, shuffle
         self.rng = np.random.default_rng(random_state)
-        if shuffle:
-            self.X_epoch = rows.X if rows.sparse else np.empty_like(rows.X)
-            self.y_epoch = np.empty_like(y)
-            self.w_epoch = None if rows.weight is None else np.empty_like(rows.weight)
-            self.order = np.arange(rows.n_samples)
+        self.order = np.arange(rows.n_samples) if shuffle else None
+        self.buffers: tuple[Any, np.ndarray, np.ndarray | None] | None = None
+        self.filled = False
 
-    def next_epoch(self) -> tuple[Any, np.ndarray, np.ndarray | None]:
-        rows = self.rows
-        if not self.shuffle:
-            return rows.X, self.y, rows.weight
+    def next_epoch(self) -> np.ndarray | None:
+        """Draw the next epoch's order: the permutation of the rows (None without shuffling)."""
+        if self.order is None:
+            return None
         self.rng.shuffle(self.order)
-        if rows.sparse:
-            self.X_epoch = rows.X[self.order]
-        else:
-            np.take(rows.X, self.order, axis=0, out=self.X_epoch, mode="clip")
-        np.take(self.y, self.order, axis=0, out=self.y_epoch, mode="clip")
-        if self.w_epoch is not None and rows.weight is not None:
-            np.take(rows.weight, self.order, axis=0, out=self.w_epoch, mode="clip")
-        return self.X_epoch, self.y_epoch, self.w_epoch
+        self.filled = False
+        return self.order
+
+    def arrays(self) -> tuple[Any, np.ndarray, np.ndarray | None]:
+        """``(X, y, weight)`` in this epoch's order."""
+        rows = self.rows
+        if self.order is None:
+            return rows.X, self.y, rows.weight
+        if self.buffers is None:
+            self.buffers = (
+                rows.X if rows.sparse else np.empty_like(rows.X),
+                np.empty_like(self.y),
+                None if rows.weight is None else np.empty_like(rows.weight),
+            )
+        X_epoch, y_epoch, w_epoch = self.buffers
+        if not self.filled:
+            if rows.sparse:
+                X_epoch = rows.X[self.order]
+                self.buffers = (X_epoch, y_epoch, w_epoch)
+            else:
+                np.take(rows.X, self.order, axis=0, out=X_epoch, mode="clip")
+            np.take(self.y, self.order, axis=0, out=y_epoch, mode="clip")
+            if w_epoch is not None and rows.weight is not None:
+                np.take(rows.weight, self.order, axis=0, out=w_epoch, mode="clip")
+            self.filled = True
+        return X_epoch, y_epoch, w_epoch
 
 
 class _Fit:
@@ -390,20 +409,30 @@ class _Fit:
         )
 
     # -- the epoch ---------------------------------------------------------------------------
-    def epoch(
-        self, epoch: int, X: Any, y: np.ndarray, weight: np.ndarray | None, kernel: Any
-    ) -> float:
-        """Every step of one epoch; its mean loss, judged by the divergence rule."""
+    def epoch(self, epoch: int, order: _Shuffler, kernel: Any) -> float:
+        """Every step of one epoch (the rows in ``order``'s next order); its mean loss, judged
+        by the divergence rule."""
         for p, saved in zip(self.params, self.epoch_start, strict=True):
             np.copyto(saved, p)
         total_loss = total_weight = 0.0
         first_step = 0
+        permutation = order.next_epoch()
         if kernel is not None:  # the NumPy steps below continue where it stopped, if it did
+            rows = self.rows
             first_step, total_loss, total_weight = kernel.run(
-                epoch, X, y, weight, self.optimizer, self.schedule, self.history
+                epoch,
+                rows.X,
+                self.y,
+                rows.weight,
+                permutation,
+                self.optimizer,
+                self.schedule,
+                self.history,
             )
         batch, n_samples = self.batch, self.n_samples
         step = first_step - 1  # the last step taken, for the epoch's divergence report
+        if first_step * batch < n_samples:  # NumPy steps to take: they read the rows in order
+            X, y, weight = order.arrays()
         for step, start in enumerate(range(first_step * batch, n_samples, batch), first_step):
             stop = min(start + batch, n_samples)
             w_batch = None if weight is None else weight[start:stop]
