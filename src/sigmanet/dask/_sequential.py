@@ -12,10 +12,10 @@ counters) and a block, runs the estimator's own ``partial_fit`` on that block (o
 rows in mini-batches of ``batch_size``, shuffled if ``shuffle``) where the block lives, and
 returns the model. The tasks of every epoch are submitted at once, each depending on the one
 before, so the scheduler runs them back to back: nothing goes back to the client between steps,
-blocks or epochs. A task holds one block (and the shuffled copy the training loop makes of it),
-never more; the blocks themselves are kept in the workers' memory for the whole fit, spread
-over the workers as the chunks are (as :func:`~sigmanet.dask.fit` keeps them), and Dask
-spills them to disk when a worker's memory runs short.
+blocks or epochs. A task holds one block (and, on the NumPy path, the shuffled copy the training
+loop makes of it), never more; the blocks themselves are kept in the workers' memory for the
+whole fit, spread over the workers as the chunks are (as :func:`~sigmanet.dask.fit` keeps
+them), and Dask spills them to disk when a worker's memory runs short.
 
 What it reproduces, to rounding (1e-12 in float64 in the tests): in memory, a fresh estimator
 and ``estimator.partial_fit(X_b, y_b, classes=classes, sample_weight=w_b)`` on each block ``b``

@@ -302,7 +302,7 @@ class _Shuffler:
     """
 
     def __init__(self, rows: _Rows, y: np.ndarray, shuffle: bool, random_state: Any) -> None:
-        self.rows, self.y, self.shuffle = rows, y, shuffle
+        self.rows, self.y = rows, y
         self.rng = np.random.default_rng(random_state)
         self.order = np.arange(rows.n_samples) if shuffle else None
         self.buffers: tuple[Any, np.ndarray, np.ndarray | None] | None = None
