@@ -23,6 +23,7 @@ from sigmanet.engine import (
     ACTIVATIONS,
     AUTO_ACTIVATIONS,
     PATHS,
+    EpochKernel,
     coverage,
     forward,
     network_coverage,
@@ -246,6 +247,26 @@ def test_rows_in_order_and_in_fortran_order_agree(loss, weighted):
     for kwargs in ({"shuffle": False}, {"X": np.asfortranarray(X)}):
         kwargs.update(loss=loss, weighted=weighted, y=y)
         _assert_same(_fit("numpy", **kwargs), _fit("compiled", **kwargs), 1e-12)
+
+
+def test_an_epoch_in_the_rows_own_order_makes_no_batch_buffers(monkeypatch):
+    # Without shuffling the kernel multiplies the rows where they are: the buffers a shuffled
+    # batch is gathered into (a batch of every row is as large as X) are never made.
+    given = []
+    gather_buffers = EpochKernel._gather_buffers
+
+    def recorded(self, y):
+        buffers = gather_buffers(self, y)
+        given.append((buffers[0].shape, id(buffers)))
+        return buffers
+
+    monkeypatch.setattr(EpochKernel, "_gather_buffers", recorded)
+    history, _ = _fit("compiled", batch_size=None, shuffle=False)
+    assert history.engine == "compiled" and given == []
+    history, _ = _fit("compiled", batch_size=64)
+    # asked for once an epoch, made once a fit: a batch's rows of the 7 features
+    assert history.engine == "compiled" and len(given) == 3 and len(set(given)) == 1
+    assert given[0][0] == (64, 7)
 
 
 def test_a_compiled_epoch_makes_no_shuffled_copy_of_the_rows():

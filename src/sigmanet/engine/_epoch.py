@@ -60,13 +60,13 @@ class EpochKernel:
         self.no_index = np.zeros(0, dtype=np.intp)
         self.no_rows = np.zeros((0, 0), dtype=dtype)
         self.no_weight = np.zeros(0, dtype=dtype)
-        # the buffers a shuffled epoch's batches are gathered into (only those the loss reads)
-        self.X_batch = np.empty((self.batch, int(self.meta[0, _codes.FAN_IN])), dtype=dtype)
-        if self.loss_code == _codes.SOFTMAX_CE:
-            self.y_batch, self.Y_batch = np.empty(self.batch, dtype=np.intp), self.no_rows
-        else:
-            self.y_batch, self.Y_batch = self.no_index, np.empty((self.batch, y.shape[1]), dtype)
-        self.w_batch = np.empty(self.batch, dtype=dtype) if self.weighted else self.no_weight
+        self.no_buffers: tuple[np.ndarray, ...] = (
+            self.no_rows,
+            self.no_index,
+            self.no_rows,
+            self.no_weight,
+        )
+        self.buffers: tuple[np.ndarray, ...] | None = None
 
         self.hyper, self.hyper64 = _hyper_parameters(optimizer, dtype)
         state = optimizer.state
@@ -85,6 +85,21 @@ class EpochKernel:
         from sigmanet.engine._generated import epoch_function
 
         return epoch_function(self.layer_codes, self.loss_code, self.optimizer_code, weighted)
+
+    def _gather_buffers(self, y: np.ndarray) -> tuple[np.ndarray, ...]:
+        """The buffers a shuffled epoch's batches are gathered into: rows, class indices or
+        target rows (whichever the loss reads) and weights (when weighted), made at the first
+        shuffled epoch."""
+        if self.buffers is None or (self.weighted and self.buffers[3].shape[0] == 0):
+            batch, dtype = self.batch, self.dtype
+            X_batch = np.empty((batch, int(self.meta[0, _codes.FAN_IN])), dtype=dtype)
+            if self.loss_code == _codes.SOFTMAX_CE:
+                y_batch, Y_batch = np.empty(batch, dtype=np.intp), self.no_rows
+            else:
+                y_batch, Y_batch = self.no_index, np.empty((batch, y.shape[1]), dtype=dtype)
+            w_batch = np.empty(batch, dtype=dtype) if self.weighted else self.no_weight
+            self.buffers = (X_batch, y_batch, Y_batch, w_batch)
+        return self.buffers
 
     def run(
         self,
@@ -125,9 +140,10 @@ class EpochKernel:
         if (weight is not None) != self.weighted:  # not in a fit, which keeps its weights
             self.weighted = weight is not None
             self.function = self._epoch_function(self.weighted)
-            if self.weighted and self.w_batch.shape[0] == 0:
-                self.w_batch = np.empty(self.batch, dtype=self.dtype)
-        order = self.no_index if order is None else np.ascontiguousarray(order, dtype=np.intp)
+        if order is None:
+            order, buffers = self.no_index, self.no_buffers
+        else:
+            order, buffers = np.ascontiguousarray(order, dtype=np.intp), self._gather_buffers(y)
         _, steps, loss_sum, weight_sum = self.function(
             X,
             y_index,
@@ -153,10 +169,7 @@ class EpochKernel:
             self.per_sample,
             self.gemm,
             order,
-            self.X_batch,
-            self.y_batch,
-            self.Y_batch,
-            self.w_batch,
+            *buffers,
         )
         optimizer.iterations += steps
         if schedule is not None and steps:
