@@ -171,7 +171,7 @@ def train(
     history.engine = "numpy" if kernel is None else "compiled"
     if kernel is not None:  # the kernel reads rows in C order: one copy now, not one an epoch
         rows.X = np.ascontiguousarray(rows.X)
-    order = _Shuffler(rows, fit.y, shuffle, random_state)
+    shuffler = _Shuffler(rows, fit.y, shuffle, random_state)
     for callback in callbacks:
         callback.on_train_begin(network)
 
@@ -179,7 +179,7 @@ def train(
     # naming the epoch and batch, instead of as a RuntimeWarning from deep inside NumPy.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"), limit_blas_threads(threads):
         for epoch in range(initial_epoch, initial_epoch + int(epochs)):
-            epoch_loss = fit.epoch(epoch, order, kernel)
+            epoch_loss = fit.epoch(epoch, shuffler, kernel)
             if fit.end_of_epoch(epoch, epoch_loss, validation):
                 history.stopped_early = True
                 break
@@ -409,14 +409,14 @@ class _Fit:
         )
 
     # -- the epoch ---------------------------------------------------------------------------
-    def epoch(self, epoch: int, order: _Shuffler, kernel: Any) -> float:
-        """Every step of one epoch (the rows in ``order``'s next order); its mean loss, judged
-        by the divergence rule."""
+    def epoch(self, epoch: int, shuffler: _Shuffler, kernel: Any) -> float:
+        """Every step of one epoch (the rows in the ``shuffler``'s next order); its mean loss,
+        judged by the divergence rule."""
         for p, saved in zip(self.params, self.epoch_start, strict=True):
             np.copyto(saved, p)
         total_loss = total_weight = 0.0
         first_step = 0
-        permutation = order.next_epoch()
+        order = shuffler.next_epoch()
         if kernel is not None:  # the NumPy steps below continue where it stopped, if it did
             rows = self.rows
             first_step, total_loss, total_weight = kernel.run(
@@ -424,7 +424,7 @@ class _Fit:
                 rows.X,
                 self.y,
                 rows.weight,
-                permutation,
+                order,
                 self.optimizer,
                 self.schedule,
                 self.history,
@@ -432,7 +432,7 @@ class _Fit:
         batch, n_samples = self.batch, self.n_samples
         step = first_step - 1  # the last step taken, for the epoch's divergence report
         if first_step * batch < n_samples:  # NumPy steps to take: they read the rows in order
-            X, y, weight = order.arrays()
+            X, y, weight = shuffler.arrays()
         for step, start in enumerate(range(first_step * batch, n_samples, batch), first_step):
             stop = min(start + batch, n_samples)
             w_batch = None if weight is None else weight[start:stop]
